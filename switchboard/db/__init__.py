@@ -1,0 +1,3 @@
+from switchboard.db.pool import Database, database_url
+
+__all__ = ["Database", "database_url"]

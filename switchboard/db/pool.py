@@ -1,0 +1,76 @@
+"""The one way to talk to Postgres: an async psycopg pool, and two transaction scopes —
+`as_user(claims)` (role `authenticated` with the caller's JWT claims, as PostgREST does, so RLS
+applies) and `as_service()` (role `service_role`, for trusted paths only)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from switchboard.tenancy import ANON_CLAIMS, SERVICE_CLAIMS, Claims
+
+
+class Database:
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, name: str = "switchboard"):
+        self.url = url
+        kwargs: dict = {"row_factory": dict_row}
+        if ":6543" in url or "pooler" in url:
+            # Supabase's transaction pooler cannot keep server-side prepared statements.
+            kwargs["prepare_threshold"] = None
+        self.pool = AsyncConnectionPool(
+            url, min_size=min_size, max_size=max_size, open=False, kwargs=kwargs, name=name
+        )
+
+    async def open(self) -> "Database":
+        await self.pool.open(wait=True, timeout=30)
+        return self
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def __aenter__(self) -> "Database":
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def _scope(self, claims: Claims) -> AsyncIterator[AsyncConnection]:
+        async with self.pool.connection() as conn:
+            async with conn.transaction():
+                await conn.execute(
+                    "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+                    (claims.role, claims.as_json()),
+                )
+                yield conn
+
+    def as_user(self, claims: Claims):
+        """A transaction as the signed-in user: RLS decides what it may see and do."""
+        if claims.role != "authenticated" or claims.sub is None:
+            raise PermissionError("as_user needs an authenticated user's claims")
+        return self._scope(claims)
+
+    def as_anon(self):
+        return self._scope(ANON_CLAIMS)
+
+    def as_service(self):
+        """A transaction as service_role (bypasses RLS): webhook ingestion, routing, seeding."""
+        return self._scope(SERVICE_CLAIMS)
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the embedded cluster's URL (started if needed)."""
+    from switchboard.settings import get_settings
+
+    s = get_settings()
+    if s.database_url:
+        return s.database_url
+    from switchboard.db.local import default_cluster
+
+    cluster = default_cluster()
+    cluster.ensure_running()
+    return cluster.url()

@@ -1,0 +1,198 @@
+"""The STT / TTS / LLM catalog of seed 003: one definition per vendor service (config JSON
+schema, secrets schema, defaults, capabilities, prices). Definitions are code; at migrate time
+they are synced into `providers` and `price_book`, and everything else reads the database.
+
+Adding a vendor: one `CatalogEntry` here, plus one factory entry in the worker.
+Resolution rules (seed 003): resolved config = default_config ⊕ organisation overrides ⊕
+secrets (shallow, later wins); enabled providers ordered by priority descending, then name.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+import psycopg
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel, Field
+
+ServiceType = Literal["stt", "tts", "llm"]
+PRICES_EFFECTIVE = date(2026, 11, 1)
+
+
+class CatalogPrice(BaseModel):
+    component: Literal["stt", "llm", "tts"]
+    unit: Literal["minute", "1m_input_tokens", "1m_output_tokens", "1k_characters"]
+    usd_per_unit: float
+    source: str
+    effective_from: date = PRICES_EFFECTIVE
+
+
+class CatalogEntry(BaseModel):
+    key: str
+    type: ServiceType
+    vendor: str
+    name: str
+    description: str
+    config_schema: dict[str, Any]
+    secrets_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    default_config: dict[str, Any] = {}
+    capabilities: list[str] = []
+    metadata: dict[str, Any] = {}
+    prices: list[CatalogPrice] = []
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required or [], "additionalProperties": False}
+
+
+_API_KEY = _obj({"api_key": {"type": "string", "minLength": 8, "title": "API key"}}, ["api_key"])
+_BASE_URL = {"type": ["string", "null"], "format": "uri", "title": "Base URL (OpenAI-compatible)"}
+_TIMEOUT = {"type": "number", "minimum": 0.1, "maximum": 30, "title": "Attempt timeout (s)"}
+
+CATALOG: list[CatalogEntry] = [
+    CatalogEntry(
+        key="openai-stt", type="stt", vendor="openai", name="OpenAI Speech-to-Text",
+        description="Cloud transcription (gpt-4o-mini-transcribe, whisper-1); any OpenAI-compatible base URL.",
+        config_schema=_obj({
+            "model": {"type": "string", "enum": ["gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1"]},
+            "language": {"type": "string", "minLength": 2, "maxLength": 10},
+            "base_url": _BASE_URL, "attempt_timeout": _TIMEOUT,
+        }),
+        secrets_schema=_API_KEY,
+        default_config={"model": "gpt-4o-mini-transcribe", "language": "en", "base_url": None, "attempt_timeout": 5.0},
+        capabilities=["streaming", "multilingual"],
+        metadata={"docs": "https://platform.openai.com/docs/guides/speech-to-text", "kind": "cloud"},
+        prices=[CatalogPrice(component="stt", unit="minute", usd_per_unit=0.003, source="openai.com/api/pricing")],
+    ),
+    CatalogEntry(
+        key="pocketsphinx-stt", type="stt", vendor="local", name="PocketSphinx (offline)",
+        description="Offline speech recognition with the English model shipped in the wheel; always available, no key.",
+        config_schema=_obj({
+            "language": {"type": "string", "enum": ["en-us"]},
+            "keyphrases": {"type": "array", "items": {"type": "string"}, "title": "Optional grammar (exact phrases)"},
+            "attempt_timeout": _TIMEOUT,
+        }),
+        default_config={"language": "en-us", "keyphrases": [], "attempt_timeout": 5.0},
+        capabilities=["offline"],
+        metadata={"kind": "local", "tier": "always-available"},
+        prices=[CatalogPrice(component="stt", unit="minute", usd_per_unit=0.0, source="runs on the worker")],
+    ),
+    CatalogEntry(
+        key="openai-llm", type="llm", vendor="openai", name="OpenAI (or compatible) LLM",
+        description="GPT models, or any OpenAI-compatible endpoint: Groq, OpenRouter, a local vLLM.",
+        config_schema=_obj({
+            "model": {"type": "string", "minLength": 1},
+            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 32768},
+            "base_url": _BASE_URL, "attempt_timeout": _TIMEOUT,
+        }),
+        secrets_schema=_API_KEY,
+        default_config={"model": "gpt-4o-mini", "temperature": 0.7, "max_tokens": 1000, "base_url": None, "attempt_timeout": 5.0},
+        capabilities=["function_calling", "streaming"],
+        metadata={"docs": "https://platform.openai.com/docs/models", "kind": "cloud"},
+        prices=[
+            CatalogPrice(component="llm", unit="1m_input_tokens", usd_per_unit=0.15, source="openai.com/api/pricing (gpt-4o-mini)"),
+            CatalogPrice(component="llm", unit="1m_output_tokens", usd_per_unit=0.60, source="openai.com/api/pricing (gpt-4o-mini)"),
+        ],
+    ),
+    CatalogEntry(
+        key="local-llm", type="llm", vendor="local", name="Local rule-based responder",
+        description="Always-available last resort: answers from the agent's prompt with simple rules; no key, no network.",
+        config_schema=_obj({"fallback_reply": {"type": "string"}, "attempt_timeout": _TIMEOUT}),
+        default_config={"fallback_reply": "Sorry, I am having trouble right now. Could you say that again?", "attempt_timeout": 1.0},
+        capabilities=["offline", "function_calling"],
+        metadata={"kind": "local", "tier": "always-available"},
+        prices=[
+            CatalogPrice(component="llm", unit="1m_input_tokens", usd_per_unit=0.0, source="runs on the worker"),
+            CatalogPrice(component="llm", unit="1m_output_tokens", usd_per_unit=0.0, source="runs on the worker"),
+        ],
+    ),
+    CatalogEntry(
+        key="cartesia-tts", type="tts", vendor="cartesia", name="Cartesia Sonic",
+        description="Low-latency cloud TTS; takes custom and cloned voice ids.",
+        config_schema=_obj({
+            "model": {"type": "string", "enum": ["sonic-2", "sonic-3", "sonic-turbo"]},
+            "voice": {"type": "string", "minLength": 1, "title": "Voice id (preset or cloned)"},
+            "language": {"type": "string", "minLength": 2, "maxLength": 10},
+            "speed": {"type": "number", "minimum": 0.5, "maximum": 2},
+            "attempt_timeout": _TIMEOUT,
+        }),
+        secrets_schema=_API_KEY,
+        default_config={"model": "sonic-2", "voice": "f786b574-daa5-4673-aa0c-cbe3e8534c02", "language": "en", "speed": 1.0, "attempt_timeout": 5.0},
+        capabilities=["streaming", "custom_voices", "cloned_voices"],
+        metadata={"docs": "https://docs.cartesia.ai", "kind": "cloud"},
+        prices=[CatalogPrice(component="tts", unit="1k_characters", usd_per_unit=0.038, source="cartesia.ai/pricing")],
+    ),
+    CatalogEntry(
+        key="openai-tts", type="tts", vendor="openai", name="OpenAI Text-to-Speech",
+        description="Cloud TTS with preset voices.",
+        config_schema=_obj({
+            "model": {"type": "string", "enum": ["gpt-4o-mini-tts", "tts-1", "tts-1-hd"]},
+            "voice": {"type": "string", "enum": ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer"]},
+            "speed": {"type": "number", "minimum": 0.25, "maximum": 4},
+            "base_url": _BASE_URL, "attempt_timeout": _TIMEOUT,
+        }),
+        secrets_schema=_API_KEY,
+        default_config={"model": "gpt-4o-mini-tts", "voice": "alloy", "speed": 1.0, "base_url": None, "attempt_timeout": 5.0},
+        capabilities=["streaming"],
+        metadata={"docs": "https://platform.openai.com/docs/guides/text-to-speech", "kind": "cloud"},
+        prices=[CatalogPrice(component="tts", unit="1k_characters", usd_per_unit=0.015, source="openai.com/api/pricing")],
+    ),
+    CatalogEntry(
+        key="espeak-tts", type="tts", vendor="local", name="eSpeak NG (offline)",
+        description="Offline formant speech synthesis; always available, no key.",
+        config_schema=_obj({
+            "voice": {"type": "string", "minLength": 1},
+            "rate": {"type": "integer", "minimum": 80, "maximum": 450, "title": "Words per minute"},
+            "attempt_timeout": _TIMEOUT,
+        }),
+        default_config={"voice": "en-us", "rate": 175, "attempt_timeout": 5.0},
+        capabilities=["offline"],
+        metadata={"kind": "local", "tier": "always-available"},
+        prices=[CatalogPrice(component="tts", unit="1k_characters", usd_per_unit=0.0, source="runs on the worker")],
+    ),
+]
+
+BY_KEY: dict[str, CatalogEntry] = {e.key: e for e in CATALOG}
+
+
+# --- resolution rules (seed 003) ------------------------------------------------------------
+def merge_config(defaults: dict[str, Any], overrides: dict[str, Any], secrets: dict[str, Any] | None = None) -> dict[str, Any]:
+    """defaults ⊕ overrides ⊕ secrets, shallow, later wins."""
+    return {**defaults, **overrides, **(secrets or {})}
+
+
+def order_by_priority(items: list[Any], *, priority=lambda x: x.priority, name=lambda x: x.name, enabled=lambda x: x.is_enabled) -> list[Any]:
+    """Enabled items by priority descending, then name ascending; the first is the primary."""
+    return sorted((i for i in items if enabled(i)), key=lambda i: (-priority(i), name(i)))
+
+
+# --- sync into the database ---------------------------------------------------------------
+def sync_catalog(conn: psycopg.Connection) -> None:
+    for e in CATALOG:
+        conn.execute(
+            """
+            insert into public.providers (key, type, vendor, name, description, config_schema,
+              secrets_schema, default_config, capabilities, metadata)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict (key) do update set type = excluded.type, vendor = excluded.vendor,
+              name = excluded.name, description = excluded.description,
+              config_schema = excluded.config_schema, secrets_schema = excluded.secrets_schema,
+              default_config = excluded.default_config, capabilities = excluded.capabilities,
+              metadata = excluded.metadata, is_active = true
+            """,
+            (e.key, e.type, e.vendor, e.name, e.description, Jsonb(e.config_schema), Jsonb(e.secrets_schema),
+             Jsonb(e.default_config), Jsonb(e.capabilities), Jsonb(e.metadata)),
+        )
+        for p in e.prices:
+            conn.execute(
+                """
+                insert into public.price_book (subject, component, unit, usd_per_unit, effective_from, source)
+                values (%s, %s, %s, %s, %s, %s)
+                on conflict (subject, component, unit, effective_from) do update
+                  set usd_per_unit = excluded.usd_per_unit, source = excluded.source
+                """,
+                (e.key, p.component, p.unit, p.usd_per_unit, p.effective_from, p.source),
+            )
+    conn.execute("update public.providers set is_active = false where key <> all(%s)", ([e.key for e in CATALOG],))

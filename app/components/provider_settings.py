@@ -1,0 +1,318 @@
+"""The provider settings modal, one platform at a time: its API keys (write-only: after saving
+only "set" and the last four characters are shown, never the key), its advanced settings, and
+for LiveKit the organisation's STT, LLM and TTS chains from the seed-003 catalog (vendor, model,
+voice, priority, enabled). Admins and owners only; the database enforces it too (RLS)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from uuid import UUID
+
+import reflex as rx
+
+from app.backend import problem
+from app.components.layout import error, loading
+from app.state import Session
+from switchboard import agents, orgconfig, providers, secrets
+from switchboard.models import OrgConfigUpdate
+
+
+@dataclasses.dataclass
+class KeyField:
+    vendor: str
+    field: str
+    label: str
+    hint: str  # "" when not set, else "…abcd"
+
+
+@dataclasses.dataclass
+class VendorKeys:
+    vendor: str
+    title: str
+    fields: list[KeyField]
+    is_set: bool
+
+
+@dataclasses.dataclass
+class ChainRow:
+    key: str
+    type: str
+    name: str
+    vendor: str
+    model: str
+    models: list[str]
+    voice: str
+    voices: list[str]
+    priority: str
+    enabled: bool
+
+
+def _enum(schema: dict, prop: str) -> list[str]:
+    return list(((schema or {}).get("properties", {}).get(prop, {}) or {}).get("enum", []) or [])
+
+
+class ProviderSettings(Session):
+    is_open: bool = False
+    platform: str = ""
+    platform_name: str = ""
+    busy: bool = False
+    error: str = ""
+    note: str = ""
+    vendors: list[VendorKeys] = []
+    settings_json: str = "{}"
+    chains: list[ChainRow] = []
+
+    @rx.event
+    async def open(self, code: str):
+        self.is_open, self.platform, self.error, self.note, self.busy = True, code, "", "", True
+        yield
+        try:
+            await self._load()
+        except Exception as exc:
+            self.error = problem(exc)
+        self.busy = False
+
+    @rx.event
+    def set_open(self, value: bool):
+        self.is_open = value
+
+    async def _load(self) -> None:
+        from app.pages.agent import AgentConfig
+
+        page = await self.get_state(AgentConfig)
+        org = self._org()
+        async with self._as_user() as conn:
+            platform = next(p for p in await providers.list_platforms(conn) if p.code == self.platform)
+            hints = await secrets.secret_hints(conn, org) if self.is_admin else {}
+            self.platform_name = platform.name
+            wanted = [(self.platform, platform.name, providers.secret_fields(self.platform))]
+            self.chains = []
+            if self.platform == "livekit":
+                catalog = await orgconfig.list_org_providers(conn, org)
+                for op in sorted(catalog, key=lambda o: (o.provider.type, -o.priority, o.provider.name)):
+                    cfg = op.resolved_config
+                    self.chains.append(ChainRow(
+                        key=op.provider.key, type=op.provider.type, name=op.provider.name, vendor=op.provider.vendor,
+                        model=str(cfg.get("model") or ""), models=_enum(op.provider.config_schema, "model"),
+                        voice=str(cfg.get("voice") or ""), voices=_enum(op.provider.config_schema, "voice"),
+                        priority=str(op.priority), enabled=op.is_enabled,
+                    ))
+                    fields = list((op.provider.secrets_schema or {}).get("properties", {}).items())
+                    if fields and op.provider.vendor not in [w[0] for w in wanted]:
+                        wanted.append((op.provider.vendor, op.provider.vendor.capitalize(),
+                                       [(name, spec.get("title", name)) for name, spec in fields]))
+            settings = await agents.get_provider_settings(conn, org, UUID(page.agent_id), self.platform) \
+                if page.agent_id else {}
+        self.settings_json = json.dumps(settings or {}, indent=2, sort_keys=True)
+        self.vendors = [
+            VendorKeys(
+                vendor=vendor, title=title,
+                fields=[KeyField(vendor=vendor, field=f, label=label, hint=hints.get(vendor, {}).get(f, ""))
+                        for f, label in fields],
+                is_set=vendor in hints,
+            )
+            for vendor, title, fields in wanted
+        ]
+
+    # --- keys (write-only) ------------------------------------------------------------------
+    @rx.event
+    async def save_keys(self, vendor: str, form: dict):
+        """The form's values arrive in this event only and go straight to the encrypted store;
+        they are never put in a state var (so never sent back to any browser)."""
+        self.error, self.note = "", ""
+        values = {k.split(":", 1)[1]: v.strip() for k, v in form.items() if k.startswith("secret:") and v.strip()}
+        if not values:
+            self.error = "Type a key to save."
+            return
+        try:
+            async with self._as_user() as conn:
+                claims = self._claims()
+                current = {}
+                if any(v.is_set for v in self.vendors if v.vendor == vendor):
+                    current = await secrets.get_secret(conn, self._org(), vendor) or {}
+                await secrets.put_secret(conn, self._org(), vendor, {**current, **values}, claims.user_id)
+        except Exception as exc:
+            self.error = problem(exc)
+            return
+        await self._load()
+        self.note = "Key saved. Only its last four characters are shown from now on."
+
+    @rx.event
+    async def remove_keys(self, vendor: str):
+        self.error, self.note = "", ""
+        try:
+            async with self._as_user() as conn:
+                await secrets.delete_secret(conn, self._org(), vendor)
+        except Exception as exc:
+            self.error = problem(exc)
+            return
+        await self._load()
+        self.note = "Key removed."
+
+    # --- advanced settings -------------------------------------------------------------------
+    @rx.event
+    def set_settings_json(self, value: str):
+        self.settings_json = value
+
+    @rx.event
+    async def save_settings(self):
+        from app.pages.agent import AgentConfig
+
+        self.error, self.note = "", ""
+        try:
+            settings = json.loads(self.settings_json or "{}")
+            if not isinstance(settings, dict):
+                raise ValueError("advanced settings must be a JSON object")
+        except json.JSONDecodeError as exc:
+            self.error = f"Advanced settings are not valid JSON: {exc.msg} (line {exc.lineno})."
+            return
+        except ValueError as exc:
+            self.error = str(exc)
+            return
+        page = await self.get_state(AgentConfig)
+        try:
+            async with self._as_user() as conn:
+                await agents.set_provider_settings(conn, self._org(), UUID(page.agent_id), self.platform, settings)
+        except Exception as exc:
+            self.error = problem(exc)
+            return
+        self.note = "Settings saved; the platform will be updated on the next sync."
+
+    # --- LiveKit chains ----------------------------------------------------------------------
+    def _row(self, key: str) -> ChainRow:
+        return next(r for r in self.chains if r.key == key)
+
+    @rx.event
+    def set_chain(self, key: str, field: str, value):
+        rows = []
+        for r in self.chains:
+            if r.key == key:
+                r = dataclasses.replace(r, **{field: value})
+            rows.append(r)
+        self.chains = rows
+
+    @rx.event
+    async def save_chains(self):
+        self.error, self.note = "", ""
+        try:
+            async with self._as_user() as conn:
+                for r in self.chains:
+                    config = {}
+                    if r.model:
+                        config["model"] = r.model
+                    if r.voice and r.type == "tts":
+                        config["voice"] = r.voice
+                    await orgconfig.put_org_config(conn, self._org(), r.key, OrgConfigUpdate(
+                        config=config, is_enabled=r.enabled, priority=int(r.priority or 0)))
+        except ValueError:
+            self.error = "Priorities are whole numbers (higher is tried first)."
+            return
+        except Exception as exc:
+            self.error = problem(exc)
+            return
+        await self._load()
+        self.note = "Chains saved. The worker picks them up within seconds."
+
+
+# --- view ---------------------------------------------------------------------------------------
+def key_form(v: VendorKeys) -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.hstack(rx.text(v.title, weight="medium"),
+                          rx.cond(v.is_set, rx.badge("set", color_scheme="green"), rx.badge("not set", color_scheme="gray")),
+                          align="center"),
+                rx.foreach(v.fields, lambda f: rx.hstack(
+                    rx.text(f.label, size="2", width="140px"),
+                    rx.cond(f.hint != "", rx.code(f.hint, class_name="secret-hint"), rx.text("—", color_scheme="gray")),
+                    rx.input(name="secret:" + f.field, type="password", placeholder=rx.cond(f.hint != "", "Replace…", "Paste key"),
+                             auto_complete="off", width="260px", class_name="secret-input"),
+                    align="center",
+                )),
+                rx.hstack(
+                    rx.button(rx.cond(v.is_set, "Replace", "Save key"), type="submit", size="1", class_name="save-key"),
+                    rx.cond(v.is_set, rx.button("Remove", type="button", size="1", color_scheme="red", variant="soft",
+                                                on_click=ProviderSettings.remove_keys(v.vendor), class_name="remove-key")),
+                ),
+                spacing="2",
+            ),
+            on_submit=lambda form: ProviderSettings.save_keys(v.vendor, form),
+            reset_on_submit=True,
+        ),
+        width="100%",
+        id="keys-" + v.vendor,
+    )
+
+
+def chain_row(r: ChainRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.badge(r.type.upper())),
+        rx.table.cell(r.name),
+        rx.table.cell(rx.cond(
+            r.models.length() > 0,
+            rx.select(r.models, value=r.model, on_change=lambda v: ProviderSettings.set_chain(r.key, "model", v), size="1"),
+            rx.input(value=r.model, on_change=lambda v: ProviderSettings.set_chain(r.key, "model", v), size="1", width="140px"),
+        )),
+        rx.table.cell(rx.cond(
+            r.type == "tts",
+            rx.cond(r.voices.length() > 0,
+                    rx.select(r.voices, value=r.voice, on_change=lambda v: ProviderSettings.set_chain(r.key, "voice", v), size="1"),
+                    rx.input(value=r.voice, on_change=lambda v: ProviderSettings.set_chain(r.key, "voice", v), size="1",
+                             width="160px")),
+            rx.text("—", color_scheme="gray"),
+        )),
+        rx.table.cell(rx.input(value=r.priority, on_change=lambda v: ProviderSettings.set_chain(r.key, "priority", v),
+                               type="number", size="1", width="70px")),
+        rx.table.cell(rx.switch(checked=r.enabled, on_change=lambda v: ProviderSettings.set_chain(r.key, "enabled", v))),
+    )
+
+
+def provider_settings_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(ProviderSettings.platform_name, " settings"),
+            rx.cond(ProviderSettings.busy, loading(), rx.fragment()),
+            rx.cond(ProviderSettings.error != "", error(ProviderSettings.error)),
+            rx.cond(ProviderSettings.note != "", rx.callout.root(rx.callout.text(ProviderSettings.note),
+                                                                 color_scheme="green", id="settings-note")),
+            rx.cond(
+                ProviderSettings.is_admin,
+                rx.vstack(
+                    rx.heading("API keys", size="3"),
+                    rx.text("Keys are write-only: once saved, only their last four characters are shown.",
+                            size="1", color_scheme="gray"),
+                    rx.foreach(ProviderSettings.vendors, key_form),
+                    rx.heading("Advanced settings", size="3"),
+                    rx.text("Passed to the platform as they are (JSON).", size="1", color_scheme="gray"),
+                    rx.text_area(value=ProviderSettings.settings_json, on_change=ProviderSettings.set_settings_json,
+                                 rows="5", width="100%", font_family="monospace", id="advanced-settings"),
+                    rx.button("Save settings", size="1", on_click=ProviderSettings.save_settings),
+                    rx.cond(
+                        ProviderSettings.platform == "livekit",
+                        rx.vstack(
+                            rx.heading("STT, LLM and TTS chains", size="3"),
+                            rx.text("Enabled vendors are tried by priority (highest first); the next takes over when "
+                                    "one fails.", size="1", color_scheme="gray"),
+                            rx.table.root(
+                                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                               ("Type", "Vendor", "Model", "Voice", "Priority", "Enabled")])),
+                                rx.table.body(rx.foreach(ProviderSettings.chains, chain_row)),
+                                width="100%", size="1", id="livekit-chains",
+                            ),
+                            rx.button("Save chains", size="1", on_click=ProviderSettings.save_chains),
+                            width="100%",
+                        ),
+                    ),
+                    spacing="3", width="100%",
+                ),
+                rx.callout.root(rx.callout.text(
+                    "Only owners and admins can manage API keys and provider settings. Ask one of them."),
+                    color_scheme="amber", id="admins-only"),
+            ),
+            rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray", margin_top="1em", id="close-settings")),
+            max_width="820px",
+        ),
+        open=ProviderSettings.is_open,
+        on_open_change=ProviderSettings.set_open,
+    )

@@ -1,0 +1,241 @@
+"""Cost dashboard (plotly): spend this month and its trend, cost per platform per day, the
+STT / LLM / TTS / platform / telephony breakdown, cost per minute per platform, the A/B
+comparison of the agent's arms with a significance test and verdict, and savings found in the
+organisation's own calls. Figures come from the daily rollup, so the page costs the same at
+1,000,000 calls as at 1,000."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from app.backend import problem, usd
+from app.components.layout import empty, error, loading, page_frame, stat
+from app.state import NotSignedIn, Session
+from switchboard import analytics, experiments, savings
+
+COLORS = {"retell": "#6366f1", "vapi": "#10b981", "signalwire": "#f59e0b", "livekit": "#ef4444"}
+COMPONENT_NAMES = {"stt": "STT", "llm": "LLM", "tts": "TTS", "platform": "Platform", "telephony": "Telephony"}
+
+
+def _layout(fig: go.Figure, title: str) -> go.Figure:
+    fig.update_layout(title=title, margin=dict(l=40, r=10, t=40, b=30), height=300, template="plotly_white",
+                      legend=dict(orientation="h", y=-0.2), font=dict(size=11))
+    return fig
+
+
+@dataclasses.dataclass
+class ArmRow:
+    arm: str
+    calls: str
+    cost_per_minute: str
+    duration: str
+    success: str
+    positive: str
+
+
+@dataclasses.dataclass
+class TestRow:
+    measure: str
+    test: str
+    p_value: str
+    result: str
+
+
+@dataclasses.dataclass
+class SavingRow:
+    sentence: str
+    saving: str
+
+
+class Dashboard(Session):
+    loaded: bool = False
+    extras_loaded: bool = False
+    load_error: str = ""
+    has_usage: bool = False
+
+    spend_month: str = ""
+    spend_trend: str = ""
+    calls_month: str = ""
+    minutes_month: str = ""
+    avg_cost_per_minute: str = ""
+
+    per_day: go.Figure = go.Figure()
+    components: go.Figure = go.Figure()
+    per_minute: go.Figure = go.Figure()
+
+    arms: list[ArmRow] = []
+    tests: list[TestRow] = []
+    verdict: str = ""
+    savings: list[SavingRow] = []
+
+    @rx.event
+    async def load(self):
+        if not self.signed_in:
+            return
+        self.loaded, self.extras_loaded, self.load_error = False, False, ""
+        yield
+        org = self._org()
+        try:
+            async with self._as_user() as conn:
+                month = await analytics.spend_this_month(conn, org)
+                daily = await analytics.cost_per_provider_per_day(conn, org, days=30)
+                breakdown = await analytics.component_breakdown(conn, org)
+                cpm = await analytics.cost_per_minute_by_provider(conn, org)
+        except NotSignedIn:
+            yield rx.redirect("/sign-in")
+            return
+        except Exception as exc:
+            self.load_error = problem(exc)
+            return
+        self.has_usage = month.calls > 0 or bool(daily)
+        self.spend_month = usd(month.total)
+        self.calls_month = f"{month.calls:,}"
+        self.minutes_month = f"{month.minutes:,.0f}"
+        self.avg_cost_per_minute = usd(month.total / month.minutes, 4) if month.minutes else "—"
+        if month.previous_total:
+            change = (float(month.total) - float(month.previous_total)) / float(month.previous_total) * 100
+            self.spend_trend = (f"{'▲' if change >= 0 else '▼'} {abs(change):.0f} % against the same days of last "
+                                f"month ({usd(month.previous_total)})")
+        else:
+            self.spend_trend = "No spend in the same days of last month."
+        self.per_day = self._per_day(daily)
+        self.components = _layout(go.Figure(go.Bar(
+            x=[COMPONENT_NAMES.get(k, k) for k in breakdown], y=[float(v) for v in breakdown.values()],
+            marker_color="#6366f1", text=[usd(v) for v in breakdown.values()], textposition="auto",
+        )), "Where the money goes (this month)")
+        self.per_minute = _layout(go.Figure(go.Bar(
+            x=[r.name for r in cpm], y=[float(r.cost_per_minute) for r in cpm],
+            marker_color=[COLORS.get(r.code, "#888") for r in cpm],
+            text=[usd(r.cost_per_minute, 4) for r in cpm], textposition="auto",
+        )), "Cost per minute per platform (last 30 days)")
+        self.loaded = True
+        yield
+        # The slower, per-call analyses come second so the page is usable at once.
+        try:
+            async with self._as_user() as conn:
+                comparison = await experiments.compare_arms(conn, org)
+                found = await savings.recommendations(conn, org)
+        except Exception as exc:
+            self.verdict = problem(exc)
+            self.extras_loaded = True
+            return
+        self.arms = [ArmRow(
+            arm=a.arm, calls=f"{a.calls:,}", cost_per_minute=usd(a.cost_per_minute, 4),
+            duration=f"{a.avg_duration_seconds:.0f} s" if a.avg_duration_seconds is not None else "—",
+            success=f"{a.success_rate:.0%}" if a.success_rate is not None else "—",
+            positive=f"{a.positive_rate:.0%}" if a.positive_rate is not None else "—",
+        ) for a in comparison.arms]
+        self.tests = [TestRow(
+            measure=t.measure, test=t.test, p_value="—" if t.p_value is None else f"{t.p_value:.4f}",
+            result=("significant: " + (t.better_arm or "differs")) if t.significant else t.note,
+        ) for t in comparison.tests]
+        self.verdict = comparison.verdict
+        self.savings = [SavingRow(sentence=s.sentence, saving=usd(s.saving)) for s in found]
+        self.extras_loaded = True
+
+    @staticmethod
+    def _per_day(rows) -> go.Figure:
+        fig = go.Figure()
+        for code in sorted({r.code for r in rows}):
+            mine = [r for r in rows if r.code == code]
+            fig.add_trace(go.Bar(x=[r.day.isoformat() for r in mine], y=[float(r.cost) for r in mine],
+                                 name=mine[0].name, marker_color=COLORS.get(code, "#888")))
+        fig.update_layout(barmode="stack")
+        return _layout(fig, "Cost per platform per day (last 30 days)")
+
+
+def ab_section() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("A/B comparison", size="4"),
+            rx.cond(
+                ~Dashboard.extras_loaded,
+                loading("Comparing arms…"),
+                rx.vstack(
+                    rx.cond(Dashboard.arms.length() > 0, rx.table.root(
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                            "Arm", "Calls", "Cost / min", "Avg duration", "Success", "Positive sentiment")])),
+                        rx.table.body(rx.foreach(Dashboard.arms, lambda a: rx.table.row(
+                            rx.table.cell(a.arm), rx.table.cell(a.calls), rx.table.cell(a.cost_per_minute),
+                            rx.table.cell(a.duration), rx.table.cell(a.success), rx.table.cell(a.positive)))),
+                        width="100%", size="1",
+                    )),
+                    rx.cond(Dashboard.tests.length() > 0, rx.table.root(
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                            "Measure", "Test", "p", "Result")])),
+                        rx.table.body(rx.foreach(Dashboard.tests, lambda t: rx.table.row(
+                            rx.table.cell(t.measure), rx.table.cell(t.test), rx.table.cell(t.p_value),
+                            rx.table.cell(t.result)))),
+                        width="100%", size="1",
+                    )),
+                    rx.callout.root(rx.callout.icon(rx.icon("scale")), rx.callout.text(Dashboard.verdict),
+                                    id="ab-verdict"),
+                    width="100%",
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def savings_section() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Ways to save", size="4"),
+            rx.cond(
+                ~Dashboard.extras_loaded,
+                loading("Looking for savings in your calls…"),
+                rx.cond(
+                    Dashboard.savings.length() > 0,
+                    rx.vstack(rx.foreach(Dashboard.savings, lambda s: rx.callout.root(
+                        rx.callout.icon(rx.icon("piggy-bank")), rx.callout.text(s.sentence), color_scheme="green",
+                        class_name="saving")), width="100%"),
+                    rx.text("Your calls already run on the cheapest platform that fits your agents.",
+                            size="2", color_scheme="gray", id="no-savings"),
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def dashboard_page() -> rx.Component:
+    return page_frame(
+        "Costs",
+        rx.cond(
+            Dashboard.load_error != "",
+            error(Dashboard.load_error),
+            rx.cond(
+                ~Dashboard.loaded,
+                loading("Adding up your costs…"),
+                rx.cond(
+                    ~Dashboard.has_usage,
+                    empty("No calls with costs yet. Once calls come in, their costs appear here per platform and "
+                          "per component."),
+                    rx.vstack(
+                        rx.hstack(
+                            stat("Spend this month", Dashboard.spend_month, Dashboard.spend_trend, id="spend-month"),
+                            stat("Calls this month", Dashboard.calls_month, id="calls-month"),
+                            stat("Minutes this month", Dashboard.minutes_month, id="minutes-month"),
+                            stat("Average per minute", Dashboard.avg_cost_per_minute, id="avg-cpm"),
+                            wrap="wrap", spacing="3",
+                        ),
+                        rx.card(rx.plotly.basic(data=Dashboard.per_day, id="chart-per-day"), width="100%"),
+                        rx.grid(
+                            rx.card(rx.plotly.basic(data=Dashboard.components, id="chart-components")),
+                            rx.card(rx.plotly.basic(data=Dashboard.per_minute, id="chart-per-minute")),
+                            columns="2", spacing="3", width="100%",
+                        ),
+                        ab_section(),
+                        savings_section(),
+                        spacing="4", width="100%", id="dashboard-ready",
+                    ),
+                ),
+            ),
+        ),
+    )

@@ -16,10 +16,7 @@ def index() -> rx.Component:
     return rx.center(rx.spinner(), height="100vh")
 
 
-app = rx.App(
-    theme=rx.theme(accent_color="indigo", radius="medium"),
-    toaster=rx.toast.provider(),
-)
+app = rx.App(toaster=rx.toast.provider())
 app.add_page(index, route="/", title="Switchboard", on_load=Session.go_home)
 app.add_page(sign_in_page, route="/sign-in", title="Sign in · Switchboard")
 app.add_page(sign_up_page, route="/sign-up", title="Sign up · Switchboard")

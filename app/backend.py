@@ -55,12 +55,10 @@ def problem(exc: BaseException) -> str:
     """An error in words for the page. Core errors carry messages written for people (never a
     secret); anything else is logged and shown as a generic failure."""
     from switchboard.auth import AuthError
+    from switchboard.errors import SwitchboardError
     from switchboard.secrets import SecretError
 
-    if isinstance(exc, (AuthError, SecretError, PermissionError, ValueError, LookupError)):
+    if isinstance(exc, (AuthError, SecretError, SwitchboardError, PermissionError, ValueError, LookupError)):
         return str(exc) or type(exc).__name__
-    names = {"SwitchboardError"}
-    if any(c.__name__ in names for c in type(exc).__mro__):
-        return str(exc)
     log.exception("unexpected error in the admin app", exc_info=exc)
     return "Something went wrong on our side; it has been logged. Try again in a moment."

@@ -14,8 +14,8 @@ import reflex as rx
 from app.backend import problem
 from app.components.layout import error, loading
 from app.state import Session
-from switchboard import agents, orgconfig, providers, secrets
-from switchboard.models import OrgConfigUpdate
+from switchboard import deployments, orgconfig, secrets
+from switchboard.models import OrgConfigUpdate, Provider
 
 
 @dataclasses.dataclass
@@ -29,6 +29,7 @@ class KeyField:
 @dataclasses.dataclass
 class VendorKeys:
     vendor: str
+    key: str  # a catalog key whose secrets schema names the vendor's fields
     title: str
     fields: list[KeyField]
     is_set: bool
@@ -46,6 +47,18 @@ class ChainRow:
     voices: list[str]
     priority: str
     enabled: bool
+    configured: bool
+    etag: str
+
+
+def _vendor_keys(provider: Provider, hints: dict[str, str], is_set: bool) -> VendorKeys:
+    props = (provider.secrets_schema or {}).get("properties", {})
+    title = provider.name if provider.type == "platform" else provider.vendor.capitalize()
+    return VendorKeys(
+        vendor=provider.vendor, key=provider.key, title=title, is_set=is_set,
+        fields=[KeyField(vendor=provider.vendor, field=name, label=spec.get("title", name), hint=hints.get(name, ""))
+                for name, spec in props.items()],
+    )
 
 
 def _enum(schema: dict, prop: str) -> list[str]:
@@ -81,39 +94,31 @@ class ProviderSettings(Session):
         from app.pages.agent import AgentConfig
 
         page = await self.get_state(AgentConfig)
-        org = self._org()
+        org, admin = self._org(), self.is_admin
         async with self._as_user() as conn:
-            platform = next(p for p in await providers.list_platforms(conn) if p.code == self.platform)
-            hints = await secrets.secret_hints(conn, org) if self.is_admin else {}
-            self.platform_name = platform.name
-            wanted = [(self.platform, platform.name, providers.secret_fields(self.platform))]
-            self.chains = []
-            if self.platform == "livekit":
-                catalog = await orgconfig.list_org_providers(conn, org)
-                for op in sorted(catalog, key=lambda o: (o.provider.type, -o.priority, o.provider.name)):
-                    cfg = op.resolved_config
-                    self.chains.append(ChainRow(
-                        key=op.provider.key, type=op.provider.type, name=op.provider.name, vendor=op.provider.vendor,
-                        model=str(cfg.get("model") or ""), models=_enum(op.provider.config_schema, "model"),
-                        voice=str(cfg.get("voice") or ""), voices=_enum(op.provider.config_schema, "voice"),
-                        priority=str(op.priority), enabled=op.is_enabled,
-                    ))
-                    fields = list((op.provider.secrets_schema or {}).get("properties", {}).items())
-                    if fields and op.provider.vendor not in [w[0] for w in wanted]:
-                        wanted.append((op.provider.vendor, op.provider.vendor.capitalize(),
-                                       [(name, spec.get("title", name)) for name, spec in fields]))
-            settings = await agents.get_provider_settings(conn, org, UUID(page.agent_id), self.platform) \
-                if page.agent_id else {}
-        self.settings_json = json.dumps(settings or {}, indent=2, sort_keys=True)
-        self.vendors = [
-            VendorKeys(
-                vendor=vendor, title=title,
-                fields=[KeyField(vendor=vendor, field=f, label=label, hint=hints.get(vendor, {}).get(f, ""))
-                        for f, label in fields],
-                is_set=vendor in hints,
-            )
-            for vendor, title, fields in wanted
-        ]
+            platform = await orgconfig.get_org_provider(conn, org, self.platform, include_secrets=admin)
+            services = (await orgconfig.list_org_providers(conn, org, include_secrets=admin)
+                        if self.platform == "livekit" else [])
+            settings = (await deployments.get_platform_settings(conn, org, UUID(page.agent_id), self.platform)
+                        if page.agent_id else {})
+        self.platform_name = platform.provider.name
+        self.settings_json = json.dumps(settings, indent=2, sort_keys=True)
+        vendors = [_vendor_keys(platform.provider, platform.secrets.hints if platform.secrets else {},
+                                bool(platform.secrets and platform.secrets.has_secrets))]
+        self.chains = []
+        for op in sorted((o for o in services if o.provider.type != "platform"),
+                         key=lambda o: ({"stt": 0, "llm": 1, "tts": 2}[o.provider.type], -o.priority, o.provider.name)):
+            cfg = op.resolved_config
+            self.chains.append(ChainRow(
+                key=op.provider.key, type=op.provider.type, name=op.provider.name, vendor=op.provider.vendor,
+                model=str(cfg.get("model") or ""), models=_enum(op.provider.config_schema, "model"),
+                voice=str(cfg.get("voice") or ""), voices=_enum(op.provider.config_schema, "voice"),
+                priority=str(op.priority), enabled=op.is_enabled, configured=op.configured, etag=op.etag,
+            ))
+            if op.provider.secrets_schema.get("properties") and op.provider.vendor not in {v.vendor for v in vendors}:
+                vendors.append(_vendor_keys(op.provider, op.secrets.hints if op.secrets else {},
+                                            bool(op.secrets and op.secrets.has_secrets)))
+        self.vendors = vendors if admin else []
 
     # --- keys (write-only) ------------------------------------------------------------------
     @rx.event
@@ -122,32 +127,35 @@ class ProviderSettings(Session):
         they are never put in a state var (so never sent back to any browser)."""
         self.error, self.note = "", ""
         values = {k.split(":", 1)[1]: v.strip() for k, v in form.items() if k.startswith("secret:") and v.strip()}
-        if not values:
+        target = next((v for v in self.vendors if v.vendor == vendor), None)
+        if not values or target is None:
             self.error = "Type a key to save."
             return
         try:
             async with self._as_user() as conn:
-                claims = self._claims()
-                current = {}
-                if any(v.is_set for v in self.vendors if v.vendor == vendor):
-                    current = await secrets.get_secret(conn, self._org(), vendor) or {}
-                await secrets.put_secret(conn, self._org(), vendor, {**current, **values}, claims.user_id)
+                # Replacing one field keeps the others (read and merged here, on the server).
+                current = await secrets.get_secret(conn, self._org(), vendor) if target.is_set else None
+                await orgconfig.put_provider_secrets(conn, self._org(), target.key, {**(current or {}), **values},
+                                                     updated_by=self._claims().user_id)
+            await self._load()
         except Exception as exc:
             self.error = problem(exc)
             return
-        await self._load()
         self.note = "Key saved. Only its last four characters are shown from now on."
 
     @rx.event
     async def remove_keys(self, vendor: str):
         self.error, self.note = "", ""
+        target = next((v for v in self.vendors if v.vendor == vendor), None)
+        if target is None:
+            return
         try:
             async with self._as_user() as conn:
-                await secrets.delete_secret(conn, self._org(), vendor)
+                await orgconfig.delete_provider_secrets(conn, self._org(), target.key)
+            await self._load()
         except Exception as exc:
             self.error = problem(exc)
             return
-        await self._load()
         self.note = "Key removed."
 
     # --- advanced settings -------------------------------------------------------------------
@@ -173,16 +181,13 @@ class ProviderSettings(Session):
         page = await self.get_state(AgentConfig)
         try:
             async with self._as_user() as conn:
-                await agents.set_provider_settings(conn, self._org(), UUID(page.agent_id), self.platform, settings)
+                await deployments.set_platform_settings(conn, self._org(), UUID(page.agent_id), self.platform, settings)
         except Exception as exc:
             self.error = problem(exc)
             return
         self.note = "Settings saved; the platform will be updated on the next sync."
 
     # --- LiveKit chains ----------------------------------------------------------------------
-    def _row(self, key: str) -> ChainRow:
-        return next(r for r in self.chains if r.key == key)
-
     @rx.event
     def set_chain(self, key: str, field: str, value):
         rows = []
@@ -203,8 +208,12 @@ class ProviderSettings(Session):
                         config["model"] = r.model
                     if r.voice and r.type == "tts":
                         config["voice"] = r.voice
-                    await orgconfig.put_org_config(conn, self._org(), r.key, OrgConfigUpdate(
-                        config=config, is_enabled=r.enabled, priority=int(r.priority or 0)))
+                    await orgconfig.upsert_org_config(
+                        conn, self._org(), r.key,
+                        OrgConfigUpdate(config=config, is_enabled=r.enabled, priority=int(r.priority or 0)),
+                        if_match=r.etag if r.configured else None, if_none_match=None if r.configured else "*",
+                        updated_by=self._claims().user_id,
+                    )
         except ValueError:
             self.error = "Priorities are whole numbers (higher is tried first)."
             return

@@ -14,8 +14,10 @@ from app.backend import problem, usd, when
 from app.components.layout import empty, error, loading, page_frame
 from app.components.provider_settings import ProviderSettings, provider_settings_dialog
 from app.state import NotSignedIn, Session
-from switchboard import agents, providers
-from switchboard.models import AgentUpdate, ProviderSelection, Voice
+from switchboard import agents, orgconfig
+from switchboard.providers import registry
+from switchboard.models import AgentUpdate, ProviderSelection
+from switchboard.providers.base import VoiceSpec
 
 LANGUAGES = ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "it-IT", "pt-BR", "nl-NL", "ja-JP"]
 BADGES = [
@@ -39,6 +41,7 @@ class PlatformCard:
 class VoiceOption:
     id: str
     label: str
+    vendor: str
 
 
 @dataclasses.dataclass
@@ -68,6 +71,7 @@ class AgentConfig(Session):
     voice_mode: str = "preset"  # preset | custom
     preset_voice: str = ""
     custom_voice_id: str = ""
+    custom_vendor: str = "cartesia"
     prompt: str = ""
     begin_message: str = ""
     language: str = "en-US"
@@ -105,6 +109,10 @@ class AgentConfig(Session):
         return [p for p in self.platforms if p.code != self.active]
 
     @rx.var
+    def fallback_rank(self) -> dict[str, str]:
+        return {code: f"#{i + 1}" for i, code in enumerate(self.fallback)}
+
+    @rx.var
     def split_total(self) -> int:
         total = 0
         for v in self.split.values():
@@ -122,8 +130,8 @@ class AgentConfig(Session):
         self.loaded, self.load_error, self.save_error, self.saved_note = False, "", "", ""
         try:
             async with self._as_user() as conn:
-                catalog = await providers.list_platforms(conn)
-                mine = await agents.list_agents(conn, self._org())
+                catalog = await orgconfig.list_providers(conn, type="platform", enabled=True)
+                mine = (await agents.list_agents(conn, self._org(), limit=1)).items
                 detail = await agents.get_agent(conn, self._org(), mine[0].id) if mine else None
         except NotSignedIn:
             return rx.redirect("/sign-in")
@@ -132,18 +140,26 @@ class AgentConfig(Session):
             return None
         self.platforms = [
             PlatformCard(
-                code=p.code, name=p.name, price=usd(p.price_per_minute, 3), description=p.description or "",
-                badges=[label for key, label in BADGES if p.capabilities.get(key)],
-                custom_voices=bool(p.capabilities.get("custom_voices")),
+                code=p.key, name=p.name, price=usd(p.metadata.get("cost_per_minute"), 3),
+                description=p.description or "",
+                badges=[label for key, label in BADGES if key in p.capabilities],
+                custom_voices="custom_voices" in p.capabilities,
             )
             for p in catalog
         ]
         self.presets = {
-            p.code: [VoiceOption(id=v.id, label=f"{v.name} ({v.vendor})" if v.vendor else v.name)
-                     for v in providers.preset_voices(p.code)]
+            p.key: [VoiceOption(id=v.id, label=f"{v.name} · {v.vendor}" if v.vendor else v.name, vendor=v.vendor or "")
+                    for v in registry.preset_voices(p.key)]
             for p in catalog
         }
-        self.custom_help = {p.code: providers.custom_voice_note(p.code) for p in catalog}
+        with_custom = [p.name for p in catalog if "custom_voices" in p.capabilities]
+        self.custom_help = {
+            p.key: (f"{p.name} takes preset voices only: a custom or cloned voice cannot be attached through its "
+                    f"API (it has to be added by hand in {p.name}'s own dashboard). For your own voice, choose "
+                    f"{', '.join(with_custom[:-1])} or {with_custom[-1]}." if with_custom else
+                    f"{p.name} takes preset voices only.")
+            for p in catalog if "custom_voices" not in p.capabilities
+        }
         if detail is None:
             self.agent_id = ""
             self.loaded = True
@@ -157,7 +173,8 @@ class AgentConfig(Session):
         self.active = a.active_provider or (self.platforms[0].code if self.platforms else "")
         self.prompt, self.begin_message, self.language = a.prompt, a.begin_message or "", a.language
         self.voice_mode = "custom" if a.voice.custom else "preset"
-        self.custom_voice_id = a.voice.voice_id or "" if a.voice.custom else ""
+        self.custom_voice_id = (a.voice.voice_id or "") if a.voice.custom else ""
+        self.custom_vendor = a.voice.vendor if a.voice.custom else "cartesia"
         self.preset_voice = "" if a.voice.custom else (a.voice.voice_id or "")
         self.tool_end_call = any(t.get("type") == "end_call" for t in a.tools)
         self.transfer_number = next((t.get("number", "") for t in a.tools if t.get("type") == "transfer"), "")
@@ -188,6 +205,10 @@ class AgentConfig(Session):
     @rx.event
     def set_preset_voice(self, value: str):
         self.preset_voice = value
+
+    @rx.event
+    def set_custom_vendor(self, value: str):
+        self.custom_vendor = value
 
     @rx.event
     def set_custom_voice_id(self, value: str):
@@ -249,12 +270,16 @@ class AgentConfig(Session):
             if not self.custom_voice_id:
                 self.save_error, self.saving = "Enter your custom or cloned voice id.", False
                 return
-            voice = Voice(vendor=None, voice_id=self.custom_voice_id, custom=True)
+            voice = VoiceSpec(vendor=self.custom_vendor, voice_id=self.custom_voice_id, custom=True)
         else:
-            voice = Voice(vendor=None, voice_id=self.preset_voice or None, custom=False)
+            chosen = next((v for v in self.voice_options if v.id == self.preset_voice), None)
+            if chosen is None:
+                self.save_error, self.saving = "Choose one of the preset voices.", False
+                return
+            voice = VoiceSpec(vendor=chosen.vendor or "openai", voice_id=chosen.id, custom=False)
         tools: list[dict] = []
         if self.tool_end_call:
-            tools.append({"type": "end_call", "name": "end_call"})
+            tools.append({"type": "end_call"})
         if self.transfer_number:
             tools.append({"type": "transfer", "name": "transfer_call", "number": self.transfer_number})
         try:
@@ -265,9 +290,14 @@ class AgentConfig(Session):
                                           traffic_split=split)
             async with self._as_user() as conn:
                 org, agent_id = self._org(), UUID(self.agent_id)
-                await agents.update_agent(conn, org, agent_id, update)
-                await agents.select_provider(conn, org, agent_id, selection)
-                detail = await agents.get_agent(conn, org, agent_id)
+                # The database refuses a custom voice on a platform without custom voices, so the
+                # order matters: a custom voice follows the platform switch, a preset precedes it.
+                if voice.custom:
+                    detail = await agents.select_provider(conn, org, agent_id, selection, if_match=self.etag)
+                    detail = await agents.update_agent(conn, org, agent_id, update, if_match=detail.etag)
+                else:
+                    detail = await agents.update_agent(conn, org, agent_id, update, if_match=self.etag)
+                    detail = await agents.select_provider(conn, org, agent_id, selection, if_match=detail.etag)
         except Exception as exc:
             self.save_error, self.saving = problem(exc), False
             return
@@ -326,7 +356,9 @@ def voice_section() -> rx.Component:
             rx.cond(
                 (AgentConfig.voice_mode == "custom") & AgentConfig.active_supports_custom,
                 rx.vstack(
-                    rx.text("Voice id from your TTS vendor (e.g. a Cartesia or ElevenLabs cloned voice)", size="2"),
+                    rx.text("Your custom or cloned voice: its TTS vendor and voice id", size="2"),
+                    rx.select(["cartesia", "elevenlabs", "openai", "deepgram", "azure"], value=AgentConfig.custom_vendor,
+                              on_change=AgentConfig.set_custom_vendor, id="custom-vendor"),
                     rx.input(value=AgentConfig.custom_voice_id, on_change=AgentConfig.set_custom_voice_id,
                              placeholder="e.g. 6f84f4b8-58a2-430c-8c79-688dad597532", width="100%",
                              id="custom-voice-id"),
@@ -394,7 +426,7 @@ def routing_section() -> rx.Component:
                     rx.checkbox(p.name, checked=AgentConfig.fallback.contains(p.code),
                                 on_change=lambda _v: AgentConfig.toggle_fallback(p.code), id=f"fallback-{p.code}"),
                     rx.cond(AgentConfig.fallback.contains(p.code),
-                            rx.badge("#", AgentConfig.fallback.index_of(p.code) + 1, variant="soft")),
+                            rx.badge(AgentConfig.fallback_rank[p.code], variant="soft")),
                     rx.cond(AgentConfig.fallback.contains(p.code),
                             rx.icon_button(rx.icon("arrow-up", size=12), size="1", variant="ghost",
                                            on_click=AgentConfig.move_fallback_up(p.code))),

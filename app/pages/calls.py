@@ -15,6 +15,7 @@ from app.backend import problem, seconds, usd, when
 from app.components.layout import empty, error, loading, page_frame
 from app.state import NotSignedIn, Session
 from switchboard import calls
+from switchboard.errors import NotFound
 from switchboard.models import CallFilters
 
 PAGE_SIZE = 25
@@ -227,14 +228,15 @@ class CallPage(Session):
         try:
             async with self._as_user() as conn:
                 c = await calls.get_call(conn, self._org(), cid)
+        except NotFound:
+            self.loaded = True
+            return None
         except NotSignedIn:
             return rx.redirect("/sign-in")
         except Exception as exc:
             self.load_error, self.loaded = problem(exc), True
             return None
         self.loaded = True
-        if c is None:
-            return None
         self.found = True
         self.info = {
             "Platform": c.provider or "—", "Platform call id": c.provider_call_id or "—",

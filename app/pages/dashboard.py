@@ -90,27 +90,30 @@ class Dashboard(Session):
         except Exception as exc:
             self.load_error = problem(exc)
             return
-        self.has_usage = month.calls > 0 or bool(daily)
-        self.spend_month = usd(month.total)
-        self.calls_month = f"{month.calls:,}"
-        self.minutes_month = f"{month.minutes:,.0f}"
-        self.avg_cost_per_minute = usd(month.total / month.minutes, 4) if month.minutes else "—"
-        if month.previous_total:
-            change = (float(month.total) - float(month.previous_total)) / float(month.previous_total) * 100
+        self.has_usage = month.calls_this_month > 0 or bool(daily.providers)
+        self.spend_month = usd(month.this_month)
+        self.calls_month = f"{month.calls_this_month:,}"
+        self.minutes_month = f"{month.minutes_this_month:,.0f}"
+        self.avg_cost_per_minute = (usd(month.this_month / month.minutes_this_month, 4)
+                                    if month.minutes_this_month else "—")
+        if month.change_vs_last_month_pct is not None:
+            change = month.change_vs_last_month_pct
             self.spend_trend = (f"{'▲' if change >= 0 else '▼'} {abs(change):.0f} % against the same days of last "
-                                f"month ({usd(month.previous_total)})")
+                                f"month ({usd(month.last_month_to_date)})")
         else:
-            self.spend_trend = "No spend in the same days of last month."
+            self.spend_trend = "No spend in the same days of last month to compare with."
         self.per_day = self._per_day(daily)
+        parts = [c for c in breakdown.components]
         self.components = _layout(go.Figure(go.Bar(
-            x=[COMPONENT_NAMES.get(k, k) for k in breakdown], y=[float(v) for v in breakdown.values()],
-            marker_color="#6366f1", text=[usd(v) for v in breakdown.values()], textposition="auto",
-        )), "Where the money goes (this month)")
+            x=[COMPONENT_NAMES[c.component] for c in parts], y=[c.cost for c in parts],
+            marker_color="#6366f1", text=[f"{usd(c.cost)} ({c.share:.0%})" for c in parts], textposition="auto",
+        )), "Where the money goes: STT / LLM / TTS / platform / telephony (30 days)")
+        used = [r for r in cpm if r.cost_per_minute is not None]
         self.per_minute = _layout(go.Figure(go.Bar(
-            x=[r.name for r in cpm], y=[float(r.cost_per_minute) for r in cpm],
-            marker_color=[COLORS.get(r.code, "#888") for r in cpm],
-            text=[usd(r.cost_per_minute, 4) for r in cpm], textposition="auto",
-        )), "Cost per minute per platform (last 30 days)")
+            x=[r.provider_name for r in used], y=[r.cost_per_minute for r in used],
+            marker_color=[COLORS.get(r.provider_code, "#888") for r in used],
+            text=[usd(r.cost_per_minute, 4) for r in used], textposition="auto",
+        )), "Cost per minute per platform (30 days)")
         self.loaded = True
         yield
         # The slower, per-call analyses come second so the page is usable at once.
@@ -137,12 +140,11 @@ class Dashboard(Session):
         self.extras_loaded = True
 
     @staticmethod
-    def _per_day(rows) -> go.Figure:
+    def _per_day(series) -> go.Figure:
         fig = go.Figure()
-        for code in sorted({r.code for r in rows}):
-            mine = [r for r in rows if r.code == code]
-            fig.add_trace(go.Bar(x=[r.day.isoformat() for r in mine], y=[float(r.cost) for r in mine],
-                                 name=mine[0].name, marker_color=COLORS.get(code, "#888")))
+        for p in series.providers:
+            fig.add_trace(go.Bar(x=[pt.day.isoformat() for pt in p.points], y=[pt.cost for pt in p.points],
+                                 name=p.provider_name, marker_color=COLORS.get(p.provider_code, "#888")))
         fig.update_layout(barmode="stack")
         return _layout(fig, "Cost per platform per day (last 30 days)")
 

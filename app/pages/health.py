@@ -10,7 +10,7 @@ import reflex as rx
 from app.backend import problem
 from app.components.layout import empty, error, loading, page_frame
 from app.state import NotSignedIn, Session
-from switchboard import health
+from switchboard import health_report
 
 CIRCUIT_WORDS = {
     "closed": "closed: taking calls",
@@ -44,7 +44,7 @@ class Health(Session):
         yield
         try:
             async with self._as_user() as conn:
-                report = await health.last_hour(conn)
+                report = await health_report.last_hour(conn)
         except NotSignedIn:
             yield rx.redirect("/sign-in")
             return
@@ -72,7 +72,7 @@ def health_page() -> rx.Component:
             loading("Reading the last hour…"),
             rx.cond(
                 Health.rows.length() == 0,
-                empty("No platform traffic in the last hour."),
+                empty("No platforms are offered by this installation."),
                 rx.grid(rx.foreach(Health.rows, lambda r: rx.card(rx.vstack(
                     rx.hstack(rx.heading(r.name, size="4"), rx.spacer(),
                               rx.badge(r.circuit_words, color_scheme=rx.match(r.circuit, *colors.items(), "gray"),

@@ -10,7 +10,8 @@ import reflex as rx
 from app.backend import problem, usd
 from app.components.layout import error, loading
 from app.state import Session
-from switchboard import agents, orgs, providers
+from switchboard import onboarding, orgconfig
+from switchboard.providers.recommend import Needs, recommend_provider
 
 PRIORITIES = [
     ("lowest_cost", "Lowest cost per minute"),
@@ -93,21 +94,27 @@ class Onboarding(Session):
         self.step = min(self.step + 1, len(STEPS) - 1)
 
     async def _recommend(self):
-        needs = providers.Needs(
+        needs = Needs(
             custom_voice=self.custom_voice == "yes",
             lowest_cost=self.priority == "lowest_cost",
             easy_setup=self.priority == "easy_setup",
-            customization=self.priority == "customization",
+            max_customization=self.priority == "customization",
             enterprise=self.priority == "enterprise",
         )
         async with self._as_user() as conn:
-            rec = await providers.recommend_provider(conn, needs)
-        self.platform, self.platform_name = rec.code, rec.name
-        self.price_per_minute = usd(rec.price_per_minute, 3)
+            rec = await recommend_provider(conn, needs)
+            platforms = await orgconfig.list_providers(conn, type="platform", enabled=True)
+        by_code = {p.key: p for p in platforms}
+        chosen = by_code[rec.code]
+        self.platform, self.platform_name = chosen.key, chosen.name
+        self.price_per_minute = usd(chosen.metadata.get("cost_per_minute"), 3)
         self.reasons = list(rec.reasons)
+        wants_custom = self.custom_voice == "yes"
         self.alternatives = [
-            {"code": a.code, "name": a.name, "price": usd(a.price_per_minute, 3), "why": a.reason}
-            for a in rec.alternatives
+            {"code": p.key, "name": p.name, "price": usd(p.metadata.get("cost_per_minute"), 3),
+             "why": f"You chose {p.name}: {p.description or ''} ({usd(p.metadata.get('cost_per_minute'), 3)} per minute)."}
+            for p in platforms
+            if p.key != rec.code and (not wants_custom or "custom_voices" in p.capabilities)
         ]
 
     @rx.event
@@ -116,19 +123,14 @@ class Onboarding(Session):
         yield
         try:
             async with self._as_user() as conn:
-                org = await orgs.create_organization(conn, self.org_name)
-                agent = await agents.create_agent(
-                    conn, org.id,
-                    name=f"{org.name} voice agent",
-                    active_provider=self.platform,
-                    custom_voice=self.custom_voice == "yes",
+                done = await onboarding.set_up_organization(
+                    conn, self.org_name, platform=self.platform, custom_voice=self.custom_voice == "yes",
+                    phone_number=self.phone or None,
                 )
-                if self.phone:
-                    await agents.add_phone_number(conn, org.id, self.phone, agent_id=agent.id)
         except Exception as exc:
             self.error, self.busy = problem(exc), False
             return
-        self.org_id, self.role, self.busy = str(org.id), "owner", False
+        self.org_id, self.role, self.busy = str(done.organization.id), "owner", False
         yield rx.redirect("/agent?welcome=1")
 
 

@@ -45,9 +45,7 @@ $$;
 revoke execute on function public.add_organization_member(uuid, text, public.member_role) from public, anon;
 grant execute on function public.add_organization_member(uuid, text, public.member_role) to authenticated, service_role;
 
--- Ownership rules, enforced whoever writes memberships (the API, SQL, a security definer). An
--- AFTER trigger: it judges the statement's result (two owners demoted at once are caught), and
--- row-level security has already refused what the caller may not touch at all.
+-- Ownership rules, enforced whoever writes memberships (the API, SQL, a security definer).
 create function private.guard_memberships() returns trigger
 language plpgsql security definer set search_path = ''
 as $$
@@ -57,31 +55,33 @@ declare
   v_touches_owner boolean :=
     (tg_op <> 'DELETE' and new.role = 'owner') or (tg_op <> 'INSERT' and old.role = 'owner');
 begin
-  -- Only owners grant, change or remove ownership (an owner may step down themselves). The
-  -- first membership of a new organisation (create_organization) makes its creator the owner.
+  -- Only owners grant, change or remove ownership. The first membership of a new organisation
+  -- (create_organization) makes its creator the owner.
   if v_touches_owner and v_caller is not null
      and not exists (select 1 from public.memberships m
                      where m.organization_id = v_org and m.user_id = v_caller and m.role = 'owner')
-     and not (tg_op <> 'INSERT' and old.user_id = v_caller and old.role = 'owner')
-     and not (tg_op = 'INSERT' and not exists (select 1 from public.memberships m
-                                             where m.organization_id = v_org and m.user_id <> new.user_id))
+     and not (tg_op = 'INSERT' and not exists (select 1 from public.memberships m where m.organization_id = v_org))
   then
     raise exception 'only an owner may grant, change or remove the owner role' using errcode = '42501';
   end if;
   -- Never leave an organisation without an owner (unless the organisation or the user is
   -- itself being deleted, which cascades here).
   if tg_op <> 'INSERT' and old.role = 'owner'
+     and (tg_op = 'DELETE' or new.role <> 'owner' or new.organization_id <> old.organization_id)
      and exists (select 1 from public.organizations o where o.id = old.organization_id)
      and exists (select 1 from auth.users u where u.id = old.user_id)
      and not exists (select 1 from public.memberships m
-                     where m.organization_id = old.organization_id and m.role = 'owner')
+                     where m.organization_id = old.organization_id and m.role = 'owner' and m.user_id <> old.user_id)
   then
     raise exception 'an organisation must keep at least one owner: make another member owner first'
       using errcode = '23514';
   end if;
-  return null;
+  if tg_op = 'DELETE' then
+    return old;
+  end if;
+  return new;
 end
 $$;
 
-create trigger memberships_guard after insert or update or delete on public.memberships
+create trigger memberships_guard before insert or update or delete on public.memberships
 for each row execute function private.guard_memberships();

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -29,10 +29,10 @@ from psycopg import AsyncConnection
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
-from switchboard.providers.base import CallEvent, CostBreakdown
+from switchboard.providers.base import CallEvent
 
-if TYPE_CHECKING:  # the price book lives with the providers; ingestion only asks it for costs
-    from switchboard.providers.billing import PriceBook
+if TYPE_CHECKING:  # ingestion only asks the price book for a call's cost
+    from switchboard.billing import PriceBook
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +122,11 @@ async def _find_call(conn: AsyncConnection, event: CallEvent) -> UUID | None:
         """
         with p as (select id from public.voice_ai_providers where code = %(provider)s)
         select cr.id from public.call_records cr
-        where (cr.provider_id = (select id from p) and cr.provider_call_id = %(provider_call_id)s)
-           or cr.id = %(call_record_id)s::uuid
-           or cr.telephony_call_id = %(telephony_call_id)s::text
+        where ((cr.provider_id = (select id from p) and cr.provider_call_id = %(provider_call_id)s)
+               or cr.id = %(call_record_id)s::uuid
+               or cr.telephony_call_id = %(telephony_call_id)s::text)
+          -- an event speaking for one organisation never touches another's call
+          and (%(organization_id)s::uuid is null or cr.organization_id = %(organization_id)s::uuid)
         -- the platform's own id first, then the id we attached, then the carrier's
         order by (cr.provider_id = (select id from p) and cr.provider_call_id = %(provider_call_id)s) is true desc,
                  (cr.id = %(call_record_id)s::uuid) is true desc
@@ -136,6 +138,7 @@ async def _find_call(conn: AsyncConnection, event: CallEvent) -> UUID | None:
             "provider_call_id": event.provider_call_id,
             "call_record_id": event.call_record_id,
             "telephony_call_id": event.telephony_call_id,
+            "organization_id": event.organization_id,
         },
     )
     row = await cur.fetchone()
@@ -232,18 +235,6 @@ def _pg_type(col: str) -> str:
 # provider_usage: one row per call
 # ---------------------------------------------------------------------------------------------
 
-CostFunction = Callable[..., CostBreakdown | None]
-
-
-def _computed_cost(prices: Any, provider: str, duration_seconds: int, usage: dict[str, Any] | None, day: date) -> CostBreakdown | None:
-    """Ask the price book for a call's cost from its duration and usage (LiveKit, SignalWire)."""
-    for name in ("cost_for_call", "call_cost", "cost"):
-        fn = getattr(prices, name, None)
-        if callable(fn):
-            return fn(provider, duration_seconds=duration_seconds, usage=usage or {}, on=day)
-    raise TypeError(f"{type(prices).__name__} has no call-cost method")
-
-
 async def _record_usage(conn: AsyncConnection, call_id: UUID, event: CallEvent, prices: PriceBook | None) -> None:
     cur = await conn.execute(
         """
@@ -265,7 +256,8 @@ async def _record_usage(conn: AsyncConnection, call_id: UUID, event: CallEvent, 
     duration = call["duration_seconds"] or 0
     cost = event.cost
     if cost is None and prices is not None and call["provider_code"] and (duration or event.usage):
-        cost = _computed_cost(prices, call["provider_code"], duration, event.usage, day)
+        # Platforms that report no cost (LiveKit) or only usage: the price book prices it.
+        cost = prices.cost_for_call(call["provider_code"], duration_seconds=duration, usage=event.usage, on=day)
     details: dict[str, Any] = {}
     if event.usage:
         details["usage"] = event.usage
@@ -399,20 +391,23 @@ async def store_dead_letter(
 MAX_ATTEMPTS = 5
 
 
-async def claim_pending(conn: AsyncConnection, *, limit: int = 100, max_attempts: int = MAX_ATTEMPTS) -> list[dict[str, Any]]:
+async def claim_pending(conn: AsyncConnection, *, limit: int = 100, max_attempts: int = MAX_ATTEMPTS,
+                        older_than_seconds: float = 0) -> list[dict[str, Any]]:
     """Lock up to `limit` inbox rows still to process (pending, or failed with attempts left),
-    oldest first; other processes skip them (SKIP LOCKED). Process them in the same transaction."""
+    received at least `older_than_seconds` ago, oldest first; other processes skip them (SKIP
+    LOCKED). Process them in the same transaction."""
     cur = await conn.execute(
         """
         select id, provider, event_id, event_type, organization_id, provider_call_id, headers, body,
                status, attempts, received_at
         from public.webhook_inbox
         where status <> 'processed' and attempts < %s
+          and received_at <= now() - make_interval(secs => %s)
         order by received_at, id
         limit %s
         for update skip locked
         """,
-        (max_attempts, limit),
+        (max_attempts, older_than_seconds, limit),
     )
     return list(await cur.fetchall())
 

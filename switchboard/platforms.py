@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from switchboard.db import Database
-from switchboard.providers.base import VoiceAIProvider
+from switchboard.providers.base import ProviderCredentials, VoiceAIProvider
 from switchboard.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,11 +71,10 @@ class PlatformSource:
             return await get_secret(conn, organization_id, code)
 
     def _build(self, code: str, values: dict[str, str] | None) -> VoiceAIProvider:
-        from switchboard.providers.registry import credentials_from_settings, get_provider
+        from switchboard.providers.registry import get_provider
 
-        defaults = credentials_from_settings(code, self.settings)
-        credentials = defaults.model_copy(update={"values": {**defaults.values, **(values or {})}}) if values else defaults
-        return get_provider(code, credentials, prices=self.prices)
+        # Fields the organisation did not set come from the settings defaults (the registry's rule).
+        return get_provider(code, ProviderCredentials(values=values or {}), prices=self.prices)
 
     async def aclose(self) -> None:
         for provider in self._cache.values():

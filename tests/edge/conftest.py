@@ -65,3 +65,66 @@ async def seed_org(
 @pytest.fixture
 async def seeded(db: Database) -> Seeded:
     return await seed_org(db)
+
+
+# --- the app, in process ----------------------------------------------------------------------
+
+PUBLIC_BASE = "http://127.0.0.1:54321"  # Settings.public_base_url's default: what providers sign
+TEST_KEYS = {
+    "RETELL_API_KEY": "key_edge_retell_test",
+    "VAPI_API_KEY": "vapi-private-key-test",
+    "SIGNALWIRE_PROJECT_ID": "4d0d6f16-5881-4fcc-92a4-02c51a91954d",
+    "SIGNALWIRE_API_TOKEN": "PTedgeTestToken",
+    "SIGNALWIRE_SPACE_URL": "example.signalwire.com",
+    "SIGNALWIRE_SIGNING_KEY": "PSKedge_signing_key_test",
+    "LIVEKIT_URL": "http://127.0.0.1:9",
+    "LIVEKIT_API_KEY": "APIedgetest",
+    "LIVEKIT_API_SECRET": "edge-livekit-secret-of-at-least-32-chars",
+    "LIVEKIT_SIP_HOST": "edge-test.sip.livekit.cloud",
+}
+
+
+@dataclass
+class Edge:
+    app: object
+    client: object
+
+    @property
+    def runtime(self):
+        return self.app.state.runtime
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait for the work the app does after answering (webhook processing)."""
+        import asyncio
+
+        pending = list(self.runtime.background)
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+
+
+def use_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    from switchboard.settings import reset_settings_cache
+
+    for k, v in {**TEST_KEYS, **env}.items():
+        monkeypatch.setenv(k, v)
+    reset_settings_cache()
+
+
+@pytest.fixture
+def edge_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_settings(monkeypatch)
+
+
+@pytest.fixture
+async def edge(db_url: str, edge_env: None):
+    import httpx
+
+    from edge_functions.app import create_app
+
+    app = create_app(database_url=db_url, background_loops=False)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_BASE, timeout=30) as client:
+            yield Edge(app, client)
+    from switchboard.settings import reset_settings_cache
+
+    reset_settings_cache()

@@ -122,10 +122,11 @@ class ProviderSettings(Session):
 
     # --- keys (write-only) ------------------------------------------------------------------
     @rx.event
-    async def save_keys(self, vendor: str, form: dict):
+    async def save_keys(self, form: dict):
         """The form's values arrive in this event only and go straight to the encrypted store;
         they are never put in a state var (so never sent back to any browser)."""
         self.error, self.note = "", ""
+        vendor = form.get("vendor", "")
         values = {k.split(":", 1)[1]: v.strip() for k, v in form.items() if k.startswith("secret:") and v.strip()}
         target = next((v for v in self.vendors if v.vendor == vendor), None)
         if not values or target is None:
@@ -232,6 +233,7 @@ def key_form(v: VendorKeys) -> rx.Component:
                 rx.hstack(rx.text(v.title, weight="medium"),
                           rx.cond(v.is_set, rx.badge("set", color_scheme="green"), rx.badge("not set", color_scheme="gray")),
                           align="center"),
+                rx.el.input(type="hidden", name="vendor", value=v.vendor),
                 rx.foreach(v.fields, lambda f: rx.hstack(
                     rx.text(f.label, size="2", width="140px"),
                     rx.cond(f.hint != "", rx.code(f.hint, class_name="secret-hint"), rx.text("—", color_scheme="gray")),
@@ -246,7 +248,7 @@ def key_form(v: VendorKeys) -> rx.Component:
                 ),
                 spacing="2",
             ),
-            on_submit=lambda form: ProviderSettings.save_keys(v.vendor, form),
+            on_submit=ProviderSettings.save_keys,
             reset_on_submit=True,
         ),
         width="100%",

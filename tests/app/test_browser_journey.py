@@ -43,7 +43,7 @@ async def onboard(page, org_name: str, *, custom_voice: bool, priority: str = "l
 
 
 async def org_of(db, email: str):
-    async with db.as_service() as conn:
+    async with db.pool.connection() as conn:  # auth.users belongs to the auth service
         cur = await conn.execute(
             "select m.organization_id from memberships m join auth.users u on u.id = m.user_id where u.email = %s",
             (email,))

@@ -129,7 +129,7 @@ def _welch(measure: str, a: ArmStats, b: ArmStats, ra: dict, rb: dict, mean: str
     if significant and lower_is_better is not None:
         better = (a.arm if ma < mb else b.arm) if lower_is_better else (a.arm if ma > mb else b.arm)
     return TestResult(measure=measure, test="Welch's t-test", p_value=p, significant=significant, better_arm=better,
-                      note=f"p = {_p(p)}")
+                      note=f"p {_p(p)}")
 
 
 def _chi2(measure: str, a: ArmStats, b: ArmStats, hits: str, total: str) -> TestResult:
@@ -145,7 +145,7 @@ def _chi2(measure: str, a: ArmStats, b: ArmStats, hits: str, total: str) -> Test
     significant = p < ALPHA
     better = (a.arm if ha / ta > hb / tb else b.arm) if significant else None
     return TestResult(measure=measure, test="chi-square", p_value=p, significant=significant, better_arm=better,
-                      note=f"p = {_p(p)}")
+                      note=f"p {_p(p)}")
 
 
 def _tests(arms: list[ArmStats], raw: dict[str, dict]) -> list[TestResult]:
@@ -161,7 +161,7 @@ def _tests(arms: list[ArmStats], raw: dict[str, dict]) -> list[TestResult]:
 
 
 def _p(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 def _name(arm: str) -> str:

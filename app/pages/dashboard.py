@@ -21,7 +21,7 @@ COMPONENT_NAMES = {"stt": "STT", "llm": "LLM", "tts": "TTS", "platform": "Platfo
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(title=title, margin=dict(l=40, r=10, t=40, b=30), height=300, template="plotly_white",
+    fig.update_layout(title=title, autosize=True, margin=dict(l=40, r=10, t=40, b=30), height=300, template="plotly_white",
                       legend=dict(orientation="h", y=-0.2), font=dict(size=11))
     return fig
 
@@ -227,10 +227,10 @@ def dashboard_page() -> rx.Component:
                             stat("Average per minute", Dashboard.avg_cost_per_minute, id="avg-cpm"),
                             wrap="wrap", spacing="3",
                         ),
-                        rx.card(rx.plotly.basic(data=Dashboard.per_day, id="chart-per-day"), width="100%"),
+                        rx.card(rx.plotly.basic(data=Dashboard.per_day, id="chart-per-day", width="100%"), width="100%"),
                         rx.grid(
-                            rx.card(rx.plotly.basic(data=Dashboard.components, id="chart-components")),
-                            rx.card(rx.plotly.basic(data=Dashboard.per_minute, id="chart-per-minute")),
+                            rx.card(rx.plotly.basic(data=Dashboard.components, id="chart-components", width="100%")),
+                            rx.card(rx.plotly.basic(data=Dashboard.per_minute, id="chart-per-minute", width="100%")),
                             columns="2", spacing="3", width="100%",
                         ),
                         ab_section(),

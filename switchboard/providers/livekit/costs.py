@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from switchboard.billing import CallUsage, ComponentUsage, PriceBook, price_usage
+from switchboard.billing import CallUsage, ComponentUsage, PriceBook, price_usage_if_known
 from switchboard.providers.base import CostBreakdown
 
 _TYPES = {"stt_usage": "stt", "llm_usage": "llm", "tts_usage": "tts"}
@@ -49,4 +49,4 @@ def session_usage(*, session_seconds: float, sip: bool, model_usage: list[dict[s
 
 
 def livekit_cost(usage: CallUsage, prices: PriceBook | None, *, on=None) -> CostBreakdown | None:
-    return price_usage(prices, usage, on=on) if prices is not None else None
+    return price_usage_if_known(prices, usage, on=on)

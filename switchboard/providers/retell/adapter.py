@@ -110,6 +110,12 @@ class RetellProvider(VoiceAIProvider):
     def _webhook_url(self) -> str:
         return webhook_url(self.code, self._webhook_base_url)
 
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        return {
+            "retell_llm": retell_compile.compile_llm(spec),
+            "agent": retell_compile.compile_agent(spec, llm_id="<llm_id>", webhook_url=self._webhook_url()),
+        }
+
     # --- agents -----------------------------------------------------------------------------
     async def create_agent(self, spec: AgentSpec) -> AgentRef:
         llm_body = retell_compile.compile_llm(spec)

@@ -119,6 +119,10 @@ class SignalWireProvider(VoiceAIProvider):
         ids = {k: str(spec.metadata[k]) for k in ("organization_id", "agent_config_id") if spec.metadata.get(k)}
         return sw_compile.compile_ai(spec, post_prompt_url=self.post_prompt_url(ids), global_data=ids or None)
 
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        ai = self._agent_ai(spec)
+        return {"swml": sw_compile.compile_swml(spec, ai), "fabric_ai_agent": sw_compile.compile_fabric_agent(spec, ai, agent_id="<agent_id>")}
+
     # --- agents -----------------------------------------------------------------------------
     async def create_agent(self, spec: AgentSpec) -> AgentRef:
         ai = self._agent_ai(spec)

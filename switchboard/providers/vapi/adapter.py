@@ -118,6 +118,9 @@ class VapiProvider(VoiceAIProvider):
             server_headers={header: secret} if secret and not self.credentials.get("webhook_credential_id") else None,
         )
 
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        return {"assistant": self._assistant(spec)}
+
     # --- agents -----------------------------------------------------------------------------
     async def create_agent(self, spec: AgentSpec) -> AgentRef:
         body = _snake(self._assistant(spec))

@@ -11,6 +11,7 @@ from switchboard.providers.resilience import RetryPolicy
 
 PROVIDERS: dict[str, str] = {
     "retell": "switchboard.providers.retell:RetellProvider",
+    "vapi": "switchboard.providers.vapi:VapiProvider",
 }
 
 

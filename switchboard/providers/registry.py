@@ -12,6 +12,7 @@ from switchboard.providers.resilience import RetryPolicy
 PROVIDERS: dict[str, str] = {
     "retell": "switchboard.providers.retell:RetellProvider",
     "vapi": "switchboard.providers.vapi:VapiProvider",
+    "signalwire": "switchboard.providers.signalwire:SignalWireProvider",
 }
 
 

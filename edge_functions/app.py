@@ -121,6 +121,9 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
                 asyncio.create_task(_every(10.0, "agent sync retry", lambda: retry_due_syncs(rt))),
                 asyncio.create_task(_every(600.0, "price book refresh", lambda: _load_prices(rt))),
             ]
+        # Platform SDKs take seconds to import (retell-sdk ~3 s of CPU): load them before
+        # serving, not inside the first call's hand-off budget.
+        await asyncio.to_thread(_preload_adapters)
         with suppress(Exception):
             await asyncio.wait_for(_load_prices(rt), timeout=5)
         try:
@@ -191,6 +194,13 @@ def _count_attempt(attempt) -> None:
     metrics.HANDOFF_LATENCY.labels(attempt.provider, str(attempt.ok).lower()).observe(attempt.latency_ms / 1000)
     if not attempt.ok:
         metrics.HANDOFF_FAILURES.labels(attempt.provider).inc()
+
+
+def _preload_adapters() -> None:
+    from switchboard.providers.registry import PROVIDERS, provider_class
+
+    for code in PROVIDERS:
+        provider_class(code)
 
 
 async def _load_prices(rt: Runtime) -> None:

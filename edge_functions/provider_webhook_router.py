@@ -77,7 +77,8 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
         metrics.WEBHOOKS.labels(code, "too_large").inc()
         return JSONResponse({"error": f"body over {MAX_BODY_BYTES} bytes"}, status_code=413)
     headers = {k.lower(): v for k, v in request.headers.items()}
-    adapter = await rt.providers.get(organization_id, code)
+    key_org = organization_id if organization_id is not None else await _claimed_organisation(rt, code, headers, body)
+    adapter = await rt.providers.get(key_org, code)
     urls = list(dict.fromkeys([rt.public_url(request), str(request.url)]))
     rejected: WebhookRejected | None = None
     for url in urls:
@@ -120,6 +121,17 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
     if new:
         rt.spawn(_process(rt, code, event_id, events, t0))
     return JSONResponse({"status": "stored" if new else "duplicate", "event_id": event_id})
+
+
+async def _claimed_organisation(rt: Runtime, code: str, headers: dict[str, str], body: bytes) -> UUID | None:
+    """Without an organisation in the path: the one the event's metadata names (we attached it at
+    hand-off). Only a hint for choosing the key: the signature must then verify under that
+    organisation's key, so a forged claim fails like any bad signature."""
+    try:
+        events = (await rt.providers.get(None, code)).parse_webhook(WebhookRequest(headers=headers, body=body, url=""))
+    except Exception:
+        return None
+    return events[0].organization_id if events else None
 
 
 def _event_type(body: bytes) -> str | None:

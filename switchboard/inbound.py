@@ -34,7 +34,8 @@ from switchboard.providers.base import (
     ProviderError,
     VoiceAIProvider,
 )
-from switchboard.routing import DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
+from switchboard.providers.resilience import deadline
+from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
 
 log = logging.getLogger(__name__)
 
@@ -213,13 +214,14 @@ class InboundRouter:
             agent_config_id=number.agent_config_id, call_record_id=record_id,
             metadata={**req.metadata, "experiment_arm": plan.arm} if plan.arm else dict(req.metadata),
         )
-        for code in plan.candidates:
+        for i, code in enumerate(plan.candidates):
             if budget.exhausted():
                 break
             # Closed circuits answer from cache; an open one due a probe is claimed by one process.
             if not await self.breaker.allow(code) and code not in plan.skipped_open:
                 continue
-            handoff = await self._attempt(code, number, call, budget, result)
+            last = i == len(plan.candidates) - 1
+            handoff = await self._attempt(code, number, call, budget, result, last=last)
             if handoff is not None:
                 result.outcome, result.answer, result.provider = "routed", handoff, code
                 break
@@ -231,14 +233,14 @@ class InboundRouter:
                       extra={"tried": [a.provider for a in result.attempts], "errors": [a.error for a in result.attempts]})
         return result
 
-    async def _attempt(self, code: str, number: NumberRoute, call: InboundCall, budget: Budget, result: RoutingResult) -> HandOff | None:
+    async def _attempt(self, code: str, number: NumberRoute, call: InboundCall, budget: Budget, result: RoutingResult,
+                       *, last: bool) -> HandOff | None:
         t0 = time.perf_counter()
         error: str | None = None
         handoff: HandOff | None = None
+        # A platform that hangs may not use up the time the next one needs.
+        timeout = budget.attempt_timeout(None if last else self.budget_seconds * ATTEMPT_SHARE)
         try:
-            from switchboard.providers.resilience import deadline
-
-            timeout = budget.attempt_timeout()
             async with asyncio.timeout(timeout):
                 with deadline(timeout):
                     provider = await self.providers.get(number.organization_id, code,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from switchboard.db import Database
-from switchboard.providers.base import ProviderCredentials, VoiceAIProvider
+from switchboard.providers.base import ProviderCredentials, ProviderRejected, VoiceAIProvider
 from switchboard.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class PlatformSource:
         """The adapter for `code` with the organisation's keys. `secrets_version` is the secret's
         updated_at when the caller already read it (the router's lookup does); otherwise it is read."""
         if code not in PLATFORMS:
-            raise KeyError(code)
+            raise ProviderRejected(code, "not a voice-AI platform")
         if secrets_version is None and not known_version:
             secrets_version = await self.secret_version(organization_id, code)
         key = (organization_id, code, secrets_version)
@@ -71,10 +71,13 @@ class PlatformSource:
             return await get_secret(conn, organization_id, code)
 
     def _build(self, code: str, values: dict[str, str] | None) -> VoiceAIProvider:
-        from switchboard.providers.registry import get_provider
+        from switchboard.providers.registry import UnknownProvider, get_provider
 
         # Fields the organisation did not set come from the settings defaults (the registry's rule).
-        return get_provider(code, ProviderCredentials(values=values or {}), prices=self.prices)
+        try:
+            return get_provider(code, ProviderCredentials(values=values or {}), prices=self.prices)
+        except UnknownProvider:
+            raise ProviderRejected(code, "this server has no adapter for the platform") from None
 
     async def aclose(self) -> None:
         for provider in self._cache.values():

@@ -149,3 +149,45 @@ async def test_database_down_answers_503(db_url: str, edge_env: None, seeded: Se
             r = await client.post("/functions/v1/provider-webhook-router/retell", content=body, headers={"x-retell-signature": "v=1,d=00"})
             assert r.status_code == 401
             assert (await client.get("/health")).status_code == 503
+
+
+async def _vapi_org(db: Database, seeded: Seeded) -> None:
+    from switchboard.secrets import put_secret
+
+    from .payloads import VAPI_SECRET
+
+    async with db.as_service() as conn:
+        await put_secret(conn, seeded.organization_id, "vapi",
+                         {"api_key": "vapi-org-key", "webhook_secret": VAPI_SECRET, "sip_credential_id": "cred-edge-1"})
+
+
+async def test_vapi_reports_make_the_call_and_its_breakdown(edge: Edge, db: Database, seeded: Seeded) -> None:
+    from tests.support.openapi import openapi_document
+    from tests.support.prism import CONTRACTS
+
+    from .payloads import vapi_message, vapi_webhook
+
+    await _vapi_org(db, seeded)
+    started = vapi_message("status-update", "vapi-call-1", ids=ids(seeded), to_number=seeded.number)
+    report = vapi_message("end-of-call-report", "vapi-call-1", ids=ids(seeded), to_number=seeded.number)
+    doc = openapi_document(CONTRACTS / "vapi-openapi.json")
+    doc.validate_component("ServerMessageEndOfCallReport", report["message"], strict=False)
+    doc.validate_component("ServerMessageStatusUpdate", started["message"], strict=False)
+    # No organisation in the path: the metadata names it, and its own secret must verify.
+    for payload in (report, started):
+        r = await post(edge, "vapi", *vapi_webhook(payload))
+        assert r.status_code == 200, r.text
+    await edge.settle()
+    [call] = await rows(db, "select * from call_records")
+    assert call["organization_id"] == seeded.organization_id and call["provider_call_id"] == "vapi-call-1"
+    assert call["status"] == "ended" and call["duration_seconds"] == 90 and call["successful"] is True
+    assert call["disconnection_reason"] == "customer-ended-call"
+    [usage] = await rows(db, "select * from provider_usage")
+    assert usage["provider_id"] == seeded.provider_ids["vapi"] and usage["usage_date"].isoformat() == "2026-11-20"
+    assert (usage["cost_amount"], usage["platform_cost"], usage["telephony_cost"], usage["tts_cost"]) == (
+        Decimal("0.155500"), Decimal("0.075000"), Decimal("0.012000"), Decimal("0.032500"))
+    # A forged claim to the organisation does not verify under its key.
+    forged = vapi_message("end-of-call-report", "vapi-call-2", ids=ids(seeded), to_number=seeded.number)
+    r = await post(edge, "vapi", *vapi_webhook(forged, secret="guess"))
+    assert r.status_code == 401
+    assert len(await rows(db, "select 1 from webhook_inbox")) == 2

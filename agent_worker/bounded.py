@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from livekit.agents import APIConnectionError, APIConnectOptions, APIError, APITimeoutError, llm, stt, tts, utils
@@ -23,12 +23,12 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGive
 from livekit.agents.vad import VAD
 
 # (catalog key, ok, milliseconds to the first output or to the failure)
-AttemptObserver = Callable[[str, bool, float], None]
+AttemptObserver = Callable[[str, bool, float], Awaitable[None]]
 
 T = TypeVar("T")
 
 
-def _no_observer(key: str, ok: bool, latency_ms: float) -> None:
+async def _no_observer(key: str, ok: bool, latency_ms: float) -> None:
     return None
 
 
@@ -45,12 +45,18 @@ class _Attempt:
         if self.first_output_ms is None:
             self.first_output_ms = (time.perf_counter() - self.started) * 1000
 
-    def succeeded(self) -> None:
+    async def succeeded(self) -> None:
         self.output()
-        self.observer(self.key, True, self.first_output_ms or 0.0)
+        await self._report(True, self.first_output_ms or 0.0)
 
-    def failed(self) -> None:
-        self.observer(self.key, False, (time.perf_counter() - self.started) * 1000)
+    async def failed(self) -> None:
+        await self._report(False, (time.perf_counter() - self.started) * 1000)
+
+    async def _report(self, ok: bool, latency_ms: float) -> None:
+        try:
+            await self.observer(self.key, ok, latency_ms)
+        except Exception:  # health reporting must never change a vendor's outcome
+            pass
 
 
 async def _next_within(iterator: AsyncIterator[T], timeout: float, key: str, what: str) -> T:
@@ -119,12 +125,12 @@ class BoundedSTT(stt.STT):
         except asyncio.CancelledError:
             raise
         except TimeoutError:
-            attempt.failed()
+            await attempt.failed()
             raise APITimeoutError(f"{self._key}: no transcript within {self._attempt_timeout:g}s") from None
         except Exception as exc:
-            attempt.failed()
+            await attempt.failed()
             raise _as_api_error(self._key, exc) from exc
-        attempt.succeeded()
+        await attempt.succeeded()
         return event
 
     def stream(
@@ -215,9 +221,9 @@ class _BoundedLLMStream(llm.LLMStream):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            attempt.failed()
+            await attempt.failed()
             raise _as_api_error(b.key, exc) from exc
-        attempt.succeeded()
+        await attempt.succeeded()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,6 +292,6 @@ class _BoundedChunkedStream(tts.ChunkedStream):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            attempt.failed()
+            await attempt.failed()
             raise _as_api_error(b.key, exc) from exc
-        attempt.succeeded()
+        await attempt.succeeded()

@@ -9,6 +9,7 @@ import logging
 import time
 from datetime import datetime, timezone
 from typing import Any
+from uuid import UUID
 
 import httpx
 from livekit import rtc
@@ -20,9 +21,10 @@ from livekit.agents.voice.events import CloseEvent
 from livekit.agents.voice.room_io import RoomOptions
 
 from agent_worker.chains import Chains, build_chains
-from agent_worker.report import transcript, usage_items
+from agent_worker.report import call_usage, transcript
 from agent_worker.tools import CallOutcome, build_tools
-from switchboard.ingest import IngestResult, record_call_event
+from switchboard.billing import load_price_book
+from switchboard.ingest import record_call_event
 from switchboard.pipeline.config import PipelineConfig
 from switchboard.pipeline.dispatch import DispatchMetadata
 from switchboard.providers.base import AgentSpec, CallEvent
@@ -186,7 +188,7 @@ class Call:
             transcript_object=entries,
             disconnection_reason=self.outcome.disconnection_reason or self.close_reason,
             usage={
-                "items": [i.model_dump() for i in usage_items(model_usage, duration_seconds=duration, sip=self.is_sip)],
+                **call_usage(model_usage, duration_seconds=duration, sip=self.is_sip).model_dump(mode="json"),
                 "model_usage": [u.model_dump() for u in model_usage],
                 "chains": self.chains.keys,
                 "pipeline_source": self.pipeline.source,
@@ -196,13 +198,13 @@ class Call:
 
     def finish(self) -> asyncio.Task:
         """Write the end-of-call report once (idempotent; safe from the close event and the job's
-        shutdown callback alike). The task's result is the IngestResult, or None if not written."""
+        shutdown callback alike). The task's result is the call record's id, or None if not written."""
         if self._finish_task is None:
             self.ended_at = datetime.now(timezone.utc)
             self._finish_task = asyncio.ensure_future(self._finish())
         return self._finish_task
 
-    async def _finish(self) -> IngestResult | None:
+    async def _finish(self) -> UUID | None:
         if self._time_limit is not None:
             self._time_limit.cancel()
         if self._start_write is not None:
@@ -216,7 +218,7 @@ class Call:
             await self.runtime.health.flush()
         return result
 
-    async def _write(self, event: CallEvent, *, what: str) -> IngestResult | None:
+    async def _write(self, event: CallEvent, *, what: str) -> UUID | None:
         db = self.runtime.db
         if db is None:
             log.error("call %s: %s not stored, no database configured", self.room_sid, what)
@@ -224,7 +226,8 @@ class Call:
         try:
             async with asyncio.timeout(self.runtime.write_timeout):
                 async with db.as_service() as conn:
-                    return await record_call_event(conn, event)
+                    prices = await load_price_book(conn)
+                    return await record_call_event(conn, event, prices)
         except Exception as exc:
             log.error("call %s: %s not stored (%s: %s)", self.room_sid, what, type(exc).__name__, exc)
             return None

@@ -2,19 +2,20 @@
 for `switchboard.ingest.record_call_event` (the same path provider webhooks take).
 
 Usage comes from the session's usage collector: each vendor reports under its catalog key (see
-agent_worker.bounded), so each line is priced with that key's `price_book` rows in the unit the
-catalog prices it in; the platform (LiveKit agent minutes) and, for SIP calls, telephony minutes
-are priced under the 'livekit' subject."""
+agent_worker.bounded), so each vendor's quantities are priced with that key's `price_book` rows,
+in the units the catalog prices it in; the platform (LiveKit agent minutes) and, for SIP calls,
+telephony minutes are priced under 'livekit' (switchboard.billing.CallUsage)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from livekit.agents import llm
 from livekit.agents.metrics import LLMModelUsage, STTModelUsage, TTSModelUsage
 
-from switchboard.billing import UsageItem
+from switchboard.billing import CallUsage, ComponentUsage
 from switchboard.pipeline.catalog import BY_KEY
 
 PLATFORM = "livekit"
@@ -25,31 +26,36 @@ def _units(key: str) -> set[str]:
     return {p.unit for p in entry.prices} if entry else set()
 
 
-def usage_items(model_usage: list[Any], *, duration_seconds: float, sip: bool) -> list[UsageItem]:
-    """Session usage → priceable quantities (natural units; see switchboard.billing)."""
-    items: list[UsageItem] = []
+def _minutes(seconds: float) -> Decimal:
+    return (Decimal(str(max(0.0, seconds))) / 60).quantize(Decimal("0.000001"))
+
+
+def call_usage(model_usage: list[Any], *, duration_seconds: float, sip: bool) -> CallUsage:
+    """Session usage → the call's billable quantities."""
+    components: list[ComponentUsage] = []
     for usage in model_usage:
         key = usage.provider
         units = _units(key)
         if not units:
-            continue  # not one of our vendors (e.g. the turn detector): free, kept only in the raw usage
+            continue  # not one of our vendors (e.g. the turn detector): free, kept in the raw usage
         if isinstance(usage, LLMModelUsage):
-            if "1m_input_tokens" in units:
-                items.append(UsageItem(component="llm", subject=key, unit="1m_input_tokens", quantity=usage.input_tokens))
-            if "1m_output_tokens" in units:
-                items.append(UsageItem(component="llm", subject=key, unit="1m_output_tokens", quantity=usage.output_tokens))
+            components.append(ComponentUsage(
+                component="llm", subject=key,
+                input_tokens=usage.input_tokens if "1m_input_tokens" in units else None,
+                output_tokens=usage.output_tokens if "1m_output_tokens" in units else None,
+            ))
         elif isinstance(usage, STTModelUsage) and "minute" in units:
-            items.append(UsageItem(component="stt", subject=key, unit="minute", quantity=usage.audio_duration / 60))
+            components.append(ComponentUsage(component="stt", subject=key, minutes=_minutes(usage.audio_duration)))
         elif isinstance(usage, TTSModelUsage):
             if "1k_characters" in units:
-                items.append(UsageItem(component="tts", subject=key, unit="1k_characters", quantity=usage.characters_count))
+                components.append(ComponentUsage(component="tts", subject=key, characters=usage.characters_count))
             elif "minute" in units:
-                items.append(UsageItem(component="tts", subject=key, unit="minute", quantity=usage.audio_duration / 60))
-    minutes = max(0.0, duration_seconds) / 60
-    items.append(UsageItem(component="platform", subject=PLATFORM, unit="minute", quantity=minutes))
-    if sip:
-        items.append(UsageItem(component="telephony", subject=PLATFORM, unit="minute", quantity=minutes))
-    return items
+                components.append(ComponentUsage(component="tts", subject=key, minutes=_minutes(usage.audio_duration)))
+    minutes = _minutes(duration_seconds)
+    return CallUsage(
+        platform=PLATFORM, platform_minutes=minutes, telephony_minutes=minutes if sip else Decimal(0),
+        components=components,
+    )
 
 
 def transcript(history: llm.ChatContext) -> tuple[str, list[dict[str, Any]]]:

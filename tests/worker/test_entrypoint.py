@@ -51,9 +51,9 @@ async def test_entrypoint_builds_the_organisations_chains_and_reports_the_call(d
     runs[0].expect.next_event().is_message(role="assistant")
     assert "9am to 5pm" in runs[0].events[-1].item.text_content
 
-    assert result is not None and result.usage_recorded
+    assert result is not None
     async with db.as_service() as conn:
-        rec = await (await conn.execute("select * from call_records where id = %s", (result.call_record_id,))).fetchone()
+        rec = await (await conn.execute("select * from call_records where id = %s", (result,))).fetchone()
         usage = await (await conn.execute("select * from provider_usage where call_id = %s", (rec["id"],))).fetchone()
         platform_price = (await (await conn.execute(
             "select usd_per_unit from price_book where subject = 'livekit' and component = 'platform'"
@@ -72,9 +72,8 @@ async def test_entrypoint_builds_the_organisations_chains_and_reports_the_call(d
     expected_platform = Decimal(str(seconds / 60)) * platform_price
     assert usage["platform_cost"] == pytest.approx(expected_platform, abs=Decimal("0.000002"))
     assert usage["stt_cost"] == usage["llm_cost"] == usage["tts_cost"] == usage["telephony_cost"] == 0
-    lines = {(l["subject"], l["unit"]): l for l in usage["details"]["lines"]}
-    assert lines[("local-llm", "1m_output_tokens")]["quantity"] > 0  # the reply's tokens were counted
-    assert ("espeak-tts", "1k_characters") not in lines or lines[("espeak-tts", "1k_characters")]["cost"] == "0.000000"
+    components = {c["subject"]: c for c in usage["details"]["usage"]["components"]}
+    assert components["local-llm"]["output_tokens"] > 0  # the replies' tokens were counted
 
 
 async def test_invalid_metadata_ends_the_job_without_a_session(db_url: str, vad) -> None:

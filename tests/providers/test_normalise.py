@@ -17,7 +17,7 @@ from livekit.protocol import egress, models, webhook
 from switchboard.billing import load_price_book
 from switchboard.providers.base import ProviderCredentials, WebhookMalformed, WebhookRequest
 from switchboard.providers.livekit import LiveKitProvider
-from switchboard.providers.livekit.webhooks import REPORT_EVENT
+from switchboard.providers.livekit.costs import livekit_cost
 from switchboard.providers.retell import RetellProvider
 from switchboard.providers.signalwire import SignalWireProvider
 from switchboard.providers.vapi import VapiProvider
@@ -29,7 +29,7 @@ TELEPHONY = "b3877c40-da60-4998-90ad-b792e98472ca"
 IDS = {"organization_id": ORG, "agent_config_id": AGENT_CONFIG, "call_record_id": CALL_RECORD, "telephony_call_id": TELEPHONY}
 
 
-def req(body: bytes | str, url: str = "https://sb.example.com/functions/v1/provider-webhook/x", **headers) -> WebhookRequest:
+def req(body: bytes | str, url: str = "https://sb.example.com/functions/v1/provider-webhook-router/x", **headers) -> WebhookRequest:
     return WebhookRequest(headers={k.replace("_", "-").lower(): v for k, v in headers.items()},
                           body=body.encode() if isinstance(body, str) else body, url=url)
 
@@ -289,7 +289,7 @@ def test_signalwire_voice_status_callback(docs):
     typed = docs["signalwire_compat"].coerce_form(docs["signalwire_compat"].component("VoiceStatusCallbackPayload"), list(form.items()))
     docs["signalwire_compat"].validate_component("VoiceStatusCallbackPayload", typed)
     sw = SignalWireProvider(ProviderCredentials())
-    url = f"https://sb.example.com/functions/v1/provider-webhook/signalwire?call_record_id={CALL_RECORD}"
+    url = f"https://sb.example.com/functions/v1/provider-webhook-router/signalwire?call_record_id={CALL_RECORD}"
     [event] = sw.parse_webhook(req(urlencode(form), url, content_type="application/x-www-form-urlencoded"))
     assert (event.kind, event.status, event.event_id) == ("ended", "ended", f"{TELEPHONY}:status:completed")
     assert (event.provider_call_id, event.telephony_call_id, event.call_record_id) == (TELEPHONY, TELEPHONY, UUID(CALL_RECORD))
@@ -329,28 +329,25 @@ def test_livekit_webhook_events():
     assert (recorded.kind, recorded.recording_url, recorded.provider_call_id) == ("other", "s3://recordings/call-abc.ogg", "call-abc")
 
 
-async def test_livekit_worker_report_prices_usage_from_the_catalog(prices):
-    report = {
-        "room_name": "call-abc", **IDS, "direction": "inbound", "from_number": "+14155550100", "to_number": "+14155550199",
-        "started_at": "2026-11-20T15:00:00Z", "ended_at": "2026-11-20T15:03:00Z",
-        "transcript": "Agent: Hello\nUser: Hi", "disconnection_reason": "user_hangup",
-        "model_usage": [  # livekit-agents AgentSession.usage.model_usage, dumped
-            {"type": "stt_usage", "provider": "openai", "model": "gpt-4o-mini-transcribe", "audio_duration": 90.0},
-            {"type": "llm_usage", "provider": "openai", "model": "gpt-4o-mini", "input_tokens": 12000, "output_tokens": 800},
-            {"type": "tts_usage", "provider": "cartesia", "model": "sonic-2", "characters_count": 3000, "audio_duration": 80.0},
+async def test_livekit_cost_is_the_workers_usage_times_catalog_prices(prices):
+    # The worker's end-of-call event carries this usage (agent_worker.report.call_usage): 3 min
+    # of agent session over SIP, each vendor's quantities under its catalog key.
+    usage = {
+        "platform": "livekit", "platform_minutes": "3", "telephony_minutes": "3",
+        "components": [
+            {"component": "stt", "subject": "openai-stt", "minutes": "1.5"},
+            {"component": "llm", "subject": "openai-llm", "input_tokens": 12000, "output_tokens": 800},
+            {"component": "tts", "subject": "cartesia-tts", "characters": 3000},
         ],
     }
-    lk = LiveKitProvider(ProviderCredentials(), prices=prices)
-    [event] = lk.parse_webhook(req(json.dumps({"event": REPORT_EVENT, "report": report})))
-    assert (event.kind, event.event_id, event.duration_seconds) == ("ended", f"call-abc:{REPORT_EVENT}", 180)
-    assert (event.call_record_id, event.telephony_call_id) == (UUID(CALL_RECORD), TELEPHONY)
-    cost = event.cost
+    cost = livekit_cost(usage, prices)
     assert cost.platform == Decimal("0.030000")    # 3 min × $0.01 agent session
     assert cost.telephony == Decimal("0.009000")   # 3 min × $0.003 SIP
     assert cost.stt == Decimal("0.004500")         # 1.5 min × $0.003
     assert cost.llm == Decimal("0.002280")         # 12k × $0.15/M + 800 × $0.60/M
     assert cost.tts == Decimal("0.114000")         # 3k chars × $0.038/1k
     assert cost.total == Decimal("0.15978") and round(cost.total, 2) == Decimal("0.16")
-    assert event.usage["model_usage"][1]["input_tokens"] == 12000
-    with pytest.raises(WebhookMalformed, match="malformed call report"):
-        lk.parse_webhook(req(json.dumps({"event": REPORT_EVENT, "report": {"room_name": "x"}})))
+    assert prices.cost_for_call("livekit", duration_seconds=180, usage=usage) == cost  # what ingestion computes
+    # a vendor with no price that day: no cost yet, never a zero
+    unknown = {**usage, "components": [{"component": "tts", "subject": "elevenlabs-tts", "characters": 10}]}
+    assert livekit_cost(unknown, prices) is None

@@ -22,7 +22,7 @@ from switchboard.providers.signalwire import SignalWireProvider
 from switchboard.providers.signalwire.webhooks import post_prompt_password
 from switchboard.providers.vapi import VapiProvider
 
-URL = "https://switchboard.example.com/functions/v1/provider-webhook/{code}"
+URL = "https://switchboard.example.com/functions/v1/provider-webhook-router/{code}"
 
 
 def request(code: str, body: bytes, headers: dict[str, str], url: str | None = None) -> WebhookRequest:

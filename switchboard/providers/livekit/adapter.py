@@ -222,7 +222,7 @@ class LiveKitProvider(VoiceAIProvider):
         webhooks.verify(request, self.credentials.get("api_key"), self.credentials.get("api_secret"))
 
     def parse_webhook(self, request: WebhookRequest) -> list[CallEvent]:
-        return webhooks.parse(request, self.prices)
+        return webhooks.parse(request)
 
     # --- health -----------------------------------------------------------------------------
     async def health_check(self) -> HealthStatus:

@@ -110,7 +110,7 @@ class SignalWireProvider(VoiceAIProvider):
         password = webhooks.post_prompt_password(self.credentials)
         if not password:
             return None
-        url = webhook_url(self.code, self._webhook_base_url)
+        url = webhook_url(self.code, self._webhook_base_url, ids.get("organization_id"))
         if ids:
             url += "?" + urlencode(ids)
         return webhooks.with_credentials(url, webhooks.POST_PROMPT_USER, password)

@@ -3,8 +3,6 @@ adapter sends is checked against the FULL Vapi document (the flat one has no bod
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from aiohttp import web
 

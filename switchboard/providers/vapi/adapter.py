@@ -21,8 +21,6 @@ from switchboard.providers.base import (
     ProviderCredentials,
     ProviderError,
     ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
     Voice,
     VoiceAIProvider,
     WebhookRequest,

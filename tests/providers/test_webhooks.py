@@ -125,6 +125,10 @@ def test_signalwire_json_scheme_sha1_and_sha256():
     wrong = hmac.new(b"PSK_wrong", url.encode() + body, hashlib.sha1).hexdigest()
     rejected(sw, request("signalwire", body, {"X-SignalWire-Signature": wrong}, url), "does not match")
     rejected(SignalWireProvider(ProviderCredentials()), request("signalwire", body, {"X-SignalWire-Signature": sha1}, url), "no signing key")
+    # A base64 signature of the URL alone (the Compatibility form scheme with no fields) does not
+    # cover a JSON body: replaying it with another body must fail.
+    url_only = base64.b64encode(hmac.new(SIGNING_KEY.encode(), url.encode(), hashlib.sha1).digest()).decode()
+    rejected(sw, request("signalwire", b'{"call_id": "forged"}', {"X-SignalWire-Signature": url_only}, url), "does not match")
 
 
 def test_signalwire_compatibility_form_scheme():

@@ -19,11 +19,11 @@ SIP_HEADERS = {
     "call_record_id": "X-Switchboard-Call-Record-Id",
     "telephony_call_id": "X-Switchboard-Telephony-Call-Id",
 }
-WEBHOOK_PATH = "/functions/v1/provider-webhook/{code}"
+WEBHOOK_PATH = "/functions/v1/provider-webhook-router/{code}"
 
 
 def webhook_url(code: str, base_url: str | None = None) -> str:
-    """Where platform `code` posts its call events (the edge function `provider-webhook`)."""
+    """Where platform `code` posts its call events (the edge function `provider-webhook-router`)."""
     if base_url is None:
         from switchboard.settings import get_settings
 

@@ -44,7 +44,7 @@ async def test_create_agent_compiles_an_assistant_the_full_document_accepts(vapi
                                                       "description": "Transfer to the practice manager."}]} in tools
     api = next(t for t in tools if t["type"] == "apiRequest")
     assert api["url"] == "https://api.demo-dental.example/appointments" and api["body"]["required"] == ["day", "name"]
-    assert body["server"] == {"url": "https://switchboard.example.com/functions/v1/provider-webhook/vapi",
+    assert body["server"] == {"url": "https://switchboard.example.com/functions/v1/provider-webhook-router/vapi",
                               "headers": {"X-Vapi-Secret": "s3cret-token"}}
     assert body["maxDurationSeconds"] == 900
     assert body["analysisPlan"]["successEvaluationPlan"]["enabled"] is True

@@ -13,6 +13,7 @@ PROVIDERS: dict[str, str] = {
     "retell": "switchboard.providers.retell:RetellProvider",
     "vapi": "switchboard.providers.vapi:VapiProvider",
     "signalwire": "switchboard.providers.signalwire:SignalWireProvider",
+    "livekit": "switchboard.providers.livekit:LiveKitProvider",
 }
 
 

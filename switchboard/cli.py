@@ -109,6 +109,7 @@ def _register_optional_groups() -> None:
         ("switchboard.secrets", "secrets"),
         ("switchboard.serve", "serve"),
         ("switchboard.auth", "users"),
+        ("switchboard.devstack", "run"),
     ):
         try:
             mod = importlib.import_module(module)

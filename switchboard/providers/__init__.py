@@ -1,0 +1,1 @@
+"""Platform providers: one folder per platform, one registry (see base.py)."""

@@ -1,0 +1,308 @@
+"""The platform provider interface (seed 000's `VoiceAIProvider`), its canonical agent spec and
+the normalised call events every platform's webhooks are parsed into.
+
+One folder per platform under `switchboard/providers/<code>/`, each of the same shape, each
+exporting one `VoiceAIProvider` subclass registered in `switchboard/providers/registry.py`.
+Every network call goes through the platform's SDK or an httpx client with a timeout; failures
+are raised as one of the errors below so routing can decide whether to fail over.
+"""
+
+from __future__ import annotations
+
+import abc
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# ---------------------------------------------------------------------------------------------
+# Errors: one hierarchy for every platform (after livekit-agents' APIConnectionError/APIStatusError)
+# ---------------------------------------------------------------------------------------------
+
+
+class ProviderError(Exception):
+    """A platform call failed. `retryable` says whether another attempt (or platform) may help."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, provider: str, message: str, *, status_code: int | None = None):
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+        self.message = message
+        self.status_code = status_code
+
+
+class ProviderUnavailable(ProviderError):
+    """Connection refused/reset, 5xx, 429: the platform is (perhaps briefly) not serving."""
+
+    retryable = True
+
+
+class ProviderTimeout(ProviderUnavailable):
+    """No answer within the call's timeout."""
+
+
+class ProviderRejected(ProviderError):
+    """4xx other than 429: the request itself is wrong (bad key, invalid body); retrying won't help."""
+
+
+class WebhookRejected(Exception):
+    """The webhook failed authentication (signature, token, timestamp): answer 401, store nothing."""
+
+
+class WebhookMalformed(Exception):
+    """The webhook is authentic but not understood: answer 400 with this reason, keep the body."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Capabilities
+# ---------------------------------------------------------------------------------------------
+
+
+class Capabilities(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    preset_voices: bool = True
+    custom_voices: bool = False
+    function_calling: bool = True
+    recording: bool = True
+    post_call_analysis: bool = False
+    webrtc: bool = True
+    sip: bool = True
+
+
+# ---------------------------------------------------------------------------------------------
+# The canonical agent spec: defined once, compiled into each platform's native form
+# ---------------------------------------------------------------------------------------------
+
+
+class VoiceSpec(BaseModel):
+    """`vendor` names the TTS vendor ('elevenlabs', 'openai', 'cartesia', 'deepgram', 'azure', …);
+    `voice_id` is that vendor's id. `custom` marks a custom or cloned voice."""
+
+    vendor: str = "openai"
+    voice_id: str = "alloy"
+    custom: bool = False
+    speed: float | None = None
+
+
+class EndCallTool(BaseModel):
+    type: Literal["end_call"] = "end_call"
+    name: str = "end_call"
+    description: str = "End the call when the conversation is complete or the caller asks to hang up."
+
+
+class TransferTool(BaseModel):
+    type: Literal["transfer"] = "transfer"
+    name: str = "transfer_call"
+    description: str = "Transfer the caller to a human."
+    number: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
+
+
+class HttpTool(BaseModel):
+    type: Literal["http"] = "http"
+    name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
+    description: str
+    url: str
+    method: Literal["GET", "POST"] = "POST"
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    timeout_seconds: float = 10.0
+
+
+ToolSpec = Annotated[EndCallTool | TransferTool | HttpTool, Field(discriminator="type")]
+
+
+class AnalysisSpec(BaseModel):
+    summary: bool = True
+    sentiment: bool = True
+    success_criteria: str | None = None  # plain words: "the caller booked an appointment"
+    fields: dict[str, str] = {}  # structured data to extract: name -> description
+
+
+class AgentSpec(BaseModel):
+    name: str = "Voice agent"
+    prompt: str
+    begin_message: str | None = None
+    voice: VoiceSpec = VoiceSpec()
+    language: str = "en-US"
+    tools: list[ToolSpec] = []
+    analysis: AnalysisSpec = AnalysisSpec()
+    max_duration_seconds: int = Field(1800, ge=10, le=14400)
+    metadata: dict[str, Any] = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs and outputs of provider operations
+# ---------------------------------------------------------------------------------------------
+
+
+class ProviderCredentials(BaseModel):
+    """What an adapter needs to talk to its platform: the organisation's decrypted secret values
+    (or the settings defaults) and the base URL (a Prism mock in tests)."""
+
+    values: dict[str, str] = {}
+    base_url: str | None = None
+
+    def __repr__(self) -> str:  # never print secret values
+        return f"ProviderCredentials(fields={sorted(self.values)}, base_url={self.base_url!r})"
+
+    __str__ = __repr__
+
+
+class AgentRef(BaseModel):
+    """The platform's ids for one agent spec (stored in provider_configs)."""
+
+    agent_id: str | None = None
+    llm_id: str | None = None
+    voice_id: str | None = None
+    settings: dict[str, Any] = {}
+
+
+class Voice(BaseModel):
+    id: str
+    name: str
+    vendor: str | None = None
+    custom: bool = False
+    language: str | None = None
+    gender: str | None = None
+    preview_url: str | None = None
+
+
+class InboundCall(BaseModel):
+    """A call arriving on one of our (SignalWire) numbers, as the router saw it."""
+
+    telephony_call_id: str
+    from_number: str
+    to_number: str
+    answer_format: Literal["swml", "laml"] = "swml"
+    organization_id: UUID
+    agent_config_id: UUID
+    call_record_id: UUID
+    metadata: dict[str, Any] = {}
+
+
+class HandOff(BaseModel):
+    """How to hand the call over: SWML (a dict) or LaML (XML text), and the platform's call id
+    when it issues one before the call connects (Retell's register-phone-call)."""
+
+    provider_call_id: str | None = None
+    swml: dict[str, Any] | None = None
+    laml: str | None = None
+
+
+class OutboundCall(BaseModel):
+    provider_call_id: str
+    status: str = "registered"
+
+
+class WebhookRequest(BaseModel):
+    """A provider's HTTP request as received: header names lower-cased, the raw body, the full URL."""
+
+    headers: dict[str, str]
+    body: bytes
+    url: str
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class CostBreakdown(BaseModel):
+    """USD per component. `source`: what the platform reported, or what we computed from usage × prices."""
+
+    stt: Decimal = Decimal(0)
+    llm: Decimal = Decimal(0)
+    tts: Decimal = Decimal(0)
+    platform: Decimal = Decimal(0)
+    telephony: Decimal = Decimal(0)
+    source: Literal["reported", "computed", "estimated"] = "reported"
+
+    @property
+    def total(self) -> Decimal:
+        return self.stt + self.llm + self.tts + self.platform + self.telephony
+
+
+class CallEvent(BaseModel):
+    """A platform's webhook (or the LiveKit worker's end-of-call report), normalised.
+
+    `event_id` is the de-duplication key in the webhook inbox: stable across redeliveries of the
+    same event (e.g. "<call_id>:call_ended" for Retell, which sends no event id). Fields the event
+    does not carry stay None, so merging events in any order converges to the same call record.
+    """
+
+    kind: Literal["started", "ended", "analyzed", "other"]
+    provider: str
+    event_id: str
+    event_type: str
+    provider_call_id: str
+    telephony_call_id: str | None = None
+    organization_id: UUID | None = None  # from metadata we attached at hand-off
+    agent_config_id: UUID | None = None
+    call_record_id: UUID | None = None
+    direction: Literal["inbound", "outbound", "web"] | None = None
+    from_number: str | None = None
+    to_number: str | None = None
+    status: Literal["registered", "ongoing", "ended", "error", "not_connected"] | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_seconds: int | None = None
+    transcript: str | None = None
+    transcript_object: list[dict[str, Any]] | None = None
+    recording_url: str | None = None
+    analysis: dict[str, Any] | None = None
+    sentiment: str | None = None
+    successful: bool | None = None
+    disconnection_reason: str | None = None
+    cost: CostBreakdown | None = None
+    usage: dict[str, Any] | None = None  # raw usage when cost must be computed (LiveKit, SignalWire)
+    metadata: dict[str, Any] = {}
+
+
+class HealthStatus(BaseModel):
+    ok: bool
+    latency_ms: float
+    detail: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The interface
+# ---------------------------------------------------------------------------------------------
+
+
+class VoiceAIProvider(abc.ABC):
+    code: ClassVar[str]
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    @abc.abstractmethod
+    async def create_agent(self, spec: AgentSpec) -> AgentRef: ...
+
+    @abc.abstractmethod
+    async def update_agent(self, ref: AgentRef, spec: AgentSpec) -> AgentRef: ...
+
+    @abc.abstractmethod
+    async def delete_agent(self, ref: AgentRef) -> None: ...
+
+    @abc.abstractmethod
+    async def create_call(self, ref: AgentRef, *, from_number: str, to_number: str, metadata: dict[str, Any] | None = None) -> OutboundCall: ...
+
+    @abc.abstractmethod
+    async def end_call(self, provider_call_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def list_voices(self) -> list[Voice]: ...
+
+    @abc.abstractmethod
+    async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff: ...
+
+    @abc.abstractmethod
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        """Raise WebhookRejected unless the request is authentic under the platform's published scheme."""
+
+    @abc.abstractmethod
+    def parse_webhook(self, request: WebhookRequest) -> list[CallEvent]:
+        """Normalise an authentic webhook; raise WebhookMalformed with the reason if it cannot."""
+
+    @abc.abstractmethod
+    async def health_check(self) -> HealthStatus: ...

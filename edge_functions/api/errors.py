@@ -1,0 +1,104 @@
+"""One error shape for every failure of the management API, and the route class that turns the
+core's errors into it. Living in the router (not the app), it travels wherever the router is
+mounted. No error body ever echoes a request's input (it could be a secret)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+
+from switchboard.auth import AuthError
+from switchboard.errors import (
+    Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired, SwitchboardError,
+)
+from switchboard.secrets import SecretError, SecretPermissionError
+
+
+class ErrorField(BaseModel):
+    field: str = Field(description="dotted path of the offending input: config.temperature, limit, X-Organization-Id")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="unauthorized, forbidden, not_found, invalid_input, precondition_required, precondition_failed")
+    message: str
+    fields: list[ErrorField] = []
+
+
+class Unauthorized(SwitchboardError):
+    code = "unauthorized"
+
+
+STATUS: dict[type[SwitchboardError], int] = {
+    Unauthorized: 401, Forbidden: 403, NotFound: 404, PreconditionFailed: 412, InvalidInput: 422,
+    PreconditionRequired: 428,
+}
+
+
+def error_response(status: int, code: str, message: str, fields: list[ErrorField] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(code=code, message=message, fields=fields or [])
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    """FastAPI's error location as the caller wrote it: body fields dotted from the body's root,
+    query/path/header parameters by name."""
+    where, *rest = loc or ("body",)
+    out = ""
+    for part in rest:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or str(where)
+
+
+def from_exception(exc: Exception) -> Response:
+    if isinstance(exc, AuthError):
+        return error_response(401, "unauthorized", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    if isinstance(exc, Unauthorized):
+        return error_response(401, exc.code, str(exc), headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, InvalidInput):
+        fields = [ErrorField(field=e.field, message=e.message) for e in exc.errors]
+        return error_response(422, exc.code, str(exc), fields)
+    if isinstance(exc, SwitchboardError):
+        return error_response(STATUS.get(type(exc), 400), exc.code, str(exc))
+    if isinstance(exc, RequestValidationError):
+        fields = [ErrorField(field=_loc(tuple(e.get("loc", ()))), message=e.get("msg", "is not valid")) for e in exc.errors()]
+        return error_response(422, "invalid_input", "; ".join(f"{f.field}: {f.message}" for f in fields), fields)
+    if isinstance(exc, SecretPermissionError):  # RLS refused: the membership changed under the token
+        return error_response(403, "forbidden", "only admins and owners may change secrets")
+    if isinstance(exc, SecretError):
+        return error_response(422, "invalid_input", str(exc))
+    raise exc
+
+
+class ApiRoute(APIRoute):
+    """Maps the core's errors (and FastAPI's request validation) to `ErrorBody` responses."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (SwitchboardError, AuthError, RequestValidationError, SecretError) as exc:
+                return from_exception(exc)
+
+        return route
+
+
+_TEXT = {
+    401: "no valid bearer token", 403: "the token lacks the scope this needs", 404: "not found (or not yours)",
+    412: "changed since you read it (If-Match is stale)", 422: "invalid input; each error names its field",
+    428: "If-Match is required",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route can answer."""
+    return {s: {"model": ErrorBody, "description": _TEXT[s]} for s in statuses}

@@ -38,25 +38,23 @@ def check_precondition(
     if_none_match: str | None = None,
     what: str = "it",
 ) -> None:
-    """Raise unless the caller's precondition holds for the current version."""
-    if if_none_match is not None:
-        if "*" in _tags(if_none_match) or current in _tags(if_none_match):
-            if exists:
-                raise PreconditionFailed(f"{what} already exists; GET it and send its ETag in If-Match")
-            return
-    if if_match is None:
-        if if_none_match is not None:
-            return
+    """Raise unless the caller's preconditions hold for the current version (RFC 9110 order:
+    If-Match, then If-None-Match). A thing that does not exist yet has a version too (its
+    "absent" tag), so a create based on a read of nothing is checked like any other write."""
+    if if_match is None and if_none_match is None:
         raise PreconditionRequired(
             f"send If-Match with the ETag from your last read of {what} "
             "(or If-None-Match: * to create it), so a concurrent change is not overwritten"
         )
-    tags = _tags(if_match)
-    if "*" in tags:
-        if not exists:
-            raise PreconditionFailed(f"{what} does not exist (If-Match: * needs an existing one)")
-        return
-    if current not in tags:
-        raise PreconditionFailed(
-            f"{what} changed since you read it (current ETag {current}); read it again and reapply your change"
-        )
+    if if_match is not None:
+        tags = _tags(if_match)
+        if not (exists if "*" in tags else current in tags):
+            if "*" in tags:
+                raise PreconditionFailed(f"{what} does not exist (If-Match: * needs an existing one)")
+            raise PreconditionFailed(
+                f"{what} changed since you read it (current ETag {current}); read it again and reapply your change"
+            )
+    if if_none_match is not None:
+        tags = _tags(if_none_match)
+        if ("*" in tags and exists) or current in tags:
+            raise PreconditionFailed(f"{what} already exists; read it and send its ETag in If-Match")

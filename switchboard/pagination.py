@@ -24,7 +24,8 @@ def bad_cursor() -> InvalidInput:
 
 def decode_cursor(cursor: str, n: int) -> list[str | None]:
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        values = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise bad_cursor() from None
     if not isinstance(values, list) or len(values) != n or not all(v is None or isinstance(v, str) for v in values):

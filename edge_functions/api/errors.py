@@ -4,18 +4,23 @@ mounted. No error body ever echoes a request's input (it could be a secret)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import psycopg
+
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException  # FastAPI raises Starlette's (the base of its own)
 
 from switchboard.auth import AuthError
 from switchboard.errors import (
-    Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired, SwitchboardError,
+    FieldError, Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired, SwitchboardError,
 )
 from switchboard.secrets import SecretError, SecretPermissionError
 
@@ -70,23 +75,77 @@ def from_exception(exc: Exception) -> Response:
     if isinstance(exc, RequestValidationError):
         fields = [ErrorField(field=_loc(tuple(e.get("loc", ()))), message=e.get("msg", "is not valid")) for e in exc.errors()]
         return error_response(422, "invalid_input", "; ".join(f"{f.field}: {f.message}" for f in fields), fields)
+    if isinstance(exc, psycopg.DataError):  # the database refused a value; its message may quote it
+        return error_response(422, "invalid_input", f"a value is not acceptable (SQLSTATE {exc.sqlstate})")
+    if isinstance(exc, HTTPException) and exc.status_code == 400:  # FastAPI could not parse the body
+        return error_response(422, "invalid_input", "body: is not valid JSON", [ErrorField(field="body", message="is not valid JSON")])
     if isinstance(exc, SecretPermissionError):  # RLS refused: the membership changed under the token
         return error_response(403, "forbidden", "only admins and owners may change secrets")
     if isinstance(exc, SecretError):
         return error_response(422, "invalid_input", str(exc))
+    if isinstance(exc, HTTPException):
+        return error_response(exc.status_code, "error", str(exc.detail), headers=exc.headers)
     raise exc
 
 
+def query_parameters(dependant: Dependant) -> frozenset[str]:
+    """Every query parameter a route declares, through its dependencies and query models."""
+    names: set[str] = set()
+    stack = [dependant]
+    while stack:
+        d = stack.pop()
+        stack.extend(d.dependencies)
+        for field in d.query_params:
+            annotation = field.field_info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                names |= {f.alias or n for n, f in annotation.model_fields.items()}
+            else:
+                names.add(field.alias)
+    return frozenset(names)
+
+
+def _nul_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        out = [f"{path}.{k}".lstrip(".") for k in value if "\x00" in str(k)]
+        for k, v in value.items():
+            out += _nul_paths(v, f"{path}.{k}".lstrip("."))
+        return out
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{path}[{i}]")]
+    return []
+
+
+async def _refuse_nul(request: Request) -> None:
+    """Postgres text cannot hold NUL characters: refuse them up front, naming where they are."""
+    fields = [name for name, v in {**request.path_params, **request.query_params}.items() if "\x00" in str(v)]
+    body = await request.body()  # cached: FastAPI reads the same bytes afterwards
+    if body and b"\\u0000" in body:
+        try:
+            fields += _nul_paths(json.loads(body), "") or ["body"]
+        except ValueError:
+            pass  # not JSON: FastAPI's own parsing reports it
+    if fields:
+        raise InvalidInput([FieldError(f or "body", "may not contain NUL characters") for f in fields])
+
+
 class ApiRoute(APIRoute):
-    """Maps the core's errors (and FastAPI's request validation) to `ErrorBody` responses."""
+    """Maps the core's errors (and FastAPI's request validation) to `ErrorBody` responses, and
+    refuses query parameters the route does not know (a typo must not silently widen a filter)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        known = query_parameters(self.dependant)
 
         async def route(request: Request) -> Response:
             try:
+                unknown = sorted(set(request.query_params) - known)
+                if unknown:
+                    raise InvalidInput([FieldError(name, "is not a parameter of this operation") for name in unknown])
+                await _refuse_nul(request)
                 return await handler(request)
-            except (SwitchboardError, AuthError, RequestValidationError, SecretError) as exc:
+            except (SwitchboardError, AuthError, RequestValidationError, SecretError, HTTPException, psycopg.DataError) as exc:
                 return from_exception(exc)
 
         return route

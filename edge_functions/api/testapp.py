@@ -12,9 +12,9 @@ from edge_functions.api import router
 from switchboard.db import Database, database_url
 
 
-def create_app(db: Database | None = None) -> FastAPI:
-    """With `db`, the caller owns it (already open); without, one is opened on DATABASE_URL
-    (or the embedded cluster) for the app's lifetime."""
+def create_app(db: Database | None = None, *, url: str | None = None) -> FastAPI:
+    """With `db`, the caller owns it (already open); without, one is opened on `url` (default
+    DATABASE_URL or the embedded cluster) for the app's lifetime."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -22,7 +22,7 @@ def create_app(db: Database | None = None) -> FastAPI:
             app.state.db = db
             yield
             return
-        async with Database(database_url(), name="api") as own:
+        async with Database(url or database_url(), name="api") as own:
             app.state.db = own
             yield
 

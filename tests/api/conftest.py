@@ -84,6 +84,11 @@ async def add_call(conn, org: UUID, agent: UUID, *, provider: str = "retell", st
 
 @pytest.fixture
 async def world(db: Database) -> World:
+    return await seed_world(db)
+
+
+async def seed_world(db: Database) -> World:
+    """Two organisations with their people, an agent each, five calls in A and one in B."""
     tag = uuid4().hex[:6]
     owner_a = await make_user(db, f"owner-a-{tag}@example.com")
     admin_a = await make_user(db, f"admin-a-{tag}@example.com")

@@ -1,0 +1,2 @@
+"""The edge functions: one ASGI app (`edge_functions.app:app`), one module per function, each a
+thin shell over the core (`switchboard`)."""

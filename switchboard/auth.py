@@ -14,8 +14,6 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +21,6 @@ import bcrypt
 import jwt
 import psycopg
 import typer
-from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 from rich.console import Console
@@ -161,15 +158,6 @@ def hosted_auth_enabled() -> bool:
     return bool(s.supabase_url and s.supabase_anon_key)
 
 
-@asynccontextmanager
-async def _gotrue_tables(db: Database) -> AsyncIterator[AsyncConnection]:
-    """A transaction as the connecting role: auth.users belongs to GoTrue (supabase_auth_admin
-    on a Supabase project), not to the API roles, so neither scope of `Database` may write it."""
-    async with db.pool.connection() as conn:
-        async with conn.transaction():
-            yield conn
-
-
 async def sign_up(db: Database, email: str, password: str) -> AuthSession:
     """Create an account and sign it in. Local accounts are confirmed at once (no mail server)."""
     email = _normalise(email, password, new=True)
@@ -179,7 +167,8 @@ async def sign_up(db: Database, email: str, password: str) -> AuthSession:
     hashed = hashed.replace("$2b$", "$2a$", 1)  # the prefix GoTrue (Go's bcrypt) writes; same algorithm
     user_id = uuid.uuid4()
     try:
-        async with _gotrue_tables(db) as conn:
+        # auth.users belongs to GoTrue (supabase_auth_admin), not to the API roles.
+        async with db.as_owner() as conn:
             await conn.execute(
                 """
                 insert into auth.users (instance_id, id, aud, role, email, encrypted_password,
@@ -199,7 +188,7 @@ async def sign_in(db: Database, email: str, password: str) -> AuthSession:
     email = _normalise(email, password, new=False)
     if hosted_auth_enabled():
         return await _hosted("sign_in", email, password)
-    async with _gotrue_tables(db) as conn:
+    async with db.as_owner() as conn:
         cur = await conn.execute(
             "select id, email, encrypted_password, banned_until, deleted_at from auth.users "
             "where lower(email) = %s and not is_sso_user order by created_at limit 1",
@@ -216,7 +205,7 @@ async def sign_in(db: Database, email: str, password: str) -> AuthSession:
         raise AuthError("invalid e-mail or password")
     if row["banned_until"] is not None and row["banned_until"].timestamp() > time.time():
         raise AuthError("this account is suspended")
-    async with _gotrue_tables(db) as conn:
+    async with db.as_owner() as conn:
         await conn.execute("update auth.users set last_sign_in_at = now() where id = %s", (row["id"],))
     return _session(issue_token(row["id"], row["email"]))
 

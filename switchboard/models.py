@@ -59,6 +59,75 @@ class AuthSession(BaseModel):
     __str__ = __repr__
 
 
+# --- cost dashboards (switchboard.analytics) -------------------------------------------------
+# Amounts are USD as floats: display aggregates of numeric columns, rounded to 6 decimals.
+class SpendSummary(BaseModel):
+    month_start: date
+    as_of: date
+    this_month: float
+    calls_this_month: int
+    minutes_this_month: float
+    last_month: float                 # the whole previous month
+    last_month_to_date: float         # the previous month up to the same day, for a fair trend
+    change_vs_last_month_pct: float | None  # this month vs last_month_to_date; None without a base
+
+
+class DailyCost(BaseModel):
+    day: date
+    cost: float
+    calls: int
+    minutes: float
+
+
+class ProviderDailyCosts(BaseModel):
+    provider_code: str
+    provider_name: str
+    total: float
+    points: list[DailyCost]           # one per day of the range, zeros included
+
+
+class DailyCostSeries(BaseModel):
+    start: date
+    end: date
+    days: list[date]
+    providers: list[ProviderDailyCosts]
+
+
+class ComponentCost(BaseModel):
+    component: Literal["stt", "llm", "tts", "platform", "telephony"]
+    cost: float
+    share: float                      # of the period's total, 0..1
+
+
+class ProviderComponents(BaseModel):
+    provider_code: str
+    provider_name: str
+    stt: float
+    llm: float
+    tts: float
+    platform: float
+    telephony: float
+    total: float
+
+
+class ComponentBreakdown(BaseModel):
+    start: date
+    end: date
+    total: float
+    components: list[ComponentCost]
+    providers: list[ProviderComponents]
+
+
+class ProviderCostPerMinute(BaseModel):
+    provider_code: str
+    provider_name: str
+    calls: int
+    minutes: float
+    cost: float
+    cost_per_minute: float | None      # measured; None without minutes
+    list_price_per_minute: float | None  # voice_ai_providers.cost_per_minute, for comparison
+
+
 # Money is exact in the core (Decimal) and a JSON number on the wire.
 Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 

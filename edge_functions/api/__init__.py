@@ -1,6 +1,6 @@
 """The management REST API (seed 003's routes, plus agents, calls and usage): a thin FastAPI
-router over the core, mounted by the edge-functions server at `/api`. It expects
-`app.state.db` to hold an open `switchboard.db.Database`."""
+router over the core, mounted by the edge-functions server at `/api`. It takes the database
+from the edge server's runtime (`app.state.runtime.db`), or `app.state.db` on a bare app."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections import defaultdict
 from fastapi import APIRouter, Response
 from fastapi.routing import APIRoute
 
-from edge_functions.api import agents, calls, providers
-from edge_functions.api.errors import ApiRoute, error_response
+from edge_functions.api import agents, calls, providers, usage
+from edge_functions.api.errors import ApiRoute, error_response, errors
 
 HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
@@ -36,8 +36,8 @@ def _method_not_allowed(allow: str):
     return method_not_allowed
 
 
-router = APIRouter(route_class=ApiRoute)
-for _part in (providers, agents, calls):
+router = APIRouter(route_class=ApiRoute, responses=errors(503))
+for _part in (providers, agents, calls, usage):
     router.include_router(_answer_other_methods(_part.router))
 
 __all__ = ["router"]

@@ -28,8 +28,11 @@ bearer = HTTPBearer(
 
 
 def get_database(request: Request) -> Database:
-    """The app's open `switchboard.db.Database` (the server sets `app.state.db` at start-up)."""
-    return request.app.state.db
+    """The app's open `switchboard.db.Database`: the edge server's runtime's, or `app.state.db`
+    on a bare app (tests, `edge_functions.api.testapp`)."""
+    state = request.app.state
+    runtime = getattr(state, "runtime", None)
+    return runtime.db if runtime is not None else state.db
 
 
 @dataclass

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import psycopg
+import psycopg_pool
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
@@ -75,6 +76,8 @@ def from_exception(exc: Exception) -> Response:
     if isinstance(exc, RequestValidationError):
         fields = [ErrorField(field=_loc(tuple(e.get("loc", ()))), message=e.get("msg", "is not valid")) for e in exc.errors()]
         return error_response(422, "invalid_input", "; ".join(f"{f.field}: {f.message}" for f in fields), fields)
+    if isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout)):
+        return error_response(503, "unavailable", "the database is unavailable; retry later", headers={"Retry-After": "5"})
     if isinstance(exc, psycopg.DataError):  # the database refused a value; its message may quote it
         return error_response(422, "invalid_input", f"a value is not acceptable (SQLSTATE {exc.sqlstate})")
     if isinstance(exc, HTTPException) and exc.status_code == 400:  # FastAPI could not parse the body
@@ -145,7 +148,8 @@ class ApiRoute(APIRoute):
                     raise InvalidInput([FieldError(name, "is not a parameter of this operation") for name in unknown])
                 await _refuse_nul(request)
                 return await handler(request)
-            except (SwitchboardError, AuthError, RequestValidationError, SecretError, HTTPException, psycopg.DataError) as exc:
+            except (SwitchboardError, AuthError, RequestValidationError, SecretError, HTTPException,
+                    psycopg.DataError, psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
                 return from_exception(exc)
 
         return route
@@ -154,7 +158,7 @@ class ApiRoute(APIRoute):
 _TEXT = {
     401: "no valid bearer token", 403: "the token lacks the scope this needs", 404: "not found (or not yours)",
     412: "changed since you read it (If-Match is stale)", 422: "invalid input; each error names its field",
-    428: "If-Match is required",
+    428: "If-Match is required", 503: "the database is unavailable; retry after Retry-After seconds",
 }
 
 

@@ -61,6 +61,14 @@ class Database:
         """A transaction as service_role (bypasses RLS): webhook ingestion, routing, seeding."""
         return self._scope(SERVICE_CLAIMS)
 
+    @asynccontextmanager
+    async def as_owner(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction as the connecting role (the tables' owner), for what neither API role
+        may do: GoTrue's own tables (auth.users) and bulk loads that pause a trigger."""
+        async with self.pool.connection() as conn:
+            async with conn.transaction():
+                yield conn
+
 
 def database_url() -> str:
     """DATABASE_URL, or the embedded cluster's URL (started if needed)."""

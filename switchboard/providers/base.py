@@ -27,11 +27,24 @@ class ProviderError(Exception):
 
     retryable: ClassVar[bool] = False
 
-    def __init__(self, provider: str, message: str, *, status_code: int | None = None):
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        request_sent: bool | None = None,
+    ):
         super().__init__(f"{provider}: {message}")
         self.provider = provider
         self.message = message
         self.status_code = status_code
+        # Seconds the platform asked us to wait (Retry-After), when it said so.
+        self.retry_after = retry_after
+        # False when the request certainly never reached the platform (connection refused):
+        # only then may a non-idempotent call (create, dial) be retried safely.
+        self.request_sent = request_sent
 
 
 class ProviderUnavailable(ProviderError):
@@ -144,6 +157,16 @@ class ProviderCredentials(BaseModel):
 
     values: dict[str, str] = {}
     base_url: str | None = None
+    # Further APIs of the same platform with their own base URL (SignalWire's Compatibility API
+    # is "compat"); a Prism mock per document in tests.
+    base_urls: dict[str, str] = {}
+
+    def get(self, *names: str) -> str | None:
+        """The first of `names` that has a non-empty value."""
+        for name in names:
+            if self.values.get(name):
+                return self.values[name]
+        return None
 
     def __repr__(self) -> str:  # never print secret values
         return f"ProviderCredentials(fields={sorted(self.values)}, base_url={self.base_url!r})"
@@ -306,3 +329,18 @@ class VoiceAIProvider(abc.ABC):
 
     @abc.abstractmethod
     async def health_check(self) -> HealthStatus: ...
+
+    async def attach_number(self, ref: AgentRef, e164: str) -> AgentRef:
+        """Make the platform accept inbound calls for `e164` on this agent, once (Vapi: a BYO
+        phone number on the SIP credential; LiveKit: the inbound trunk's numbers). Platforms that
+        need nothing per number return `ref` unchanged."""
+        return ref
+
+    async def aclose(self) -> None:
+        """Release HTTP sessions the adapter opened."""
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -40,6 +40,10 @@ def routes(w: World) -> list[tuple[str, str, str, dict | None]]:
         ("PUT", f"/api/agents/{a}/provider", "write", {"active_provider": "vapi"}),
         ("GET", "/api/calls", "read", None),
         ("GET", f"/api/calls/{c}", "read", None),
+        ("GET", "/api/usage/summary", "read", None),
+        ("GET", "/api/usage/daily", "read", None),
+        ("GET", "/api/usage/components", "read", None),
+        ("GET", "/api/usage/cost-per-minute", "read", None),
     ]
 
 

@@ -129,7 +129,7 @@ def answered() -> Iterator[dict[str, set[int]]]:
     token and the steered identifiers reach real data, not only error paths)."""
     seen: dict[str, set[int]] = defaultdict(set)
     yield seen
-    assert len(seen) == 16, sorted(seen)
+    assert len(seen) == 20, sorted(seen)
     reads_never_ok = {op: st for op, st in seen.items() if op.startswith("GET") and not any(200 <= s < 300 for s in st)}
     assert reads_never_ok == {}
     writes_never_handled = {op: st for op, st in seen.items() if not op.startswith("GET") and st <= {401, 422}}

@@ -25,7 +25,7 @@ class Tenant:
 async def make_user(db: Database, email: str) -> Claims:
     """A GoTrue-shaped auth.users row; claims as a signed-in user would carry."""
     user_id = uuid4()
-    async with db.pool.connection() as conn:  # auth.users belongs to GoTrue, not to service_role
+    async with db.as_owner() as conn:  # auth.users belongs to GoTrue, not to service_role
         await conn.execute(
             "insert into auth.users (id, aud, role, email, created_at, updated_at) "
             "values (%s, 'authenticated', 'authenticated', %s, now(), now())",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from switchboard import orgs
@@ -74,7 +75,14 @@ async def test_the_last_owner_can_neither_leave_nor_be_demoted(db: Database, ten
         await orgs.set_member_role(conn, a.org_id, a.owner.sub, "member")
         roles = {m.user_id: m.role for m in await orgs.list_members(conn, a.org_id)}
         assert roles[a.owner.sub] == "member" and roles[a.admin.sub] == "owner"
+    async with db.as_user(a.admin) as conn:  # now the only owner
+        await orgs.set_member_role(conn, a.org_id, a.member.sub, "owner")
+        # demoting every owner in one statement is caught too
+        with pytest.raises(psycopg.errors.CheckViolation):
+            async with conn.transaction():
+                await conn.execute("update memberships set role = 'admin' where organization_id = %s", (a.org_id,))
     async with db.as_service() as conn:  # the rule holds for trusted paths too
+        await orgs.remove_member(conn, a.org_id, a.member.sub)  # one of two owners may go
         with pytest.raises(orgs.LastOwnerError):
             await orgs.remove_member(conn, a.org_id, a.admin.sub)
         # ...but deleting the organisation itself cascades

@@ -1,0 +1,214 @@
+"""The edge-functions server: every function at /functions/v1/<name>, the management API at
+/api (when its package is installed), OpenAPI at /docs and /openapi.json, Prometheus at
+/metrics, liveness and database reachability at /health.
+
+Served by `switchboard serve functions` (uvicorn, import string `edge_functions.app:app`).
+Background loops in each process: flush the health buckets (1 s), drain webhook-inbox rows
+left pending by a crash (5 s), retry agent syncs that are due (10 s), refresh the price book.
+Every loop only touches the database, so any number of replicas can run side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+
+import psycopg
+import psycopg_pool
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from edge_functions import metrics
+from edge_functions.runtime import Runtime
+from switchboard.db import Database
+from switchboard.health import CircuitBreaker
+from switchboard.inbound import InboundRouter
+from switchboard.logs import call_context, current_context
+from switchboard.platforms import PlatformSource
+from switchboard.settings import Settings, get_settings
+
+log = logging.getLogger("edge_functions")
+FUNCTIONS_PREFIX = "/functions/v1"
+DB_REQUEST_TIMEOUT = 3.0  # seconds a request waits for a pooled connection before answering 503
+
+
+class ObservabilityMiddleware:
+    """Per request: a request id and the function name in every log line, one JSON access line,
+    and the request counter and latency histogram per function (a plain ASGI middleware: it
+    adds no copy of the body and no extra task)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(FUNCTIONS_PREFIX + "/"):
+            function = path[len(FUNCTIONS_PREFIX) + 1:].split("/", 1)[0] or "unknown"
+        elif path.startswith("/api/"):
+            function = "api"
+        else:
+            function = path.strip("/") or "root"
+        status = {"code": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        t0 = time.perf_counter()
+        with call_context(request_id=uuid.uuid4().hex[:16], function=function):
+            try:
+                await self.app(scope, receive, send_wrapper)
+            finally:
+                elapsed = time.perf_counter() - t0
+                metrics.REQUESTS.labels(function, str(status["code"])).inc()
+                metrics.LATENCY.labels(function).observe(elapsed)
+                if log.isEnabledFor(logging.INFO) and function not in ("metrics", "health"):
+                    log.info("request", extra={"method": scope["method"], "path": path, "status": status["code"],
+                                               "ms": round(elapsed * 1000, 2), **current_context()})
+
+
+async def _every(seconds: float, what: str, fn: Callable[[], Awaitable[object]]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await fn()
+        except asyncio.CancelledError:
+            raise
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            log.warning("%s: database unavailable (%s)", what, type(exc).__name__)
+        except Exception:
+            log.exception("%s failed", what)
+
+
+def create_app(*, database_url: str | None = None, settings: Settings | None = None,
+               background_loops: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        s = settings or get_settings()
+        if database_url:
+            url = database_url
+        else:
+            from switchboard.db.pool import database_url as default_url
+
+            url = default_url()
+        db = Database(url, min_size=s.db_pool_min, max_size=s.db_pool_max, name="edge-functions")
+        db.pool.timeout = DB_REQUEST_TIMEOUT
+        # Do not wait for the database: the server starts and answers 503 until it is reachable.
+        await db.pool.open(wait=False)
+        breaker = CircuitBreaker(db)
+        providers = PlatformSource(db, s)
+        router = InboundRouter(db, breaker, providers, on_attempt=_count_attempt)
+        rt = Runtime(settings=s, db=db, breaker=breaker, providers=providers, router=router)
+        app.state.runtime = rt
+        tasks: list[asyncio.Task] = []
+        if background_loops:
+            from edge_functions.provider_webhook_router import drain_inbox
+            from edge_functions.sync_agent import retry_due_syncs
+
+            tasks = [
+                asyncio.create_task(_every(1.0, "health flush", breaker.flush)),
+                asyncio.create_task(_every(5.0, "inbox drain", lambda: drain_inbox(rt))),
+                asyncio.create_task(_every(10.0, "agent sync retry", lambda: retry_due_syncs(rt))),
+                asyncio.create_task(_every(600.0, "price book refresh", lambda: _load_prices(rt))),
+            ]
+        # Platform SDKs take seconds to import (retell-sdk ~3 s of CPU): load them before
+        # serving, not inside the first call's hand-off budget.
+        await asyncio.to_thread(_preload_adapters)
+        with suppress(Exception):
+            await asyncio.wait_for(_load_prices(rt), timeout=5)
+        try:
+            yield
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with suppress(asyncio.CancelledError, Exception):
+                    await t
+            if rt.background:
+                await asyncio.wait(list(rt.background), timeout=5)
+            with suppress(Exception):
+                await breaker.flush()
+            await providers.aclose()
+            await db.close()
+
+    app = FastAPI(
+        title="Switchboard edge functions",
+        version="1.0.0",
+        description=(
+            "Route inbound calls across voice-AI platforms, ingest every provider webhook once, "
+            "answer pre-call webhooks and sync agent specs to the platforms."
+        ),
+        lifespan=lifespan,
+    )
+    app.add_middleware(ObservabilityMiddleware)
+
+    from edge_functions import provider_webhook_router, sync_agent, voice_ai_router, webhook_inbound_call
+
+    for module in (voice_ai_router, provider_webhook_router, webhook_inbound_call, sync_agent):
+        app.include_router(module.router, prefix=FUNCTIONS_PREFIX)
+
+    try:  # the management REST API, built beside us; the functions work without it
+        from edge_functions.api import router as api_router
+    except ImportError as exc:
+        if exc.name is not None and not exc.name.startswith("edge_functions.api"):
+            raise
+    else:
+        app.include_router(api_router, prefix="/api")
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg_pool.PoolTimeout)
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.error("database unavailable: %s", type(exc).__name__)
+        return JSONResponse({"error": "database unavailable, retry later"}, status_code=503,
+                            headers={"Retry-After": "5"})
+
+    @app.get("/health", tags=["server"], summary="Liveness and database reachability")
+    async def health(request: Request) -> JSONResponse:
+        rt: Runtime = request.app.state.runtime
+        try:
+            async with asyncio.timeout(2):
+                async with rt.db.pool.connection() as conn:
+                    await conn.execute("select 1")
+            return JSONResponse({"status": "ok", "database": "ok"})
+        except Exception as exc:
+            return JSONResponse({"status": "degraded", "database": type(exc).__name__}, status_code=503)
+
+    @app.get("/metrics", tags=["server"], summary="Prometheus metrics", response_class=Response)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _count_attempt(attempt) -> None:
+    metrics.HANDOFF_LATENCY.labels(attempt.provider, str(attempt.ok).lower()).observe(attempt.latency_ms / 1000)
+    if not attempt.ok:
+        metrics.HANDOFF_FAILURES.labels(attempt.provider).inc()
+
+
+def _preload_adapters() -> None:
+    from switchboard.providers.registry import PROVIDERS, provider_class
+
+    for code in PROVIDERS:
+        provider_class(code)
+
+
+async def _load_prices(rt: Runtime) -> None:
+    from switchboard.billing import load_price_book
+
+    async with rt.db.as_service() as conn:
+        rt.prices = await load_price_book(conn)
+    rt.providers.prices = rt.prices
+
+
+app = create_app()

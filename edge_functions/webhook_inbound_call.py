@@ -1,0 +1,71 @@
+"""`webhook-inbound-call/{provider}/{organization_id}`: pre-call webhooks of numbers hosted on a
+platform — Retell's `call_inbound` (set the number's `inbound_webhook_url` to this URL) and
+Vapi's `assistant-request` (the number's or the account's server URL) — answered with the
+number's agent compiled from the canonical spec. Signed with the platform's webhook scheme
+(the organisation's key from the path, else the server default)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from edge_functions import metrics
+from edge_functions.runtime import Runtime, runtime
+from switchboard.logs import bind
+from switchboard.precall import PrecallMalformed, answer_precall, parse_precall
+from switchboard.providers.base import WebhookRejected, WebhookRequest
+
+router = APIRouter(tags=["webhook-inbound-call"])
+log = logging.getLogger(__name__)
+
+PrecallPlatform = Literal["retell", "vapi"]
+_RESPONSES = {
+    200: {"description": "The agent for the call (Retell call_inbound / Vapi assistant)"},
+    400: {"description": "Not a pre-call request"},
+    401: {"description": "Signature missing or wrong"},
+    503: {"description": "Database unavailable"},
+}
+_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+@router.post("/webhook-inbound-call/{provider}/{organization_id}", summary="Pick the agent for a call on a platform-hosted number",
+             responses=_RESPONSES, openapi_extra=_BODY)
+async def inbound_call_for_org(provider: PrecallPlatform, organization_id: UUID, request: Request) -> JSONResponse:
+    return await answer(runtime(request), provider, organization_id, request)
+
+
+@router.post("/webhook-inbound-call/{provider}", summary="Pick the agent for a call (server-default keys)",
+             responses=_RESPONSES, openapi_extra=_BODY)
+async def inbound_call(provider: PrecallPlatform, request: Request,
+                       organization_id: UUID | None = Query(None, description="The organisation whose keys sign it")) -> JSONResponse:
+    return await answer(runtime(request), provider, organization_id, request)
+
+
+async def answer(rt: Runtime, code: str, organization_id: UUID | None, request: Request) -> JSONResponse:
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    adapter = await rt.providers.get(organization_id, code)
+    try:
+        adapter.verify_webhook(WebhookRequest(headers=headers, body=body, url=rt.public_url(request)))
+    except WebhookRejected as exc:
+        metrics.WEBHOOKS.labels(code, "precall_rejected").inc()
+        return JSONResponse({"error": str(exc)}, status_code=401)
+    try:
+        req = parse_precall(code, body)
+    except PrecallMalformed as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    bind(call_id=req.provider_call_id)
+    number = await rt.router.resolve(req.to_number)
+    if number is not None and organization_id is not None and number.organization_id != organization_id:
+        number = None  # another tenant's number: this organisation's key does not speak for it
+    if number is None:
+        log.warning("pre-call webhook for a number with no agent", extra={"provider": code, "to_number": req.to_number})
+    from switchboard.providers.common import webhook_url
+
+    status, payload = answer_precall(req, number, webhook_url=webhook_url(code, rt.settings.public_base_url))
+    metrics.WEBHOOKS.labels(code, "precall_answered" if number else "precall_unknown_number").inc()
+    return JSONResponse(payload, status_code=status)

@@ -1,0 +1,164 @@
+"""The cost dashboard's queries. They read `usage_daily` (kept by a trigger on provider_usage),
+so their cost grows with days × providers, not with calls. Run them under `db.as_user(claims)`:
+RLS limits them to the caller's organisations; the explicit organisation filter picks one.
+Days are UTC, as `provider_usage.usage_date`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from uuid import UUID
+
+from psycopg import AsyncConnection
+
+from switchboard.models import (
+    ComponentBreakdown,
+    ComponentCost,
+    DailyCost,
+    DailyCostSeries,
+    ProviderComponents,
+    ProviderCostPerMinute,
+    ProviderDailyCosts,
+    SpendSummary,
+)
+
+COMPONENTS = ("stt", "llm", "tts", "platform", "telephony")
+
+
+def _today(today: date | None) -> date:
+    return today or datetime.now(timezone.utc).date()
+
+
+def _money(value) -> float:
+    return round(float(value or 0), 6)
+
+
+def _window(days: int, today: date | None) -> tuple[date, date]:
+    if not 1 <= days <= 366:
+        raise ValueError("days must be between 1 and 366")
+    end = _today(today)
+    return end - timedelta(days=days - 1), end
+
+
+async def spend_this_month(conn: AsyncConnection, organization_id: UUID, *, today: date | None = None) -> SpendSummary:
+    """Spend so far this month, and last month's (whole, and to the same day) for a trend."""
+    as_of = _today(today)
+    month_start = as_of.replace(day=1)
+    last_start = (month_start - timedelta(days=1)).replace(day=1)
+    # the same day of last month, clamped to its length (31 March → 28/29 February)
+    last_same_day = min(as_of.day, (month_start - timedelta(days=1)).day)
+    last_to_date_end = last_start.replace(day=last_same_day)
+    cur = await conn.execute(
+        """
+        select
+          coalesce(sum(cost_amount) filter (where day >= %(month)s), 0) as this_month,
+          coalesce(sum(calls) filter (where day >= %(month)s), 0) as calls,
+          coalesce(sum(duration_seconds) filter (where day >= %(month)s), 0) as seconds,
+          coalesce(sum(cost_amount) filter (where day < %(month)s), 0) as last_month,
+          coalesce(sum(cost_amount) filter (where day < %(month)s and day <= %(last_to)s), 0) as last_to_date
+        from public.usage_daily
+        where organization_id = %(org)s and day >= %(last)s and day <= %(as_of)s
+        """,
+        {"org": organization_id, "month": month_start, "last": last_start, "last_to": last_to_date_end, "as_of": as_of},
+    )
+    r = await cur.fetchone()
+    this_month, base = _money(r["this_month"]), _money(r["last_to_date"])
+    return SpendSummary(
+        month_start=month_start, as_of=as_of, this_month=this_month, calls_this_month=int(r["calls"]),
+        minutes_this_month=round(float(r["seconds"]) / 60, 2), last_month=_money(r["last_month"]),
+        last_month_to_date=base,
+        change_vs_last_month_pct=round((this_month - base) / base * 100, 1) if base > 0 else None,
+    )
+
+
+async def cost_per_provider_per_day(
+    conn: AsyncConnection, organization_id: UUID, *, days: int = 30, today: date | None = None
+) -> DailyCostSeries:
+    """One series per platform that had calls in the window, one point per day (zeros filled)."""
+    start, end = _window(days, today)
+    cur = await conn.execute(
+        """
+        select p.code, p.name, u.day, sum(u.cost_amount) as cost, sum(u.calls) as calls,
+               sum(u.duration_seconds) as seconds
+        from public.usage_daily u join public.voice_ai_providers p on p.id = u.provider_id
+        where u.organization_id = %s and u.day between %s and %s
+        group by p.code, p.name, u.day
+        """,
+        (organization_id, start, end),
+    )
+    rows = await cur.fetchall()
+    all_days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    by_provider: dict[str, dict] = {}
+    for r in rows:
+        entry = by_provider.setdefault(r["code"], {"name": r["name"], "days": {}})
+        entry["days"][r["day"]] = r
+    series = []
+    for code, entry in by_provider.items():
+        points = []
+        for d in all_days:
+            r = entry["days"].get(d)
+            points.append(DailyCost(day=d, cost=_money(r["cost"]) if r else 0.0, calls=int(r["calls"]) if r else 0,
+                                    minutes=round(float(r["seconds"]) / 60, 2) if r else 0.0))
+        series.append(ProviderDailyCosts(provider_code=code, provider_name=entry["name"],
+                                         total=round(sum(p.cost for p in points), 6), points=points))
+    series.sort(key=lambda s: (-s.total, s.provider_code))
+    return DailyCostSeries(start=start, end=end, days=all_days, providers=series)
+
+
+async def component_breakdown(
+    conn: AsyncConnection, organization_id: UUID, *, days: int = 30, today: date | None = None
+) -> ComponentBreakdown:
+    """What the money went on (STT / LLM / TTS / platform / telephony), overall and per platform."""
+    start, end = _window(days, today)
+    cur = await conn.execute(
+        """
+        select p.code, p.name, sum(u.stt_cost) as stt, sum(u.llm_cost) as llm, sum(u.tts_cost) as tts,
+               sum(u.platform_cost) as platform, sum(u.telephony_cost) as telephony, sum(u.cost_amount) as total
+        from public.usage_daily u join public.voice_ai_providers p on p.id = u.provider_id
+        where u.organization_id = %s and u.day between %s and %s
+        group by p.code, p.name
+        order by sum(u.cost_amount) desc, p.code
+        """,
+        (organization_id, start, end),
+    )
+    providers = [
+        ProviderComponents(provider_code=r["code"], provider_name=r["name"], total=_money(r["total"]),
+                           **{c: _money(r[c]) for c in COMPONENTS})
+        for r in await cur.fetchall()
+    ]
+    sums = {c: round(sum(getattr(p, c) for p in providers), 6) for c in COMPONENTS}
+    total = round(sum(sums.values()), 6)
+    return ComponentBreakdown(
+        start=start, end=end, total=total, providers=providers,
+        components=[ComponentCost(component=c, cost=sums[c], share=round(sums[c] / total, 4) if total else 0.0)
+                    for c in COMPONENTS],
+    )
+
+
+async def cost_per_minute_by_provider(
+    conn: AsyncConnection, organization_id: UUID, *, days: int = 30, today: date | None = None
+) -> list[ProviderCostPerMinute]:
+    """Measured cost per minute of each platform (cheapest first), beside its list price."""
+    start, end = _window(days, today)
+    cur = await conn.execute(
+        """
+        select p.code, p.name, p.cost_per_minute as list_price, coalesce(sum(u.calls), 0) as calls,
+               coalesce(sum(u.duration_seconds), 0) as seconds, coalesce(sum(u.cost_amount), 0) as cost
+        from public.voice_ai_providers p
+        left join public.usage_daily u
+          on u.provider_id = p.id and u.organization_id = %s and u.day between %s and %s
+        where p.is_active
+        group by p.code, p.name, p.cost_per_minute
+        """,
+        (organization_id, start, end),
+    )
+    result = []
+    for r in await cur.fetchall():
+        minutes = float(r["seconds"]) / 60
+        cost = _money(r["cost"])
+        result.append(ProviderCostPerMinute(
+            provider_code=r["code"], provider_name=r["name"], calls=int(r["calls"]), minutes=round(minutes, 2),
+            cost=cost, cost_per_minute=round(cost / minutes, 6) if minutes else None,
+            list_price_per_minute=float(r["list_price"]) if r["list_price"] is not None else None,
+        ))
+    result.sort(key=lambda x: (x.cost_per_minute is None, x.cost_per_minute or 0, x.provider_code))
+    return result

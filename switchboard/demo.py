@@ -1,0 +1,585 @@
+"""Demo data: `switchboard seed --demo [--calls N]`.
+
+Creates (idempotently) the organisation "Demo Dental" with its user demo@switchboard.local /
+demo-password, an agent spec with a 50/50 Retell/Vapi experiment, a phone number, a
+provider config on each of the four platforms and the LiveKit worker's STT/LLM/TTS chain; and
+"Other Org" with its own user, so tenant isolation can be seen. Then it replaces both
+organisations' calls with N calls (Other Org: a few hundred) over the last 90 days, with
+durations, outcomes, short transcripts and costs.
+
+Costs come from the database's `price_book` (the price in force on each call's day; before the
+first recorded price, the earliest one), split into the components the price book lists for the
+platform; LiveKit's STT/LLM/TTS are priced from the catalog vendors of the organisation's
+pipeline. Only the usage profile (tokens and characters per minute of conversation) is assumed
+here. Rows go in with COPY, the rollup trigger paused, and `usage_daily` is rebuilt once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable
+from uuid import UUID
+
+import numpy as np
+import psycopg
+import typer
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from switchboard.auth import AuthError, sign_in, sign_up
+from switchboard.db import Database
+from switchboard.orgs import create_organization
+from switchboard.tenancy import Claims
+
+DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG = "demo@switchboard.local", "demo-password", "Demo Dental"
+OTHER_EMAIL, OTHER_PASSWORD, OTHER_ORG = "other@switchboard.local", "other-password", "Other Org"
+DEMO_NUMBER, OTHER_NUMBER = "+14155550123", "+12125550188"
+DAYS = 90
+PLATFORMS = ("retell", "vapi", "signalwire", "livekit")
+COMPONENTS = ("stt", "llm", "tts", "platform", "telephony")
+# The LiveKit worker's chain in the demo organisation (catalog keys) and the usage profile a
+# minute of conversation has (assumed, not priced): LLM tokens and characters spoken.
+LIVEKIT_CHAIN = {"stt": "openai-stt", "llm": "openai-llm", "tts": "cartesia-tts"}
+LLM_INPUT_TOKENS_PER_MINUTE = 2400
+LLM_OUTPUT_TOKENS_PER_MINUTE = 180
+TTS_CHARACTERS_PER_MINUTE = 650
+
+CHUNK = 20_000
+
+
+# ---------------------------------------------------------------------------------------
+# Prices, from the database
+# ---------------------------------------------------------------------------------------
+@dataclass
+class PriceBook:
+    """(subject, component, unit) → [(effective_from, usd_per_unit)] ascending."""
+
+    entries: dict[tuple[str, str, str], list[tuple[date, float]]] = field(default_factory=dict)
+    _tables: dict[date, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    async def load(cls, conn: AsyncConnection) -> "PriceBook":
+        cur = await conn.execute(
+            "select subject, component, unit, effective_from, usd_per_unit from public.price_book "
+            "order by subject, component, unit, effective_from"
+        )
+        entries: dict[tuple[str, str, str], list[tuple[date, float]]] = defaultdict(list)
+        for r in await cur.fetchall():
+            entries[(r["subject"], r["component"], r["unit"])].append((r["effective_from"], float(r["usd_per_unit"])))
+        return cls(dict(entries))
+
+    def price(self, subject: str, component: str, unit: str, day: date) -> float:
+        history = self.entries.get((subject, component, unit))
+        if not history:
+            raise LookupError(f"price_book has no {unit} price for {subject} {component}")
+        in_force = [p for d, p in history if d <= day]
+        return in_force[-1] if in_force else history[0][1]
+
+    def rate_table(self, first_day: date) -> np.ndarray:
+        """[day, platform, component] → USD per minute, for DAYS days from first_day."""
+        cached = self._tables.get(first_day)
+        if cached is None:
+            days = [first_day + timedelta(days=i) for i in range(DAYS)]
+            cached = np.array([[[self.per_minute_rates(p, d)[c] for c in COMPONENTS] for p in PLATFORMS] for d in days])
+            self._tables[first_day] = cached
+        return cached
+
+    def components(self, subject: str) -> set[str]:
+        return {c for (s, c, _u) in self.entries if s == subject}
+
+    def per_minute_rates(self, platform: str, day: date) -> dict[str, float]:
+        """USD per minute of call for each component of a platform on a day."""
+        rates = {c: 0.0 for c in COMPONENTS}
+        for component in self.components(platform):
+            rates[component] = self.price(platform, component, "minute", day)
+        if platform == "livekit":  # the worker's own vendors, from the catalog
+            rates["stt"] = self.price(LIVEKIT_CHAIN["stt"], "stt", "minute", day)
+            rates["llm"] = (
+                LLM_INPUT_TOKENS_PER_MINUTE / 1e6 * self.price(LIVEKIT_CHAIN["llm"], "llm", "1m_input_tokens", day)
+                + LLM_OUTPUT_TOKENS_PER_MINUTE / 1e6 * self.price(LIVEKIT_CHAIN["llm"], "llm", "1m_output_tokens", day)
+            )
+            rates["tts"] = TTS_CHARACTERS_PER_MINUTE / 1000 * self.price(LIVEKIT_CHAIN["tts"], "tts", "1k_characters", day)
+        return rates
+
+
+# ---------------------------------------------------------------------------------------
+# Organisations, users, agent, numbers, configs (idempotent)
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Tenant:
+    organization_id: UUID
+    user_id: UUID
+    claims: Claims
+    agent_config_id: UUID
+    phone_number: str
+
+
+async def _user(db: Database, email: str, password: str) -> Claims:
+    try:
+        return (await sign_in(db, email, password)).claims
+    except AuthError:
+        return (await sign_up(db, email, password)).claims
+
+
+async def _organization(db: Database, claims: Claims, name: str) -> UUID:
+    async with db.as_user(claims) as conn:
+        cur = await conn.execute(
+            "select o.id from public.organizations o join public.memberships m on m.organization_id = o.id "
+            "where m.user_id = auth.uid() and m.role = 'owner' and o.name = %s order by o.created_at limit 1",
+            (name,),
+        )
+        row = await cur.fetchone()
+        return row["id"] if row else (await create_organization(conn, name)).id
+
+
+AGENT_PROMPT = (
+    "You are the front desk of {org}, a dental practice. Greet callers warmly, find out whether they "
+    "want to book, move or cancel an appointment, or have a billing question. Check availability with "
+    "the check_availability tool before offering a time, confirm the patient's name and phone number, "
+    "and book with book_appointment. Transfer to a human for emergencies or when asked. Keep answers short."
+)
+AGENT_TOOLS = [
+    {"type": "function", "name": "check_availability", "description": "Free appointment slots on a day.",
+     "parameters": {"type": "object", "properties": {"date": {"type": "string", "format": "date"}}, "required": ["date"]}},
+    {"type": "function", "name": "book_appointment", "description": "Book a slot for a patient.",
+     "parameters": {"type": "object", "properties": {"start": {"type": "string", "format": "date-time"},
+                    "patient_name": {"type": "string"}, "phone": {"type": "string"}},
+                    "required": ["start", "patient_name", "phone"]}},
+    {"type": "transfer_call", "name": "transfer_to_front_desk", "description": "Hand the call to a person.",
+     "destination": "+14155550100"},
+    {"type": "end_call", "name": "end_call", "description": "Hang up when the caller is done."},
+]
+
+
+async def _agent_and_configs(conn: AsyncConnection, org: UUID, org_name: str, number: str,
+                             active: str, split: dict[str, int], providers: dict[str, UUID]) -> UUID:
+    spec = {
+        "prompt": AGENT_PROMPT.format(org=org_name),
+        "begin_message": f"Thanks for calling {org_name}, this is Ava. How can I help you today?",
+        "voice": Jsonb({"vendor": "cartesia", "voice_id": "f786b574-daa5-4673-aa0c-cbe3e8534c02", "custom": False}),
+        "language": "en-US",
+        "tools": Jsonb(AGENT_TOOLS),
+        "analysis": Jsonb({"summary": True, "sentiment": True, "custom": {"intent": ["book", "reschedule", "cancel", "billing", "other"]}}),
+        "active_provider_id": providers[active],
+        "fallback_order": [p for p in PLATFORMS if p != active],
+        "traffic_split": Jsonb(split),
+    }
+    cur = await conn.execute(
+        "select id from public.agent_configs where organization_id = %s and name = 'Front desk' order by created_at limit 1",
+        (org,),
+    )
+    row = await cur.fetchone()
+    cols = list(spec)
+    if row:
+        agent_id = row["id"]
+        await conn.execute(
+            f"update public.agent_configs set {', '.join(f'{c} = %s' for c in cols)} where id = %s",
+            (*spec.values(), agent_id),
+        )
+    else:
+        cur = await conn.execute(
+            f"insert into public.agent_configs (organization_id, name, {', '.join(cols)}) "
+            f"values (%s, 'Front desk', {', '.join(['%s'] * len(cols))}) returning id",
+            (org, *spec.values()),
+        )
+        agent_id = (await cur.fetchone())["id"]
+    platform_settings = {
+        "retell": ({"response_engine": "retell-llm", "voice_model": "eleven_turbo_v2"}, "11labs-Adrian"),
+        "vapi": ({"model": {"provider": "openai", "model": "gpt-4.1-mini"}, "transcriber": {"provider": "deepgram"}}, "Elliot"),
+        "signalwire": ({"ai_model": "gpt-4.1-nano", "enable_accounting": True}, "elevenlabs.adam"),
+        "livekit": ({"agent_name": "switchboard-agent", "chain": LIVEKIT_CHAIN}, "f786b574-daa5-4673-aa0c-cbe3e8534c02"),
+    }
+    for code, (settings, voice) in platform_settings.items():
+        await conn.execute(
+            """
+            insert into public.provider_configs (organization_id, agent_config_id, provider_id, agent_id, settings,
+              voice_id, is_active, is_default, sync_status, synced_at)
+            values (%s, %s, %s, %s, %s, %s, true, %s, 'synced', now())
+            on conflict (agent_config_id, provider_id) do update set agent_id = excluded.agent_id,
+              settings = excluded.settings, voice_id = excluded.voice_id, is_default = excluded.is_default
+            """,
+            (org, agent_id, providers[code], f"demo-{code}-{str(agent_id)[:8]}", Jsonb(settings), voice, code == active),
+        )
+    await conn.execute(
+        """
+        insert into public.phone_numbers (organization_id, agent_config_id, e164, carrier, label)
+        values (%s, %s, %s, 'signalwire', 'Main line')
+        on conflict (e164) do update set agent_config_id = excluded.agent_config_id, label = excluded.label
+        where public.phone_numbers.organization_id = excluded.organization_id
+        """,
+        (org, agent_id, number),
+    )
+    for priority, key in ((30, LIVEKIT_CHAIN["stt"]), (30, LIVEKIT_CHAIN["llm"]), (30, LIVEKIT_CHAIN["tts"]),
+                          (10, "pocketsphinx-stt"), (10, "espeak-tts")):
+        await conn.execute(
+            """
+            insert into public.organization_provider_configs (organization_id, provider_id, is_enabled, priority)
+            select %s, p.id, true, %s from public.providers p where p.key = %s
+            on conflict (organization_id, provider_id) do update set is_enabled = true, priority = excluded.priority
+            """,
+            (org, priority, key),
+        )
+    return agent_id
+
+
+async def ensure_tenants(db: Database) -> tuple[Tenant, Tenant]:
+    """The demo organisation and the other one, created once and brought up to date after."""
+    tenants = []
+    for email, password, name, number, active, split in (
+        (DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG, DEMO_NUMBER, "retell", {"retell": 50, "vapi": 50}),
+        (OTHER_EMAIL, OTHER_PASSWORD, OTHER_ORG, OTHER_NUMBER, "vapi", {}),
+    ):
+        claims = await _user(db, email, password)
+        org = await _organization(db, claims, name)
+        async with db.as_service() as conn:
+            providers = await _platform_ids(conn)
+            agent = await _agent_and_configs(conn, org, name, number, active, split, providers)
+        tenants.append(Tenant(org, claims.user_id, claims, agent, number))
+    return tenants[0], tenants[1]
+
+
+async def _platform_ids(conn: AsyncConnection) -> dict[str, UUID]:
+    cur = await conn.execute("select code, id from public.voice_ai_providers where code = any(%s)", (list(PLATFORMS),))
+    found = {r["code"]: r["id"] for r in await cur.fetchall()}
+    missing = set(PLATFORMS) - set(found)
+    if missing:
+        raise LookupError(f"voice_ai_providers lacks {', '.join(sorted(missing))}: run `switchboard db migrate`")
+    return found
+
+
+# ---------------------------------------------------------------------------------------
+# Calls (vectorised generation, COPY)
+# ---------------------------------------------------------------------------------------
+# Demo realism, per platform: share of traffic, median call length, answered-call success rate.
+PLATFORM_SHARE = {"retell": 0.36, "vapi": 0.34, "signalwire": 0.14, "livekit": 0.16}
+MEDIAN_SECONDS = {"retell": 150, "vapi": 160, "signalwire": 140, "livekit": 170}
+SUCCESS_RATE = {"retell": 0.83, "vapi": 0.80, "signalwire": 0.74, "livekit": 0.77}
+ERROR_RATE = {"retell": 0.012, "vapi": 0.018, "signalwire": 0.02, "livekit": 0.025}
+NOT_CONNECTED_RATE = 0.04
+EXPERIMENT_DAYS = 30  # the Retell/Vapi 50/50 split started a month ago
+
+INTENTS = ("book", "reschedule", "cancel", "billing", "other")
+_TRANSCRIPTS = {
+    "book": "Agent: Thanks for calling, this is Ava. How can I help?\nUser: I'd like to book a cleaning.\n"
+            "Agent: I have Tuesday at 10 or Thursday at 3.\nUser: Thursday at 3 works.\nAgent: You're booked. See you then!",
+    "reschedule": "Agent: Thanks for calling, this is Ava. How can I help?\nUser: I need to move my appointment.\n"
+                  "Agent: Sure, what day suits you?\nUser: Next Monday morning.\nAgent: Moved to Monday at 9.",
+    "cancel": "Agent: Thanks for calling, this is Ava. How can I help?\nUser: I have to cancel tomorrow's visit.\n"
+              "Agent: Done. Would you like to rebook?\nUser: Not now, thanks.",
+    "billing": "Agent: Thanks for calling, this is Ava. How can I help?\nUser: I have a question about my bill.\n"
+               "Agent: Let me transfer you to our billing team.",
+    "other": "Agent: Thanks for calling, this is Ava. How can I help?\nUser: Are you open on Saturdays?\n"
+             "Agent: Yes, from 9 to 1.\nUser: Great, thanks.",
+}
+_SUMMARIES = {
+    "book": "Caller booked a cleaning.", "reschedule": "Caller moved an appointment.",
+    "cancel": "Caller cancelled an appointment.", "billing": "Caller transferred to billing.",
+    "other": "Caller asked about opening hours.",
+}
+SENTIMENTS = ("Positive", "Neutral", "Negative")
+REASONS_ENDED = ("user_hangup", "agent_hangup", "call_transfer", "inactivity", "max_duration_reached")
+
+
+def _copy_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+_TRANSCRIPT_COPY = {k: _copy_escape(v) for k, v in _TRANSCRIPTS.items()}
+_ANALYSIS_COPY = {
+    (intent, sentiment): _copy_escape(json.dumps({"call_summary": _SUMMARIES[intent], "intent": intent,
+                                                  "user_sentiment": sentiment}))
+    for intent in INTENTS for sentiment in SENTIMENTS
+}
+
+CALL_COLUMNS = (
+    "id", "organization_id", "agent_config_id", "provider_id", "provider_call_id", "telephony_call_id", "direction",
+    "from_number", "to_number", "status", "started_at", "ended_at", "duration_seconds", "transcript", "analysis",
+    "sentiment", "successful", "disconnection_reason", "experiment_arm", "created_at", "updated_at",
+)
+USAGE_COLUMNS = (
+    "organization_id", "provider_id", "call_id", "usage_date", "duration_seconds", "cost_amount", "stt_cost",
+    "llm_cost", "tts_cost", "platform_cost", "telephony_cost", "cost_source", "details", "created_at", "updated_at",
+)
+
+
+def _hex_ids(rng: np.random.Generator, n: int) -> list[str]:
+    """n random version-4 UUIDs as 32 hex digits (Postgres takes them without dashes)."""
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    flat = raw.tobytes().hex()
+    return [flat[i : i + 32] for i in range(0, 32 * n, 32)]
+
+
+@dataclass
+class CallBatch:
+    calls: bytes
+    usage: bytes
+    rows: int
+
+
+def generate_calls(tenant: Tenant, providers: dict[str, UUID], book: PriceBook, n: int, *,
+                   now: datetime, rng: np.random.Generator) -> CallBatch:
+    """n calls over the DAYS days before `now`, as COPY text for call_records and provider_usage."""
+    codes = np.array(PLATFORMS)
+    shares = np.array([PLATFORM_SHARE[p] for p in PLATFORMS])
+    platform_idx = rng.choice(len(PLATFORMS), size=n, p=shares / shares.sum())
+
+    # When: uniform over days, business-hours weighted (UTC-8 practice: 16:00–01:00 UTC peak).
+    day_offset = rng.integers(0, DAYS, size=n)
+    hour_weights = np.array([4, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 9, 8, 9, 9, 7], dtype=float)
+    hour = rng.choice(24, size=n, p=hour_weights / hour_weights.sum())
+    second_of_hour = rng.integers(0, 3600, size=n)
+    start_day = (now - timedelta(days=DAYS - 1)).date()
+    day_index = np.clip(day_offset, 0, DAYS - 1)
+    base = np.datetime64(start_day.isoformat(), "s")
+    started = base + (day_index * 86400 + hour * 3600 + second_of_hour).astype("timedelta64[s]")
+    latest = np.datetime64(now.replace(tzinfo=None), "s")
+    started = np.minimum(started, latest - np.timedelta64(300, "s"))  # no call starts in the future
+    day_index = ((started - base).astype("timedelta64[D]").astype(int))
+
+    medians = np.array([MEDIAN_SECONDS[p] for p in PLATFORMS])[platform_idx]
+    duration = np.clip(rng.lognormal(np.log(medians), 0.6), 8, 1800).astype(int)
+    u = rng.random(n)
+    err = np.array([ERROR_RATE[p] for p in PLATFORMS])[platform_idx]
+    not_connected = u < NOT_CONNECTED_RATE
+    errored = (~not_connected) & (u < NOT_CONNECTED_RATE + err)
+    duration = np.where(not_connected, 0, np.where(errored, np.minimum(duration, 40), duration))
+    ended = started + duration.astype("timedelta64[s]")
+    successful = (~not_connected) & (~errored) & (rng.random(n) < np.array([SUCCESS_RATE[p] for p in PLATFORMS])[platform_idx])
+    sentiment_idx = np.where(successful, rng.choice(3, size=n, p=[0.62, 0.32, 0.06]), rng.choice(3, size=n, p=[0.15, 0.5, 0.35]))
+    intent_idx = rng.choice(len(INTENTS), size=n, p=[0.42, 0.2, 0.1, 0.13, 0.15])
+    reason_idx = rng.choice(len(REASONS_ENDED), size=n, p=[0.55, 0.3, 0.1, 0.04, 0.01])
+    direction_idx = rng.choice(3, size=n, p=[0.8, 0.12, 0.08])  # inbound, outbound, web
+    caller = rng.integers(2_000_000_000, 9_999_999_999, size=n)
+    in_experiment = (day_index >= DAYS - EXPERIMENT_DAYS) & np.isin(platform_idx, [0, 1])
+
+    # Costs: per-minute rates of the call's platform on its day, from the price book.
+    rates = book.rate_table(start_day)
+    minutes = duration / 60.0
+    component_cost = np.round(rates[day_index, platform_idx, :] * minutes[:, None], 6)
+    web = direction_idx == 2
+    component_cost[web, COMPONENTS.index("telephony")] = 0.0  # a web call has no phone leg
+    total = np.round(component_cost.sum(axis=1), 6)
+
+    started_s = np.datetime_as_string(started, unit="s")
+    ended_s = np.datetime_as_string(ended, unit="s")
+    usage_day = np.datetime_as_string(started, unit="D")
+    call_ids = _hex_ids(rng, n)
+    provider_call_ids = _hex_ids(rng, n)
+    telephony_ids = _hex_ids(rng, n)
+
+    org, agent, number = str(tenant.organization_id), str(tenant.agent_config_id), tenant.phone_number
+    provider_of = [str(providers[p]) for p in PLATFORMS]
+    prefix = {"retell": "call_", "vapi": "", "signalwire": "", "livekit": "SCL_"}
+    prefixes = [prefix[p] for p in PLATFORMS]
+    now_s = now.strftime("%Y-%m-%d %H:%M:%S+00")
+    directions = ("inbound", "outbound", "web")
+    pi, di, ii, si, ri = (a.tolist() for a in (platform_idx, direction_idx, intent_idx, sentiment_idx, reason_idx))
+    dur, succ, nc, er, exp_arm, callers = (a.tolist() for a in (duration, successful, not_connected, errored, in_experiment, caller))
+    costs = component_cost.tolist()
+    totals = total.tolist()
+
+    call_lines: list[str] = []
+    usage_lines: list[str] = []
+    for i in range(n):
+        p = pi[i]
+        d = di[i]
+        if d == 2:
+            tel, frm, to = "\\N", "\\N", "\\N"
+        else:
+            tel = telephony_ids[i]
+            other = f"+1{callers[i]}"
+            frm, to = (other, number) if d == 0 else (number, other)
+        if nc[i]:
+            status, reason, sentiment, transcript, analysis, success = "not_connected", "dial_no_answer", "\\N", "\\N", "\\N", "\\N"
+        else:
+            status = "error" if er[i] else "ended"
+            reason = "error_llm_websocket_open" if er[i] else REASONS_ENDED[ri[i]]
+            sentiment = SENTIMENTS[si[i]]
+            intent = INTENTS[ii[i]]
+            transcript = _TRANSCRIPT_COPY[intent]
+            analysis = _ANALYSIS_COPY[(intent, sentiment)]
+            success = "t" if succ[i] else "f"
+        arm = PLATFORMS[p] if exp_arm[i] else "\\N"
+        call_lines.append(
+            f"{call_ids[i]}\t{org}\t{agent}\t{provider_of[p]}\t{prefixes[p]}{provider_call_ids[i]}\t{tel}\t"
+            f"{directions[d]}\t{frm}\t{to}\t{status}\t{started_s[i]}+00\t{ended_s[i]}+00\t{dur[i]}\t{transcript}\t"
+            f"{analysis}\t{sentiment}\t{success}\t{reason}\t{arm}\t{now_s}\t{now_s}\n"
+        )
+        c = costs[i]
+        source = "computed" if p == 3 else "reported"
+        details = '{"llm_input_tokens": %d, "llm_output_tokens": %d, "tts_characters": %d}' % (
+            dur[i] * LLM_INPUT_TOKENS_PER_MINUTE // 60, dur[i] * LLM_OUTPUT_TOKENS_PER_MINUTE // 60,
+            dur[i] * TTS_CHARACTERS_PER_MINUTE // 60) if p == 3 else "{}"
+        usage_lines.append(
+            f"{org}\t{provider_of[p]}\t{call_ids[i]}\t{usage_day[i]}\t{dur[i]}\t{totals[i]:.6f}\t{c[0]:.6f}\t"
+            f"{c[1]:.6f}\t{c[2]:.6f}\t{c[3]:.6f}\t{c[4]:.6f}\t{source}\t{details}\t{now_s}\t{now_s}\n"
+        )
+    return CallBatch("".join(call_lines).encode(), "".join(usage_lines).encode(), n)
+
+
+BULK_INDEX_THRESHOLD = 100_000
+
+
+async def _rows_estimate(conn: AsyncConnection) -> float:
+    cur = await conn.execute("select greatest(reltuples, 0) as n from pg_class where oid = 'public.call_records'::regclass")
+    return float((await cur.fetchone())["n"])
+
+
+async def _drop_secondary_indexes(conn: AsyncConnection, tables: tuple[str, ...]) -> list[str]:
+    """Drop the indexes of `tables` that back no constraint; returns their definitions."""
+    cur = await conn.execute(
+        """
+        select quote_ident(n.nspname) || '.' || quote_ident(i.relname) as name, pg_get_indexdef(x.indexrelid) as definition
+        from pg_index x join pg_class i on i.oid = x.indexrelid join pg_namespace n on n.oid = i.relnamespace
+        where x.indrelid = any(%s::regclass[])
+          and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid)
+        """,
+        ([f"public.{t}" for t in tables],),
+    )
+    rows = await cur.fetchall()
+    for r in rows:
+        await conn.execute(f"drop index {r['name']}")
+    return [r["definition"] for r in rows]
+
+
+async def _try(conn: AsyncConnection, sql: str) -> bool:
+    try:
+        async with conn.transaction():
+            await conn.execute(sql)
+        return True
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+
+
+@dataclass
+class SeedReport:
+    demo: Tenant
+    other: Tenant
+    calls: int
+    seconds: float
+
+    @property
+    def rows_per_second(self) -> float:
+        return 2 * self.calls / self.seconds if self.seconds else 0.0  # a call and its usage row
+
+
+async def replace_calls(db: Database, tenants: list[tuple[Tenant, int]], *, now: datetime | None = None,
+                        seed: int | None = None, on_progress: Callable[[int], None] | None = None) -> int:
+    """Delete the tenants' calls and load new ones, in one transaction: the rollup trigger is
+    paused (this transaction holds provider_usage meanwhile) and the rollup rebuilt once."""
+    now = now or datetime.now(timezone.utc)
+    rng = np.random.default_rng(seed)
+    total = 0
+    async with db.as_owner() as conn:
+        book = await PriceBook.load(conn)
+        providers = await _platform_ids(conn)
+        # Deletes run with every trigger on, so cascades to any table referencing the calls happen
+        # (the rollup is rebuilt below anyway).
+        for tenant, _n in tenants:
+            await conn.execute("delete from public.usage_daily where organization_id = %s", (tenant.organization_id,))
+            await conn.execute("delete from public.provider_usage where organization_id = %s", (tenant.organization_id,))
+            await conn.execute("delete from public.call_records where organization_id = %s", (tenant.organization_id,))
+        # Then skip per-row trigger work for the load: the rollup, and FK checks on rows generated
+        # against keys just read. session_replication_role is superuser-only, so on a hosted
+        # project only the rollup trigger is paused (holding provider_usage until commit).
+        replica = await _try(conn, "set local session_replication_role = replica")
+        if not replica:
+            await conn.execute("alter table public.provider_usage disable trigger provider_usage_rollup")
+        # A large load into small tables builds secondary indexes once at the end (faster than
+        # row by row); constraint indexes stay. The indexes are read from the catalog, so ones
+        # other migrations add are kept too.
+        rebuild: list[str] = []
+        if sum(n for _t, n in tenants) >= BULK_INDEX_THRESHOLD and await _rows_estimate(conn) < sum(n for _t, n in tenants):
+            rebuild = await _drop_secondary_indexes(conn, ("call_records", "provider_usage"))
+        # The next batch is generated in a thread while Postgres ingests the current one.
+        jobs = [(tenant, min(CHUNK, n - start)) for tenant, n in tenants for start in range(0, n, CHUNK)]
+
+        def make(job: tuple[Tenant, int]) -> CallBatch:
+            return generate_calls(job[0], providers, book, job[1], now=now, rng=rng)
+
+        pending = asyncio.ensure_future(asyncio.to_thread(make, jobs[0])) if jobs else None
+        try:
+            for i in range(len(jobs)):
+                batch = await pending
+                pending = asyncio.ensure_future(asyncio.to_thread(make, jobs[i + 1])) if i + 1 < len(jobs) else None
+                async with conn.cursor() as cur:
+                    async with cur.copy(f"copy public.call_records ({', '.join(CALL_COLUMNS)}) from stdin") as copy:
+                        await copy.write(batch.calls)
+                    async with cur.copy(f"copy public.provider_usage ({', '.join(USAGE_COLUMNS)}) from stdin") as copy:
+                        await copy.write(batch.usage)
+                total += batch.rows
+                if on_progress:
+                    on_progress(batch.rows)
+        finally:
+            if pending is not None:
+                pending.cancel()
+        for definition in rebuild:
+            await conn.execute(definition)
+        for tenant, _n in tenants:
+            await conn.execute("select private.rebuild_usage_daily(%s)", (tenant.organization_id,))
+        if replica:
+            await conn.execute("set local session_replication_role = origin")
+        else:
+            await conn.execute("alter table public.provider_usage enable trigger provider_usage_rollup")
+    async with db.as_owner() as conn:
+        await conn.execute("analyze public.call_records")
+        await conn.execute("analyze public.provider_usage")
+        await conn.execute("analyze public.usage_daily")
+    return total
+
+
+def other_calls_for(calls: int) -> int:
+    """Other Org stays small: 1% of the demo's calls, between 50 and 500."""
+    return min(500, max(calls // 100, 50))
+
+
+async def seed_demo(db: Database, calls: int = 50_000, *, other_calls: int | None = None, now: datetime | None = None,
+                    seed: int | None = None, on_progress: Callable[[int], None] | None = None) -> SeedReport:
+    """Both organisations (created or updated) and their calls (replaced)."""
+    if calls < 0:
+        raise ValueError("the number of calls cannot be negative")
+    demo, other = await ensure_tenants(db)
+    other_calls = other_calls_for(calls) if other_calls is None else other_calls
+    began = time.perf_counter()
+    total = await replace_calls(db, [(demo, calls), (other, other_calls)], now=now, seed=seed, on_progress=on_progress)
+    return SeedReport(demo, other, total, time.perf_counter() - began)
+
+
+# ---------------------------------------------------------------------------------------
+# CLI: `switchboard seed --demo [--calls N]`
+# ---------------------------------------------------------------------------------------
+def cli(
+    demo: bool = typer.Option(False, "--demo", help="Load the demo organisations, users, agents and calls."),
+    calls: int = typer.Option(50_000, "--calls", min=0, help="Calls for the demo organisation (over 90 days)."),
+) -> None:
+    """Load demo data (idempotent: re-running replaces the demo calls, never duplicates)."""
+    from switchboard.db import database_url
+
+    console = Console()
+    if not demo:
+        console.print("Nothing to seed: pass --demo (see `switchboard seed --help`).")
+        raise typer.Exit(2)
+
+    async def _run() -> SeedReport:
+        async with Database(database_url(), min_size=1, max_size=2, name="seed") as db:
+            with Progress(TextColumn("[bold]seeding calls"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console) as progress:
+                task = progress.add_task("calls", total=calls + other_calls_for(calls))
+                return await seed_demo(db, calls, on_progress=lambda rows: progress.advance(task, rows))
+
+    report = asyncio.run(_run())
+    console.print(
+        f"[green]{report.calls:,} calls[/] (and their usage rows) in {report.seconds:.1f} s — "
+        f"{report.rows_per_second:,.0f} rows/s"
+    )
+    console.print(f"Sign in as [bold]{DEMO_EMAIL}[/] / [bold]{DEMO_PASSWORD}[/] ({DEMO_ORG}); "
+                  f"{OTHER_EMAIL} / {OTHER_PASSWORD} ({OTHER_ORG}) sees only its own data.")

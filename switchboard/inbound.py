@@ -1,0 +1,299 @@
+"""Routing an inbound call on one of our numbers to a voice-AI platform (seed 000's router).
+
+number → organisation and agent (one query) → the routing plan (`switchboard.routing`: split
+arm, active platform, fallback order, open circuits skipped) → hand the call to the first
+platform that takes it, within one 2 s budget → a `call_records` row (platform, arm, status,
+carrier call id) → the SWML or LaML answer. Every hand-off outcome feeds the circuit breaker
+and the health buckets. An unknown number, or no platform taking the call, gets a spoken
+apology and a hang-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+from uuid import UUID
+from xml.sax.saxutils import escape
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from switchboard.db import Database
+from switchboard.health import CircuitBreaker
+from switchboard.logs import bind
+from switchboard.providers.base import (
+    AgentRef,
+    AgentSpec,
+    HandOff,
+    InboundCall,
+    ProviderError,
+    VoiceAIProvider,
+)
+from switchboard.providers.resilience import deadline
+from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
+
+log = logging.getLogger(__name__)
+
+AnswerFormat = Literal["swml", "laml"]
+# Call record ids are derived from the carrier's call id, so a retried call request (SignalWire
+# re-asks when our answer is slow) updates the same row instead of making a second one.
+CALL_RECORD_NAMESPACE = uuid.UUID("0f6c1d0e-8a55-4a53-9f0e-5b1e0c7d2a11")
+
+UNKNOWN_NUMBER_MESSAGE = "Sorry, this number is not in service. Goodbye."
+NO_PLATFORM_MESSAGE = "Sorry, we cannot take your call right now. Please try again in a few minutes. Goodbye."
+
+
+def call_record_id_for(telephony_call_id: str) -> UUID:
+    return uuid.uuid5(CALL_RECORD_NAMESPACE, telephony_call_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# The number's agent
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumberRoute:
+    organization_id: UUID
+    agent_config_id: UUID
+    spec: AgentSpec
+    routing: AgentRouting
+    refs: dict[str, AgentRef]  # platform code → the platform's ids for this agent
+    secrets_version: dict[str, str] = field(default_factory=dict)  # vendor → updated_at (cache key)
+
+
+AGENT_COLUMNS = ("name", "prompt", "begin_message", "voice", "language", "tools", "analysis", "max_duration_seconds", "metadata")
+
+
+def agent_spec_from_row(row: dict[str, Any]) -> AgentSpec:
+    """The canonical spec from an agent_configs row (extra columns ignored)."""
+    return AgentSpec.model_validate({k: row[k] for k in AGENT_COLUMNS if row.get(k) is not None})
+
+
+_LOOKUP_SQL = """
+select pn.organization_id, ac.id as agent_config_id,
+       ac.name, ac.prompt, ac.begin_message, ac.voice, ac.language, ac.tools, ac.analysis,
+       ac.max_duration_seconds, ac.metadata, ac.fallback_order, ac.traffic_split,
+       vp.code as active_code,
+       coalesce((select jsonb_object_agg(p.code, jsonb_build_object(
+                   'agent_id', pc.agent_id, 'llm_id', pc.llm_id, 'voice_id', pc.voice_id, 'settings', pc.settings))
+                 from public.provider_configs pc join public.voice_ai_providers p on p.id = pc.provider_id
+                 where pc.agent_config_id = ac.id and pc.is_active and p.is_active), '{}'::jsonb) as refs,
+       coalesce((select jsonb_object_agg(s.vendor, s.updated_at)
+                 from public.organization_secrets s where s.organization_id = pn.organization_id), '{}'::jsonb)
+         as secrets_version
+from public.phone_numbers pn
+join public.agent_configs ac on ac.id = pn.agent_config_id
+left join public.voice_ai_providers vp on vp.id = ac.active_provider_id and vp.is_active
+where pn.e164 = %s
+"""
+
+
+async def lookup_number(conn: AsyncConnection, e164: str) -> NumberRoute | None:
+    """The organisation and agent answering `e164`, or None when the number is not ours or has no agent."""
+    row = await (await conn.execute(_LOOKUP_SQL, (e164,))).fetchone()
+    if row is None:
+        return None
+    refs = {code: AgentRef.model_validate(v) for code, v in row["refs"].items()}
+    active = row["active_code"]
+    return NumberRoute(
+        organization_id=row["organization_id"],
+        agent_config_id=row["agent_config_id"],
+        spec=agent_spec_from_row(row),
+        routing=AgentRouting(active, tuple(row["fallback_order"] or ()), row["traffic_split"] or {}),
+        refs=refs,
+        secrets_version={k: str(v) for k, v in row["secrets_version"].items()},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers
+# ---------------------------------------------------------------------------------------------
+
+
+def apology_answer(answer_format: AnswerFormat, message: str) -> HandOff:
+    """A spoken apology and a hang-up, in SWML or LaML."""
+    if answer_format == "laml":
+        return HandOff(laml=f'<?xml version="1.0" encoding="UTF-8"?><Response><Say>{escape(message)}</Say><Hangup/></Response>')
+    return HandOff(swml={"version": "1.0.0", "sections": {"main": [{"play": {"url": f"say:{message}"}}, {"hangup": {}}]}})
+
+
+# ---------------------------------------------------------------------------------------------
+# The router
+# ---------------------------------------------------------------------------------------------
+
+
+class ProviderSource(Protocol):
+    """Gives the adapter for one organisation's platform (its own keys, else the defaults)."""
+
+    async def get(self, organization_id: UUID, code: str, secrets_version: str | None = None, *,
+                  known_version: bool = False) -> VoiceAIProvider: ...
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    telephony_call_id: str
+    from_number: str
+    to_number: str
+    answer_format: AnswerFormat = "swml"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Attempt:
+    provider: str
+    ok: bool
+    latency_ms: float
+    error: str | None = None
+
+
+@dataclass
+class RoutingResult:
+    outcome: Literal["routed", "unknown_number", "no_platform"]
+    answer: HandOff
+    provider: str | None = None
+    arm: str | None = None
+    call_record_id: UUID | None = None
+    organization_id: UUID | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def failovers(self) -> list[str]:
+        """Platforms that failed before the call found one (or gave up)."""
+        return [a.provider for a in self.attempts if not a.ok]
+
+
+class InboundRouter:
+    def __init__(
+        self,
+        db: Database,
+        breaker: CircuitBreaker,
+        providers: ProviderSource,
+        *,
+        budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+        on_attempt: Callable[[Attempt], None] | None = None,
+    ):
+        self.db = db
+        self.breaker = breaker
+        self.providers = providers
+        self.budget_seconds = budget_seconds
+        self.on_attempt = on_attempt
+
+    async def resolve(self, to_number: str) -> NumberRoute | None:
+        """The organisation and agent of the number called (None: not ours)."""
+        async with self.db.as_service() as conn:
+            return await lookup_number(conn, to_number)
+
+    async def route(self, req: InboundRequest, number: NumberRoute | None = None) -> RoutingResult:
+        """Hand the call to a platform. Pass `number` when the caller resolved it already (to
+        check the request's signature with the organisation's key first)."""
+        bind(call_id=req.telephony_call_id)
+        if number is None:
+            number = await self.resolve(req.to_number)
+        if number is None:
+            log.warning("call to a number with no agent: apology and hang-up",
+                        extra={"to_number": req.to_number, "from_number": req.from_number})
+            return RoutingResult("unknown_number", apology_answer(req.answer_format, UNKNOWN_NUMBER_MESSAGE))
+
+        record_id = call_record_id_for(req.telephony_call_id)
+        bind(call_record_id=str(record_id), organization_id=str(number.organization_id))
+        available = set(number.refs) | ({number.routing.active} if number.routing.active else set())
+        plan = plan_route(req.telephony_call_id, number.routing, available=available,
+                          open_circuits=await self.breaker.blocked())
+        budget = Budget(self.budget_seconds)
+        result = RoutingResult("no_platform", apology_answer(req.answer_format, NO_PLATFORM_MESSAGE), arm=plan.arm,
+                               call_record_id=record_id, organization_id=number.organization_id)
+        call = InboundCall(
+            telephony_call_id=req.telephony_call_id, from_number=req.from_number, to_number=req.to_number,
+            answer_format=req.answer_format, organization_id=number.organization_id,
+            agent_config_id=number.agent_config_id, call_record_id=record_id,
+            metadata={**req.metadata, "experiment_arm": plan.arm} if plan.arm else dict(req.metadata),
+        )
+        for i, code in enumerate(plan.candidates):
+            if budget.exhausted():
+                break
+            # Closed circuits answer from cache; an open one due a probe is claimed by one process.
+            if not await self.breaker.allow(code) and code not in plan.skipped_open:
+                continue
+            last = i == len(plan.candidates) - 1
+            handoff = await self._attempt(code, number, call, budget, result, last=last)
+            if handoff is not None:
+                result.outcome, result.answer, result.provider = "routed", handoff, code
+                break
+        await self._record(number, req, result, provider_call_id=result.answer.provider_call_id if result.provider else None)
+        if result.outcome == "routed":
+            log.info("call routed", extra={"provider": result.provider, "arm": plan.arm, "failovers": result.failovers})
+        else:
+            log.error("no platform took the call: apology and hang-up",
+                      extra={"tried": [a.provider for a in result.attempts], "errors": [a.error for a in result.attempts]})
+        return result
+
+    async def _attempt(self, code: str, number: NumberRoute, call: InboundCall, budget: Budget, result: RoutingResult,
+                       *, last: bool) -> HandOff | None:
+        t0 = time.perf_counter()
+        error: str | None = None
+        handoff: HandOff | None = None
+        # A platform that hangs may not use up the time the next one needs.
+        timeout = budget.attempt_timeout(None if last else self.budget_seconds * ATTEMPT_SHARE)
+        try:
+            async with asyncio.timeout(timeout):
+                with deadline(timeout):
+                    provider = await self.providers.get(number.organization_id, code,
+                                                        number.secrets_version.get(code), known_version=True)
+                    handoff = await provider.hand_off_inbound(number.refs.get(code, AgentRef()), number.spec, call)
+            if handoff.swml is None and handoff.laml is None:
+                error, handoff = "the platform gave no answer document", None
+        except TimeoutError:
+            error = f"no answer within {timeout:.2f}s"
+        except ProviderError as exc:
+            error = f"{type(exc).__name__}: {exc.message}"
+        except Exception as exc:  # an adapter bug must not drop the call: try the next platform
+            log.exception("hand-off to %s raised", code)
+            error = f"{type(exc).__name__}"
+        latency_ms = (time.perf_counter() - t0) * 1000
+        attempt = Attempt(code, handoff is not None, latency_ms, error)
+        result.attempts.append(attempt)
+        if self.on_attempt is not None:
+            self.on_attempt(attempt)
+        await self.breaker.outcome(code, "handoff", attempt.ok, latency_ms)
+        if not attempt.ok:
+            log.warning("hand-off failed, trying the next platform", extra={"provider": code, "error": error})
+        return handoff
+
+    async def _record(self, number: NumberRoute, req: InboundRequest, result: RoutingResult, *, provider_call_id: str | None) -> None:
+        routing_meta = {
+            "routing": {
+                "arm": result.arm,
+                "attempts": [{"provider": a.provider, "ok": a.ok, "latency_ms": round(a.latency_ms, 1), "error": a.error}
+                             for a in result.attempts],
+            }
+        }
+        status = "registered" if result.outcome == "routed" else "not_connected"
+        async with self.db.as_service() as conn:
+            await conn.execute(
+                """
+                insert into public.call_records as cr
+                  (id, organization_id, agent_config_id, provider_id, provider_call_id, telephony_call_id,
+                   direction, from_number, to_number, status, experiment_arm, disconnection_reason, metadata)
+                values (%(id)s, %(org)s, %(agent)s, (select id from public.voice_ai_providers where code = %(provider)s),
+                        %(pcid)s, %(tcid)s, 'inbound', %(from)s, %(to)s, %(status)s, %(arm)s, %(reason)s, %(meta)s)
+                on conflict (id) do update set
+                  provider_id = coalesce(excluded.provider_id, cr.provider_id),
+                  provider_call_id = coalesce(excluded.provider_call_id, cr.provider_call_id),
+                  experiment_arm = excluded.experiment_arm,
+                  status = case when cr.status = 'registered' then excluded.status else cr.status end,
+                  metadata = cr.metadata || excluded.metadata
+                """,
+                {
+                    "id": result.call_record_id, "org": number.organization_id, "agent": number.agent_config_id,
+                    "provider": result.provider, "pcid": provider_call_id, "tcid": req.telephony_call_id,
+                    "from": req.from_number, "to": req.to_number, "status": status, "arm": result.arm,
+                    "reason": None if result.outcome == "routed" else "no_platform_available",
+                    "meta": Jsonb(routing_meta),
+                },
+            )

@@ -1,0 +1,471 @@
+"""The one path from a provider's webhook to `call_records` and `provider_usage`.
+
+Two halves:
+
+* the **inbox** — every accepted webhook is stored raw in `webhook_inbox` (unique per provider
+  event, so redeliveries are stored once) before anyone answers 2xx, and later processed
+  (pending → processed / failed, with attempts); what cannot be understood goes to
+  `webhook_dead_letters` with the reason;
+* **ingestion** — `record_call_event` merges one normalised `CallEvent` into the call's row and
+  its usage row. It is idempotent and order-independent: events fill fields and never blank
+  them, the status only moves forward (registered → ongoing → ended/error/not_connected), and
+  where two events disagree the later stage of the call wins (analyzed > ended > started), so
+  `call_analyzed` before `call_ended` converges to the same row as the natural order.
+
+The daily rollup (`usage_daily`) is kept by a trigger on `provider_usage`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.errors import UniqueViolation
+from psycopg.types.json import Jsonb
+
+from switchboard.providers.base import CallEvent
+
+if TYPE_CHECKING:  # ingestion only asks the price book for a call's cost
+    from switchboard.billing import PriceBook
+
+log = logging.getLogger(__name__)
+
+
+class IngestError(Exception):
+    """An event that cannot be recorded as it stands (e.g. no organisation can be found for it)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranks: how far along a call an event or a row is. Later stages win disagreements.
+# ---------------------------------------------------------------------------------------------
+
+STATUS_RANK = {"registered": 0, "ongoing": 1, "ended": 2, "error": 2, "not_connected": 2}
+EVENT_RANK = {"other": 0, "started": 1, "ended": 2, "analyzed": 3}
+COST_SOURCE_RANK = {"estimated": 0, "computed": 1, "reported": 2}
+
+# Columns an event may fill. Each is overwritten only by an event at least as far along the
+# call as the row already is; otherwise it only fills a NULL.
+_MERGED_COLUMNS = (
+    "agent_config_id",
+    "direction",
+    "from_number",
+    "to_number",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "transcript",
+    "transcript_object",
+    "recording_url",
+    "analysis",
+    "sentiment",
+    "successful",
+    "disconnection_reason",
+)
+_JSON_COLUMNS = {"transcript_object", "analysis"}
+
+# SQL for "how far along is this row": 3 analysed, 2 finished, 1 ongoing, 0 registered.
+_ROW_RANK = (
+    "(case when cr.analysis is not null then 3 "
+    "when cr.status in ('ended', 'error', 'not_connected') then 2 "
+    "when cr.status = 'ongoing' then 1 else 0 end)"
+)
+_STATUS_RANK_SQL = "(case {col} when 'ongoing' then 1 when 'registered' then 0 else 2 end)"
+
+
+def _event_values(event: CallEvent) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for col in _MERGED_COLUMNS:
+        v = getattr(event, col)
+        values[col] = Jsonb(v) if (col in _JSON_COLUMNS and v is not None) else v
+    if values["duration_seconds"] is None and event.started_at and event.ended_at:
+        values["duration_seconds"] = max(0, int((event.ended_at - event.started_at).total_seconds()))
+    return values
+
+
+async def record_call_event(conn: AsyncConnection, event: CallEvent, prices: PriceBook | None = None) -> UUID:
+    """Merge `event` into its call record (and the call's usage row); returns the call record id.
+
+    The call is found by (provider, provider call id), else by the `call_record_id` or the
+    carrier's `telephony_call_id` we attached at hand-off. Run it inside the caller's
+    transaction (service role): it uses savepoints to resolve concurrent first inserts.
+    """
+    for _ in range(4):
+        call_id = await _find_call(conn, event)
+        if call_id is not None:
+            await _merge_into(conn, call_id, event)
+            break
+        if event.organization_id is None:
+            raise IngestError(
+                f"{event.provider} call {event.provider_call_id}: no call record to attach it to and no organisation"
+            )
+        try:
+            async with conn.transaction():  # savepoint: a concurrent insert of the same call
+                call_id = await _insert(conn, event)
+        except UniqueViolation:
+            call_id = None
+        if call_id is not None:
+            break
+    else:  # pragma: no cover - four lost races in a row means something else is wrong
+        raise IngestError(f"{event.provider} call {event.provider_call_id}: could not settle its call record")
+    await _record_usage(conn, call_id, event, prices)
+    return call_id
+
+
+async def _find_call(conn: AsyncConnection, event: CallEvent) -> UUID | None:
+    cur = await conn.execute(
+        """
+        with p as (select id from public.voice_ai_providers where code = %(provider)s)
+        select cr.id from public.call_records cr
+        where ((cr.provider_id = (select id from p) and cr.provider_call_id = %(provider_call_id)s)
+               or cr.id = %(call_record_id)s::uuid
+               or cr.telephony_call_id = %(telephony_call_id)s::text)
+          -- an event speaking for one organisation never touches another's call
+          and (%(organization_id)s::uuid is null or cr.organization_id = %(organization_id)s::uuid)
+        -- the platform's own id first, then the id we attached, then the carrier's
+        order by (cr.provider_id = (select id from p) and cr.provider_call_id = %(provider_call_id)s) is true desc,
+                 (cr.id = %(call_record_id)s::uuid) is true desc
+        limit 1
+        for update of cr
+        """,
+        {
+            "provider": event.provider,
+            "provider_call_id": event.provider_call_id,
+            "call_record_id": event.call_record_id,
+            "telephony_call_id": event.telephony_call_id,
+            "organization_id": event.organization_id,
+        },
+    )
+    row = await cur.fetchone()
+    return None if row is None else row["id"]
+
+
+async def _insert(conn: AsyncConnection, event: CallEvent) -> UUID | None:
+    values = _event_values(event)
+    cols = [c for c, v in values.items() if v is not None]
+    params = {c: values[c] for c in cols}
+    params |= {
+        "organization_id": event.organization_id,
+        "provider": event.provider,
+        "provider_call_id": event.provider_call_id,
+        "telephony_call_id": event.telephony_call_id,
+        "status": event.status or ("ongoing" if event.kind == "started" else "registered"),
+        "metadata": Jsonb(event.metadata or {}),
+        "id": event.call_record_id,
+    }
+    col_sql = ", ".join(cols)
+    val_sql = ", ".join(f"%({c})s" for c in cols)
+    cur = await conn.execute(
+        f"""
+        insert into public.call_records
+          (id, organization_id, provider_id, provider_call_id, telephony_call_id, status, metadata
+           {', ' + col_sql if cols else ''})
+        values
+          (coalesce(%(id)s, gen_random_uuid()), %(organization_id)s,
+           (select id from public.voice_ai_providers where code = %(provider)s),
+           %(provider_call_id)s, %(telephony_call_id)s, %(status)s, %(metadata)s
+           {', ' + val_sql if cols else ''})
+        on conflict (provider_id, provider_call_id) do nothing
+        returning id
+        """,
+        params,
+    )
+    row = await cur.fetchone()
+    return None if row is None else row["id"]
+
+
+async def _merge_into(conn: AsyncConnection, call_id: UUID, event: CallEvent) -> None:
+    values = _event_values(event)
+    rank = EVENT_RANK[event.kind]
+    sets = []
+    for col in _MERGED_COLUMNS:
+        # A later stage overwrites; an earlier one only fills what is missing. NULL never blanks.
+        sets.append(
+            f"{col} = case when %({col})s::{_pg_type(col)} is null then cr.{col} "
+            f"when %(rank)s >= {_ROW_RANK} or cr.{col} is null then %({col})s::{_pg_type(col)} "
+            f"else cr.{col} end"
+        )
+    status_new = _STATUS_RANK_SQL.format(col="%(status)s")
+    status_old = _STATUS_RANK_SQL.format(col="cr.status")
+    sets += [
+        f"status = case when %(status)s::text is not null and {status_new} > {status_old} then %(status)s else cr.status end",
+        # Link the platform's call id to a row the router created before the platform issued it.
+        "provider_id = case when cr.provider_call_id is null then "
+        "(select id from public.voice_ai_providers where code = %(provider)s) else cr.provider_id end",
+        "provider_call_id = coalesce(cr.provider_call_id, %(provider_call_id)s)",
+        "telephony_call_id = coalesce(cr.telephony_call_id, %(telephony_call_id)s)",
+        "metadata = cr.metadata || %(metadata)s",
+    ]
+    params = values | {
+        "rank": rank,
+        "status": event.status or ("ongoing" if event.kind == "started" else None),
+        "provider": event.provider,
+        "provider_call_id": event.provider_call_id,
+        "telephony_call_id": event.telephony_call_id,
+        "metadata": Jsonb(event.metadata or {}),
+        "id": call_id,
+    }
+    await conn.execute(
+        f"update public.call_records cr set {', '.join(sets)} where cr.id = %(id)s",
+        params,
+    )
+
+
+_PG_TYPES = {
+    "agent_config_id": "uuid",
+    "started_at": "timestamptz",
+    "ended_at": "timestamptz",
+    "duration_seconds": "integer",
+    "transcript_object": "jsonb",
+    "analysis": "jsonb",
+    "successful": "boolean",
+}
+
+
+def _pg_type(col: str) -> str:
+    return _PG_TYPES.get(col, "text")
+
+
+# ---------------------------------------------------------------------------------------------
+# provider_usage: one row per call
+# ---------------------------------------------------------------------------------------------
+
+async def _record_usage(conn: AsyncConnection, call_id: UUID, event: CallEvent, prices: PriceBook | None) -> None:
+    cur = await conn.execute(
+        """
+        select cr.organization_id, cr.provider_id, cr.started_at, cr.ended_at, cr.duration_seconds,
+               cr.status, vp.code as provider_code, (pu.id is not null) as has_usage
+        from public.call_records cr
+        left join public.voice_ai_providers vp on vp.id = cr.provider_id
+        left join public.provider_usage pu on pu.call_id = cr.id
+        where cr.id = %s
+        """,
+        (call_id,),
+    )
+    call = await cur.fetchone()
+    finished = call["status"] in ("ended", "error", "not_connected") or event.kind in ("ended", "analyzed")
+    if not (finished or event.cost is not None or call["has_usage"]):
+        return  # nothing billable is known yet
+    started = call["started_at"] or call["ended_at"] or datetime.now(UTC)
+    day = started.astimezone(UTC).date()
+    duration = call["duration_seconds"] or 0
+    cost = event.cost
+    if cost is None and prices is not None and call["provider_code"] and (duration or event.usage):
+        # Platforms that report no cost (LiveKit) or only usage: the price book prices it.
+        cost = prices.cost_for_call(call["provider_code"], duration_seconds=duration, usage=event.usage, on=day)
+    details: dict[str, Any] = {}
+    if event.usage:
+        details["usage"] = event.usage
+    params = {
+        "org": call["organization_id"],
+        "provider_id": call["provider_id"],
+        "call_id": call_id,
+        "day": day,
+        "duration": duration,
+        "has_cost": cost is not None,
+        "source": cost.source if cost else "estimated",
+        "source_rank": COST_SOURCE_RANK[cost.source] if cost else -1,
+        "total": cost.total if cost else Decimal(0),
+        "stt": cost.stt if cost else Decimal(0),
+        "llm": cost.llm if cost else Decimal(0),
+        "tts": cost.tts if cost else Decimal(0),
+        "platform": cost.platform if cost else Decimal(0),
+        "telephony": cost.telephony if cost else Decimal(0),
+        "details": Jsonb(details),
+    }
+    # Costs are replaced only by costs from an equally or more authoritative source
+    # (reported > computed > estimated); the duration, day and provider follow the call row.
+    # The WHERE clause skips no-op updates, so a duplicate event does not churn the rollup.
+    take = (
+        "(%(has_cost)s and %(source_rank)s >= (case pu.cost_source when 'reported' then 2 "
+        "when 'computed' then 1 else 0 end))"
+    )
+    await conn.execute(
+        f"""
+        insert into public.provider_usage as pu
+          (organization_id, provider_id, call_id, usage_date, duration_seconds, cost_amount,
+           stt_cost, llm_cost, tts_cost, platform_cost, telephony_cost, cost_source, details)
+        values (%(org)s, %(provider_id)s, %(call_id)s, %(day)s, %(duration)s, %(total)s,
+           %(stt)s, %(llm)s, %(tts)s, %(platform)s, %(telephony)s, %(source)s, %(details)s)
+        on conflict (call_id) do update set
+          provider_id = excluded.provider_id,
+          usage_date = excluded.usage_date,
+          duration_seconds = excluded.duration_seconds,
+          cost_amount = case when {take} then excluded.cost_amount else pu.cost_amount end,
+          stt_cost = case when {take} then excluded.stt_cost else pu.stt_cost end,
+          llm_cost = case when {take} then excluded.llm_cost else pu.llm_cost end,
+          tts_cost = case when {take} then excluded.tts_cost else pu.tts_cost end,
+          platform_cost = case when {take} then excluded.platform_cost else pu.platform_cost end,
+          telephony_cost = case when {take} then excluded.telephony_cost else pu.telephony_cost end,
+          cost_source = case when {take} then excluded.cost_source else pu.cost_source end,
+          details = pu.details || excluded.details
+        where (pu.provider_id, pu.usage_date, pu.duration_seconds, pu.details || excluded.details)
+              is distinct from (excluded.provider_id, excluded.usage_date, excluded.duration_seconds, pu.details)
+           or ({take} and (pu.cost_amount, pu.stt_cost, pu.llm_cost, pu.tts_cost, pu.platform_cost,
+                           pu.telephony_cost, pu.cost_source)
+               is distinct from (excluded.cost_amount, excluded.stt_cost, excluded.llm_cost,
+                                 excluded.tts_cost, excluded.platform_cost, excluded.telephony_cost,
+                                 excluded.cost_source))
+        """,
+        params,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The inbox
+# ---------------------------------------------------------------------------------------------
+
+# Header names never stored: credentials (bearer tokens, shared secrets, cookies). Signatures are
+# kept: they are not secrets, and they let an operator re-verify a stored event.
+_CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-vapi-secret", "x-api-key"}
+_CREDENTIAL_WORDS = ("secret", "token", "password", "api-key", "apikey", "credential")
+
+
+def strip_credentials(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers worth keeping with a stored event, credentials removed."""
+    kept = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower in _CREDENTIAL_HEADERS or any(w in lower for w in _CREDENTIAL_WORDS):
+            continue
+        kept[lower] = value
+    return kept
+
+
+async def _durable(conn: AsyncConnection) -> None:
+    # A 2xx promises the event is on disk, whatever the server's default.
+    await conn.execute("set local synchronous_commit = on")
+
+
+async def store_webhook(
+    conn: AsyncConnection,
+    provider: str,
+    event_id: str,
+    event_type: str | None,
+    headers: Mapping[str, str],
+    body: bytes,
+    organization_id: UUID | None,
+    provider_call_id: str | None,
+) -> bool:
+    """Store a verified webhook in the inbox, once. Returns True when it is new (False: a
+    redelivery of an event already stored). Commit the caller's transaction before answering."""
+    await _durable(conn)
+    cur = await conn.execute(
+        """
+        insert into public.webhook_inbox
+          (provider, event_id, event_type, organization_id, provider_call_id, headers, body)
+        values (%s, %s, %s, %s, %s, %s, %s)
+        on conflict (provider, event_id) do nothing
+        returning id
+        """,
+        (provider, event_id, event_type, organization_id, provider_call_id, Jsonb(strip_credentials(headers)), body),
+    )
+    return (await cur.fetchone()) is not None
+
+
+async def store_dead_letter(
+    conn: AsyncConnection,
+    provider: str,
+    reason: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    remote_addr: str | None = None,
+) -> int:
+    """Keep an authentic but unusable webhook with the reason it was refused."""
+    await _durable(conn)
+    cur = await conn.execute(
+        """
+        insert into public.webhook_dead_letters (provider, reason, headers, body, remote_addr)
+        values (%s, %s, %s, %s, %s) returning id
+        """,
+        (provider, reason[:2000], Jsonb(strip_credentials(headers)), body, remote_addr),
+    )
+    return (await cur.fetchone())["id"]
+
+
+MAX_ATTEMPTS = 5
+
+
+async def claim_pending(conn: AsyncConnection, *, limit: int = 100, max_attempts: int = MAX_ATTEMPTS,
+                        older_than_seconds: float = 0) -> list[dict[str, Any]]:
+    """Lock up to `limit` inbox rows still to process (pending, or failed with attempts left),
+    received at least `older_than_seconds` ago, oldest first; other processes skip them (SKIP
+    LOCKED). Process them in the same transaction."""
+    cur = await conn.execute(
+        """
+        select id, provider, event_id, event_type, organization_id, provider_call_id, headers, body,
+               status, attempts, received_at
+        from public.webhook_inbox
+        where status <> 'processed' and attempts < %s
+          and received_at <= now() - make_interval(secs => %s)
+        order by received_at, id
+        limit %s
+        for update skip locked
+        """,
+        (max_attempts, older_than_seconds, limit),
+    )
+    return list(await cur.fetchall())
+
+
+async def claim_event(conn: AsyncConnection, provider: str, event_id: str) -> dict[str, Any] | None:
+    """Lock one inbox row for processing (None if another process holds it or it is done)."""
+    cur = await conn.execute(
+        """
+        select id, provider, event_id, event_type, organization_id, provider_call_id, headers, body,
+               status, attempts, received_at
+        from public.webhook_inbox
+        where provider = %s and event_id = %s and status <> 'processed'
+        for update skip locked
+        """,
+        (provider, event_id),
+    )
+    return await cur.fetchone()
+
+
+async def mark_processed(conn: AsyncConnection, inbox_id: int) -> None:
+    await conn.execute(
+        "update public.webhook_inbox set status = 'processed', attempts = attempts + 1, "
+        "processed_at = now(), error = null where id = %s",
+        (inbox_id,),
+    )
+
+
+async def mark_failed(conn: AsyncConnection, inbox_id: int, error: str) -> None:
+    await conn.execute(
+        "update public.webhook_inbox set status = 'failed', attempts = attempts + 1, error = %s where id = %s",
+        (error[:2000], inbox_id),
+    )
+
+
+EventParser = Callable[[dict[str, Any]], Awaitable[list[CallEvent]] | list[CallEvent]]
+
+
+async def process_inbox_row(conn: AsyncConnection, row: dict[str, Any], parse: EventParser, prices: PriceBook | None = None) -> bool:
+    """Turn one locked inbox row into call records: parse it (the provider's parser), record
+    each event, mark it processed — or failed with the error. Returns whether it succeeded.
+    Runs in the caller's transaction; the recording is undone if any event fails."""
+    try:
+        async with conn.transaction():
+            events = parse(row)
+            if hasattr(events, "__await__"):
+                events = await events  # type: ignore[misc]
+            for event in events:
+                if event.organization_id is None and row.get("organization_id") is not None:
+                    event = event.model_copy(update={"organization_id": row["organization_id"]})
+                await record_call_event(conn, event, prices)
+    except Exception as exc:  # recorded on the row, retried by the next drain
+        log.warning("inbox row %s (%s %s) failed: %s", row["id"], row["provider"], row["event_id"], exc)
+        await mark_failed(conn, row["id"], f"{type(exc).__name__}: {exc}")
+        return False
+    await mark_processed(conn, row["id"])
+    return True
+
+
+def json_body(row: Mapping[str, Any]) -> Any:
+    """The stored raw body, decoded as JSON."""
+    return json.loads(bytes(row["body"]))

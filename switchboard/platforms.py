@@ -1,0 +1,85 @@
+"""The platform adapter for an organisation: its own keys (organization_secrets, vendor = the
+platform code), else the server's defaults from the settings — built once and reused while the
+organisation's secret is unchanged.
+
+The cache key includes the secret's `updated_at`, read from the database, so a rotated key is
+used by every process from its next call on (the database invalidates, not a timer).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from switchboard.db import Database
+from switchboard.providers.base import ProviderCredentials, ProviderRejected, VoiceAIProvider
+from switchboard.settings import Settings
+
+if TYPE_CHECKING:
+    from switchboard.billing import PriceBook
+
+PLATFORMS = ("retell", "vapi", "signalwire", "livekit")
+
+
+class PlatformSource:
+    def __init__(self, db: Database, settings: Settings, *, prices: PriceBook | None = None,
+                 max_cached: int = 2048):
+        self.db = db
+        self.settings = settings
+        self.prices = prices
+        self.max_cached = max_cached
+        self._cache: OrderedDict[tuple, VoiceAIProvider] = OrderedDict()
+
+    async def secret_version(self, organization_id: UUID | None, code: str) -> str | None:
+        if organization_id is None:
+            return None
+        async with self.db.as_service() as conn:
+            row = await (await conn.execute(
+                "select updated_at from public.organization_secrets where organization_id = %s and vendor = %s",
+                (organization_id, code),
+            )).fetchone()
+        return None if row is None else str(row["updated_at"])
+
+    async def get(self, organization_id: UUID | None, code: str, secrets_version: str | None = None,
+                  *, known_version: bool = False) -> VoiceAIProvider:
+        """The adapter for `code` with the organisation's keys. `secrets_version` is the secret's
+        updated_at when the caller already read it (the router's lookup does); otherwise it is read."""
+        if code not in PLATFORMS:
+            raise ProviderRejected(code, "not a voice-AI platform")
+        if secrets_version is None and not known_version:
+            secrets_version = await self.secret_version(organization_id, code)
+        key = (organization_id, code, secrets_version)
+        provider = self._cache.get(key)
+        if provider is not None:
+            self._cache.move_to_end(key)
+            return provider
+        values = await self._secret_values(organization_id, code) if secrets_version else None
+        provider = self._build(code, values)
+        self._cache[key] = provider
+        while len(self._cache) > self.max_cached:
+            _, old = self._cache.popitem(last=False)
+            await old.aclose()
+        return provider
+
+    async def _secret_values(self, organization_id: UUID | None, code: str) -> dict[str, str] | None:
+        if organization_id is None:
+            return None
+        from switchboard.secrets import get_secret
+
+        async with self.db.as_service() as conn:
+            return await get_secret(conn, organization_id, code)
+
+    def _build(self, code: str, values: dict[str, str] | None) -> VoiceAIProvider:
+        from switchboard.providers.registry import UnknownProvider, get_provider
+
+        # Fields the organisation did not set come from the settings defaults (the registry's rule).
+        try:
+            return get_provider(code, ProviderCredentials(values=values or {}), prices=self.prices)
+        except UnknownProvider:
+            raise ProviderRejected(code, "this server has no adapter for the platform") from None
+
+    async def aclose(self) -> None:
+        for provider in self._cache.values():
+            await provider.aclose()
+        self._cache.clear()

@@ -1,0 +1,106 @@
+"""What every adapter shares and no single platform owns: the ids we attach to a call so its
+webhooks find their way back, the URL platforms post events to, and small conversions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from switchboard.providers.base import CallEvent, InboundCall, ProviderRejected
+
+# Keys of the metadata we attach to every call at hand-off (and read back from its webhooks).
+CALL_METADATA_KEYS = ("organization_id", "agent_config_id", "call_record_id", "telephony_call_id")
+# SIP headers carrying the same ids, for platforms reached over SIP (LiveKit maps them to
+# participant attributes; the others keep them in the call's SIP data).
+SIP_HEADERS = {
+    "organization_id": "X-Switchboard-Organization-Id",
+    "agent_config_id": "X-Switchboard-Agent-Config-Id",
+    "call_record_id": "X-Switchboard-Call-Record-Id",
+    "telephony_call_id": "X-Switchboard-Telephony-Call-Id",
+}
+WEBHOOK_PATH = "/functions/v1/provider-webhook/{code}"
+
+
+def webhook_url(code: str, base_url: str | None = None) -> str:
+    """Where platform `code` posts its call events (the edge function `provider-webhook`)."""
+    if base_url is None:
+        from switchboard.settings import get_settings
+
+        base_url = get_settings().public_base_url
+    return base_url.rstrip("/") + WEBHOOK_PATH.format(code=code)
+
+
+def call_metadata(call: InboundCall) -> dict[str, str]:
+    """The ids we attach to a call, as strings (what every platform's metadata accepts)."""
+    values = {
+        "organization_id": str(call.organization_id),
+        "agent_config_id": str(call.agent_config_id),
+        "call_record_id": str(call.call_record_id),
+        "telephony_call_id": call.telephony_call_id,
+    }
+    return {**{k: str(v) for k, v in call.metadata.items() if isinstance(v, (str, int, float, bool))}, **values}
+
+
+def ids_from_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """organization_id / agent_config_id / call_record_id (UUIDs) and telephony_call_id found in a
+    platform's echo of our metadata; malformed values are left out rather than trusted."""
+    out: dict[str, Any] = {}
+    if not isinstance(metadata, dict):
+        return out
+    for key in ("organization_id", "agent_config_id", "call_record_id"):
+        value = metadata.get(key)
+        if value:
+            try:
+                out[key] = UUID(str(value))
+            except ValueError:
+                pass
+    if metadata.get("telephony_call_id"):
+        out["telephony_call_id"] = str(metadata["telephony_call_id"])
+    return out
+
+
+def from_epoch(value: float | int | None, *, unit: str = "s") -> datetime | None:
+    if value in (None, 0):
+        return None
+    divisor = {"s": 1, "ms": 1_000, "us": 1_000_000}[unit]
+    return datetime.fromtimestamp(float(value) / divisor, tz=UTC)
+
+
+def from_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def sip_dial_laml(uri: str) -> str:
+    """The Compatibility (LaML) answer that bridges the call to `uri`."""
+    from xml.sax.saxutils import escape
+
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Sip>{escape(uri)}</Sip></Dial></Response>'
+
+
+def sip_connect_swml(uri: str, call: InboundCall, *, max_duration: int | None = None) -> dict[str, Any]:
+    """The SWML answer that bridges the call to `uri`, carrying our ids as SIP headers."""
+    ids = call_metadata(call)
+    connect: dict[str, Any] = {
+        "to": uri,
+        "headers": [{"name": SIP_HEADERS[k], "value": ids[k]} for k in SIP_HEADERS],
+    }
+    if max_duration:
+        connect["max_duration"] = max_duration
+    return {"version": "1.0.0", "sections": {"main": [{"connect": connect}]}}
+
+
+def require(value: str | None, provider: str, what: str) -> str:
+    if not value:
+        raise ProviderRejected(provider, f"{what} is not configured")
+    return value
+
+
+def event_duration(event: CallEvent) -> int | None:
+    if event.duration_seconds is not None:
+        return event.duration_seconds
+    if event.started_at and event.ended_at:
+        return max(0, round((event.ended_at - event.started_at).total_seconds()))
+    return None

@@ -1,0 +1,79 @@
+"""Plain HTTP calls to a platform (SignalWire's REST and Compatibility APIs, Vapi's call control)
+through httpx, under `call_with_retries`, with every failure mapped to our error hierarchy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from switchboard.providers.base import ProviderError, ProviderTimeout, ProviderUnavailable
+from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, parse_retry_after
+
+
+def classify_transport_error(provider: str, operation: str, exc: BaseException) -> ProviderError:
+    """An httpx (or any connection-level) failure as one of our errors."""
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderTimeout(provider, f"{operation}: {type(exc).__name__}", request_sent=not isinstance(exc, httpx.ConnectTimeout))
+    if isinstance(exc, httpx.ConnectError):
+        return ProviderUnavailable(provider, f"{operation}: cannot connect ({exc})", request_sent=False)
+    if isinstance(exc, httpx.TransportError):
+        return ProviderUnavailable(provider, f"{operation}: {type(exc).__name__}: {exc}")
+    return ProviderUnavailable(provider, f"{operation}: {type(exc).__name__}: {exc}")
+
+
+def new_client(timeout: float = 10.0) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+
+
+async def request_json(
+    client: httpx.AsyncClient,
+    provider: str,
+    operation: str,
+    method: str,
+    url: str,
+    *,
+    json_body: Any = None,
+    form: dict[str, str] | None = None,
+    auth: httpx.Auth | tuple[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    idempotent: bool = True,
+) -> Any:
+    """One platform call: the decoded JSON answer (None for an empty one), or our error."""
+
+    async def attempt(timeout: float) -> Any:
+        response = await client.request(
+            method, url, json=json_body, data=form, auth=auth, headers=headers, timeout=timeout
+        )
+        if response.status_code >= 400:
+            raise error_for_status(
+                provider, operation, response.status_code, _error_detail(response),
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+            )
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except json.JSONDecodeError:
+            return response.text
+
+    return await call_with_retries(
+        provider, operation, attempt, lambda exc: classify_transport_error(provider, operation, exc),
+        policy=policy, idempotent=idempotent,
+    )
+
+
+def _error_detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail", "errors"):
+            if body.get(key):
+                return str(body[key])
+    return str(body)

@@ -1,0 +1,204 @@
+"""Retell AI through retell-sdk (`AsyncRetell`): a Retell LLM plus a voice agent per spec; inbound
+calls registered with `register-phone-call` and bridged to `sip:{call_id}@sip.retellai.com`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import retell
+from retell import AsyncRetell
+
+from switchboard.providers.base import (
+    AgentRef,
+    AgentSpec,
+    Capabilities,
+    CallEvent,
+    HandOff,
+    HealthStatus,
+    InboundCall,
+    OutboundCall,
+    ProviderCredentials,
+    ProviderError,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+    VoiceAIProvider,
+    Voice,
+    WebhookRequest,
+)
+from switchboard.providers.common import call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
+from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, parse_retry_after
+from switchboard.providers.retell import compile as retell_compile
+from switchboard.providers.retell import webhooks
+from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
+
+SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
+
+
+class RetellProvider(VoiceAIProvider):
+    code = "retell"
+    name = "Retell AI"
+    capabilities = Capabilities(
+        preset_voices=True, custom_voices=False, function_calling=True, recording=True,
+        post_call_analysis=True, webrtc=True, sip=True,
+    )
+
+    def __init__(
+        self,
+        credentials: ProviderCredentials,
+        *,
+        prices: Any = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        webhook_base_url: str | None = None,
+    ):
+        self.credentials = credentials
+        self.prices = prices
+        self.retry = retry or DEFAULT_POLICY
+        self._http_client = http_client
+        self._webhook_base_url = webhook_base_url
+        self._client: AsyncRetell | None = None
+
+    # --- plumbing ---------------------------------------------------------------------------
+    @property
+    def api_key(self) -> str | None:
+        return self.credentials.get("api_key")
+
+    @property
+    def client(self) -> AsyncRetell:
+        if self._client is None:
+            self._client = AsyncRetell(
+                api_key=require(self.api_key, self.code, "Retell API key"),
+                base_url=self.credentials.base_url or None,
+                max_retries=0,  # retries are ours (bounded, jittered, deadline-aware)
+                timeout=self.retry.attempt_timeout,
+                http_client=self._http_client,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._http_client is None:
+            await self._client.close()
+        self._client = None
+
+    def _classify(self, operation: str):
+        def classify(exc: BaseException) -> ProviderError:
+            if isinstance(exc, retell.APITimeoutError):
+                return ProviderTimeout(self.code, f"{operation}: timed out")
+            if isinstance(exc, retell.APIConnectionError):
+                sent = not isinstance(exc.__cause__, httpx.ConnectError)
+                return ProviderUnavailable(self.code, f"{operation}: connection failed", request_sent=sent)
+            if isinstance(exc, retell.APIStatusError):
+                return error_for_status(
+                    self.code, operation, exc.status_code, getattr(exc, "message", "") or str(exc.body),
+                    retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
+                )
+            return ProviderUnavailable(self.code, f"{operation}: {type(exc).__name__}: {exc}")
+
+        return classify
+
+    async def _call(self, operation: str, fn, *, idempotent: bool = True):
+        async def attempt(timeout: float):
+            return await fn(timeout)
+
+        return await call_with_retries(
+            self.code, operation, attempt, self._classify(operation), policy=self.retry, idempotent=idempotent
+        )
+
+    def _webhook_url(self) -> str:
+        return webhook_url(self.code, self._webhook_base_url)
+
+    # --- agents -----------------------------------------------------------------------------
+    async def create_agent(self, spec: AgentSpec) -> AgentRef:
+        llm_body = retell_compile.compile_llm(spec)
+        voice_id = retell_compile.retell_voice_id(spec.voice)  # refuse a bad voice before creating anything
+        llm = await self._call("create-retell-llm", lambda t: self.client.llm.create(**llm_body, timeout=t), idempotent=False)
+        agent_body = retell_compile.compile_agent(spec, llm_id=llm.llm_id, webhook_url=self._webhook_url())
+        try:
+            agent = await self._call("create-agent", lambda t: self.client.agent.create(**agent_body, timeout=t), idempotent=False)
+        except ProviderError:
+            # Leave nothing half-made behind: the LLM without its agent is removed again.
+            try:
+                await self._call("delete-retell-llm", lambda t: self.client.llm.delete(llm.llm_id, timeout=t))
+            except ProviderError:
+                pass
+            raise
+        return AgentRef(agent_id=agent.agent_id, llm_id=llm.llm_id, voice_id=voice_id, settings={"language": spec.language})
+
+    async def update_agent(self, ref: AgentRef, spec: AgentSpec) -> AgentRef:
+        if not ref.agent_id or not ref.llm_id:
+            return await self.create_agent(spec)
+        llm_body = retell_compile.compile_llm(spec)
+        agent_body = retell_compile.compile_agent(spec, llm_id=ref.llm_id, webhook_url=self._webhook_url())
+        await self._call("update-retell-llm", lambda t: self.client.llm.update(ref.llm_id, **llm_body, timeout=t))
+        await self._call("update-agent", lambda t: self.client.agent.update(ref.agent_id, **agent_body, timeout=t))
+        return ref.model_copy(update={"voice_id": agent_body["voice_id"], "settings": {**ref.settings, "language": spec.language}})
+
+    async def delete_agent(self, ref: AgentRef) -> None:
+        for what, ident, delete in (
+            ("delete-agent", ref.agent_id, self.client.agent.delete),
+            ("delete-retell-llm", ref.llm_id, self.client.llm.delete),
+        ):
+            if not ident:
+                continue
+            try:
+                await self._call(what, lambda t, d=delete, i=ident: d(i, timeout=t))
+            except ProviderRejected as exc:
+                if exc.status_code != 404:  # already gone is what we wanted
+                    raise
+
+    # --- calls ------------------------------------------------------------------------------
+    async def create_call(self, ref: AgentRef, *, from_number: str, to_number: str, metadata: dict[str, Any] | None = None) -> OutboundCall:
+        agent_id = require(ref.agent_id, self.code, "the Retell agent id")
+        call = await self._call(
+            "create-phone-call",
+            lambda t: self.client.call.create_phone_call(
+                from_number=from_number, to_number=to_number, override_agent_id=agent_id,
+                metadata=metadata or {}, timeout=t,
+            ),
+            idempotent=False,
+        )
+        return OutboundCall(provider_call_id=call.call_id, status=call.call_status)
+
+    async def end_call(self, provider_call_id: str) -> None:
+        await self._call("stop-call", lambda t: self.client.call.stop(provider_call_id, timeout=t))
+
+    async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff:
+        agent_id = require(ref.agent_id, self.code, "the Retell agent id")
+        registered = await self._call(
+            "register-phone-call",
+            lambda t: self.client.call.register_phone_call(
+                agent_id=agent_id, direction="inbound", from_number=call.from_number, to_number=call.to_number,
+                metadata=call_metadata(call), timeout=t,
+            ),
+            idempotent=False,
+        )
+        uri = SIP_URI.format(call_id=registered.call_id)
+        if call.answer_format == "laml":
+            return HandOff(provider_call_id=registered.call_id, laml=sip_dial_laml(uri))
+        return HandOff(provider_call_id=registered.call_id, swml=sip_connect_swml(uri, call, max_duration=spec.max_duration_seconds))
+
+    # --- voices -----------------------------------------------------------------------------
+    async def list_voices(self) -> list[Voice]:
+        if not self.api_key:
+            return list(PRESET_VOICES)
+        voices = await self._call("list-voices", lambda t: self.client.voice.list(timeout=t))
+        return [voice_from_retell(v) for v in voices]
+
+    # --- webhooks ---------------------------------------------------------------------------
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        webhooks.verify(request, self.credentials.get("webhook_api_key", "api_key"))
+
+    def parse_webhook(self, request: WebhookRequest) -> list[CallEvent]:
+        return webhooks.parse(request)
+
+    # --- health -----------------------------------------------------------------------------
+    async def health_check(self) -> HealthStatus:
+        start = time.perf_counter()
+        try:
+            await self._call("get-concurrency", lambda t: self.client.concurrency.retrieve(timeout=t))
+        except ProviderError as exc:
+            return HealthStatus(ok=False, latency_ms=(time.perf_counter() - start) * 1000, detail=exc.message)
+        return HealthStatus(ok=True, latency_ms=(time.perf_counter() - start) * 1000)

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
     cartesia_api_key: SecretStr | None = Field(None, alias="CARTESIA_API_KEY")
+    # `python -m agent_worker console` has no dispatch: the job metadata to use (DispatchMetadata JSON).
+    console_metadata: str | None = Field(None, alias="SWITCHBOARD_CONSOLE_METADATA")
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 

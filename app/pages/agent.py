@@ -39,9 +39,10 @@ class PlatformCard:
 
 @dataclasses.dataclass
 class VoiceOption:
-    id: str
+    id: str  # the preset's id in the platform's list
     label: str
     vendor: str
+    voice_id: str  # the vendor's own id (the canonical VoiceSpec.voice_id)
 
 
 @dataclasses.dataclass
@@ -51,6 +52,12 @@ class SyncRow:
     status: str
     error: str
     synced_at: str
+
+
+def _voice_option(v) -> VoiceOption:
+    spec = registry.preset_voice_spec(v)
+    return VoiceOption(id=v.id, label=f"{v.name} · {v.vendor}" if v.vendor else v.name, vendor=spec.vendor,
+                       voice_id=spec.voice_id)
 
 
 class AgentConfig(Session):
@@ -147,11 +154,7 @@ class AgentConfig(Session):
             )
             for p in catalog
         ]
-        self.presets = {
-            p.key: [VoiceOption(id=v.id, label=f"{v.name} · {v.vendor}" if v.vendor else v.name, vendor=v.vendor or "")
-                    for v in registry.preset_voices(p.key)]
-            for p in catalog
-        }
+        self.presets = {p.key: [_voice_option(v) for v in registry.preset_voices(p.key)] for p in catalog}
         with_custom = [p.name for p in catalog if "custom_voices" in p.capabilities]
         self.custom_help = {
             p.key: (f"{p.name} takes preset voices only: a custom or cloned voice cannot be attached through its "
@@ -175,7 +178,9 @@ class AgentConfig(Session):
         self.voice_mode = "custom" if a.voice.custom else "preset"
         self.custom_voice_id = (a.voice.voice_id or "") if a.voice.custom else ""
         self.custom_vendor = a.voice.vendor if a.voice.custom else "cartesia"
-        self.preset_voice = "" if a.voice.custom else (a.voice.voice_id or "")
+        self.preset_voice = "" if a.voice.custom else next(
+            (o.id for o in self.presets.get(self.active, []) if (o.vendor, o.voice_id) == (a.voice.vendor, a.voice.voice_id)),
+            "")
         self.tool_end_call = any(t.get("type") == "end_call" for t in a.tools)
         self.transfer_number = next((t.get("number", "") for t in a.tools if t.get("type") == "transfer"), "")
         self.fallback = list(a.fallback_order)
@@ -276,7 +281,7 @@ class AgentConfig(Session):
             if chosen is None:
                 self.save_error, self.saving = "Choose one of the preset voices.", False
                 return
-            voice = VoiceSpec(vendor=chosen.vendor or "openai", voice_id=chosen.id, custom=False)
+            voice = VoiceSpec(vendor=chosen.vendor, voice_id=chosen.voice_id, custom=False)
         tools: list[dict] = []
         if self.tool_end_call:
             tools.append({"type": "end_call"})

@@ -219,7 +219,7 @@ class CallPage(Session):
         if not self.signed_in:
             return
         self.loaded, self.load_error, self.found = False, "", False
-        call_id = self.router.page.params.get("call_id", "")
+        call_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         try:
             cid = UUID(call_id)
         except ValueError:

@@ -95,26 +95,25 @@ class Onboarding(Session):
 
     async def _recommend(self):
         needs = Needs(
-            custom_voice=self.custom_voice == "yes",
-            lowest_cost=self.priority == "lowest_cost",
-            easy_setup=self.priority == "easy_setup",
-            max_customization=self.priority == "customization",
-            enterprise=self.priority == "enterprise",
+            has_custom_voice=self.custom_voice == "yes",
+            wants_lowest_cost=self.priority == "lowest_cost",
+            wants_easy_setup=self.priority == "easy_setup",
+            wants_max_customization=self.priority == "customization",
+            needs_enterprise=self.priority == "enterprise",
         )
         async with self._as_user() as conn:
             rec = await recommend_provider(conn, needs)
             platforms = await orgconfig.list_providers(conn, type="platform", enabled=True)
         by_code = {p.key: p for p in platforms}
-        chosen = by_code[rec.code]
-        self.platform, self.platform_name = chosen.key, chosen.name
-        self.price_per_minute = usd(chosen.metadata.get("cost_per_minute"), 3)
+        self.platform, self.platform_name = rec.code, rec.name
+        self.price_per_minute = usd(rec.price_per_minute, 3)
         self.reasons = list(rec.reasons)
-        wants_custom = self.custom_voice == "yes"
+        # The other platforms that still meet the hard needs (a custom voice, enterprise), best first.
         self.alternatives = [
-            {"code": p.key, "name": p.name, "price": usd(p.metadata.get("cost_per_minute"), 3),
-             "why": f"You chose {p.name}: {p.description or ''} ({usd(p.metadata.get('cost_per_minute'), 3)} per minute)."}
-            for p in platforms
-            if p.key != rec.code and (not wants_custom or "custom_voices" in p.capabilities)
+            {"code": code, "name": by_code[code].name, "price": usd(by_code[code].metadata.get("cost_per_minute"), 3),
+             "why": f"You chose {by_code[code].name}: {by_code[code].description or ''} "
+                    f"({usd(by_code[code].metadata.get('cost_per_minute'), 3)} per minute)."}
+            for code in rec.alternatives if code in by_code
         ]
 
     @rx.event

@@ -101,7 +101,7 @@ async def test_new_user_journey(page, app_db):
             "where a.organization_id = %s", (org_id,))
         agent = await cur.fetchone()
     assert agent["code"] == "retell"
-    assert agent["voice"]["custom"] is False and agent["voice"]["voice_id"] == retell_presets[1].id
+    assert agent["voice"]["custom"] is False and agent["voice"]["voice_id"] == registry.preset_voice_spec(retell_presets[1]).voice_id
     await shot(page, "06-agent-saved")
 
     # --- an API key, write-only ------------------------------------------------------------

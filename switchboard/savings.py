@@ -3,9 +3,11 @@ save money"): "these N calls on X would have cost $Y less on Z".
 
 For each platform the organisation used in the window, its minutes are re-priced at every other
 platform's per-minute prices in force today (`price_book`: the row with the latest
-`effective_from` on or before the day, per component). A component another platform does not
-sell per minute (LiveKit's STT, LLM and TTS come from vendors you choose) is priced at what the
-organisation actually paid for it per minute on X, and the recommendation says so. Platforms
+`effective_from` on or before the day, per component). A platform that leaves STT, LLM and TTS
+to vendors you choose (LiveKit, `byo_pipeline`) has those priced at what they cost the
+organisation per minute on that platform in the window, or, without calls there, at the
+platform's typical all-in price less its own per-minute rows; the recommendation says which.
+(Never at what they cost on X: a bundled platform such as SignalWire reports them as zero.) Platforms
 that cannot serve the organisation's agents (a custom voice on a platform without custom voices)
 are not recommended. Reads `usage_daily`, so the cost does not grow with the number of calls.
 
@@ -37,7 +39,8 @@ class Saving(BaseModel):
     saving: float
     saving_share: float  # of the actual cost
     to_price_per_minute: float
-    borrowed_components: list[str]  # priced at what the organisation pays now
+    borrowed_components: list[str]  # the platform's STT/LLM/TTS, which it leaves to your vendors
+    borrowed_basis: str  # "measured": your own calls on it; "typical": its typical all-in price
     sentence: str
 
 
@@ -72,7 +75,8 @@ async def per_minute_prices(conn: AsyncConnection, on: date | None = None) -> di
 
 async def _platforms(conn: AsyncConnection) -> dict[str, dict]:
     cur = await conn.execute(
-        "select code, name, supports_custom_voices, coalesce((capabilities->>'byo_pipeline')::boolean, false) as byo "
+        "select code, name, supports_custom_voices, cost_per_minute, "
+        "coalesce((capabilities->>'byo_pipeline')::boolean, false) as byo "
         "from public.voice_ai_providers where is_active order by code"
     )
     return {r["code"]: r for r in await cur.fetchall()}
@@ -98,12 +102,12 @@ async def recommendations(conn: AsyncConnection, organization_id: UUID, *, days:
     prices = await per_minute_prices(conn, today)
     platforms = await _platforms(conn)
     custom = await _needs_custom_voice(conn, organization_id)
+    by_code = {u["code"]: u for u in usage}
     found: list[Saving] = []
     for u in usage:
         minutes, actual = float(u["minutes"]), float(u["cost"])
         if minutes <= 0 or actual <= 0:
             continue
-        paid_per_minute = {c: float(u[c]) / minutes for c in COMPONENTS}
         best: Saving | None = None
         for code, platform in platforms.items():
             if code == u["code"] or code not in prices:
@@ -112,10 +116,13 @@ async def recommendations(conn: AsyncConnection, organization_id: UUID, *, days:
                 continue
             own = prices[code]
             # A component a platform does not price is included in its other prices (SignalWire's
-            # bundle, Retell's STT), unless the platform leaves STT/LLM/TTS to vendors you pick
-            # (LiveKit): then it is priced at what you pay for it now.
+            # bundle, Retell's STT), unless the platform leaves STT/LLM/TTS to vendors you pick.
             borrowed = [c for c in ("stt", "llm", "tts") if c not in own] if platform["byo"] else []
-            per_minute = sum(own.values()) + sum(paid_per_minute[c] for c in borrowed)
+            pipeline, basis = (_pipeline_per_minute(by_code.get(code), platform, own, borrowed)
+                               if borrowed else (0.0, ""))
+            if pipeline is None:
+                continue  # nothing to price the pipeline with: no estimate rather than a wrong one
+            per_minute = sum(own.values()) + pipeline
             estimated = per_minute * minutes
             saving = actual - estimated
             if saving < MIN_SAVING_USD or saving / actual < MIN_SAVING_SHARE:
@@ -126,12 +133,22 @@ async def recommendations(conn: AsyncConnection, organization_id: UUID, *, days:
                     calls=int(u["calls"]), minutes=round(minutes, 2), actual_cost=round(actual, 2),
                     estimated_cost=round(estimated, 2), saving=round(saving, 2),
                     saving_share=round(saving / actual, 4), to_price_per_minute=round(per_minute, 4),
-                    borrowed_components=borrowed, sentence="",
+                    borrowed_components=borrowed, borrowed_basis=basis, sentence="",
                 )
         if best:
             best.sentence = _sentence(best, days)
             found.append(best)
     return sorted(found, key=lambda s: -s.saving)
+
+
+def _pipeline_per_minute(used: dict | None, platform: dict, own: dict[str, float],
+                         borrowed: list[str]) -> tuple[float | None, str]:
+    """USD per minute of the components a bring-your-own platform leaves to your vendors."""
+    if used is not None and float(used["minutes"]) > 0:
+        return sum(float(used[c]) for c in borrowed) / float(used["minutes"]), "measured"
+    if platform["cost_per_minute"] is not None:
+        return max(0.0, float(platform["cost_per_minute"]) - sum(own.values())), "typical"
+    return None, ""
 
 
 def _sentence(s: Saving, days: int) -> str:
@@ -140,5 +157,7 @@ def _sentence(s: Saving, days: int) -> str:
             f"{s.saving_share:.0%} less, at ${s.to_price_per_minute:.4f} per minute).")
     if s.borrowed_components:
         parts = ", ".join(c.upper() for c in s.borrowed_components)
-        text += f" {s.to_name}'s {parts} priced at what you pay for them now."
+        text += (f" {s.to_name}'s {parts} priced at what they cost you on {s.to_name} now."
+                 if s.borrowed_basis == "measured" else
+                 f" {s.to_name}'s {parts} priced at its typical all-in price.")
     return text

@@ -87,6 +87,7 @@ def page_frame(title: str, *children: rx.Component, actions: rx.Component | None
             padding="1.5em",
             width="100%",
             max_width="1200px",
+            min_width="0",  # lets wide tables scroll inside the page instead of pushing it wider
         ),
         spacing="0",
         align="start",

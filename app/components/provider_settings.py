@@ -18,12 +18,17 @@ from switchboard import deployments, orgconfig, secrets
 from switchboard.models import OrgConfigUpdate, Provider
 
 
+# How vendors write their own names (the catalog keys them in lower case).
+VENDOR_NAMES = {"openai": "OpenAI", "cartesia": "Cartesia", "elevenlabs": "ElevenLabs", "deepgram": "Deepgram"}
+
+
 @dataclasses.dataclass
 class KeyField:
     vendor: str
     field: str
     label: str
     hint: str  # "" when not set, else "…abcd"
+    placeholder: str
 
 
 @dataclasses.dataclass
@@ -43,22 +48,34 @@ class ChainRow:
     vendor: str
     model: str
     models: list[str]
+    has_model: bool
     voice: str
     voices: list[str]
+    has_voice: bool
     priority: str
     enabled: bool
     configured: bool
     etag: str
+    overrides: str  # the organisation's other overrides (JSON), kept when model or voice change
 
 
 def _vendor_keys(provider: Provider, hints: dict[str, str], is_set: bool) -> VendorKeys:
     props = (provider.secrets_schema or {}).get("properties", {})
-    title = provider.name if provider.type == "platform" else provider.vendor.capitalize()
+    title = provider.name if provider.type == "platform" else VENDOR_NAMES.get(provider.vendor, provider.vendor.title())
     return VendorKeys(
         vendor=provider.vendor, key=provider.key, title=title, is_set=is_set,
-        fields=[KeyField(vendor=provider.vendor, field=name, label=spec.get("title", name), hint=hints.get(name, ""))
+        fields=[KeyField(vendor=provider.vendor, field=name, label=spec.get("title", name), hint=hints.get(name, ""),
+                         placeholder=_placeholder(name, spec, bool(hints.get(name))))
                 for name, spec in props.items()],
     )
+
+
+def _placeholder(name: str, spec: dict, is_set: bool) -> str:
+    if is_set:
+        return "Replace…"
+    if spec.get("format") == "uri" or name.endswith("url"):
+        return "https://…"
+    return "Paste it here"
 
 
 def _enum(schema: dict, prop: str) -> list[str]:
@@ -75,6 +92,7 @@ class ProviderSettings(Session):
     vendors: list[VendorKeys] = []
     settings_json: str = "{}"
     chains: list[ChainRow] = []
+    offline_note: str = ""
 
     @rx.event
     async def open(self, code: str):
@@ -109,16 +127,27 @@ class ProviderSettings(Session):
         for op in sorted((o for o in services if o.provider.type != "platform"),
                          key=lambda o: ({"stt": 0, "llm": 1, "tts": 2}[o.provider.type], -o.priority, o.provider.name)):
             cfg = op.resolved_config
+            props = (op.provider.config_schema or {}).get("properties", {})
             self.chains.append(ChainRow(
                 key=op.provider.key, type=op.provider.type, name=op.provider.name, vendor=op.provider.vendor,
                 model=str(cfg.get("model") or ""), models=_enum(op.provider.config_schema, "model"),
+                has_model="model" in props,
                 voice=str(cfg.get("voice") or ""), voices=_enum(op.provider.config_schema, "voice"),
+                has_voice="voice" in props,
                 priority=str(op.priority), enabled=op.is_enabled, configured=op.configured, etag=op.etag,
+                overrides=json.dumps(op.config),
             ))
             if op.provider.secrets_schema.get("properties") and op.provider.vendor not in {v.vendor for v in vendors}:
                 vendors.append(_vendor_keys(op.provider, op.secrets.hints if op.secrets else {},
                                             bool(op.secrets and op.secrets.has_secrets)))
         self.vendors = vendors if admin else []
+        # The worker's own rule (pipeline.config): a service with nothing enabled uses the offline tier.
+        idle = [kind for kind in ("stt", "llm", "tts")
+                if not any(o.is_enabled for o in services if o.provider.type == kind)]
+        offline = [o.provider.name for o in services
+                   if o.provider.type in idle and o.provider.metadata.get("tier") == "always-available"]
+        self.offline_note = (f"Nothing is enabled for {' / '.join(k.upper() for k in idle)}: the worker uses "
+                             f"{', '.join(offline)} there (no key needed)." if idle and offline else "")
 
     # --- keys (write-only) ------------------------------------------------------------------
     @rx.event
@@ -204,10 +233,10 @@ class ProviderSettings(Session):
         try:
             async with self._as_user() as conn:
                 for r in self.chains:
-                    config = {}
-                    if r.model:
+                    config = json.loads(r.overrides or "{}")
+                    if r.model and r.has_model:
                         config["model"] = r.model
-                    if r.voice and r.type == "tts":
+                    if r.voice and r.has_voice:
                         config["voice"] = r.voice
                     await orgconfig.upsert_org_config(
                         conn, self._org(), r.key,
@@ -237,7 +266,7 @@ def key_form(v: VendorKeys) -> rx.Component:
                 rx.foreach(v.fields, lambda f: rx.hstack(
                     rx.text(f.label, size="2", width="140px"),
                     rx.cond(f.hint != "", rx.code(f.hint, class_name="secret-hint"), rx.text("—", color_scheme="gray")),
-                    rx.input(name="secret:" + f.field, type="password", placeholder=rx.cond(f.hint != "", "Replace…", "Paste key"),
+                    rx.input(name="secret:" + f.field, type="password", placeholder=f.placeholder,
                              auto_complete="off", width="260px", class_name="secret-input"),
                     align="center",
                 )),
@@ -261,12 +290,18 @@ def chain_row(r: ChainRow) -> rx.Component:
         rx.table.cell(rx.badge(r.type.upper())),
         rx.table.cell(r.name),
         rx.table.cell(rx.cond(
-            r.models.length() > 0,
-            rx.select(r.models, value=r.model, on_change=lambda v: ProviderSettings.set_chain(r.key, "model", v), size="1"),
-            rx.input(value=r.model, on_change=lambda v: ProviderSettings.set_chain(r.key, "model", v), size="1", width="140px"),
+            ~r.has_model,
+            rx.text("—", color_scheme="gray"),
+            rx.cond(
+                r.models.length() > 0,
+                rx.select(r.models, value=r.model, on_change=lambda v: ProviderSettings.set_chain(r.key, "model", v),
+                          size="1"),
+                rx.input(value=r.model, on_change=lambda v: ProviderSettings.set_chain(r.key, "model", v), size="1",
+                         width="140px"),
+            ),
         )),
         rx.table.cell(rx.cond(
-            r.type == "tts",
+            r.has_voice,
             rx.cond(r.voices.length() > 0,
                     rx.select(r.voices, value=r.voice, on_change=lambda v: ProviderSettings.set_chain(r.key, "voice", v), size="1"),
                     rx.input(value=r.voice, on_change=lambda v: ProviderSettings.set_chain(r.key, "voice", v), size="1",
@@ -279,49 +314,57 @@ def chain_row(r: ChainRow) -> rx.Component:
     )
 
 
+def chains_section() -> rx.Component:
+    return rx.vstack(
+        rx.heading("STT, LLM and TTS chains", size="3"),
+        rx.text("Our LiveKit worker listens, thinks and speaks with these vendors. Enabled ones are tried by priority "
+                "(highest first); when one fails the next takes over.", size="1", color_scheme="gray"),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("Type", "Vendor", "Model", "Voice", "Priority", "Enabled")])),
+            rx.table.body(rx.foreach(ProviderSettings.chains, chain_row)),
+            width="100%", size="1", id="livekit-chains",
+        ),
+        rx.cond(ProviderSettings.offline_note != "",
+                rx.text(ProviderSettings.offline_note, size="1", color_scheme="amber", id="offline-note")),
+        rx.button("Save chains", size="1", on_click=ProviderSettings.save_chains, id="save-chains"),
+        width="100%",
+    )
+
+
 def provider_settings_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(ProviderSettings.platform_name, " settings"),
-            rx.cond(ProviderSettings.busy, loading(), rx.fragment()),
-            rx.cond(ProviderSettings.error != "", error(ProviderSettings.error)),
-            rx.cond(ProviderSettings.note != "", rx.callout.root(rx.callout.text(ProviderSettings.note),
-                                                                 color_scheme="green", id="settings-note")),
-            rx.cond(
-                ProviderSettings.is_admin,
-                rx.vstack(
-                    rx.heading("API keys", size="3"),
-                    rx.text("Keys are write-only: once saved, only their last four characters are shown.",
-                            size="1", color_scheme="gray"),
-                    rx.foreach(ProviderSettings.vendors, key_form),
-                    rx.heading("Advanced settings", size="3"),
-                    rx.text("Passed to the platform as they are (JSON).", size="1", color_scheme="gray"),
-                    rx.text_area(value=ProviderSettings.settings_json, on_change=ProviderSettings.set_settings_json,
-                                 rows="5", width="100%", font_family="monospace", id="advanced-settings"),
-                    rx.button("Save settings", size="1", on_click=ProviderSettings.save_settings),
-                    rx.cond(
-                        ProviderSettings.platform == "livekit",
-                        rx.vstack(
-                            rx.heading("STT, LLM and TTS chains", size="3"),
-                            rx.text("Enabled vendors are tried by priority (highest first); the next takes over when "
-                                    "one fails.", size="1", color_scheme="gray"),
-                            rx.table.root(
-                                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                                               ("Type", "Vendor", "Model", "Voice", "Priority", "Enabled")])),
-                                rx.table.body(rx.foreach(ProviderSettings.chains, chain_row)),
-                                width="100%", size="1", id="livekit-chains",
-                            ),
-                            rx.button("Save chains", size="1", on_click=ProviderSettings.save_chains),
-                            width="100%",
-                        ),
+            rx.vstack(
+                rx.dialog.title(ProviderSettings.platform_name, " settings", margin_bottom="0"),
+                rx.cond(ProviderSettings.busy, loading(), rx.fragment()),
+                rx.cond(ProviderSettings.error != "", error(ProviderSettings.error)),
+                rx.cond(ProviderSettings.note != "", rx.callout.root(rx.callout.text(ProviderSettings.note),
+                                                                     color_scheme="green", id="settings-note")),
+                rx.cond(
+                    ProviderSettings.is_admin,
+                    rx.vstack(
+                        rx.heading("API keys", size="3"),
+                        rx.text("Keys are write-only: once saved, only their last four characters are shown.",
+                                size="1", color_scheme="gray"),
+                        rx.foreach(ProviderSettings.vendors, key_form),
+                        rx.cond(ProviderSettings.platform == "livekit", chains_section()),
+                        rx.heading("Advanced settings", size="3"),
+                        rx.text("Options of this platform beyond the agent's own settings, passed to it as they are "
+                                "(JSON).", size="1", color_scheme="gray"),
+                        rx.text_area(value=ProviderSettings.settings_json, on_change=ProviderSettings.set_settings_json,
+                                     rows="5", width="100%", font_family="monospace", id="advanced-settings"),
+                        rx.button("Save settings", size="1", on_click=ProviderSettings.save_settings,
+                                  id="save-settings"),
+                        spacing="3", width="100%",
                     ),
-                    spacing="3", width="100%",
+                    rx.callout.root(rx.callout.text(
+                        "Only owners and admins can manage API keys and provider settings. Ask one of them."),
+                        color_scheme="amber", id="admins-only"),
                 ),
-                rx.callout.root(rx.callout.text(
-                    "Only owners and admins can manage API keys and provider settings. Ask one of them."),
-                    color_scheme="amber", id="admins-only"),
+                rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray", id="close-settings")),
+                spacing="3", width="100%",
             ),
-            rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray", margin_top="1em", id="close-settings")),
             max_width="820px",
         ),
         open=ProviderSettings.is_open,

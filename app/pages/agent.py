@@ -87,6 +87,7 @@ class AgentConfig(Session):
     fallback: list[str] = []
     split: dict[str, str] = {}
     sync: list[SyncRow] = []
+    saved_voice: str = ""  # "vendor · id" of the voice as saved
 
     # --- derived -----------------------------------------------------------------------------
     @rx.var
@@ -113,7 +114,18 @@ class AgentConfig(Session):
 
     @rx.var
     def fallback_candidates(self) -> list[PlatformCard]:
-        return [p for p in self.platforms if p.code != self.active]
+        """The other platforms: those in the fallback order first, in that order."""
+        others = [p for p in self.platforms if p.code != self.active]
+        rank = {code: i for i, code in enumerate(self.fallback)}
+        return sorted(others, key=lambda p: (rank.get(p.code, len(rank)), p.name))
+
+    @rx.var
+    def current_voice_note(self) -> str:
+        """Says so when the saved voice is not one of the chosen platform's presets."""
+        if self.voice_mode != "preset" or not self.saved_voice or self.preset_voice:
+            return ""
+        return (f"The agent's current voice ({self.saved_voice}) is not one of {self.active_name}'s preset voices: "
+                f"choose one of them, or keep it by choosing another platform.")
 
     @rx.var
     def fallback_rank(self) -> dict[str, str]:
@@ -176,6 +188,7 @@ class AgentConfig(Session):
         self.active = a.active_provider or (self.platforms[0].code if self.platforms else "")
         self.prompt, self.begin_message, self.language = a.prompt, a.begin_message or "", a.language
         self.voice_mode = "custom" if a.voice.custom else "preset"
+        self.saved_voice = f"{a.voice.vendor} · {a.voice.voice_id}" if a.voice.voice_id else ""
         self.custom_voice_id = (a.voice.voice_id or "") if a.voice.custom else ""
         self.custom_vendor = a.voice.vendor if a.voice.custom else "cartesia"
         self.preset_voice = "" if a.voice.custom else next(
@@ -195,12 +208,17 @@ class AgentConfig(Session):
     # --- editing -----------------------------------------------------------------------------
     @rx.event
     def select_platform(self, code: str):
+        previous = next((o for o in self.presets.get(self.active, []) if o.id == self.preset_voice), None)
         self.active = code
         self.fallback = [c for c in self.fallback if c != code]
         if not self.active_supports_custom:
             self.voice_mode = "preset"
         options = self.presets.get(code, [])
-        if options and self.preset_voice not in {o.id for o in options}:
+        # The same voice when the new platform offers it (OpenAI's Alloy is on several), else its first.
+        same = next((o for o in options if previous and (o.vendor, o.voice_id) == (previous.vendor, previous.voice_id)), None)
+        if same is not None:
+            self.preset_voice = same.id
+        elif options and self.preset_voice not in {o.id for o in options}:
             self.preset_voice = options[0].id
 
     @rx.event
@@ -381,6 +399,8 @@ def voice_section() -> rx.Component:
                     ),
                     rx.text(AgentConfig.voice_options.length(), " preset voices available", size="1",
                             color_scheme="gray", id="preset-count"),
+                    rx.cond(AgentConfig.current_voice_note != "",
+                            rx.text(AgentConfig.current_voice_note, size="1", color_scheme="amber", id="voice-note")),
                     width="100%",
                 ),
             ),

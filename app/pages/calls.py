@@ -166,7 +166,7 @@ def calls_page() -> rx.Component:
             rx.cond(
                 CallList.rows.length() == 0,
                 empty("No calls match. Clear the filters, or wait for the first call to come in."),
-                rx.table.root(
+                rx.box(rx.table.root(
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                         "Started", "Platform", "Direction", "From", "To", "Status", "Duration", "Cost", "Arm")])),
                     rx.table.body(rx.foreach(CallList.rows, lambda c: rx.table.row(
@@ -178,7 +178,7 @@ def calls_page() -> rx.Component:
                         cursor="pointer", on_click=CallList.open_call(c.id), class_name="call-row",
                     ))),
                     width="100%", size="1", id="calls-table",
-                ),
+                ), width="100%", overflow_x="auto"),
             ),
         ),
         rx.hstack(

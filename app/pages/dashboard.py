@@ -20,9 +20,17 @@ COLORS = {"retell": "#6366f1", "vapi": "#10b981", "signalwire": "#f59e0b", "live
 COMPONENT_NAMES = {"stt": "STT", "llm": "LLM", "tts": "TTS", "platform": "Platform", "telephony": "Telephony"}
 
 
+ARM_NAMES = {"retell": "Retell AI", "vapi": "Vapi", "signalwire": "SignalWire AI Agent", "livekit": "LiveKit"}
+# Static charts: no mode bar over the titles, no zoom to get lost in.
+PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
 def _layout(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(title=title, autosize=True, margin=dict(l=40, r=10, t=40, b=30), height=300, template="plotly_white",
-                      legend=dict(orientation="h", y=-0.2), font=dict(size=11))
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), autosize=True, margin=dict(l=48, r=12, t=44, b=30),
+                      height=300, plot_bgcolor="white", paper_bgcolor="white", legend=dict(orientation="h", y=-0.15),
+                      font=dict(size=11), bargap=0.25)
+    fig.update_xaxes(showgrid=False, linecolor="#d4d4d8")
+    fig.update_yaxes(gridcolor="#ececf0", zerolinecolor="#d4d4d8", tickprefix="$")
     return fig
 
 
@@ -106,34 +114,48 @@ class Dashboard(Session):
         parts = [c for c in breakdown.components]
         self.components = _layout(go.Figure(go.Bar(
             x=[COMPONENT_NAMES[c.component] for c in parts], y=[c.cost for c in parts],
-            marker_color="#6366f1", text=[f"{usd(c.cost)} ({c.share:.0%})" for c in parts], textposition="auto",
-        )), "Where the money goes: STT / LLM / TTS / platform / telephony (30 days)")
+            marker_color="#6366f1", text=[f"{usd(c.cost)} ({c.share:.0%})" for c in parts], textposition="outside", textangle=0, cliponaxis=False,
+        )), "Where the money goes (30 days)")
         used = [r for r in cpm if r.cost_per_minute is not None]
         self.per_minute = _layout(go.Figure(go.Bar(
             x=[r.provider_name for r in used], y=[r.cost_per_minute for r in used],
             marker_color=[COLORS.get(r.provider_code, "#888") for r in used],
-            text=[usd(r.cost_per_minute, 4) for r in used], textposition="auto",
+            text=[usd(r.cost_per_minute, 4) for r in used], textposition="outside", textangle=0, cliponaxis=False,
         )), "Cost per minute per platform (30 days)")
         self.loaded = True
-        yield
-        # The slower, per-call analyses come second so the page is usable at once.
+        # The per-call analyses come second, in the background, so the page is usable at once.
+        yield Dashboard.load_extras
+
+    @rx.event(background=True)
+    async def load_extras(self):
+        """A/B comparison and savings: they read the window's calls, so they run without holding
+        the page's state (every control stays responsive meanwhile)."""
         try:
             async with self._as_user() as conn:
+                org = self._org()
                 comparison = await experiments.compare_arms(conn, org)
                 found = await savings.recommendations(conn, org)
         except Exception as exc:
-            self.verdict = problem(exc)
-            self.extras_loaded = True
+            async with self:
+                self.verdict, self.arms, self.tests, self.savings = problem(exc), [], [], []
+                self.extras_loaded = True
             return
+        async with self:
+            self._show_extras(comparison, found)
+
+    def _show_extras(self, comparison, found) -> None:
         self.arms = [ArmRow(
-            arm=a.arm, calls=f"{a.calls:,}", cost_per_minute=usd(a.cost_per_minute, 4),
+            arm=ARM_NAMES.get(a.arm, a.arm), calls=f"{a.calls:,}", cost_per_minute=usd(a.cost_per_minute, 4),
             duration=f"{a.avg_duration_seconds:.0f} s" if a.avg_duration_seconds is not None else "—",
             success=f"{a.success_rate:.0%}" if a.success_rate is not None else "—",
             positive=f"{a.positive_rate:.0%}" if a.positive_rate is not None else "—",
         ) for a in comparison.arms]
         self.tests = [TestRow(
-            measure=t.measure, test=t.test, p_value="—" if t.p_value is None else f"{t.p_value:.4f}",
-            result=("significant: " + (t.better_arm or "differs")) if t.significant else t.note,
+            measure=t.measure.capitalize(), test=t.test,
+            p_value="—" if t.p_value is None else "< 0.0001" if t.p_value < 0.0001 else f"{t.p_value:.4f}",
+            result=(f"{ARM_NAMES.get(t.better_arm, t.better_arm)} is better" if t.significant and t.better_arm else
+                    "significant difference" if t.significant else
+                    "no significant difference" if t.p_value is not None else t.note),
         ) for t in comparison.tests]
         self.verdict = comparison.verdict
         self.savings = [SavingRow(sentence=s.sentence, saving=usd(s.saving)) for s in found]
@@ -227,10 +249,10 @@ def dashboard_page() -> rx.Component:
                             stat("Average per minute", Dashboard.avg_cost_per_minute, id="avg-cpm"),
                             wrap="wrap", spacing="3",
                         ),
-                        rx.card(rx.plotly.basic(data=Dashboard.per_day, id="chart-per-day", width="100%"), width="100%"),
+                        rx.card(rx.plotly.basic(data=Dashboard.per_day, config=PLOT_CONFIG, id="chart-per-day", width="100%"), width="100%"),
                         rx.grid(
-                            rx.card(rx.plotly.basic(data=Dashboard.components, id="chart-components", width="100%")),
-                            rx.card(rx.plotly.basic(data=Dashboard.per_minute, id="chart-per-minute", width="100%")),
+                            rx.card(rx.plotly.basic(data=Dashboard.components, config=PLOT_CONFIG, id="chart-components", width="100%")),
+                            rx.card(rx.plotly.basic(data=Dashboard.per_minute, config=PLOT_CONFIG, id="chart-per-minute", width="100%")),
                             columns="2", spacing="3", width="100%",
                         ),
                         ab_section(),

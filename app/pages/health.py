@@ -52,7 +52,8 @@ class Health(Session):
             self.load_error, self.loaded = problem(exc), True
             return
         self.rows = [HealthRow(
-            code=r.code, name=r.name, attempts=f"{r.attempts:,}",
+            code=r.code, name=r.name,
+            attempts=f"{r.attempts:,} attempts in the last hour" if r.attempts else "No traffic in the last hour",
             success_rate="—" if r.success_rate is None else f"{r.success_rate:.1%}",
             avg_latency="—" if r.avg_latency_ms is None else f"{r.avg_latency_ms:.0f} ms",
             max_latency="—" if r.max_latency_ms is None else f"{r.max_latency_ms:.0f} ms",
@@ -86,8 +87,8 @@ def health_page() -> rx.Component:
                                   rx.heading(r.max_latency, size="6"), spacing="0"),
                         spacing="6",
                     ),
-                    rx.text(r.attempts, " attempts", size="1", color_scheme="gray"),
-                ))), columns="2", spacing="3", width="100%"),
+                    rx.text(r.attempts, size="1", color_scheme="gray"),
+                ), id="health-" + r.code)), columns="2", spacing="3", width="100%"),
             ),
         ),
         rx.button("Refresh", on_click=Health.load, variant="soft"),

@@ -179,10 +179,11 @@ async def page(browser, app_server: RunningApp) -> AsyncIterator:
         await context.close()
 
 
-async def shot(page, name: str) -> Path:
-    """A full-page screenshot kept as a test artefact."""
+async def shot(page, name: str, *, full_page: bool = True) -> Path:
+    """A screenshot kept as a test artefact: the whole page, or the viewport (for a modal, whose
+    overlay covers only the viewport)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     await asyncio.sleep(0.3)  # let charts finish their first paint
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=full_page)
     return path

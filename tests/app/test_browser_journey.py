@@ -117,7 +117,7 @@ async def test_new_user_journey(page, app_db):
     hint = page.locator("#keys-retell .secret-hint")
     await hint.wait_for()
     assert API_KEY[-4:] in await hint.inner_text()
-    await shot(page, "07-provider-settings")
+    await shot(page, "07-provider-settings", full_page=False)
     assert API_KEY not in await page.content()
     assert await page.locator("#keys-retell input[name='secret:api_key']").input_value() == ""
     assert received, "no websocket frames were captured"

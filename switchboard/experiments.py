@@ -2,16 +2,18 @@
 
 Per arm (`call_records.experiment_arm`, normally a platform code): calls, cost per minute,
 average duration, success rate and share of positive sentiment; then a significance test for
-each measure and a verdict in plain words. Aggregates are computed in SQL (count, mean and
-variance), and the tests run on those (Welch's t-test from summary statistics, chi-square on
-the success and sentiment counts), so the cost does not grow with a per-call transfer.
+each measure and a verdict in plain words. The figures come from `experiment_daily` (counts,
+sums and sums of squares per day and arm, kept by triggers on call_records and provider_usage),
+and the tests run on those (Welch's t-test from means and variances, chi-square on the success
+and sentiment counts), so the cost grows with days × arms, not with calls. Days are UTC, as in
+`switchboard.analytics`: the last `days` days up to today.
 
 Runs on a connection from `db.as_user(claims)`: RLS decides which calls are visible.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from uuid import UUID
 
 from psycopg import AsyncConnection
@@ -50,35 +52,36 @@ class TestResult(BaseModel):
 
 class Comparison(BaseModel):
     agent_id: UUID | None
-    since: datetime
+    start: date
+    end: date
     arms: list[ArmStats]
     tests: list[TestResult]
     verdict: str
 
 
+# Sample variance from sums: (Σx² − (Σx)²/n) / (n − 1), as stddev_samp over the calls would give.
 _ARM_SQL = """
-select c.experiment_arm as arm,
-       count(*) as calls,
-       coalesce(sum(u.duration_seconds), 0) / 60.0 as minutes,
-       coalesce(sum(u.cost_amount), 0) as cost,
-       avg(u.cost_amount / (u.duration_seconds / 60.0)) filter (where u.duration_seconds > 0) as cpm_mean,
-       stddev_samp(u.cost_amount / (u.duration_seconds / 60.0)) filter (where u.duration_seconds > 0) as cpm_sd,
-       count(*) filter (where u.duration_seconds > 0) as cpm_n,
-       avg(c.duration_seconds) as dur_mean,
-       stddev_samp(c.duration_seconds) as dur_sd,
-       count(c.duration_seconds) as dur_n,
-       count(c.successful) as judged,
-       count(*) filter (where c.successful) as successes,
-       count(c.sentiment) as rated,
-       count(*) filter (where lower(c.sentiment) = 'positive') as positive
-from public.call_records c
-left join public.provider_usage u on u.call_id = c.id
-where c.organization_id = %(org)s
-  and c.experiment_arm is not null
-  and c.started_at >= %(since)s
-  and (%(agent)s::uuid is null or c.agent_config_id = %(agent)s::uuid)
-group by c.experiment_arm
-order by c.experiment_arm
+with arm as (
+  select arm, sum(calls) as calls, sum(usage_seconds) as usage_seconds, sum(cost_amount) as cost,
+         sum(cpm_n) as cpm_n, sum(cpm_sum) as cpm_sum, sum(cpm_sumsq) as cpm_sumsq,
+         sum(dur_n) as dur_n, sum(dur_sum) as dur_sum, sum(dur_sumsq) as dur_sumsq,
+         sum(judged) as judged, sum(successes) as successes, sum(rated) as rated, sum(positive) as positive
+  from public.experiment_daily
+  where organization_id = %(org)s and day between %(start)s and %(end)s
+    and (%(agent)s::uuid is null or agent_config_id = %(agent)s::uuid)
+  group by arm
+)
+select arm, calls, usage_seconds / 60.0 as minutes, cost,
+       cpm_sum / nullif(cpm_n, 0) as cpm_mean,
+       case when cpm_n > 1 then sqrt(greatest(0, (cpm_sumsq - cpm_sum * cpm_sum / cpm_n) / (cpm_n - 1))) end as cpm_sd,
+       cpm_n,
+       dur_sum::double precision / nullif(dur_n, 0) as dur_mean,
+       case when dur_n > 1 then sqrt(greatest(0, (dur_sumsq - dur_sum::double precision * dur_sum / dur_n) / (dur_n - 1))) end
+         as dur_sd,
+       dur_n, judged, successes, rated, positive
+from arm
+where calls > 0
+order by arm
 """
 
 
@@ -88,10 +91,13 @@ def _f(value) -> float | None:
 
 async def compare_arms(
     conn: AsyncConnection, organization_id: UUID, *, agent_id: UUID | None = None,
-    since: datetime | None = None, days: int = 30,
+    days: int = 30, today: date | None = None,
 ) -> Comparison:
-    since = since or datetime.now(timezone.utc) - timedelta(days=days)
-    cur = await conn.execute(_ARM_SQL, {"org": organization_id, "since": since, "agent": agent_id})
+    if not 1 <= days <= 366:
+        raise ValueError("days must be between 1 and 366")
+    end = today or datetime.now(timezone.utc).date()
+    start = end - timedelta(days=days - 1)
+    cur = await conn.execute(_ARM_SQL, {"org": organization_id, "start": start, "end": end, "agent": agent_id})
     rows = await cur.fetchall()
     arms: list[ArmStats] = []
     raw: dict[str, dict] = {}
@@ -109,7 +115,7 @@ async def compare_arms(
             positive_rate=(int(r["positive"]) / rated) if rated else None,
         ))
     tests = _tests(arms, raw) if len(arms) >= 2 else []
-    return Comparison(agent_id=agent_id, since=since, arms=arms, tests=tests, verdict=verdict(arms, tests))
+    return Comparison(agent_id=agent_id, start=start, end=end, arms=arms, tests=tests, verdict=verdict(arms, tests))
 
 
 # --- tests ------------------------------------------------------------------------------------

@@ -58,7 +58,12 @@ class SavingRow:
     saving: str
 
 
+PERIODS = ["7", "30", "90"]
+
+
 class Dashboard(Session):
+    days: str = "30"  # the charts' period, one of PERIODS
+    extras_days: str = ""  # the period the A/B comparison and savings were computed for
     loaded: bool = False
     extras_loaded: bool = False
     load_error: str = ""
@@ -85,20 +90,45 @@ class Dashboard(Session):
             return
         self.loaded, self.extras_loaded, self.load_error = False, False, ""
         yield
-        org = self._org()
         try:
             async with self._as_user() as conn:
-                month = await analytics.spend_this_month(conn, org)
-                daily = await analytics.cost_per_provider_per_day(conn, org, days=30)
-                breakdown = await analytics.component_breakdown(conn, org)
-                cpm = await analytics.cost_per_minute_by_provider(conn, org)
+                month = await analytics.spend_this_month(conn, self._org())
+                charts = await self._chart_data(conn)
         except NotSignedIn:
             yield rx.redirect("/sign-in")
             return
         except Exception as exc:
             self.load_error = problem(exc)
             return
-        self.has_usage = month.calls_this_month > 0 or bool(daily.providers)
+        self._show_month(month)
+        self._show_charts(*charts)
+        self.has_usage = month.calls_this_month > 0 or bool(charts[0].providers)
+        self.loaded = True
+        # The per-call analyses come second, in the background, so the page is usable at once.
+        yield Dashboard.load_extras
+
+    @rx.event
+    async def set_period(self, days: str | list[str]):
+        days = days[0] if isinstance(days, list) and days else days
+        if days not in PERIODS or days == self.days:
+            return
+        self.days, self.extras_loaded = days, False
+        try:
+            async with self._as_user() as conn:
+                charts = await self._chart_data(conn)
+        except Exception as exc:
+            self.load_error = problem(exc)
+            return
+        self._show_charts(*charts)
+        yield Dashboard.load_extras
+
+    async def _chart_data(self, conn):
+        org, days = self._org(), int(self.days)
+        return (await analytics.cost_per_provider_per_day(conn, org, days=days),
+                await analytics.component_breakdown(conn, org, days=days),
+                await analytics.cost_per_minute_by_provider(conn, org, days=days))
+
+    def _show_month(self, month) -> None:
         self.spend_month = usd(month.this_month)
         self.calls_month = f"{month.calls_this_month:,}"
         self.minutes_month = f"{month.minutes_this_month:,.0f}"
@@ -110,40 +140,43 @@ class Dashboard(Session):
                                 f"month ({usd(month.last_month_to_date)})")
         else:
             self.spend_trend = "No spend in the same days of last month to compare with."
-        self.per_day = self._per_day(daily)
-        parts = [c for c in breakdown.components]
+
+    def _show_charts(self, daily, breakdown, cpm) -> None:
+        period = f"last {self.days} days"
+        self.per_day = self._per_day(daily, period)
+        parts = list(breakdown.components)
         self.components = _layout(go.Figure(go.Bar(
-            x=[COMPONENT_NAMES[c.component] for c in parts], y=[c.cost for c in parts],
-            marker_color="#6366f1", text=[f"{usd(c.cost)} ({c.share:.0%})" for c in parts], textposition="outside", textangle=0, cliponaxis=False,
-        )), "Where the money goes (30 days)")
+            x=[COMPONENT_NAMES[c.component] for c in parts], y=[c.cost for c in parts], marker_color="#6366f1",
+            text=[f"{usd(c.cost)} ({c.share:.0%})" for c in parts], textposition="outside", textangle=0,
+            cliponaxis=False,
+        )), f"Where the money goes ({period})")
         used = [r for r in cpm if r.cost_per_minute is not None]
         self.per_minute = _layout(go.Figure(go.Bar(
             x=[r.provider_name for r in used], y=[r.cost_per_minute for r in used],
             marker_color=[COLORS.get(r.provider_code, "#888") for r in used],
             text=[usd(r.cost_per_minute, 4) for r in used], textposition="outside", textangle=0, cliponaxis=False,
-        )), "Cost per minute per platform (30 days)")
-        self.loaded = True
-        # The per-call analyses come second, in the background, so the page is usable at once.
-        yield Dashboard.load_extras
+        )), f"Cost per minute per platform ({period})")
 
     @rx.event(background=True)
     async def load_extras(self):
-        """A/B comparison and savings: they read the window's calls, so they run without holding
+        """A/B comparison and savings: they read the period's calls, so they run without holding
         the page's state (every control stays responsive meanwhile)."""
+        days = self.days
         try:
             async with self._as_user() as conn:
                 org = self._org()
-                comparison = await experiments.compare_arms(conn, org)
-                found = await savings.recommendations(conn, org)
+                comparison = await experiments.compare_arms(conn, org, days=int(days))
+                found = await savings.recommendations(conn, org, days=int(days))
         except Exception as exc:
             async with self:
                 self.verdict, self.arms, self.tests, self.savings = problem(exc), [], [], []
-                self.extras_loaded = True
+                self.extras_days, self.extras_loaded = days, True
             return
         async with self:
-            self._show_extras(comparison, found)
+            if self.days == days:  # the period did not change meanwhile
+                self._show_extras(comparison, found, int(days))
 
-    def _show_extras(self, comparison, found) -> None:
+    def _show_extras(self, comparison, found, days: int) -> None:
         self.arms = [ArmRow(
             arm=ARM_NAMES.get(a.arm, a.arm), calls=f"{a.calls:,}", cost_per_minute=usd(a.cost_per_minute, 4),
             duration=f"{a.avg_duration_seconds:.0f} s" if a.avg_duration_seconds is not None else "—",
@@ -159,22 +192,24 @@ class Dashboard(Session):
         ) for t in comparison.tests]
         self.verdict = comparison.verdict
         self.savings = [SavingRow(sentence=s.sentence, saving=usd(s.saving)) for s in found]
+        self.extras_days = str(days)
         self.extras_loaded = True
 
     @staticmethod
-    def _per_day(series) -> go.Figure:
+    def _per_day(series, period: str) -> go.Figure:
         fig = go.Figure()
         for p in series.providers:
             fig.add_trace(go.Bar(x=[pt.day.isoformat() for pt in p.points], y=[pt.cost for pt in p.points],
                                  name=p.provider_name, marker_color=COLORS.get(p.provider_code, "#888")))
         fig.update_layout(barmode="stack")
-        return _layout(fig, "Cost per platform per day (last 30 days)")
+        return _layout(fig, f"Cost per platform per day ({period})")
 
 
 def ab_section() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("A/B comparison", size="4"),
+            rx.heading("A/B comparison", rx.cond(Dashboard.extras_loaded, ", last " + Dashboard.extras_days + " days", ""),
+                       size="4"),
             rx.cond(
                 ~Dashboard.extras_loaded,
                 loading("Comparing arms…"),
@@ -228,6 +263,13 @@ def savings_section() -> rx.Component:
     )
 
 
+def period_control() -> rx.Component:
+    return rx.segmented_control.root(
+        *[rx.segmented_control.item(f"{d} days", value=d, id=f"period-{d}") for d in PERIODS],
+        value=Dashboard.days, on_change=Dashboard.set_period, id="period",
+    )
+
+
 def dashboard_page() -> rx.Component:
     return page_frame(
         "Costs",
@@ -262,4 +304,5 @@ def dashboard_page() -> rx.Component:
                 ),
             ),
         ),
+        actions=rx.cond(Dashboard.loaded & Dashboard.has_usage, period_control()),
     )

@@ -94,3 +94,61 @@ async def test_another_organisation_sees_no_arms(db, org):
     async with db.as_user(stranger) as conn:
         result = await compare_arms(conn, org_id)  # asks for the victim's organisation by id
     assert result.arms == []
+
+
+_ROLLUP = (
+    "select day, agent_config_id, arm, calls, judged, successes, rated, positive, dur_n, dur_sum, dur_sumsq, "
+    "usage_seconds, cost_amount, cpm_n, cpm_sum, cpm_sumsq from experiment_daily where organization_id = %s "
+    "and (calls, usage_seconds, cpm_n) <> (0, 0, 0) order by day, arm, agent_config_id nulls first"
+)
+
+
+async def _rollup(conn, org_id) -> list[dict]:
+    rows = await (await conn.execute(_ROLLUP, (org_id,))).fetchall()
+    return [{**r, "cpm_sum": round(r["cpm_sum"], 9), "cpm_sumsq": round(r["cpm_sumsq"], 9)} for r in rows]
+
+
+async def test_the_rollup_the_triggers_keep_equals_one_rebuilt_from_the_calls(db, org):
+    """A history of the changes ingestion makes — calls and their usage written together or apart,
+    arms set and moved, verdicts and costs revised, a day changed, usage and calls deleted, the
+    agent deleted — leaves experiment_daily equal to a rebuild from the calls themselves."""
+    owner, org_id, agent = org
+    await add_calls(db, org_id, agent, "retell", 60, arm="retell", seed=10)  # call + usage in one statement
+    await add_calls(db, org_id, agent, "vapi", 60, arm="vapi", seed=11)
+    await add_calls(db, org_id, None, "livekit", 20, seed=12)  # no arm
+    async with db.as_service() as conn:
+        ids = [r["id"] for r in await (await conn.execute(
+            "select id from call_records where organization_id = %s order by id", (org_id,))).fetchall()]
+        # usage written after the call (the usual order): drop some usage rows and write them again
+        await conn.execute("create temp table saved as select * from provider_usage where call_id = any(%s)", (ids[:10],))
+        await conn.execute("delete from provider_usage where call_id = any(%s)", (ids[:10],))
+        await conn.execute("insert into provider_usage select * from saved")
+        await conn.execute("update call_records set experiment_arm = 'vapi' where id = any(%s)", (ids[10:20],))
+        await conn.execute("update call_records set experiment_arm = 'livekit' where id = any(%s)", (ids[120:130],))
+        await conn.execute("update call_records set experiment_arm = null where id = any(%s)", (ids[20:25],))
+        await conn.execute("update call_records set successful = not coalesce(successful, false), sentiment = 'Positive', "
+                           "duration_seconds = duration_seconds + 7 where id = any(%s)", (ids[25:40],))
+        await conn.execute("update call_records set started_at = started_at - interval '3 days' where id = any(%s)", (ids[40:50],))
+        await conn.execute("update call_records set transcript = 'edited' where id = any(%s)", (ids[50:60],))
+        await conn.execute("update provider_usage set cost_amount = cost_amount * 2, duration_seconds = 0 "
+                           "where call_id = any(%s)", (ids[60:70],))
+        await conn.execute("delete from provider_usage where call_id = any(%s)", (ids[70:75],))
+        await conn.execute("delete from call_records where id = any(%s)", (ids[75:85],))  # usage goes by cascade
+        await conn.execute("delete from agent_configs where id = %s", (agent,))  # calls keep their arm, lose the agent
+    async with db.as_service() as conn:
+        kept = await _rollup(conn, org_id)
+    async with db.as_owner() as conn:
+        await conn.execute("select private.rebuild_experiment_daily(%s)", (org_id,))
+        rebuilt = await _rollup(conn, org_id)
+    assert len(rebuilt) >= 3 and {r["arm"] for r in rebuilt} == {"retell", "vapi", "livekit"}
+    assert all(r["agent_config_id"] is None for r in rebuilt)
+    assert kept == rebuilt
+
+
+async def test_deleting_an_organisation_leaves_no_rollup_behind(db, org):
+    owner, org_id, agent = org
+    await add_calls(db, org_id, agent, "retell", 30, arm="retell", seed=13)
+    async with db.as_service() as conn:
+        await conn.execute("delete from organizations where id = %s", (org_id,))
+        cur = await conn.execute("select count(*) as n from experiment_daily where organization_id = %s", (org_id,))
+        assert (await cur.fetchone())["n"] == 0

@@ -63,6 +63,7 @@ PERIODS = ["7", "30", "90"]
 
 class Dashboard(Session):
     days: str = "30"  # the charts' period, one of PERIODS
+    charts_days: str = ""  # the period the charts show (differs from `days` while they update)
     extras_days: str = ""  # the period the A/B comparison and savings were computed for
     loaded: bool = False
     extras_loaded: bool = False
@@ -113,6 +114,7 @@ class Dashboard(Session):
         if days not in PERIODS or days == self.days:
             return
         self.days, self.extras_loaded = days, False
+        yield  # the switch shows the new period at once; the charts follow
         try:
             async with self._as_user() as conn:
                 charts = await self._chart_data(conn)
@@ -142,6 +144,7 @@ class Dashboard(Session):
             self.spend_trend = "No spend in the same days of last month to compare with."
 
     def _show_charts(self, daily, breakdown, cpm) -> None:
+        self.charts_days = self.days
         period = f"last {self.days} days"
         self.per_day = self._per_day(daily, period)
         parts = list(breakdown.components)
@@ -270,27 +273,8 @@ def period_control() -> rx.Component:
     )
 
 
-class PlotlyPreload(rx.Fragment):
-    """Renders nothing. Once the page is hydrated — the session check and the figures are then
-    being computed on the server — it starts loading plotly.js (≈1 MB, which the charts would
-    otherwise import only when the figures arrive), so the browser parses it while it waits."""
-
-    def add_imports(self) -> dict:
-        return {"react": [rx.ImportVar(tag="useEffect")]}
-
-    def add_hooks(self) -> list:
-        hydrated = rx.State.is_hydrated
-        js = hydrated._js_expr
-        return [rx.Var(_js_expr=f"useEffect(() => {{ if ({js}) {{ import('plotly.js-basic-dist-min'); }} }}, [{js}])",
-                       _var_data=hydrated._get_all_var_data())]
-
-
-def plotly_preload() -> rx.Component:
-    return PlotlyPreload.create()
-
-
 def dashboard_page() -> rx.Component:
-    return rx.fragment(plotly_preload(), page_frame(
+    return page_frame(
         "Costs",
         rx.cond(
             Dashboard.load_error != "",
@@ -310,11 +294,19 @@ def dashboard_page() -> rx.Component:
                             stat("Average per minute", Dashboard.avg_cost_per_minute, id="avg-cpm"),
                             wrap="wrap", spacing="3",
                         ),
-                        rx.card(rx.plotly.basic(data=Dashboard.per_day, config=PLOT_CONFIG, id="chart-per-day", width="100%"), width="100%"),
-                        rx.grid(
-                            rx.card(rx.plotly.basic(data=Dashboard.components, config=PLOT_CONFIG, id="chart-components", width="100%")),
-                            rx.card(rx.plotly.basic(data=Dashboard.per_minute, config=PLOT_CONFIG, id="chart-per-minute", width="100%")),
-                            columns="2", spacing="3", width="100%",
+                        rx.vstack(
+                            rx.card(rx.plotly.basic(data=Dashboard.per_day, config=PLOT_CONFIG, id="chart-per-day",
+                                                    width="100%"), width="100%"),
+                            rx.grid(
+                                rx.card(rx.plotly.basic(data=Dashboard.components, config=PLOT_CONFIG,
+                                                        id="chart-components", width="100%")),
+                                rx.card(rx.plotly.basic(data=Dashboard.per_minute, config=PLOT_CONFIG,
+                                                        id="chart-per-minute", width="100%")),
+                                columns="2", spacing="3", width="100%",
+                            ),
+                            # dimmed while the charts are recomputed for a new period
+                            opacity=rx.cond(Dashboard.charts_days == Dashboard.days, "1", "0.5"),
+                            transition="opacity 0.2s", spacing="4", width="100%",
                         ),
                         ab_section(),
                         savings_section(),
@@ -324,4 +316,4 @@ def dashboard_page() -> rx.Component:
             ),
         ),
         actions=rx.cond(Dashboard.loaded & Dashboard.has_usage, period_control()),
-    ))
+    )

@@ -110,7 +110,7 @@ class SignalWireProvider(VoiceAIProvider):
         password = webhooks.post_prompt_password(self.credentials)
         if not password:
             return None
-        url = webhook_url(self.code, self._webhook_base_url)
+        url = webhook_url(self.code, self._webhook_base_url, ids.get("organization_id"))
         if ids:
             url += "?" + urlencode(ids)
         return webhooks.with_credentials(url, webhooks.POST_PROMPT_USER, password)
@@ -118,6 +118,10 @@ class SignalWireProvider(VoiceAIProvider):
     def _agent_ai(self, spec: AgentSpec) -> dict[str, Any]:
         ids = {k: str(spec.metadata[k]) for k in ("organization_id", "agent_config_id") if spec.metadata.get(k)}
         return sw_compile.compile_ai(spec, post_prompt_url=self.post_prompt_url(ids), global_data=ids or None)
+
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        ai = self._agent_ai(spec)
+        return {"swml": sw_compile.compile_swml(spec, ai), "fabric_ai_agent": sw_compile.compile_fabric_agent(spec, ai, agent_id="<agent_id>")}
 
     # --- agents -----------------------------------------------------------------------------
     async def create_agent(self, spec: AgentSpec) -> AgentRef:

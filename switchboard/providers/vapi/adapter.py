@@ -21,8 +21,6 @@ from switchboard.providers.base import (
     ProviderCredentials,
     ProviderError,
     ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
     Voice,
     VoiceAIProvider,
     WebhookRequest,
@@ -112,11 +110,14 @@ class VapiProvider(VoiceAIProvider):
         header = self.credentials.get("webhook_secret_header") or "X-Vapi-Secret"
         return vapi_compile.compile_assistant(
             spec,
-            server_url=webhook_url(self.code, self._webhook_base_url),
+            server_url=webhook_url(self.code, self._webhook_base_url, spec.metadata.get("organization_id")),
             server_credential_id=self.credentials.get("webhook_credential_id"),
             # Without a Vapi credential, the organisation's secret rides along as a header.
             server_headers={header: secret} if secret and not self.credentials.get("webhook_credential_id") else None,
         )
+
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        return {"assistant": self._assistant(spec)}
 
     # --- agents -----------------------------------------------------------------------------
     async def create_agent(self, spec: AgentSpec) -> AgentRef:

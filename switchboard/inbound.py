@@ -72,8 +72,12 @@ AGENT_COLUMNS = ("name", "prompt", "begin_message", "voice", "language", "tools"
 
 
 def agent_spec_from_row(row: dict[str, Any]) -> AgentSpec:
-    """The canonical spec from an agent_configs row (extra columns ignored)."""
-    return AgentSpec.model_validate({k: row[k] for k in AGENT_COLUMNS if row.get(k) is not None})
+    """The canonical spec from an agent_configs row (extra columns ignored). Our ids go into its
+    metadata, so what the adapters compile (webhook URLs, the platform agent's metadata) names
+    the organisation whose keys sign its events."""
+    spec = AgentSpec.model_validate({k: row[k] for k in AGENT_COLUMNS if row.get(k) is not None})
+    ids = {k: str(row[k]) for k in ("organization_id", "agent_config_id") if row.get(k)}
+    return spec.model_copy(update={"metadata": {**spec.metadata, **ids}}) if ids else spec
 
 
 _LOOKUP_SQL = """

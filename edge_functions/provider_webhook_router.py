@@ -90,6 +90,7 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
         except WebhookRejected as exc:
             rejected = exc
     if rejected is not None:
+        # Not counted in the platform's health: a forged request is not the platform's outcome.
         metrics.WEBHOOKS.labels(code, "rejected").inc()
         log.warning("webhook refused: %s", rejected, extra={"provider": code})
         return JSONResponse({"error": str(rejected)}, status_code=401)
@@ -101,6 +102,7 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
         async with rt.db.as_service() as conn:
             await store_dead_letter(conn, code, reason, headers, body, request.client.host if request.client else None)
         metrics.WEBHOOKS.labels(code, "malformed").inc()
+        await rt.breaker.outcome(code, "webhook", False, (time.perf_counter() - t0) * 1000)
         log.warning("webhook malformed: %s", reason, extra={"provider": code})
         return JSONResponse({"error": reason}, status_code=400)
 
@@ -116,8 +118,9 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
     ))
     # Committed (synchronous_commit on): from here the event survives a crash of this process.
     metrics.WEBHOOKS.labels(code, "stored" if new else "duplicate").inc()
+    await rt.breaker.outcome(code, "webhook", True, (time.perf_counter() - t0) * 1000)
     if new:
-        rt.spawn(_process(rt, code, event_id, events, t0))
+        rt.spawn(_process(rt, code, event_id, events))
     return JSONResponse({"status": "stored" if new else "duplicate", "event_id": event_id})
 
 
@@ -149,7 +152,7 @@ def _event_type(body: bytes) -> str | None:
     return None
 
 
-async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent], t0: float) -> None:
+async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent]) -> None:
     """Merge a just-stored event (after the answer went out)."""
     with call_context(call_id=events[0].provider_call_id if events else None, event_id=event_id, provider=code):
         ok = False
@@ -162,7 +165,6 @@ async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent
         except Exception as exc:  # left pending/failed in the inbox: the drain loop retries it
             log.warning("processing deferred: %s", type(exc).__name__)
         metrics.WEBHOOKS.labels(code, "processed" if ok else "failed").inc()
-        await rt.breaker.outcome(code, "webhook", ok, (time.perf_counter() - t0) * 1000)
 
 
 async def drain_inbox(rt: Runtime, *, older_than_seconds: float = 2.0, limit: int = 200) -> int:

@@ -48,6 +48,9 @@ async def test_retell_events_make_one_call_with_its_cost(edge: Edge, db: Databas
     assert usage["usage_date"].isoformat() == "2026-11-18"  # start_timestamp 1795000000000 ms, UTC day
     inbox = await rows(db, "select status, attempts, headers from webhook_inbox order by id")
     assert [(r["status"], r["attempts"]) for r in inbox] == [("processed", 1)] * 3
+    await edge.runtime.breaker.flush()
+    [health] = await rows(db, "select * from provider_health_minutely")
+    assert (health["provider_code"], health["kind"], health["successes"], health["failures"]) == ("retell", "webhook", 3, 0)
 
 
 async def test_duplicates_are_stored_once(edge: Edge, db: Database, seeded: Seeded) -> None:
@@ -86,7 +89,8 @@ async def test_bad_signatures_are_stored_nowhere(edge: Edge, db: Database, seede
     body, headers = retell_webhook("call_ended", call)
     r = await post(edge, f"retell/{seeded.organization_id}", body + b" ", headers)  # tampered after signing
     assert r.status_code == 401
-    for table in ("webhook_inbox", "webhook_dead_letters", "call_records", "provider_usage"):
+    await edge.runtime.breaker.flush()
+    for table in ("webhook_inbox", "webhook_dead_letters", "call_records", "provider_usage", "provider_health_minutely"):
         assert await rows(db, f"select 1 from {table}") == [], table
 
 

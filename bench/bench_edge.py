@@ -12,7 +12,7 @@ LocalCluster: fsync on, synchronous_commit on) and a real server (`switchboard s
 Targets: routing p99 ≤ 10 ms at 500 req/s, ≥ 1,500 routing decisions/s, ≥ 1,000 durable
 webhook ingestions/s. Every load loop is bounded in time and count and targets 127.0.0.1 only.
 
-    python bench/bench_edge.py [--seconds 8] [--workers 1] [--connections 32]
+    python bench/bench_edge.py [--seconds 8] [--workers 2] [--connections 32]
 """
 
 from __future__ import annotations
@@ -184,13 +184,13 @@ def pgbench(cluster: LocalCluster, seconds: int) -> str:
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=8.0)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rate", type=float, default=500.0)
     args = ap.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="sb-bench-edge-"))
-    cluster = LocalCluster(data_dir=root, port=free_port(), fast=os.environ.get("BENCH_FAST") == "1")  # durable: fsync and synchronous_commit on
+    cluster = LocalCluster(data_dir=root, port=free_port(), fast=False)  # durable: fsync and synchronous_commit on
     server = None
     try:
         cluster.ensure_running()

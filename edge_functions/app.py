@@ -4,7 +4,8 @@
 
 Served by `switchboard serve functions` (uvicorn, import string `edge_functions.app:app`).
 Background loops in each process: flush the health buckets (1 s), drain webhook-inbox rows
-left pending by a crash (5 s), retry agent syncs that are due (10 s), refresh the price book.
+left pending under load or by a crash (1 s), retry agent syncs that are due (10 s), refresh the
+price book.
 Every loop only touches the database, so any number of replicas can run side by side.
 """
 
@@ -125,7 +126,7 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
 
             tasks = [
                 asyncio.create_task(_every(1.0, "health flush", breaker.flush)),
-                asyncio.create_task(_every(5.0, "inbox drain", lambda: drain_inbox(rt))),
+                asyncio.create_task(_every(1.0, "inbox drain", lambda: drain_inbox(rt))),
                 asyncio.create_task(_every(10.0, "agent sync retry", lambda: retry_due_syncs(rt))),
                 asyncio.create_task(_every(600.0, "price book refresh", lambda: _load_prices(rt))),
             ]

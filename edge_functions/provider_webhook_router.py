@@ -152,12 +152,24 @@ def _event_type(body: bytes) -> str | None:
     return None
 
 
+_NOT_DURABLE = "set local synchronous_commit = off"  # processing: the inbox row is the durable truth
+
+
 async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent]) -> None:
-    """Merge a just-stored event (after the answer went out)."""
+    """Merge a just-stored event (after the answer went out). When every processing slot is busy
+    the event stays pending for the drain loop, which merges rows in batches: under a burst,
+    answering (and storing) comes first.
+
+    Processing commits without waiting for the disk: a crash can lose a merge, but then it also
+    loses the row's `processed` mark (same transaction), so the drain merges it again."""
+    if rt.processing.locked():
+        metrics.WEBHOOKS.labels(code, "deferred").inc()
+        return
     with call_context(call_id=events[0].provider_call_id if events else None, event_id=event_id, provider=code):
         ok = False
         try:
             async with rt.processing, rt.db.as_service() as conn:
+                await conn.execute(_NOT_DURABLE)
                 row = await claim_event(conn, code, event_id)
                 if row is None:
                     return  # another process has it, or it is done
@@ -167,11 +179,21 @@ async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent
         metrics.WEBHOOKS.labels(code, "processed" if ok else "failed").inc()
 
 
-async def drain_inbox(rt: Runtime, *, older_than_seconds: float = 2.0, limit: int = 200) -> int:
-    """Process inbox rows still pending (a crash between storing and processing) or failed with
-    attempts left. Returns how many it processed successfully."""
+async def drain_inbox(rt: Runtime, *, older_than_seconds: float = 1.0, limit: int = 200) -> int:
+    """Process inbox rows still pending (deferred under load, or left by a crash) or failed with
+    attempts left, `limit` per transaction until none is left. Returns how many succeeded."""
+    done = 0
+    while True:
+        ok, claimed = await _drain_batch(rt, older_than_seconds, limit)
+        done += ok
+        if claimed < limit:
+            return done
+
+
+async def _drain_batch(rt: Runtime, older_than_seconds: float, limit: int) -> tuple[int, int]:
     done = 0
     async with rt.db.as_service() as conn:
+        await conn.execute(_NOT_DURABLE)
         rows = await claim_pending(conn, limit=limit, older_than_seconds=older_than_seconds)
         for row in rows:
             adapter = await rt.providers.get(row["organization_id"], row["provider"])
@@ -187,4 +209,4 @@ async def drain_inbox(rt: Runtime, *, older_than_seconds: float = 2.0, limit: in
             done += ok
     if rows:
         log.info("drained the webhook inbox", extra={"rows": len(rows), "processed": done})
-    return done
+    return done, len(rows)

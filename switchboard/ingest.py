@@ -443,7 +443,8 @@ async def claim_pending(conn: AsyncConnection, *, limit: int = 100, max_attempts
                status, attempts, received_at
         from public.webhook_inbox
         where status <> 'processed' and attempts < %s
-          and received_at <= now() - make_interval(secs => %s)
+          -- a row that failed waits longer before each new attempt: 4x, 16x, 64x …
+          and received_at <= now() - make_interval(secs => %s * power(4, attempts))
         order by received_at, id
         limit %s
         for update skip locked

@@ -107,6 +107,16 @@ class Edge:
             await asyncio.wait(pending, timeout=timeout)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings_after_each_test():
+    """Set up before (so torn down after) monkeypatch: once a test's environment is restored,
+    no cached Settings of ours outlives it into another test."""
+    yield
+    from switchboard.settings import reset_settings_cache
+
+    reset_settings_cache()
+
+
 def use_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
     from switchboard.settings import reset_settings_cache
 

@@ -155,6 +155,10 @@ async def test_database_down_answers_503(db_url: str, edge_env: None, seeded: Se
                                   headers={"x-retell-signature": "v=1,d=00"})
             assert r.status_code == 401
             assert (await client.get("/health")).status_code == 503
+            from .test_router import ROUTER, swml_request
+
+            r = await client.post(ROUTER, content=(req := swml_request(seeded.number))[0], headers=req[1])
+            assert r.status_code == 503  # SignalWire tries the number's fallback URL or again
 
 
 async def _vapi_org(db: Database, seeded: Seeded) -> None:

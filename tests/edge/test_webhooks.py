@@ -134,10 +134,13 @@ async def test_an_event_cannot_reach_into_another_organisation(edge: Edge, db: D
     assert record["organization_id"] == other.organization_id
 
 
-async def test_database_down_answers_503(db_url: str, edge_env: None, seeded: Seeded) -> None:
+async def test_database_down_answers_503(db_url: str, edge_env: None, seeded: Seeded, monkeypatch) -> None:
     from switchboard.db.local import free_port
 
+    from edge_functions import app as edge_app
     from edge_functions.app import create_app
+
+    monkeypatch.setattr(edge_app, "DB_REQUEST_TIMEOUT", 0.5)  # how long a request waits for a connection
 
     down = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"  # nothing listens there
     app = create_app(database_url=down, background_loops=False)

@@ -49,6 +49,9 @@ UNKNOWN_NUMBER_MESSAGE = "Sorry, this number is not in service. Goodbye."
 NO_PLATFORM_MESSAGE = "Sorry, we cannot take your call right now. Please try again in a few minutes. Goodbye."
 
 
+_NO_ANSWER_YET = HandOff()  # replaced by the platform's answer, or by the apology
+
+
 def call_record_id_for(telephony_call_id: str) -> UUID:
     return uuid.uuid5(CALL_RECORD_NAMESPACE, telephony_call_id)
 
@@ -225,8 +228,8 @@ class InboundRouter:
         plan = plan_route(req.telephony_call_id, number.routing, available=available,
                           open_circuits=await self.breaker.blocked())
         budget = Budget(self.budget_seconds)
-        result = RoutingResult("no_platform", apology_answer(req.answer_format, NO_PLATFORM_MESSAGE), arm=plan.arm,
-                               call_record_id=record_id, organization_id=number.organization_id)
+        result = RoutingResult("no_platform", _NO_ANSWER_YET, arm=plan.arm, call_record_id=record_id,
+                               organization_id=number.organization_id)
         call = InboundCall(
             telephony_call_id=req.telephony_call_id, from_number=req.from_number, to_number=req.to_number,
             answer_format=req.answer_format, organization_id=number.organization_id,
@@ -244,9 +247,12 @@ class InboundRouter:
             if handoff is not None:
                 result.outcome, result.answer, result.provider = "routed", handoff, code
                 break
+        if result.provider is None:
+            result.answer = apology_answer(req.answer_format, NO_PLATFORM_MESSAGE)
         await self._record(number, req, result, provider_call_id=result.answer.provider_call_id if result.provider else None)
         if result.outcome == "routed":
-            log.info("call routed", extra={"provider": result.provider, "arm": plan.arm, "failovers": result.failovers})
+            if log.isEnabledFor(logging.INFO):
+                log.info("call routed", extra={"provider": result.provider, "arm": plan.arm, "failovers": result.failovers})
         else:
             log.error("no platform took the call: apology and hang-up",
                       extra={"tried": [a.provider for a in result.attempts], "errors": [a.error for a in result.attempts]})

@@ -8,6 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 export PYTHONUNBUFFERED := 1
+export NPM_CONFIG_REGISTRY := https://registry.npmjs.org
 PYTEST_ARGS ?=
 
 .PHONY: run test deps system-deps bench clean

@@ -26,7 +26,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge_functions import metrics
 from edge_functions.runtime import Runtime
+from switchboard.batching import GroupWriter
 from switchboard.db import Database
+from switchboard.ingest import store_webhooks
 from switchboard.health import CircuitBreaker
 from switchboard.inbound import InboundRouter
 from switchboard.logs import call_context, current_context
@@ -109,6 +111,12 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
         providers = PlatformSource(db, s)
         router = InboundRouter(db, breaker, providers, on_attempt=_count_attempt)
         rt = Runtime(settings=s, db=db, breaker=breaker, providers=providers, router=router)
+
+        async def store(items):
+            async with db.as_service() as conn:
+                return await store_webhooks(conn, items)
+
+        rt.inbox = GroupWriter(store)
         app.state.runtime = rt
         tasks: list[asyncio.Task] = []
         if background_loops:
@@ -121,6 +129,9 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
                 asyncio.create_task(_every(10.0, "agent sync retry", lambda: retry_due_syncs(rt))),
                 asyncio.create_task(_every(600.0, "price book refresh", lambda: _load_prices(rt))),
             ]
+        # Platform SDKs take seconds to import (retell-sdk ~3 s of CPU): load them before
+        # serving, not inside the first call's hand-off budget.
+        await asyncio.to_thread(_preload_adapters)
         with suppress(Exception):
             await asyncio.wait_for(_load_prices(rt), timeout=5)
         try:
@@ -191,6 +202,13 @@ def _count_attempt(attempt) -> None:
     metrics.HANDOFF_LATENCY.labels(attempt.provider, str(attempt.ok).lower()).observe(attempt.latency_ms / 1000)
     if not attempt.ok:
         metrics.HANDOFF_FAILURES.labels(attempt.provider).inc()
+
+
+def _preload_adapters() -> None:
+    from switchboard.providers.registry import PROVIDERS, provider_class
+
+    for code in PROVIDERS:
+        provider_class(code)
 
 
 async def _load_prices(rt: Runtime) -> None:

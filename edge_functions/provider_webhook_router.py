@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse
 
 from edge_functions import metrics
 from edge_functions.runtime import Runtime, runtime
-from switchboard.ingest import claim_event, claim_pending, process_inbox_row, store_dead_letter, store_webhook
+from switchboard.ingest import InboxItem, claim_event, claim_pending, process_inbox_row, store_dead_letter
 from switchboard.logs import bind, call_context
 from switchboard.providers.base import CallEvent, WebhookMalformed, WebhookRejected, WebhookRequest
 
@@ -77,7 +77,8 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
         metrics.WEBHOOKS.labels(code, "too_large").inc()
         return JSONResponse({"error": f"body over {MAX_BODY_BYTES} bytes"}, status_code=413)
     headers = {k.lower(): v for k, v in request.headers.items()}
-    adapter = await rt.providers.get(organization_id, code)
+    key_org = organization_id if organization_id is not None else await _claimed_organisation(rt, code, headers, body)
+    adapter = await rt.providers.get(key_org, code)
     urls = list(dict.fromkeys([rt.public_url(request), str(request.url)]))
     rejected: WebhookRejected | None = None
     for url in urls:
@@ -109,17 +110,26 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
     event_id = inbox_event_id(events, body)
     first = events[0] if events else None
     bind(call_id=first.provider_call_id if first else None, event_id=event_id, provider=code)
-    async with rt.db.as_service() as conn:
-        new = await store_webhook(
-            conn, code, event_id, first.event_type if first else _event_type(body),
-            headers, body, organization_id or (first.organization_id if first else None),
-            first.provider_call_id if first else None,
-        )
+    new = await rt.inbox.submit(InboxItem(
+        code, event_id, first.event_type if first else _event_type(body), headers, body,
+        organization_id or (first.organization_id if first else None), first.provider_call_id if first else None,
+    ))
     # Committed (synchronous_commit on): from here the event survives a crash of this process.
     metrics.WEBHOOKS.labels(code, "stored" if new else "duplicate").inc()
     if new:
         rt.spawn(_process(rt, code, event_id, events, t0))
     return JSONResponse({"status": "stored" if new else "duplicate", "event_id": event_id})
+
+
+async def _claimed_organisation(rt: Runtime, code: str, headers: dict[str, str], body: bytes) -> UUID | None:
+    """Without an organisation in the path: the one the event's metadata names (we attached it at
+    hand-off). Only a hint for choosing the key: the signature must then verify under that
+    organisation's key, so a forged claim fails like any bad signature."""
+    try:
+        events = (await rt.providers.get(None, code)).parse_webhook(WebhookRequest(headers=headers, body=body, url=""))
+    except Exception:
+        return None
+    return events[0].organization_id if events else None
 
 
 def _event_type(body: bytes) -> str | None:
@@ -144,7 +154,7 @@ async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent
     with call_context(call_id=events[0].provider_call_id if events else None, event_id=event_id, provider=code):
         ok = False
         try:
-            async with rt.db.as_service() as conn:
+            async with rt.processing, rt.db.as_service() as conn:
                 row = await claim_event(conn, code, event_id)
                 if row is None:
                     return  # another process has it, or it is done

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from switchboard.db import Database
 from switchboard.inbound import ProviderSource, agent_spec_from_row
 from switchboard.providers.base import AgentRef, AgentSpec, ProviderError
+from switchboard.providers.resilience import deadline
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +122,6 @@ async def sync_agent(db: Database, platforms: ProviderSource, agent_config_id: U
 
 async def sync_provider_config(db: Database, platforms: ProviderSource, provider_config_id: UUID, *,
                                force: bool = False) -> SyncOutcome:
-    from switchboard.providers.resilience import deadline
-
     async with db.as_service() as conn:
         row = await (await conn.execute(
             """
@@ -195,8 +194,6 @@ async def delete_platform_agent(db: Database, platforms: ProviderSource, old_rec
         org = UUID(str(old_record["organization_id"]))
     except (KeyError, ValueError):
         return SyncOutcome(code, "skipped", pc_id, error="no organisation in old_record")
-    from switchboard.providers.resilience import deadline
-
     ref = AgentRef(agent_id=old_record["agent_id"], llm_id=old_record.get("llm_id"), settings=old_record.get("settings") or {})
     try:
         provider = await platforms.get(org, code)

@@ -426,6 +426,31 @@ def generate_calls(tenant: Tenant, providers: dict[str, UUID], book: PriceBook, 
     return CallBatch("".join(call_lines).encode(), "".join(usage_lines).encode(), n)
 
 
+BULK_INDEX_THRESHOLD = 100_000
+
+
+async def _rows_estimate(conn: AsyncConnection) -> float:
+    cur = await conn.execute("select greatest(reltuples, 0) as n from pg_class where oid = 'public.call_records'::regclass")
+    return float((await cur.fetchone())["n"])
+
+
+async def _drop_secondary_indexes(conn: AsyncConnection, tables: tuple[str, ...]) -> list[str]:
+    """Drop the indexes of `tables` that back no constraint; returns their definitions."""
+    cur = await conn.execute(
+        """
+        select quote_ident(n.nspname) || '.' || quote_ident(i.relname) as name, pg_get_indexdef(x.indexrelid) as definition
+        from pg_index x join pg_class i on i.oid = x.indexrelid join pg_namespace n on n.oid = i.relnamespace
+        where x.indrelid = any(%s::regclass[])
+          and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid)
+        """,
+        ([f"public.{t}" for t in tables],),
+    )
+    rows = await cur.fetchall()
+    for r in rows:
+        await conn.execute(f"drop index {r['name']}")
+    return [r["definition"] for r in rows]
+
+
 async def _try(conn: AsyncConnection, sql: str) -> bool:
     try:
         async with conn.transaction():
@@ -469,9 +494,23 @@ async def replace_calls(db: Database, tenants: list[tuple[Tenant, int]], *, now:
         replica = await _try(conn, "set local session_replication_role = replica")
         if not replica:
             await conn.execute("alter table public.provider_usage disable trigger provider_usage_rollup")
-        for tenant, n in tenants:
-            for start in range(0, n, CHUNK):
-                batch = generate_calls(tenant, providers, book, min(CHUNK, n - start), now=now, rng=rng)
+        # A large load into small tables builds secondary indexes once at the end (faster than
+        # row by row); constraint indexes stay. The indexes are read from the catalog, so ones
+        # other migrations add are kept too.
+        rebuild: list[str] = []
+        if sum(n for _t, n in tenants) >= BULK_INDEX_THRESHOLD and await _rows_estimate(conn) < sum(n for _t, n in tenants):
+            rebuild = await _drop_secondary_indexes(conn, ("call_records", "provider_usage"))
+        # The next batch is generated in a thread while Postgres ingests the current one.
+        jobs = [(tenant, min(CHUNK, n - start)) for tenant, n in tenants for start in range(0, n, CHUNK)]
+
+        def make(job: tuple[Tenant, int]) -> CallBatch:
+            return generate_calls(job[0], providers, book, job[1], now=now, rng=rng)
+
+        pending = asyncio.ensure_future(asyncio.to_thread(make, jobs[0])) if jobs else None
+        try:
+            for i in range(len(jobs)):
+                batch = await pending
+                pending = asyncio.ensure_future(asyncio.to_thread(make, jobs[i + 1])) if i + 1 < len(jobs) else None
                 async with conn.cursor() as cur:
                     async with cur.copy(f"copy public.call_records ({', '.join(CALL_COLUMNS)}) from stdin") as copy:
                         await copy.write(batch.calls)
@@ -480,6 +519,11 @@ async def replace_calls(db: Database, tenants: list[tuple[Tenant, int]], *, now:
                 total += batch.rows
                 if on_progress:
                     on_progress(batch.rows)
+        finally:
+            if pending is not None:
+                pending.cancel()
+        for definition in rebuild:
+            await conn.execute(definition)
         for tenant, _n in tenants:
             await conn.execute("select private.rebuild_usage_daily(%s)", (tenant.organization_id,))
         if replica:

@@ -66,9 +66,9 @@ def _services(settings, skip: set[str]) -> list[Service]:
                                 f"http://{settings.functions_host}:{settings.functions_port}/functions/v1/ (OpenAPI: /docs)"))
         services.append(Service("database-webhook relay", [py, "-m", "switchboard", "serve", "relay"]))
     if (PROJECT_ROOT / "rxconfig.py").exists() and "app" not in skip:
-        reflex = os.path.join(os.path.dirname(py), "reflex")
-        services.append(Service("admin app", [reflex, "run", "--env", "prod", "--frontend-port", str(settings.app_port),
-                                              "--backend-port", str(settings.app_backend_port)],
+        # Reflex 0.10 prod mode serves the built front end and the event back end on one port.
+        services.append(Service("admin app", [py, "-m", "reflex", "run", "--env", "prod", "--frontend-port",
+                                              str(settings.app_port), "--backend-port", str(settings.app_port)],
                                 f"http://127.0.0.1:{settings.app_port}"))
     if settings.livekit_url and _has_module("agent_worker") and "worker" not in skip:
         services.append(Service("LiveKit worker", [py, "-m", "agent_worker", "start"], settings.livekit_url))
@@ -82,7 +82,9 @@ def cli(
     """Start the whole product on this machine and print where it is."""
     settings = get_settings()
     url = _prepare_database(seed_calls)
-    env = {**os.environ, "DATABASE_URL": url, "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
+    env = {**os.environ, "DATABASE_URL": url, "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
+           "NPM_CONFIG_REGISTRY": os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org"),
+           "PATH": f"{PROJECT_ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
     services = _services(settings, set(skip))
     for s in services:
         s.proc = subprocess.Popen(s.argv, cwd=PROJECT_ROOT, env=env, start_new_session=True)

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from uuid import UUID
@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
+from switchboard.batching import GroupWriter
 from switchboard.db import Database
 from switchboard.health import CircuitBreaker
 from switchboard.logs import bind
@@ -34,7 +35,8 @@ from switchboard.providers.base import (
     ProviderError,
     VoiceAIProvider,
 )
-from switchboard.routing import DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
+from switchboard.providers.resilience import deadline
+from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
 
 log = logging.getLogger(__name__)
 
@@ -176,17 +178,31 @@ class InboundRouter:
         *,
         budget_seconds: float = DEFAULT_BUDGET_SECONDS,
         on_attempt: Callable[[Attempt], None] | None = None,
+        lookup_ttl: float = 1.0,
     ):
         self.db = db
         self.breaker = breaker
         self.providers = providers
         self.budget_seconds = budget_seconds
         self.on_attempt = on_attempt
+        self.lookup_ttl = lookup_ttl
+        self._numbers: dict[str, tuple[float, NumberRoute | None]] = {}
+        self._records: GroupWriter[dict[str, Any], None] = GroupWriter(self._write_records)
 
     async def resolve(self, to_number: str) -> NumberRoute | None:
-        """The organisation and agent of the number called (None: not ours)."""
+        """The organisation and agent of the number called (None: not ours). Each process keeps
+        an answer for `lookup_ttl` seconds (1 s): a change to an agent reaches every replica
+        within that, and a burst of calls costs one query per number a second."""
+        now = time.monotonic()
+        hit = self._numbers.get(to_number)
+        if hit is not None and hit[0] > now:
+            return hit[1]
         async with self.db.as_service() as conn:
-            return await lookup_number(conn, to_number)
+            number = await lookup_number(conn, to_number)
+        if len(self._numbers) > 50_000:
+            self._numbers.clear()
+        self._numbers[to_number] = (now + self.lookup_ttl, number)
+        return number
 
     async def route(self, req: InboundRequest, number: NumberRoute | None = None) -> RoutingResult:
         """Hand the call to a platform. Pass `number` when the caller resolved it already (to
@@ -213,13 +229,14 @@ class InboundRouter:
             agent_config_id=number.agent_config_id, call_record_id=record_id,
             metadata={**req.metadata, "experiment_arm": plan.arm} if plan.arm else dict(req.metadata),
         )
-        for code in plan.candidates:
+        for i, code in enumerate(plan.candidates):
             if budget.exhausted():
                 break
             # Closed circuits answer from cache; an open one due a probe is claimed by one process.
             if not await self.breaker.allow(code) and code not in plan.skipped_open:
                 continue
-            handoff = await self._attempt(code, number, call, budget, result)
+            last = i == len(plan.candidates) - 1
+            handoff = await self._attempt(code, number, call, budget, result, last=last)
             if handoff is not None:
                 result.outcome, result.answer, result.provider = "routed", handoff, code
                 break
@@ -231,14 +248,14 @@ class InboundRouter:
                       extra={"tried": [a.provider for a in result.attempts], "errors": [a.error for a in result.attempts]})
         return result
 
-    async def _attempt(self, code: str, number: NumberRoute, call: InboundCall, budget: Budget, result: RoutingResult) -> HandOff | None:
+    async def _attempt(self, code: str, number: NumberRoute, call: InboundCall, budget: Budget, result: RoutingResult,
+                       *, last: bool) -> HandOff | None:
         t0 = time.perf_counter()
         error: str | None = None
         handoff: HandOff | None = None
+        # A platform that hangs may not use up the time the next one needs.
+        timeout = budget.attempt_timeout(None if last else self.budget_seconds * ATTEMPT_SHARE)
         try:
-            from switchboard.providers.resilience import deadline
-
-            timeout = budget.attempt_timeout()
             async with asyncio.timeout(timeout):
                 with deadline(timeout):
                     provider = await self.providers.get(number.organization_id, code,
@@ -272,26 +289,33 @@ class InboundRouter:
             }
         }
         status = "registered" if result.outcome == "routed" else "not_connected"
+        # Written before the answer goes out (so the platform's first webhook finds it), in a
+        # group commit with the other calls being routed at the same moment.
+        await self._records.submit({
+            "id": result.call_record_id, "org": number.organization_id, "agent": number.agent_config_id,
+            "provider": result.provider, "pcid": provider_call_id, "tcid": req.telephony_call_id,
+            "from": req.from_number, "to": req.to_number, "status": status, "arm": result.arm,
+            "reason": None if result.outcome == "routed" else "no_platform_available",
+            "meta": Jsonb(routing_meta),
+        })
+
+    async def _write_records(self, rows: Sequence[dict[str, Any]]) -> list[None]:
         async with self.db.as_service() as conn:
-            await conn.execute(
-                """
-                insert into public.call_records as cr
-                  (id, organization_id, agent_config_id, provider_id, provider_call_id, telephony_call_id,
-                   direction, from_number, to_number, status, experiment_arm, disconnection_reason, metadata)
-                values (%(id)s, %(org)s, %(agent)s, (select id from public.voice_ai_providers where code = %(provider)s),
-                        %(pcid)s, %(tcid)s, 'inbound', %(from)s, %(to)s, %(status)s, %(arm)s, %(reason)s, %(meta)s)
-                on conflict (id) do update set
-                  provider_id = coalesce(excluded.provider_id, cr.provider_id),
-                  provider_call_id = coalesce(excluded.provider_call_id, cr.provider_call_id),
-                  experiment_arm = excluded.experiment_arm,
-                  status = case when cr.status = 'registered' then excluded.status else cr.status end,
-                  metadata = cr.metadata || excluded.metadata
-                """,
-                {
-                    "id": result.call_record_id, "org": number.organization_id, "agent": number.agent_config_id,
-                    "provider": result.provider, "pcid": provider_call_id, "tcid": req.telephony_call_id,
-                    "from": req.from_number, "to": req.to_number, "status": status, "arm": result.arm,
-                    "reason": None if result.outcome == "routed" else "no_platform_available",
-                    "meta": Jsonb(routing_meta),
-                },
-            )
+            async with conn.cursor() as cur:
+                await cur.executemany(_RECORD_SQL, rows)
+        return [None] * len(rows)
+
+
+_RECORD_SQL = """
+insert into public.call_records as cr
+  (id, organization_id, agent_config_id, provider_id, provider_call_id, telephony_call_id,
+   direction, from_number, to_number, status, experiment_arm, disconnection_reason, metadata)
+values (%(id)s, %(org)s, %(agent)s, (select id from public.voice_ai_providers where code = %(provider)s),
+        %(pcid)s, %(tcid)s, 'inbound', %(from)s, %(to)s, %(status)s, %(arm)s, %(reason)s, %(meta)s)
+on conflict (id) do update set
+  provider_id = coalesce(excluded.provider_id, cr.provider_id),
+  provider_call_id = coalesce(excluded.provider_call_id, cr.provider_call_id),
+  experiment_arm = excluded.experiment_arm,
+  status = case when cr.status = 'registered' then excluded.status else cr.status end,
+  metadata = cr.metadata || excluded.metadata
+"""

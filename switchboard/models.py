@@ -4,11 +4,13 @@ come from psycopg's dict_row, so field names follow the columns."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer
 
+from switchboard.providers.base import AnalysisSpec, ToolSpec, VoiceSpec
 from switchboard.tenancy import Claims
 
 MemberRole = Literal["owner", "admin", "member"]
@@ -124,3 +126,221 @@ class ProviderCostPerMinute(BaseModel):
     cost: float
     cost_per_minute: float | None      # measured; None without minutes
     list_price_per_minute: float | None  # voice_ai_providers.cost_per_minute, for comparison
+
+
+# Money is exact in the core (Decimal) and a JSON number on the wire.
+Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+ServiceType = Literal["stt", "tts", "llm"]
+ProviderType = Literal["stt", "tts", "llm", "platform"]
+PlatformCode = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")]
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; pass `next_cursor` back as `cursor` for the next (null: no more)."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+# --- the catalog: platforms and STT/TTS/LLM vendors (seed 000 + seed 003) -------------------
+class Price(Row):
+    component: Literal["platform", "stt", "llm", "tts", "telephony"]
+    unit: str
+    usd_per_unit: Money
+    effective_from: date
+    source: str | None = None
+
+
+class Provider(BaseModel):
+    """One entry of the catalog: a platform (`type` = platform, key = its code) or an STT/TTS/LLM
+    vendor service (key such as `openai-llm`)."""
+
+    key: str
+    type: ProviderType
+    vendor: str = Field(description="credential namespace: secrets are stored per vendor (one OpenAI key serves openai-stt/-llm/-tts)")
+    name: str
+    description: str | None = None
+    enabled: bool = Field(description="offered by this installation")
+    capabilities: list[str] = []
+    config_schema: dict[str, Any] | None = Field(None, description="JSON schema of the organisation config; null for platforms (configured per agent)")
+    secrets_schema: dict[str, Any] = Field(description="JSON schema of the secrets (write-only)")
+    default_config: dict[str, Any] = {}
+    metadata: dict[str, Any] = {}
+    prices: list[Price] = Field([], description="unit prices in force today")
+
+
+# --- per-organisation configs and secrets (seed 003) -----------------------------------------
+class SecretsStatus(BaseModel):
+    """What the caller may know of stored secrets: whether they are set and their last characters."""
+
+    vendor: str
+    has_secrets: bool
+    hints: dict[str, str] = Field({}, description='field -> "…last4"; never the value')
+    required_fields: list[str] = []
+
+
+class OrgProvider(BaseModel):
+    """A catalog provider as one organisation sees it: its overrides, the resolved config
+    (defaults ⊕ overrides; secrets are never part of it) and the secrets' status."""
+
+    provider: Provider
+    configured: bool = Field(description="the organisation has its own config row")
+    is_enabled: bool
+    priority: int
+    config: dict[str, Any] = Field(description="the organisation's overrides")
+    resolved_config: dict[str, Any] = Field(description="defaults ⊕ overrides (shallow, overrides win)")
+    is_primary: bool = False
+    secrets: SecretsStatus | None = Field(None, description="null unless the caller has the admin:secrets scope")
+    updated_at: datetime | None = None
+    etag: str
+
+
+class OrgConfigUpdate(BaseModel):
+    """PUT body: the overrides replace the stored ones; omitted `is_enabled`/`priority` keep
+    their current values (new configs: disabled, priority 0). camelCase of seed 003 accepted."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    config: dict[str, Any] = Field(default_factory=dict)
+    is_enabled: bool | None = Field(None, validation_alias=AliasChoices("is_enabled", "isEnabled"))
+    priority: int | None = Field(None, ge=-1000, le=1000)
+
+
+class SecretsUpdate(BaseModel):
+    """PUT body: replaces the vendor's secrets (validated against the provider's secrets schema)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secrets: dict[str, str]
+
+
+# --- agents -----------------------------------------------------------------------------------
+class ProviderConfigState(Row):
+    """An agent's deployment on one platform; its sync state is kept by the sync function."""
+
+    provider: str
+    agent_id: str | None = Field(None, description="the platform's own agent id")
+    llm_id: str | None = None
+    voice_id: str | None = None
+    is_active: bool
+    is_default: bool
+    sync_status: Literal["pending", "synced", "failed", "deleted"]
+    sync_error: str | None = None
+    synced_at: datetime | None = None
+    updated_at: datetime
+
+
+class Agent(Row):
+    id: UUID
+    name: str
+    prompt: str
+    begin_message: str | None = None
+    voice: VoiceSpec
+    language: str
+    tools: list[dict[str, Any]] = Field([], description="tool specs (end_call, transfer, http); see AgentUpdate")
+    analysis: dict[str, Any] = {}
+    max_duration_seconds: int
+    metadata: dict[str, Any] = {}
+    active_provider: str | None = None
+    fallback_order: list[str] = []
+    traffic_split: dict[str, int] = {}
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    etag: str
+
+
+class AgentDetail(Agent):
+    provider_configs: list[ProviderConfigState] = []
+
+
+class AgentUpdate(BaseModel):
+    """PATCH body: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    prompt: str | None = Field(None, max_length=100_000)
+    begin_message: str | None = Field(None, max_length=2000)
+    voice: VoiceSpec | None = None
+    language: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    tools: list[ToolSpec] | None = Field(None, max_length=128)
+    analysis: AnalysisSpec | None = None
+    max_duration_seconds: int | None = Field(None, ge=10, le=14400)
+    metadata: dict[str, Any] | None = None
+
+
+class ProviderSelection(BaseModel):
+    """PUT body of an agent's platform choice. Omitted `fallback_order` / `traffic_split` keep
+    their current values (minus the new active platform in the fallback order)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active_provider: PlatformCode
+    fallback_order: list[PlatformCode] | None = Field(None, max_length=10)
+    traffic_split: dict[str, int] | None = Field(
+        None, description="platform code -> weight 0..100, summing to 100; {} sends every call to the active platform"
+    )
+
+
+# --- calls and what they cost ----------------------------------------------------------------
+CallStatus = Literal["registered", "ongoing", "ended", "error", "not_connected"]
+CallDirection = Literal["inbound", "outbound", "web"]
+
+
+class CallUsage(Row):
+    duration_seconds: int
+    cost_amount: Money
+    stt_cost: Money
+    llm_cost: Money
+    tts_cost: Money
+    platform_cost: Money
+    telephony_cost: Money
+    currency: str
+    cost_source: Literal["reported", "computed", "estimated"]
+    details: dict[str, Any] = {}
+
+
+class CallSummary(Row):
+    id: UUID
+    agent_id: UUID | None = None
+    provider: str | None = None
+    provider_call_id: str | None = None
+    direction: CallDirection
+    from_number: str | None = None
+    to_number: str | None = None
+    status: CallStatus
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_seconds: int | None = None
+    experiment_arm: str | None = None
+    sentiment: str | None = None
+    successful: bool | None = None
+    disconnection_reason: str | None = None
+    cost_amount: Money | None = None
+
+
+class CallDetail(CallSummary):
+    telephony_call_id: str | None = None
+    transcript: str | None = None
+    transcript_object: Any = None
+    recording_url: str | None = None
+    analysis: dict[str, Any] | None = None
+    metadata: dict[str, Any] = {}
+    usage: CallUsage | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CallFilters(BaseModel):
+    provider: str | None = None
+    status: CallStatus | None = None
+    direction: CallDirection | None = None
+    agent_id: UUID | None = None
+    arm: str | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    number: str | None = Field(None, description="a full E.164 number matches from/to exactly; digits match anywhere")

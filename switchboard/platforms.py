@@ -2,18 +2,19 @@
 platform code), else the server's defaults from the settings — built once and reused while the
 organisation's secret is unchanged.
 
-The cache key includes the secret's `updated_at`, read from the database, so a rotated key is
-used by every process from its next call on (the database invalidates, not a timer).
+The cache key includes the secret's `updated_at`, read from the database (at most once a second
+per organisation and platform), so a rotated key is used by every process within a second.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from switchboard.db import Database
-from switchboard.providers.base import ProviderCredentials, VoiceAIProvider
+from switchboard.providers.base import ProviderCredentials, ProviderRejected, VoiceAIProvider
 from switchboard.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,29 +25,41 @@ PLATFORMS = ("retell", "vapi", "signalwire", "livekit")
 
 class PlatformSource:
     def __init__(self, db: Database, settings: Settings, *, prices: PriceBook | None = None,
-                 max_cached: int = 2048):
+                 max_cached: int = 2048, version_ttl: float = 1.0):
         self.db = db
         self.settings = settings
         self.prices = prices
         self.max_cached = max_cached
         self._cache: OrderedDict[tuple, VoiceAIProvider] = OrderedDict()
+        self._versions: dict[tuple, tuple[float, str | None]] = {}
+        self.version_ttl = version_ttl
 
     async def secret_version(self, organization_id: UUID | None, code: str) -> str | None:
+        """The secret's updated_at (None: the organisation has none), read at most once a
+        second per (organisation, platform): a rotated key is used everywhere within a second."""
         if organization_id is None:
             return None
+        now = time.monotonic()
+        hit = self._versions.get((organization_id, code))
+        if hit is not None and hit[0] > now:
+            return hit[1]
         async with self.db.as_service() as conn:
             row = await (await conn.execute(
                 "select updated_at from public.organization_secrets where organization_id = %s and vendor = %s",
                 (organization_id, code),
             )).fetchone()
-        return None if row is None else str(row["updated_at"])
+        version = None if row is None else str(row["updated_at"])
+        if len(self._versions) > 50_000:
+            self._versions.clear()
+        self._versions[(organization_id, code)] = (now + self.version_ttl, version)
+        return version
 
     async def get(self, organization_id: UUID | None, code: str, secrets_version: str | None = None,
                   *, known_version: bool = False) -> VoiceAIProvider:
         """The adapter for `code` with the organisation's keys. `secrets_version` is the secret's
         updated_at when the caller already read it (the router's lookup does); otherwise it is read."""
         if code not in PLATFORMS:
-            raise KeyError(code)
+            raise ProviderRejected(code, "not a voice-AI platform")
         if secrets_version is None and not known_version:
             secrets_version = await self.secret_version(organization_id, code)
         key = (organization_id, code, secrets_version)
@@ -71,10 +84,13 @@ class PlatformSource:
             return await get_secret(conn, organization_id, code)
 
     def _build(self, code: str, values: dict[str, str] | None) -> VoiceAIProvider:
-        from switchboard.providers.registry import get_provider
+        from switchboard.providers.registry import UnknownProvider, get_provider
 
         # Fields the organisation did not set come from the settings defaults (the registry's rule).
-        return get_provider(code, ProviderCredentials(values=values or {}), prices=self.prices)
+        try:
+            return get_provider(code, ProviderCredentials(values=values or {}), prices=self.prices)
+        except UnknownProvider:
+            raise ProviderRejected(code, "this server has no adapter for the platform") from None
 
     async def aclose(self) -> None:
         for provider in self._cache.values():

@@ -98,6 +98,6 @@ def _answer_vapi(number: NumberRoute | None, webhook_url: str | None) -> tuple[i
         return 200, {"error": "Sorry, this number is not in service."}
     from switchboard.providers.vapi.compile import compile_assistant
 
-    assistant = compile_assistant(number.spec, webhook_url=webhook_url)
+    assistant = compile_assistant(number.spec, server_url=webhook_url)
     assistant["metadata"] = {**(assistant.get("metadata") or {}), **_metadata(number)}
     return 200, {"assistant": assistant}

@@ -9,8 +9,9 @@ executes it.
 * Then the agent's fallback order, then (for a split) the other arms.
 * Platforms whose circuit is open are skipped — unless nothing else is left, when they are
   tried last rather than refusing the call outright.
-* Every attempt shares one deadline (2 s by default): a slow platform cannot use up the time the
-  next one needs, and the caller never waits longer than the budget.
+* Every attempt shares one deadline (2 s by default) and an attempt with platforms still behind
+  it gets at most half of it: a platform that hangs cannot use up the time the next one needs,
+  and the caller never waits longer than the budget.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 DEFAULT_BUDGET_SECONDS = 2.0
 MIN_ATTEMPT_SECONDS = 0.05  # below this an attempt cannot succeed: stop instead
+ATTEMPT_SHARE = 0.5  # an attempt with platforms still behind it gets at most this share of the budget
 
 
 @dataclass(frozen=True)

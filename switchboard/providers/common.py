@@ -19,16 +19,18 @@ SIP_HEADERS = {
     "call_record_id": "X-Switchboard-Call-Record-Id",
     "telephony_call_id": "X-Switchboard-Telephony-Call-Id",
 }
-WEBHOOK_PATH = "/functions/v1/provider-webhook/{code}"
+WEBHOOK_PATH = "/functions/v1/provider-webhook-router/{code}"
 
 
-def webhook_url(code: str, base_url: str | None = None) -> str:
-    """Where platform `code` posts its call events (the edge function `provider-webhook`)."""
+def webhook_url(code: str, base_url: str | None = None, organization_id: Any = None) -> str:
+    """Where platform `code` posts its call events: the edge function `provider-webhook-router`,
+    with the organisation in the path when known (its keys then verify the signature)."""
     if base_url is None:
         from switchboard.settings import get_settings
 
         base_url = get_settings().public_base_url
-    return base_url.rstrip("/") + WEBHOOK_PATH.format(code=code)
+    url = base_url.rstrip("/") + WEBHOOK_PATH.format(code=code)
+    return f"{url}/{organization_id}" if organization_id else url
 
 
 def call_metadata(call: InboundCall) -> dict[str, str]:

@@ -11,6 +11,9 @@ from switchboard.providers.resilience import RetryPolicy
 
 PROVIDERS: dict[str, str] = {
     "retell": "switchboard.providers.retell:RetellProvider",
+    "vapi": "switchboard.providers.vapi:VapiProvider",
+    "signalwire": "switchboard.providers.signalwire:SignalWireProvider",
+    "livekit": "switchboard.providers.livekit:LiveKitProvider",
 }
 
 

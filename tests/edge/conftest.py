@@ -4,6 +4,7 @@ configs) in the per-test database."""
 from __future__ import annotations
 
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -115,8 +116,9 @@ def edge_env(monkeypatch: pytest.MonkeyPatch) -> None:
     use_settings(monkeypatch)
 
 
-@pytest.fixture
-async def edge(db_url: str, edge_env: None):
+@asynccontextmanager
+async def running_edge(db_url: str):
+    """The app in process (its lifespan run), with an httpx client on it."""
     import httpx
 
     from edge_functions.app import create_app
@@ -125,6 +127,62 @@ async def edge(db_url: str, edge_env: None):
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_BASE, timeout=30) as client:
             yield Edge(app, client)
+
+
+@pytest.fixture
+async def edge(db_url: str, edge_env: None):
+    async with running_edge(db_url) as e:
+        yield e
     from switchboard.settings import reset_settings_cache
 
     reset_settings_cache()
+
+
+# --- platforms: Prism mocks of the providers' documents, and stand-ins that fail -------------
+
+@pytest.fixture(scope="session")
+def retell_prism():
+    from tests.support.prism import CONTRACTS, PrismServer
+
+    server = PrismServer(CONTRACTS / "retell-openapi.yaml").start()
+    try:
+        yield server.wait_ready()
+    finally:
+        server.stop()
+
+
+class FailingPlatform:
+    """A local HTTP server standing in for a platform that is down: it answers every request
+    with 500, or accepts the connection and never answers ("hang")."""
+
+    def __init__(self, mode: str):
+        self.mode = mode
+        self.requests = 0
+        self._server = None
+
+    async def _handle(self, reader, writer) -> None:
+        import asyncio
+
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            self.requests += 1
+            if self.mode == "hang":
+                await asyncio.sleep(30)
+            body = b'{"error_message": "internal error"}'
+            writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+            await writer.drain()
+        except (Exception, asyncio.CancelledError):  # the test is over: just go
+            pass
+        finally:
+            writer.close()
+
+    async def __aenter__(self) -> "FailingPlatform":
+        import asyncio
+
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._server.close()

@@ -46,3 +46,37 @@ def retell_webhook(event: str, call: dict[str, Any], key: str = TEST_KEYS["RETEL
     body = json.dumps({"event": event, "call": call}).encode()
     signature = retell_symmetric["sign"](body.decode(), key, int(time.time() * 1000))
     return body, {"content-type": "application/json", "x-retell-signature": signature}
+
+
+VAPI_SECRET = "vapi-webhook-secret-test"
+
+
+def vapi_message(kind: str, call_id: str, *, ids: dict[str, str], to_number: str, status: str | None = None,
+                 started: str = "2026-11-20T23:59:30.000Z", ended: str = "2026-11-21T00:01:00.000Z") -> dict[str, Any]:
+    """A Vapi server message (`ServerMessageEndOfCallReport` / `ServerMessageStatusUpdate`)."""
+    phone = {"provider": "byo-phone-number", "number": to_number, "credentialId": "cred-edge-1"}
+    call = {"id": call_id, "orgId": "5f3f5b5e-0000-4000-8000-000000000001", "type": "inboundPhoneCall",
+            "createdAt": started, "updatedAt": ended, "customer": {"number": "+14155550122"},
+            "assistant": {"metadata": ids}}
+    message: dict[str, Any] = {"type": kind, "timestamp": 1795000000000, "call": call,
+                               "customer": {"number": "+14155550122"}, "phoneNumber": phone,
+                               "assistant": {"metadata": ids}}
+    if kind == "status-update":
+        message["status"] = status or "in-progress"
+        if message["status"] == "in-progress":
+            message["startedAt"] = started
+    if kind == "end-of-call-report":
+        message |= {
+            "endedReason": "customer-ended-call", "startedAt": started, "endedAt": ended,
+            "cost": 0.1375,
+            "costBreakdown": {"transport": 0.012, "stt": 0.015, "llm": 0.021, "tts": 0.0325, "vapi": 0.075,
+                              "total": 0.1555, "analysisCostBreakdown": {"summary": 0.0009, "structuredData": 0.0009,
+                                                                        "successEvaluation": 0.0, "summaryPromptTokens": 120}},
+            "artifact": {"transcript": "AI: Hello\nUser: Book me in", "recordingUrl": f"https://storage.vapi.ai/{call_id}.wav"},
+            "analysis": {"summary": "Booked.", "successEvaluation": "true", "structuredData": {"sentiment": "positive"}},
+        }
+    return {"message": message}
+
+
+def vapi_webhook(payload: dict[str, Any], secret: str = VAPI_SECRET) -> tuple[bytes, dict[str, str]]:
+    return json.dumps(payload).encode(), {"content-type": "application/json", "x-vapi-secret": secret}

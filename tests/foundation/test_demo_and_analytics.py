@@ -192,3 +192,19 @@ async def test_dashboard_queries_over_known_usage(db: Database, tenants) -> None
         spend_b = await analytics.spend_this_month(conn, a.org_id, today=today)
         parts_b = await analytics.component_breakdown(conn, a.org_id, days=30, today=today)
     assert spend_b.this_month == 0 and parts_b.total == 0 and parts_b.providers == []
+
+
+async def test_a_large_load_rebuilds_the_indexes_it_dropped(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    index_sql = ("select indexname, indexdef from pg_indexes where schemaname = 'public' "
+                 "and tablename in ('call_records', 'provider_usage') order by 1")
+    with psycopg.connect(db_url) as conn:
+        before = conn.execute(index_sql).fetchall()
+    monkeypatch.setattr(demo, "BULK_INDEX_THRESHOLD", 10)  # take the bulk path with a small load
+    report = await demo.seed_demo(db, 600, now=NOW, seed=5)
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute(index_sql).fetchall() == before
+        assert conn.execute("select count(*) from call_records").fetchone()[0] == report.calls
+        # the rebuilt unique index still refuses a duplicate carrier call id
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("insert into call_records (organization_id, telephony_call_id) "
+                         "select organization_id, telephony_call_id from call_records where telephony_call_id is not null limit 1")

@@ -183,11 +183,14 @@ def test_cli_generates_keys_and_rotates(db_url: str, monkeypatch: pytest.MonkeyP
         assert "1 secret(s) re-encrypted" in out.output and PLAINTEXT not in out.output
         with psycopg.connect(db_url) as conn:
             assert conn.execute("select key_id from organization_secrets").fetchone()[0] == "k9"
+        status = runner.invoke(app, ["secrets", "status"])
+        assert status.exit_code == 0 and "k9: 1 secret(s)" in status.output and "not in the ring" not in status.output
         # a ring missing the key in use fails clearly and changes nothing
         monkeypatch.setenv("ENCRYPTION_KEYS", new_key_entry("k10"))
         reset_settings_cache()
         out = runner.invoke(app, ["secrets", "rotate"])
         assert out.exit_code == 1 and "k9" in out.output and "nothing changed" in out.output
+        assert "not in the ring" in runner.invoke(app, ["secrets", "status"]).output
         with psycopg.connect(db_url) as conn:
             assert conn.execute("select key_id from organization_secrets").fetchone()[0] == "k9"
     finally:

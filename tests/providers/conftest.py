@@ -108,3 +108,28 @@ def spec() -> AgentSpec:
         max_duration_seconds=900,
         metadata={"organization_id": "9b2f6c1e-4a57-4d0e-9f3a-2c8d7e6b5a41", "agent_config_id": "3f6a1d2c-8b9e-4f70-a1b2-c3d4e5f60718"},
     )
+
+
+@pytest.fixture
+async def aiohttp_server():
+    """Start small local HTTP servers from (method, path, handler) routes; yields a factory
+    returning each server's base URL; everything is stopped after the test."""
+    from aiohttp import web
+
+    runners: list[web.AppRunner] = []
+
+    async def start(routes) -> str:
+        app = web.Application()
+        for method, path, handler in routes:
+            app.router.add_route(method, path, handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = site._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()

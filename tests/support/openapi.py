@@ -9,6 +9,14 @@ misspelt field fails instead of being silently ignored by the provider.
     client = httpx.AsyncClient(event_hooks={"request": [recorder.hook]})
     ... adapter calls through `client` ...
     doc.assert_valid_requests(recorder.requests)
+
+Two readings of the documents are ours, and only these: a `pattern` written with JavaScript
+regex delimiters ("/^[a-z]+$/", as Vapi's generator emits them) is read without the slashes —
+read literally, no value could ever match; and a `oneOf` whose branches are all plain
+scalars of one type, one of them unconstrained (Vapi's "a preset voice id, or any voice id":
+`oneOf: [{type: string, enum: [...]}, {type: string}]`), is read as `anyOf`. Read literally,
+every preset value would be invalid (it matches both branches), which is plainly not what the
+document means; every other keyword is applied as written.
 """
 
 from __future__ import annotations
@@ -85,9 +93,35 @@ class RequestRecorder:
         raise AssertionError(f"no {method} …{path_suffix} among {[f'{r.method} {r.path}' for r in self.requests]}")
 
 
+_SCALAR_KEYS = {"type", "enum", "title", "description", "format", "example", "examples", "pattern", "minLength", "maxLength", "default", "nullable"}
+
+
+def _preset_or_any(node: Any) -> Any:
+    """Rewrite the "preset or any value" `oneOf` idiom to `anyOf`, and strip JavaScript regex
+    delimiters from patterns (see the module docstring)."""
+    if isinstance(node, dict):
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and len(pattern) > 2 and pattern.startswith("/") and pattern.endswith("/"):
+            node = {**node, "pattern": pattern[1:-1]}
+        branches = node.get("oneOf")
+        if (
+            isinstance(branches, list) and len(branches) > 1
+            and all(isinstance(b, dict) and b and set(b) <= _SCALAR_KEYS and b.get("type") not in (None, "object", "array") for b in branches)
+            and len({b.get("type") for b in branches}) == 1
+            and any(not (set(b) & {"enum", "format", "pattern", "minLength", "maxLength"}) for b in branches)
+        ):
+            node = {**node, "anyOf": node["oneOf"]}
+            del node["oneOf"]
+        return {k: _preset_or_any(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_preset_or_any(v) for v in node]
+    return node
+
+
 class OpenAPIDocument:
     def __init__(self, path: Path, document: dict[str, Any]):
         self.path = path
+        document = _preset_or_any(document)
         self.doc = document
         self.version = str(document.get("openapi", "3.0"))
         self.is_31 = self.version.startswith("3.1")
@@ -210,9 +244,8 @@ class OpenAPIDocument:
                     open_ = True
             out = []
             for key, value in instance.items():
-                if key in named:
-                    for sub in named[key][:1]:
-                        out += self.unknown_properties(sub, value, f"{path}/{key}", depth + 1)
+                if key in named:  # every branch's schema for the key counts
+                    out += self.unknown_properties({"anyOf": named[key]}, value, f"{path}/{key}", depth + 1)
                 elif not open_:
                     out.append(f"{path}/{key}")
             return out
@@ -221,7 +254,7 @@ class OpenAPIDocument:
             out = []
             if items:
                 for i, value in enumerate(instance):
-                    out += self.unknown_properties(items[0], value, f"{path}/{i}", depth + 1)
+                    out += self.unknown_properties({"anyOf": items}, value, f"{path}/{i}", depth + 1)
             return out
         return []
 

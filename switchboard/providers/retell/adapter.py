@@ -107,15 +107,21 @@ class RetellProvider(VoiceAIProvider):
             self.code, operation, attempt, self._classify(operation), policy=self.retry, idempotent=idempotent
         )
 
-    def _webhook_url(self) -> str:
-        return webhook_url(self.code, self._webhook_base_url)
+    def _webhook_url(self, spec: AgentSpec) -> str:
+        return webhook_url(self.code, self._webhook_base_url, spec.metadata.get("organization_id"))
+
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        return {
+            "retell_llm": retell_compile.compile_llm(spec),
+            "agent": retell_compile.compile_agent(spec, llm_id="<llm_id>", webhook_url=self._webhook_url(spec)),
+        }
 
     # --- agents -----------------------------------------------------------------------------
     async def create_agent(self, spec: AgentSpec) -> AgentRef:
         llm_body = retell_compile.compile_llm(spec)
         voice_id = retell_compile.retell_voice_id(spec.voice)  # refuse a bad voice before creating anything
         llm = await self._call("create-retell-llm", lambda t: self.client.llm.create(**llm_body, timeout=t), idempotent=False)
-        agent_body = retell_compile.compile_agent(spec, llm_id=llm.llm_id, webhook_url=self._webhook_url())
+        agent_body = retell_compile.compile_agent(spec, llm_id=llm.llm_id, webhook_url=self._webhook_url(spec))
         try:
             agent = await self._call("create-agent", lambda t: self.client.agent.create(**agent_body, timeout=t), idempotent=False)
         except ProviderError:
@@ -131,7 +137,7 @@ class RetellProvider(VoiceAIProvider):
         if not ref.agent_id or not ref.llm_id:
             return await self.create_agent(spec)
         llm_body = retell_compile.compile_llm(spec)
-        agent_body = retell_compile.compile_agent(spec, llm_id=ref.llm_id, webhook_url=self._webhook_url())
+        agent_body = retell_compile.compile_agent(spec, llm_id=ref.llm_id, webhook_url=self._webhook_url(spec))
         await self._call("update-retell-llm", lambda t: self.client.llm.update(ref.llm_id, **llm_body, timeout=t))
         await self._call("update-agent", lambda t: self.client.agent.update(ref.agent_id, **agent_body, timeout=t))
         return ref.model_copy(update={"voice_id": agent_body["voice_id"], "settings": {**ref.settings, "language": spec.language}})

@@ -1,0 +1,246 @@
+"""Edge-functions benchmark, one run on loopback with a real, durable Postgres (its own
+LocalCluster: fsync on, synchronous_commit on) and a real server (`switchboard serve functions`):
+
+* routing: signed SignalWire SWML call requests to voice-ai-router (number → agent → plan →
+  SignalWire AI hand-off → call_records row) — decisions per second flat out, and p50/p99
+  latency at a fixed 500 requests/s (measured from each request's scheduled send time, so a
+  stall is not hidden by the load generator waiting);
+* webhooks: signed Retell call_ended webhooks to provider-webhook-router, each stored durably
+  before its 2xx — ingestions per second;
+* `pgbench -S` on the same cluster: the database's own read ceiling on this machine.
+
+Targets: routing p99 ≤ 10 ms at 500 req/s, ≥ 1,500 routing decisions/s, ≥ 1,000 durable
+webhook ingestions/s. Every load loop is bounded in time and count and targets 127.0.0.1 only.
+
+    python bench/bench_edge.py [--seconds 8] [--workers 1] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from retell.lib.webhook_auth import symmetric as retell_symmetric  # noqa: E402
+
+from switchboard.db import Database  # noqa: E402
+from switchboard.db.local import LocalCluster, find_bindir, free_port  # noqa: E402
+from switchboard.db.migrate import migrate  # noqa: E402
+from tests.edge.conftest import TEST_KEYS, seed_org  # noqa: E402
+from tests.edge.payloads import retell_call  # noqa: E402
+from tests.edge.server import EdgeServer  # noqa: E402
+
+HOST = "127.0.0.1"
+_CONTENT_LENGTH = re.compile(rb"content-length:\s*(\d+)", re.I)
+
+
+class Connection:
+    """A keep-alive HTTP/1.1 connection that sends pre-built requests: the load generator
+    must cost far less CPU than the server it measures (both share two cores)."""
+
+    def __init__(self, port: int):
+        self.port = port
+
+    async def open(self) -> "Connection":
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        return self
+
+    async def send(self, raw: bytes) -> int:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        m = _CONTENT_LENGTH.search(head)
+        if m:
+            await self.reader.readexactly(int(m.group(1)))
+        return int(head[9:12])
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def raw_post(port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", f"Host: {HOST}:{port}", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+# --- request builders -------------------------------------------------------------------------
+
+def signalwire_call_request(port: int, number: str, signing_key: str) -> bytes:
+    """A SWML call request (Webhooks.Calling.InboundCallWebhookPayload), signed as SignalWire
+    signs JSON requests: hex HMAC-SHA1(signing key, URL + body)."""
+    path = "/functions/v1/voice-ai-router"
+    call_id = str(uuid.uuid4())
+    body = json.dumps({
+        "call": {"call_id": call_id, "node_id": str(uuid.uuid4()), "segment_id": call_id, "call_state": "created",
+                 "direction": "inbound", "type": "phone", "from": "+14155550123", "to": number,
+                 "from_number": "+14155550123", "to_number": number, "headers": [],
+                 "project_id": TEST_KEYS["SIGNALWIRE_PROJECT_ID"], "space_id": str(uuid.uuid4())},
+        "vars": {}, "envs": {}, "params": {},
+    }).encode()
+    url = f"http://{HOST}:{port}{path}"
+    sha1 = hmac.new(signing_key.encode(), url.encode() + body, hashlib.sha1).hexdigest()
+    sha256 = hmac.new(signing_key.encode(), url.encode() + body, hashlib.sha256).hexdigest()
+    return raw_post(port, path, body, {"Content-Type": "application/json", "X-SignalWire-Signature": sha1,
+                                       "X-SignalWire-SHA256-Signature": sha256})
+
+
+def retell_webhook_request(port: int, org: str, number: str) -> bytes:
+    call = retell_call(f"bench_{uuid.uuid4().hex}", ids={"organization_id": org}, to_number=number)
+    body = json.dumps({"event": "call_ended", "call": call}).encode()
+    signature = retell_symmetric["sign"](body.decode(), TEST_KEYS["RETELL_API_KEY"], int(time.time() * 1000))
+    return raw_post(port, f"/functions/v1/provider-webhook-router/retell/{org}", body,
+                    {"Content-Type": "application/json", "x-retell-signature": signature})
+
+
+# --- load shapes ------------------------------------------------------------------------------
+
+async def closed_loop(port: int, requests: list[bytes], connections: int, seconds: float) -> tuple[int, int, float]:
+    """As fast as `connections` connections go, for at most `seconds` or the requests given.
+    Returns (2xx, other, elapsed)."""
+    it = iter(requests)
+    ok = bad = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal ok, bad
+        conn = await Connection(port).open()
+        try:
+            for raw in it:
+                if time.perf_counter() > deadline:
+                    break
+                status = await conn.send(raw)
+                if 200 <= status < 300:
+                    ok += 1
+                else:
+                    bad += 1
+        finally:
+            conn.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return ok, bad, time.perf_counter() - t0
+
+
+async def open_loop(port: int, requests: list[bytes], rate: float, connections: int) -> tuple[list[float], int]:
+    """One request every 1/rate s whatever the answers do; latency from the scheduled time."""
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await Connection(port).open())
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter() + 0.05
+
+    async def one(i: int, raw: bytes) -> None:
+        nonlocal errors
+        scheduled = start + i / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        conn = await pool.get()
+        try:
+            status = await conn.send(raw)
+        finally:
+            pool.put_nowait(conn)
+        latencies.append(time.perf_counter() - scheduled)
+        if not 200 <= status < 300:
+            errors += 1
+
+    await asyncio.gather(*(one(i, raw) for i, raw in enumerate(requests)))
+    while not pool.empty():
+        pool.get_nowait().close()
+    return latencies, errors
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(p / 100 * len(s)))] if s else float("nan")
+
+
+def pgbench(cluster: LocalCluster, seconds: int) -> str:
+    bindir = find_bindir()
+    exe = str(bindir / "pgbench")
+    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    common = ["-h", HOST, "-p", str(cluster.port), "-U", "postgres"]
+    subprocess.run([*prefix, str(bindir / "createdb"), *common, "pgbench"], check=True, capture_output=True)
+    subprocess.run([*prefix, exe, *common, "-i", "-s", "10", "-q", "pgbench"], check=True, capture_output=True)
+    out = subprocess.run([*prefix, exe, *common, "-S", "-c", "8", "-j", "2", "-T", str(seconds), "pgbench"],
+                         check=True, capture_output=True, text=True).stdout
+    m = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    return f"{float(m.group(1)):,.0f} tps" if m else out.strip().splitlines()[-1]
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--rate", type=float, default=500.0)
+    args = ap.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="sb-bench-edge-"))
+    cluster = LocalCluster(data_dir=root, port=free_port(), fast=os.environ.get("BENCH_FAST") == "1")  # durable: fsync and synchronous_commit on
+    server = None
+    try:
+        cluster.ensure_running()
+        url = cluster.url()
+        migrate(url)
+        async with Database(url) as db:
+            seeded = await seed_org(db, active="signalwire")
+        org, number = str(seeded.organization_id), seeded.number
+        port = free_port()
+        server = EdgeServer(url, port, env={**TEST_KEYS, "SWITCHBOARD_DB_POOL_MAX": "20"}, workers=args.workers,
+                            log_path=root / "edge.log").start()
+        # Providers sign the URL they call: the server's public base URL is its own address here.
+        key = TEST_KEYS["SIGNALWIRE_SIGNING_KEY"]
+        print(f"edge benchmark: {args.workers} server worker(s), {args.connections} connections, durable Postgres "
+              f"{cluster.port}, {os.cpu_count()} cores")
+
+        warm = [signalwire_call_request(port, number, key) for _ in range(300)]
+        ok, bad, _ = await closed_loop(port, warm, 8, 30)
+        if bad:
+            raise SystemExit(f"routing warm-up failed: {bad} non-2xx answers (see {root / 'edge.log'})")
+
+        n = int(args.seconds * 4000)
+        reqs = [signalwire_call_request(port, number, key) for _ in range(n)]
+        ok, bad, elapsed = await closed_loop(port, reqs, args.connections, args.seconds)
+        print(f"routing, flat out:       {ok / elapsed:8,.0f} decisions/s  ({ok:,} in {elapsed:.1f} s, {bad} non-2xx)"
+              f"  target >= 1,500")
+
+        fixed = [signalwire_call_request(port, number, key) for _ in range(int(args.rate * args.seconds))]
+        lat, errors = await open_loop(port, fixed, args.rate, args.connections)
+        print(f"routing at {args.rate:.0f} req/s:     p50 {pct(lat, 50) * 1000:6.2f} ms  p99 {pct(lat, 99) * 1000:6.2f} ms"
+              f"  ({len(lat):,} requests, {errors} non-2xx)  target p99 <= 10 ms")
+
+        hooks = [retell_webhook_request(port, org, number) for _ in range(int(args.seconds * 3000))]
+        ok, bad, elapsed = await closed_loop(port, hooks, args.connections, args.seconds)
+        print(f"webhooks, durable:       {ok / elapsed:8,.0f} ingestions/s ({ok:,} in {elapsed:.1f} s, {bad} non-2xx)"
+              f"  target >= 1,000")
+        async with Database(url) as db:
+            async with db.as_service() as conn:
+                stored = (await (await conn.execute("select count(*) as n from webhook_inbox")).fetchone())["n"]
+                routed = (await (await conn.execute("select count(*) as n from call_records where telephony_call_id is not null")).fetchone())["n"]
+        print(f"  stored in the inbox: {stored:,}; call records from routing: {routed:,}")
+        server.stop()
+        server = None
+        print(f"pgbench -S (ceiling):    {pgbench(cluster, int(args.seconds))}  (8 clients, same cluster)")
+    finally:
+        if server is not None:
+            server.stop()
+        cluster.destroy()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,43 @@
+"""The management REST API (seed 003's routes, plus agents, calls and usage): a thin FastAPI
+router over the core, mounted by the edge-functions server at `/api`. It takes the database
+from the edge server's runtime (`app.state.runtime.db`), or `app.state.db` on a bare app."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from fastapi import APIRouter, Response
+from fastapi.routing import APIRoute
+
+from edge_functions.api import agents, calls, providers, usage
+from edge_functions.api.errors import ApiRoute, error_response, errors
+
+HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+
+def _answer_other_methods(r: APIRouter) -> APIRouter:
+    """A path served by several routes (GET, PUT, DELETE …) answers any other method with 405
+    and an `Allow` header listing all of them (Starlette alone lists only the first route's)."""
+    methods: dict[str, set[str]] = defaultdict(set)
+    for route in r.routes:
+        if isinstance(route, APIRoute):
+            methods[route.path] |= route.methods
+    for path, allowed in methods.items():
+        r.add_api_route(path, _method_not_allowed(", ".join(sorted(allowed))),
+                        methods=sorted(HTTP_METHODS - allowed), include_in_schema=False, route_class_override=APIRoute)
+    return r
+
+
+def _method_not_allowed(allow: str):
+    async def method_not_allowed() -> Response:
+        return error_response(405, "method_not_allowed", f"this resource answers {allow}", headers={"Allow": allow})
+
+    return method_not_allowed
+
+
+router = APIRouter(route_class=ApiRoute, responses=errors(503))
+for _part in (providers, agents, calls, usage):
+    router.include_router(_answer_other_methods(_part.router))
+
+__all__ = ["router"]

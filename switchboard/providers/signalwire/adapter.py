@@ -1,0 +1,205 @@
+"""SignalWire AI: the agent runs as the SWML `ai` verb on our own SignalWire numbers, so an inbound
+call needs no request to anyone — the router answers with answer, record_call and ai. The same
+agent is kept as a Fabric AI agent (REST API) for the dashboard and for outbound calls; calls are
+dialled with the Calling API and hung up with the Compatibility API."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from switchboard.billing import PriceBook
+from switchboard.providers.base import (
+    AgentRef,
+    AgentSpec,
+    Capabilities,
+    CallEvent,
+    HandOff,
+    HealthStatus,
+    InboundCall,
+    OutboundCall,
+    ProviderCredentials,
+    ProviderError,
+    ProviderRejected,
+    Voice,
+    VoiceAIProvider,
+    WebhookRequest,
+)
+from switchboard.providers.common import call_metadata, require, webhook_url
+from switchboard.providers.http import request_json
+from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy
+from switchboard.providers.signalwire import compile as sw_compile
+from switchboard.providers.signalwire import webhooks
+from switchboard.providers.signalwire.voices import PRESET_VOICES
+
+AI_AGENTS = "/api/fabric/resources/ai_agents"
+CALLS = "/api/calling/calls"
+COMPAT_PREFIX = "/api/laml/2010-04-01"
+
+
+class SignalWireProvider(VoiceAIProvider):
+    code = "signalwire"
+    name = "SignalWire AI Agent"
+    capabilities = Capabilities(
+        preset_voices=True, custom_voices=True, function_calling=True, recording=True,
+        post_call_analysis=True, webrtc=True, sip=True,
+    )
+
+    def __init__(
+        self,
+        credentials: ProviderCredentials,
+        *,
+        prices: PriceBook | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        webhook_base_url: str | None = None,
+    ):
+        self.credentials = credentials
+        self.prices = prices
+        self.retry = retry or DEFAULT_POLICY
+        self._http_client = http_client
+        self._own_http: httpx.AsyncClient | None = None
+        self._webhook_base_url = webhook_base_url
+
+    # --- plumbing ---------------------------------------------------------------------------
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http_client is not None:
+            return self._http_client
+        if self._own_http is None:
+            self._own_http = httpx.AsyncClient(timeout=self.retry.attempt_timeout)
+        return self._own_http
+
+    async def aclose(self) -> None:
+        if self._own_http is not None:
+            await self._own_http.aclose()
+            self._own_http = None
+
+    @property
+    def project(self) -> str:
+        return require(self.credentials.get("project_id"), self.code, "SignalWire project id")
+
+    def _auth(self) -> tuple[str, str]:
+        return (self.project, require(self.credentials.get("api_token"), self.code, "SignalWire API token"))
+
+    def _space(self) -> str:
+        space = require(self.credentials.get("space_url"), self.code, "SignalWire space URL")
+        return space if space.startswith(("http://", "https://")) else f"https://{space}"
+
+    def rest_url(self, path: str) -> str:
+        return (self.credentials.base_url or self._space()).rstrip("/") + path
+
+    def compat_url(self, path: str) -> str:
+        base = self.credentials.base_urls.get("compat") or self._space().rstrip("/") + COMPAT_PREFIX
+        return base.rstrip("/") + path
+
+    async def _rest(self, operation: str, method: str, path: str, *, body: Any = None, idempotent: bool = True) -> Any:
+        return await request_json(self.http, self.code, operation, method, self.rest_url(path), json_body=body,
+                                  auth=self._auth(), policy=self.retry, idempotent=idempotent)
+
+    async def _compat(self, operation: str, method: str, path: str, *, form: dict[str, str] | None = None, idempotent: bool = True) -> Any:
+        return await request_json(self.http, self.code, operation, method, self.compat_url(path), form=form,
+                                  auth=self._auth(), headers={"Accept": "application/json"}, policy=self.retry, idempotent=idempotent)
+
+    def post_prompt_url(self, ids: dict[str, str]) -> str | None:
+        """Our webhook with the ids in its query and basic credentials in its authority."""
+        password = webhooks.post_prompt_password(self.credentials)
+        if not password:
+            return None
+        url = webhook_url(self.code, self._webhook_base_url, ids.get("organization_id"))
+        if ids:
+            url += "?" + urlencode(ids)
+        return webhooks.with_credentials(url, webhooks.POST_PROMPT_USER, password)
+
+    def _agent_ai(self, spec: AgentSpec) -> dict[str, Any]:
+        ids = {k: str(spec.metadata[k]) for k in ("organization_id", "agent_config_id") if spec.metadata.get(k)}
+        return sw_compile.compile_ai(spec, post_prompt_url=self.post_prompt_url(ids), global_data=ids or None)
+
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        ai = self._agent_ai(spec)
+        return {"swml": sw_compile.compile_swml(spec, ai), "fabric_ai_agent": sw_compile.compile_fabric_agent(spec, ai, agent_id="<agent_id>")}
+
+    # --- agents -----------------------------------------------------------------------------
+    async def create_agent(self, spec: AgentSpec) -> AgentRef:
+        ai = self._agent_ai(spec)
+        body = sw_compile.compile_fabric_agent(spec, ai, agent_id=str(uuid.uuid4()))
+        created = await self._rest("create-ai-agent", "POST", AI_AGENTS, body=body, idempotent=False)
+        agent_id = (created or {}).get("id") or body["agent_id"]
+        return AgentRef(agent_id=agent_id, voice_id=sw_compile.signalwire_voice(spec.voice), settings={"ai": _storable(ai)})
+
+    async def update_agent(self, ref: AgentRef, spec: AgentSpec) -> AgentRef:
+        if not ref.agent_id:
+            return await self.create_agent(spec)
+        ai = self._agent_ai(spec)
+        await self._rest("update-ai-agent", "PATCH", f"{AI_AGENTS}/{ref.agent_id}", body={"name": spec.name, **ai})
+        return ref.model_copy(update={"voice_id": sw_compile.signalwire_voice(spec.voice), "settings": {**ref.settings, "ai": _storable(ai)}})
+
+    async def delete_agent(self, ref: AgentRef) -> None:
+        if not ref.agent_id:
+            return
+        try:
+            await self._rest("delete-ai-agent", "DELETE", f"{AI_AGENTS}/{ref.agent_id}")
+        except ProviderRejected as exc:
+            if exc.status_code != 404:
+                raise
+
+    # --- calls ------------------------------------------------------------------------------
+    async def create_call(self, ref: AgentRef, *, from_number: str, to_number: str, metadata: dict[str, Any] | None = None) -> OutboundCall:
+        """Dial with the Calling API, the stored agent inline as SWML."""
+        stored = ref.settings.get("ai")
+        if not isinstance(stored, dict):
+            raise ProviderRejected(self.code, "the agent has not been synced to SignalWire yet (no ai settings)")
+        ids = {k: str(v) for k, v in (metadata or {}).items() if k in ("organization_id", "agent_config_id", "call_record_id")}
+        ai = {**stored, "global_data": {**stored.get("global_data", {}), **ids}}
+        url = self.post_prompt_url({**{k: v for k, v in stored.get("global_data", {}).items()}, **ids})
+        if url:
+            ai["post_prompt_url"] = url
+        swml = {"version": "1.0.0", "sections": {"main": [{"record_call": {"format": "mp3", "stereo": True}}, {"ai": ai}]}}
+        body = {"command": "dial", "params": {"from": from_number, "to": to_number, "swml": swml}}
+        created = await self._rest("dial", "POST", CALLS, body=body, idempotent=False)
+        return OutboundCall(provider_call_id=str((created or {}).get("id")), status="registered")
+
+    async def end_call(self, provider_call_id: str) -> None:
+        await self._compat("end-call", "POST", f"/Accounts/{self.project}/Calls/{provider_call_id}", form={"Status": "completed"})
+
+    async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff:
+        if call.answer_format == "laml":
+            raise ProviderRejected(
+                self.code,
+                "SignalWire AI runs only in SWML: point this number's call handler at the SWML webhook "
+                "instead of a LaML (Compatibility) one",
+            )
+        ids = call_metadata(call)
+        url_ids = {k: ids[k] for k in ("organization_id", "agent_config_id", "call_record_id", "telephony_call_id")}
+        ai = sw_compile.compile_ai(spec, post_prompt_url=self.post_prompt_url(url_ids), global_data=ids)
+        return HandOff(provider_call_id=call.telephony_call_id, swml=sw_compile.compile_swml(spec, ai))
+
+    # --- voices -----------------------------------------------------------------------------
+    async def list_voices(self) -> list[Voice]:
+        return list(PRESET_VOICES)
+
+    # --- webhooks ---------------------------------------------------------------------------
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        webhooks.verify(request, self.credentials)
+
+    def parse_webhook(self, request: WebhookRequest) -> list[CallEvent]:
+        return webhooks.parse(request, self.prices)
+
+    # --- health -----------------------------------------------------------------------------
+    async def health_check(self) -> HealthStatus:
+        start = time.perf_counter()
+        try:
+            await self._compat("get-account", "GET", f"/Accounts/{self.project}")
+        except ProviderError as exc:
+            return HealthStatus(ok=False, latency_ms=(time.perf_counter() - start) * 1000, detail=exc.message)
+        return HealthStatus(ok=True, latency_ms=(time.perf_counter() - start) * 1000)
+
+
+def _storable(ai: dict[str, Any]) -> dict[str, Any]:
+    """The ai object as kept in provider_configs.settings: without the post_prompt_url, whose
+    credentials must not be stored where members can read them (rebuilt at call time)."""
+    return {k: v for k, v in ai.items() if k != "post_prompt_url"}

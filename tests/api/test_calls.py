@@ -1,0 +1,87 @@
+"""Calls: filters, keyset pagination (stable, complete, no duplicates), one call with its cost
+breakdown, and isolation between organisations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+
+from tests.api.conftest import World, add_call
+
+
+async def _all(client: httpx.AsyncClient, user, **params) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        page = await client.get("/api/calls", params={**params, **({"cursor": cursor} if cursor else {})}, headers=user.headers())
+        assert page.status_code == 200, page.text
+        items += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return items
+
+
+async def test_pages_walk_every_call_once_newest_first(client: httpx.AsyncClient, world: World, db) -> None:
+    base = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+    async with db.as_service() as conn:
+        for i in range(7):  # equal start times: the id breaks the tie
+            await add_call(conn, world.org_a, world.agent_a, started_at=base)
+        for i in range(3):  # not started yet: listed first
+            await add_call(conn, world.org_a, world.agent_a, started_at=None, status="registered", cost=None)
+    everything = await _all(client, world.member_a, limit=2)
+    ids = [c["id"] for c in everything]
+    assert len(ids) == len(set(ids)) == 5 + 7 + 3
+    assert [c["started_at"] for c in everything[:3]] == [None] * 3
+    starts = [c["started_at"] for c in everything[3:]]
+    assert starts == sorted(starts, reverse=True)
+    assert all(c["provider"] for c in everything) and everything[-1]["cost_amount"] == 0.1234
+    assert str(world.calls_b[0]) not in ids
+
+
+async def test_filters(client: httpx.AsyncClient, world: World, db) -> None:
+    now = datetime.now(timezone.utc)
+    async with db.as_service() as conn:
+        web = await add_call(conn, world.org_a, world.agent_a, provider="vapi", started_at=now - timedelta(days=3),
+                             direction="web", status="error", arm="B", from_number="+12025550142",
+                             to_number="+13105550100")
+    u = world.member_a
+    assert {c["provider"] for c in await _all(client, u, provider="vapi")} == {"vapi"}
+    assert len(await _all(client, u, provider="retell")) == 2
+    assert [c["id"] for c in await _all(client, u, status="error")] == [str(web)]
+    assert [c["id"] for c in await _all(client, u, direction="web")] == [str(web)]
+    assert [c["id"] for c in await _all(client, u, arm="B")] == [str(web)]
+    assert [c["id"] for c in await _all(client, u, number="+12025550142")] == [str(web)]
+    assert [c["id"] for c in await _all(client, u, number="555-0142")] == [str(web)]
+    assert len(await _all(client, u, number="+14155550199")) == 5
+    window = await _all(client, u, started_from=(now - timedelta(days=4)).isoformat(), started_to=(now - timedelta(days=2)).isoformat())
+    assert [c["id"] for c in window] == [str(web)]
+    assert len(await _all(client, u, agent_id=str(world.agent_a))) == 6
+    assert await _all(client, u, agent_id=str(world.agent_b)) == []
+    assert len(await _all(client, u, provider="vapi", status="ended")) == 1
+
+
+async def test_bad_filters_name_the_parameter(client: httpx.AsyncClient, world: World) -> None:
+    h = world.member_a.headers()
+    for params, field in (({"provider": "twilio"}, "provider"), ({"status": "done"}, "status"), ({"number": "12"}, "number"),
+                          ({"cursor": "bm90IGEgY3Vyc29y"}, "cursor"), ({"limit": 500}, "limit"),
+                          ({"started_from": "2026-11-02T00:00:00Z", "started_to": "2026-11-01T00:00:00Z"}, "started_to")):
+        r = await client.get("/api/calls", params=params, headers=h)
+        assert r.status_code == 422 and r.json()["fields"][0]["field"] == field, (params, r.text)
+
+
+async def test_one_call_with_its_costs(client: httpx.AsyncClient, world: World) -> None:
+    r = await client.get(f"/api/calls/{world.calls_a[0]}", headers=world.member_a.headers())
+    assert r.status_code == 200
+    call = r.json()
+    assert call["provider"] == "retell" and call["transcript"] == "Agent: Hello." and call["duration_seconds"] == 90
+    usage = call["usage"]
+    assert (usage["cost_amount"], usage["stt_cost"], usage["llm_cost"], usage["tts_cost"], usage["platform_cost"], usage["telephony_cost"]) \
+        == (0.1234, 0.01, 0.02, 0.03, 0.05, 0.0134)
+    assert usage["currency"] == "USD" and usage["cost_source"] == "reported"
+
+
+async def test_another_organisations_call_is_not_found(client: httpx.AsyncClient, world: World) -> None:
+    r = await client.get(f"/api/calls/{world.calls_b[0]}", headers=world.owner_a.headers())
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    assert (await client.get(f"/api/calls/{world.calls_b[0]}", headers=world.owner_b.headers())).status_code == 200
+    assert await _all(client, world.owner_a, number="+442071234567") == []

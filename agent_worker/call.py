@@ -116,7 +116,7 @@ class Call:
             self._watch_sip(room)
         # In the background: the caller must not wait on the database to hear the greeting (the
         # end-of-call report merges with it in either order).
-        self._start_write = asyncio.ensure_future(self._write(self._event("started", status="ongoing"), what="call start"))
+        self._start_write = asyncio.ensure_future(self._write(self.start_event(), what="call start"))
         await self.session.start(
             agent=self.agent,
             room=room if room is not None else NOT_GIVEN,
@@ -172,6 +172,10 @@ class Call:
             metadata={"livekit": {"room": self.room_name, "room_sid": self.room_sid, "job_id": self.job_id}},
             **fields,
         )
+
+    def start_event(self) -> CallEvent:
+        """The call-started event (status ongoing), written when the session starts."""
+        return self._event("started", status="ongoing")
 
     def report(self) -> CallEvent:
         """The end-of-call event (transcript, duration, priced usage)."""

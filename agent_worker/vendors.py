@@ -80,9 +80,12 @@ def cartesia_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
     kwargs: dict[str, Any] = {}
     if c.get("base_url"):
         kwargs["base_url"] = c["base_url"]
+    speed = c.get("speed")
+    if speed not in (None, 1, 1.0):  # 1.0 is the voice's own pace; only send a real change
+        kwargs["speed"] = speed
     return cartesia.TTS(
         api_key=_api_key(v), model=c.get("model") or "sonic-2", voice=c["voice"], language=c.get("language") or "en",
-        speed=c.get("speed"), **kwargs,
+        **kwargs,
     )
 
 

@@ -190,7 +190,7 @@ async def main() -> None:
     args = ap.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="sb-bench-edge-"))
-    cluster = LocalCluster(data_dir=root, port=free_port(), fast=False)  # durable: fsync and synchronous_commit on
+    cluster = LocalCluster(data_dir=root, port=free_port(), fast=os.environ.get("BENCH_FAST") == "1")  # durable: fsync and synchronous_commit on
     server = None
     try:
         cluster.ensure_running()

@@ -26,7 +26,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge_functions import metrics
 from edge_functions.runtime import Runtime
+from switchboard.batching import GroupWriter
 from switchboard.db import Database
+from switchboard.ingest import store_webhooks
 from switchboard.health import CircuitBreaker
 from switchboard.inbound import InboundRouter
 from switchboard.logs import call_context, current_context
@@ -109,6 +111,12 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
         providers = PlatformSource(db, s)
         router = InboundRouter(db, breaker, providers, on_attempt=_count_attempt)
         rt = Runtime(settings=s, db=db, breaker=breaker, providers=providers, router=router)
+
+        async def store(items):
+            async with db.as_service() as conn:
+                return await store_webhooks(conn, items)
+
+        rt.inbox = GroupWriter(store)
         app.state.runtime = rt
         tasks: list[asyncio.Task] = []
         if background_loops:

@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse
 
 from edge_functions import metrics
 from edge_functions.runtime import Runtime, runtime
-from switchboard.ingest import claim_event, claim_pending, process_inbox_row, store_dead_letter, store_webhook
+from switchboard.ingest import InboxItem, claim_event, claim_pending, process_inbox_row, store_dead_letter
 from switchboard.logs import bind, call_context
 from switchboard.providers.base import CallEvent, WebhookMalformed, WebhookRejected, WebhookRequest
 
@@ -110,12 +110,10 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
     event_id = inbox_event_id(events, body)
     first = events[0] if events else None
     bind(call_id=first.provider_call_id if first else None, event_id=event_id, provider=code)
-    async with rt.db.as_service() as conn:
-        new = await store_webhook(
-            conn, code, event_id, first.event_type if first else _event_type(body),
-            headers, body, organization_id or (first.organization_id if first else None),
-            first.provider_call_id if first else None,
-        )
+    new = await rt.inbox.submit(InboxItem(
+        code, event_id, first.event_type if first else _event_type(body), headers, body,
+        organization_id or (first.organization_id if first else None), first.provider_call_id if first else None,
+    ))
     # Committed (synchronous_commit on): from here the event survives a crash of this process.
     metrics.WEBHOOKS.labels(code, "stored" if new else "duplicate").inc()
     if new:
@@ -156,7 +154,7 @@ async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent
     with call_context(call_id=events[0].provider_call_id if events else None, event_id=event_id, provider=code):
         ok = False
         try:
-            async with rt.db.as_service() as conn:
+            async with rt.processing, rt.db.as_service() as conn:
                 row = await claim_event(conn, code, event_id)
                 if row is None:
                     return  # another process has it, or it is done

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from switchboard.batching import GroupWriter
 from switchboard.db import Database
+from switchboard.ingest import InboxItem
 from switchboard.health import CircuitBreaker
 from switchboard.inbound import InboundRouter
 from switchboard.settings import Settings
@@ -26,8 +28,12 @@ class Runtime:
     breaker: CircuitBreaker
     providers: PlatformSource
     router: InboundRouter
+    inbox: GroupWriter[InboxItem, bool] | None = None  # group commit of verified webhooks
     prices: PriceBook | None = None
     background: set = field(default_factory=set)
+    # Processing after the answer is bounded, so a burst of webhooks cannot starve the
+    # requests of connections; what waits is safe in the inbox.
+    processing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
     def spawn(self, coro) -> asyncio.Task:
         """Run work after the response, keeping a reference so it is not collected mid-way

@@ -13,6 +13,7 @@ accounting minutes) is described by `CallUsage`, the canonical shape stored in
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,7 +26,8 @@ from switchboard.providers.base import CostBreakdown
 Component = Literal["platform", "stt", "llm", "tts", "telephony"]
 Unit = Literal["minute", "1m_input_tokens", "1m_output_tokens", "1k_characters"]
 MINUTE_COMPONENTS: tuple[Component, ...] = ("platform", "stt", "llm", "tts", "telephony")
-USD_PLACES = Decimal("0.000001")  # provider_usage keeps numeric(12, 6)
+USD_PLACES = Decimal("0.000001")
+log = logging.getLogger(__name__)  # provider_usage keeps numeric(12, 6)
 
 
 class MissingPrice(LookupError):
@@ -136,6 +138,18 @@ def price_usage(book: PriceBook, usage: CallUsage, *, on: date | None = None) ->
     for item in usage.components:
         cost[item.component] += component_cost(book, item, on=on)
     return CostBreakdown(**{k: usd(v) for k, v in cost.items()}, source="computed")
+
+
+def price_usage_if_known(book: PriceBook | None, usage: CallUsage, *, on: date | None = None) -> CostBreakdown | None:
+    """`price_usage`, or None when there is no book or a price is missing that day: the usage is
+    then kept as it is (CallEvent.usage) and priced when the price is known, never as zero."""
+    if book is None:
+        return None
+    try:
+        return price_usage(book, usage, on=on)
+    except MissingPrice as exc:
+        log.warning("cannot price %s usage yet: %s", usage.platform, exc)
+        return None
 
 
 def component_cost(book: PriceBook, item: ComponentUsage, *, on: date | None = None) -> Decimal:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from uuid import UUID
@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
+from switchboard.batching import GroupWriter
 from switchboard.db import Database
 from switchboard.health import CircuitBreaker
 from switchboard.logs import bind
@@ -177,17 +178,31 @@ class InboundRouter:
         *,
         budget_seconds: float = DEFAULT_BUDGET_SECONDS,
         on_attempt: Callable[[Attempt], None] | None = None,
+        lookup_ttl: float = 1.0,
     ):
         self.db = db
         self.breaker = breaker
         self.providers = providers
         self.budget_seconds = budget_seconds
         self.on_attempt = on_attempt
+        self.lookup_ttl = lookup_ttl
+        self._numbers: dict[str, tuple[float, NumberRoute | None]] = {}
+        self._records: GroupWriter[dict[str, Any], None] = GroupWriter(self._write_records)
 
     async def resolve(self, to_number: str) -> NumberRoute | None:
-        """The organisation and agent of the number called (None: not ours)."""
+        """The organisation and agent of the number called (None: not ours). Each process keeps
+        an answer for `lookup_ttl` seconds (1 s): a change to an agent reaches every replica
+        within that, and a burst of calls costs one query per number a second."""
+        now = time.monotonic()
+        hit = self._numbers.get(to_number)
+        if hit is not None and hit[0] > now:
+            return hit[1]
         async with self.db.as_service() as conn:
-            return await lookup_number(conn, to_number)
+            number = await lookup_number(conn, to_number)
+        if len(self._numbers) > 50_000:
+            self._numbers.clear()
+        self._numbers[to_number] = (now + self.lookup_ttl, number)
+        return number
 
     async def route(self, req: InboundRequest, number: NumberRoute | None = None) -> RoutingResult:
         """Hand the call to a platform. Pass `number` when the caller resolved it already (to
@@ -274,26 +289,33 @@ class InboundRouter:
             }
         }
         status = "registered" if result.outcome == "routed" else "not_connected"
+        # Written before the answer goes out (so the platform's first webhook finds it), in a
+        # group commit with the other calls being routed at the same moment.
+        await self._records.submit({
+            "id": result.call_record_id, "org": number.organization_id, "agent": number.agent_config_id,
+            "provider": result.provider, "pcid": provider_call_id, "tcid": req.telephony_call_id,
+            "from": req.from_number, "to": req.to_number, "status": status, "arm": result.arm,
+            "reason": None if result.outcome == "routed" else "no_platform_available",
+            "meta": Jsonb(routing_meta),
+        })
+
+    async def _write_records(self, rows: Sequence[dict[str, Any]]) -> list[None]:
         async with self.db.as_service() as conn:
-            await conn.execute(
-                """
-                insert into public.call_records as cr
-                  (id, organization_id, agent_config_id, provider_id, provider_call_id, telephony_call_id,
-                   direction, from_number, to_number, status, experiment_arm, disconnection_reason, metadata)
-                values (%(id)s, %(org)s, %(agent)s, (select id from public.voice_ai_providers where code = %(provider)s),
-                        %(pcid)s, %(tcid)s, 'inbound', %(from)s, %(to)s, %(status)s, %(arm)s, %(reason)s, %(meta)s)
-                on conflict (id) do update set
-                  provider_id = coalesce(excluded.provider_id, cr.provider_id),
-                  provider_call_id = coalesce(excluded.provider_call_id, cr.provider_call_id),
-                  experiment_arm = excluded.experiment_arm,
-                  status = case when cr.status = 'registered' then excluded.status else cr.status end,
-                  metadata = cr.metadata || excluded.metadata
-                """,
-                {
-                    "id": result.call_record_id, "org": number.organization_id, "agent": number.agent_config_id,
-                    "provider": result.provider, "pcid": provider_call_id, "tcid": req.telephony_call_id,
-                    "from": req.from_number, "to": req.to_number, "status": status, "arm": result.arm,
-                    "reason": None if result.outcome == "routed" else "no_platform_available",
-                    "meta": Jsonb(routing_meta),
-                },
-            )
+            async with conn.cursor() as cur:
+                await cur.executemany(_RECORD_SQL, rows)
+        return [None] * len(rows)
+
+
+_RECORD_SQL = """
+insert into public.call_records as cr
+  (id, organization_id, agent_config_id, provider_id, provider_call_id, telephony_call_id,
+   direction, from_number, to_number, status, experiment_arm, disconnection_reason, metadata)
+values (%(id)s, %(org)s, %(agent)s, (select id from public.voice_ai_providers where code = %(provider)s),
+        %(pcid)s, %(tcid)s, 'inbound', %(from)s, %(to)s, %(status)s, %(arm)s, %(reason)s, %(meta)s)
+on conflict (id) do update set
+  provider_id = coalesce(excluded.provider_id, cr.provider_id),
+  provider_call_id = coalesce(excluded.provider_call_id, cr.provider_call_id),
+  experiment_arm = excluded.experiment_arm,
+  status = case when cr.status = 'registered' then excluded.status else cr.status end,
+  metadata = cr.metadata || excluded.metadata
+"""

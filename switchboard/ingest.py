@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -342,6 +343,49 @@ async def _durable(conn: AsyncConnection) -> None:
     await conn.execute("set local synchronous_commit = on")
 
 
+@dataclass(frozen=True)
+class InboxItem:
+    """One verified webhook as it goes into the inbox."""
+
+    provider: str
+    event_id: str
+    event_type: str | None
+    headers: Mapping[str, str]
+    body: bytes
+    organization_id: UUID | None = None
+    provider_call_id: str | None = None
+
+
+_INBOX_INSERT = """
+insert into public.webhook_inbox
+  (provider, event_id, event_type, organization_id, provider_call_id, headers, body)
+values (%s, %s, %s, %s, %s, %s, %s)
+on conflict (provider, event_id) do nothing
+returning id
+"""
+
+
+async def store_webhooks(conn: AsyncConnection, items: Sequence[InboxItem]) -> list[bool]:
+    """Store verified webhooks in the inbox, each once; one bool per item: True when it is new
+    (False: a redelivery of an event already stored, or earlier in the same batch). One round
+    trip for the lot (psycopg pipelines executemany). Commit the caller's transaction before
+    answering any of them."""
+    await _durable(conn)
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            _INBOX_INSERT,
+            [(i.provider, i.event_id, i.event_type, i.organization_id, i.provider_call_id,
+              Jsonb(strip_credentials(i.headers)), i.body) for i in items],
+            returning=True,
+        )
+        new = []
+        while True:
+            new.append((await cur.fetchone()) is not None)
+            if not cur.nextset():
+                break
+    return new
+
+
 async def store_webhook(
     conn: AsyncConnection,
     provider: str,
@@ -352,20 +396,10 @@ async def store_webhook(
     organization_id: UUID | None,
     provider_call_id: str | None,
 ) -> bool:
-    """Store a verified webhook in the inbox, once. Returns True when it is new (False: a
+    """Store one verified webhook in the inbox, once. Returns True when it is new (False: a
     redelivery of an event already stored). Commit the caller's transaction before answering."""
-    await _durable(conn)
-    cur = await conn.execute(
-        """
-        insert into public.webhook_inbox
-          (provider, event_id, event_type, organization_id, provider_call_id, headers, body)
-        values (%s, %s, %s, %s, %s, %s, %s)
-        on conflict (provider, event_id) do nothing
-        returning id
-        """,
-        (provider, event_id, event_type, organization_id, provider_call_id, Jsonb(strip_credentials(headers)), body),
-    )
-    return (await cur.fetchone()) is not None
+    [new] = await store_webhooks(conn, [InboxItem(provider, event_id, event_type, headers, body, organization_id, provider_call_id)])
+    return new
 
 
 async def store_dead_letter(

@@ -2,12 +2,13 @@
 platform code), else the server's defaults from the settings — built once and reused while the
 organisation's secret is unchanged.
 
-The cache key includes the secret's `updated_at`, read from the database, so a rotated key is
-used by every process from its next call on (the database invalidates, not a timer).
+The cache key includes the secret's `updated_at`, read from the database (at most once a second
+per organisation and platform), so a rotated key is used by every process within a second.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -24,22 +25,34 @@ PLATFORMS = ("retell", "vapi", "signalwire", "livekit")
 
 class PlatformSource:
     def __init__(self, db: Database, settings: Settings, *, prices: PriceBook | None = None,
-                 max_cached: int = 2048):
+                 max_cached: int = 2048, version_ttl: float = 1.0):
         self.db = db
         self.settings = settings
         self.prices = prices
         self.max_cached = max_cached
         self._cache: OrderedDict[tuple, VoiceAIProvider] = OrderedDict()
+        self._versions: dict[tuple, tuple[float, str | None]] = {}
+        self.version_ttl = version_ttl
 
     async def secret_version(self, organization_id: UUID | None, code: str) -> str | None:
+        """The secret's updated_at (None: the organisation has none), read at most once a
+        second per (organisation, platform): a rotated key is used everywhere within a second."""
         if organization_id is None:
             return None
+        now = time.monotonic()
+        hit = self._versions.get((organization_id, code))
+        if hit is not None and hit[0] > now:
+            return hit[1]
         async with self.db.as_service() as conn:
             row = await (await conn.execute(
                 "select updated_at from public.organization_secrets where organization_id = %s and vendor = %s",
                 (organization_id, code),
             )).fetchone()
-        return None if row is None else str(row["updated_at"])
+        version = None if row is None else str(row["updated_at"])
+        if len(self._versions) > 50_000:
+            self._versions.clear()
+        self._versions[(organization_id, code)] = (now + self.version_ttl, version)
+        return version
 
     async def get(self, organization_id: UUID | None, code: str, secrets_version: str | None = None,
                   *, known_version: bool = False) -> VoiceAIProvider:

@@ -55,6 +55,25 @@ def _content(text: str) -> set[str]:
     return {_stem(w) for w in _words(text) if w not in _STOPWORDS and len(w) > 1}
 
 
+# Question words carry the topic a caller asks about ("where are you?" → the address).
+_CUES: dict[str, frozenset[str]] = {
+    "where": frozenset({"address", "street", "road", "avenue", "located", "location", "find", "at", "near"}),
+    "when": frozenset({"hour", "open", "opening", "close", "am", "pm", "monday", "tuesday", "wednesday", "thursday",
+                       "friday", "saturday", "sunday", "weekday", "weekend", "daily"}),
+    "much": frozenset({"price", "cost", "fee", "charge", "free", "dollar"}),
+}
+
+
+def _cue_words(text: str) -> set[str]:
+    words = set(_words(text))
+    return {_stem(w) for cue, topic in _CUES.items() if cue in words for w in topic}
+
+
+def _sentence_words(text: str) -> set[str]:
+    # A sentence keeps its small topic words ("at 12 High Street") so question cues can match them.
+    return _content(text) | {_stem(w) for w in _words(text) if w in {"at", "am", "pm", "near"}}
+
+
 def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
     padded = f" {' '.join(_words(text))} "
     return any(f" {p} " in padded for p in phrases)
@@ -189,13 +208,18 @@ def decide(
         return Decision(tool=best.name, arguments=args)
 
     # 4. an answer from the instructions
+    # The caller's own words first; the topic a question word implies ("where" → address) next.
+    cues = _cue_words(utterance)
     candidates = [s.strip() for s in _SENTENCE.split(instructions) if s.strip()]
     scored = sorted(
-        ((len(said & _content(s)), not s.lower().startswith("you "), -n, s) for n, s in enumerate(candidates)),
+        (
+            (len(said & _sentence_words(s)), len(cues & _sentence_words(s)), not s.lower().startswith("you "), -n, s)
+            for n, s in enumerate(candidates)
+        ),
         reverse=True,
     )
-    if scored and scored[0][0] >= 1:
-        return Decision(text=scored[0][3])
+    if scored and (scored[0][0] or scored[0][1]):
+        return Decision(text=scored[0][4])
     if set(_words(utterance)) & _GREETING or _has_phrase(utterance, tuple(_GREETING)):
         return Decision(text=begin_message or DEFAULT_GREETING)
     return Decision(text=fallback_reply)

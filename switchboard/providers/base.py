@@ -330,6 +330,11 @@ class VoiceAIProvider(abc.ABC):
     @abc.abstractmethod
     async def health_check(self) -> HealthStatus: ...
 
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        """What this platform is given for `spec` (request bodies or messages, ids left as
+        placeholders), without any request: for previews, and to show a switch re-enters nothing."""
+        raise NotImplementedError
+
     async def attach_number(self, ref: AgentRef, e164: str) -> AgentRef:
         """Make the platform accept inbound calls for `e164` on this agent, once (Vapi: a BYO
         phone number on the SIP credential; LiveKit: the inbound trunk's numbers). Platforms that

@@ -14,15 +14,13 @@ import uuid
 from collections import Counter
 from urllib.parse import urlencode
 
-import httpx
 import pytest
-from psycopg.types.json import Jsonb
 
 from edge_functions import metrics
 from switchboard.db import Database
 from switchboard.routing import choose_arm, plan_route
 
-from .conftest import PUBLIC_BASE, TEST_KEYS, FailingPlatform, Seeded, running_edge, seed_org, use_settings
+from .conftest import PUBLIC_BASE, TEST_KEYS, FailingPlatform, running_edge, seed_org, use_settings
 
 ROUTER = "/functions/v1/voice-ai-router"
 KEY = TEST_KEYS["SIGNALWIRE_SIGNING_KEY"]
@@ -163,11 +161,12 @@ async def test_an_open_circuit_is_skipped(platforms_edge, db: Database) -> None:
 
 
 async def test_a_50_50_split(platforms_edge, db: Database) -> None:
-    s = await seed_org(db, active="signalwire", split={"signalwire": 50, "livekit": 50})
+    s = await seed_org(db, active="signalwire", split={"signalwire": 50, "vapi": 50})
+    await vapi_credentials(db, s.organization_id)
     # 10,000 simulated calls through the agent's routing as the router loads it from the database.
     number = await platforms_edge.runtime.router.resolve(s.number)
     arms = Counter(plan_route(f"sim-{uuid.uuid4()}", number.routing, available=set(number.refs)).arm for _ in range(10_000))
-    assert abs(arms["signalwire"] / 10_000 - 0.5) <= 0.03 and arms["signalwire"] + arms["livekit"] == 10_000
+    assert abs(arms["signalwire"] / 10_000 - 0.5) <= 0.03 and arms["signalwire"] + arms["vapi"] == 10_000
     # And real calls: each lands on its call's arm, recorded as the experiment arm.
     call_ids = [str(uuid.uuid4()) for _ in range(120)]
     for cid in call_ids:
@@ -176,9 +175,9 @@ async def test_a_50_50_split(platforms_edge, db: Database) -> None:
     rows = await records(db)
     assert len(rows) == 120
     for row in rows:
-        expected = choose_arm(row["telephony_call_id"], {"signalwire": 50, "livekit": 50})
+        expected = choose_arm(row["telephony_call_id"], {"signalwire": 50, "vapi": 50})
         assert row["experiment_arm"] == expected and row["code"] == expected
-    assert {r["code"] for r in rows} == {"signalwire", "livekit"}
+    assert {r["code"] for r in rows} == {"signalwire", "vapi"}
 
 
 async def test_a_redelivered_call_request_keeps_one_record(platforms_edge, db: Database) -> None:

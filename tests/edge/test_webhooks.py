@@ -145,8 +145,10 @@ async def test_database_down_answers_503(db_url: str, edge_env: None, seeded: Se
             assert r.status_code == 503 and r.headers["retry-after"] == "5"
             r = await client.post(f"/functions/v1/provider-webhook-router/retell/{seeded.organization_id}", content=body, headers=headers)
             assert r.status_code == 503
-            # A forged request is still refused for what it is.
-            r = await client.post("/functions/v1/provider-webhook-router/retell", content=body, headers={"x-retell-signature": "v=1,d=00"})
+            # A forged request that names no organisation needs no database to be refused.
+            anonymous, _ = retell_webhook("call_ended", retell_call("call_anon", ids={}, to_number=seeded.number))
+            r = await client.post("/functions/v1/provider-webhook-router/retell", content=anonymous,
+                                  headers={"x-retell-signature": "v=1,d=00"})
             assert r.status_code == 401
             assert (await client.get("/health")).status_code == 503
 
@@ -191,3 +193,47 @@ async def test_vapi_reports_make_the_call_and_its_breakdown(edge: Edge, db: Data
     r = await post(edge, "vapi", *vapi_webhook(forged, secret="guess"))
     assert r.status_code == 401
     assert len(await rows(db, "select 1 from webhook_inbox")) == 2
+
+
+async def test_signalwire_ai_report_closes_the_routed_call_with_its_priced_minutes(edge: Edge, db: Database, seeded: Seeded) -> None:
+    """Route a call to SignalWire AI, then post the agent's end-of-call report to the
+    post_prompt_url the hand-off gave SignalWire (unsigned; its credentials are in the URL)."""
+    import json
+    import uuid
+
+    from tests.support.openapi import openapi_document
+    from tests.support.prism import CONTRACTS
+
+    from .conftest import seed_org
+    from .test_router import ROUTER, swml_request
+
+    s = await seed_org(db, active="signalwire")
+    call_id = str(uuid.uuid4())
+    answer = (await edge.client.post(ROUTER, content=(req := swml_request(s.number, call_id))[0], headers=req[1])).json()
+    ai = next(step["ai"] for step in answer["sections"]["main"] if "ai" in step)
+    url = ai["post_prompt_url"]
+    assert "@" in url and "/functions/v1/provider-webhook-router/signalwire" in url
+    start_us = 1_795_000_000_000_000
+    report = {
+        "content_type": "text/json", "content_disposition": "agent.summary", "conversation_type": "voice",
+        "call_id": call_id, "app_name": "ai", "ai_session_id": str(uuid.uuid4()), "action": "post_conversation",
+        "call_log": [{"role": "assistant", "content": "Hello, how can I help?"}, {"role": "user", "content": "A cleaning, please."}],
+        "call_start_date": start_us, "call_answer_date": start_us, "call_end_date": start_us + 100_000_000,
+        "caller_id_number": "+14155550123", "call_ended_by": "user", "global_data": ai.get("global_data", {}),
+        "post_prompt_data": {"raw": "Booked a cleaning.", "parsed": [{"summary": "Booked a cleaning.", "sentiment": "positive", "successful": True}]},
+        "total_minutes": 2,
+    }
+    openapi_document(CONTRACTS / "signalwire-rest-openapi.yaml").validate_component(
+        "Webhooks.AI.AiPostPromptCallbackPayload", report, strict=False)
+    r = await edge.client.post(url, content=json.dumps(report).encode(), headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    await edge.settle()
+    [call] = [c for c in await rows(db, "select * from call_records") if c["organization_id"] == s.organization_id]
+    assert call["telephony_call_id"] == call_id and call["status"] == "ended" and call["duration_seconds"] == 100
+    assert call["successful"] is True and "cleaning" in call["transcript"]
+    [usage] = await rows(db, f"select * from provider_usage where call_id = '{call['id']}'")
+    assert usage["cost_source"] == "computed" and usage["cost_amount"] == Decimal("0.326000")  # 2 min × (0.16 + 0.003)
+    # Without the URL's credentials the same report is refused.
+    bare = url.split("@", 1)[1]
+    r = await edge.client.post("http://" + bare, content=json.dumps(report).encode(), headers={"content-type": "application/json"})
+    assert r.status_code == 401

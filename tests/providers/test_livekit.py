@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 
+from uuid import UUID
+
 import pytest
 
+from switchboard.pipeline.dispatch import DispatchMetadata
 from switchboard.providers.base import AgentRef, InboundCall, ProviderCredentials, ProviderRejected, ProviderUnavailable
 from switchboard.providers.livekit import LiveKitProvider
 from switchboard.providers.livekit.compile import AGENT_NAME, HEADERS_TO_ATTRIBUTES
@@ -52,8 +55,8 @@ async def test_create_agent_makes_a_trunk_and_a_dispatch_rule(livekit, twirp, sp
     assert rule.rule.dispatch_rule_individual.room_prefix == "call-"
     [agent] = rule.room_config.agents
     assert agent.agent_name == AGENT_NAME == "switchboard"
-    assert json.loads(agent.metadata) == {"organization_id": ORG, "agent_config_id": AGENT_CONFIG,
-                                          "call_record_id": None, "telephony_call_id": None}
+    assert json.loads(agent.metadata) == {"organization_id": ORG, "agent_config_id": AGENT_CONFIG}
+    assert DispatchMetadata.parse(agent.metadata).agent_config_id == UUID(AGENT_CONFIG)  # what the worker reads
     assert ref.agent_id == rule.sip_dispatch_rule_id or ref.agent_id.startswith("SDR_")
     assert ref.settings["tts"] == "openai-tts" and ref.settings["voice"] == "alloy"
     assert all(call.claims.sip.admin for call in twirp.calls)
@@ -79,7 +82,7 @@ async def test_outbound_call_dispatches_the_worker_then_dials(livekit, twirp):
                                      metadata={"organization_id": ORG, "agent_config_id": AGENT_CONFIG, "call_record_id": CALL_RECORD})
     dispatch = twirp.find("AgentDispatchService", "CreateDispatch")
     assert dispatch.agent_name == "switchboard" and dispatch.room == call.provider_call_id
-    assert json.loads(dispatch.metadata)["call_record_id"] == CALL_RECORD
+    assert DispatchMetadata.parse(dispatch.metadata).call_record_id == UUID(CALL_RECORD)
     participant = twirp.find("SIP", "CreateSIPParticipant")
     assert participant.sip_trunk_id == "ST_outbound" and participant.sip_call_to == "+14155550111"
     assert participant.sip_number == "+14155550199" and participant.room_name == call.provider_call_id

@@ -48,7 +48,7 @@ async def test_create_agent_makes_a_retell_llm_and_an_agent_with_valid_bodies(re
     agent = recorder.find("POST", "/create-agent").json()
     assert agent["response_engine"] == {"type": "retell-llm", "llm_id": ref.llm_id}
     assert agent["voice_id"] == "openai-Alloy" and agent["language"] == "en-US"
-    assert agent["webhook_url"] == "https://switchboard.example.com/functions/v1/provider-webhook/retell"
+    assert agent["webhook_url"] == "https://switchboard.example.com/functions/v1/provider-webhook-router/retell/" + ORG
     assert agent["max_call_duration_ms"] == 900_000
     analysis = {a["name"]: a for a in agent["post_call_analysis_data"]}
     assert analysis["patient_name"] == {"type": "string", "name": "patient_name", "description": "The caller's full name"}

@@ -3,8 +3,6 @@ adapter sends is checked against the FULL Vapi document (the flat one has no bod
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from aiohttp import web
 
@@ -44,7 +42,7 @@ async def test_create_agent_compiles_an_assistant_the_full_document_accepts(vapi
                                                       "description": "Transfer to the practice manager."}]} in tools
     api = next(t for t in tools if t["type"] == "apiRequest")
     assert api["url"] == "https://api.demo-dental.example/appointments" and api["body"]["required"] == ["day", "name"]
-    assert body["server"] == {"url": "https://switchboard.example.com/functions/v1/provider-webhook/vapi",
+    assert body["server"] == {"url": "https://switchboard.example.com/functions/v1/provider-webhook-router/vapi/9b2f6c1e-4a57-4d0e-9f3a-2c8d7e6b5a41",
                               "headers": {"X-Vapi-Secret": "s3cret-token"}}
     assert body["maxDurationSeconds"] == 900
     assert body["analysisPlan"]["successEvaluationPlan"]["enabled"] is True

@@ -199,3 +199,24 @@ async def test_http_tool_arguments_are_checked_against_its_schema() -> None:
             await call_http_tool(client, spec, {"party_size": 0}, allow_private=True)
         with pytest.raises(ToolError, match="private network address"):
             await call_http_tool(client, spec, {"party_size": 2}, allow_private=False)
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        ("When are you open?", "Our opening hours are 9am to 5pm, Monday to Friday."),
+        ("where are you", "We are at 12 High Street."),
+        ("Is parking free?", "Parking is free behind the building."),
+        ("hello", "Welcome!"),
+        ("Do you sell pizza?", "Let me take a message."),
+    ],
+)
+def test_local_llm_rules(said: str, answer: str) -> None:
+    from livekit.agents import llm
+
+    from agent_worker.offline.local_llm import decide
+
+    ctx = llm.ChatContext()
+    ctx.add_message(role="system", content=PROMPT)
+    ctx.add_message(role="user", content=said)
+    assert decide(ctx, [], begin_message="Welcome!", fallback_reply="Let me take a message.").text == answer

@@ -114,6 +114,18 @@ class LiveKitProvider(VoiceAIProvider):
             raise ProviderRejected(self.code, f"the LiveKit worker has no {spec.voice.vendor} voices; choose one of {sorted(set(TTS_VENDORS))}")
         return {"tts": tts, "voice": spec.voice.voice_id}
 
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        from google.protobuf.json_format import MessageToDict
+
+        trunk = lk_compile.inbound_trunk(spec, numbers=[str(n) for n in spec.metadata.get("phone_numbers", [])] or ["<number>"],
+                                         auth_username=None, auth_password=None, allowed_addresses=[])
+        rule = lk_compile.dispatch_rule(spec, trunk_id="<trunk_id>")
+        return {
+            "inbound_trunk": MessageToDict(trunk, preserving_proto_field_name=True),
+            "dispatch_rule": MessageToDict(rule, preserving_proto_field_name=True),
+            "worker": {"agent_name": lk_compile.AGENT_NAME, **self._voice_settings(spec), "spec": spec.model_dump(mode="json")},
+        }
+
     # --- agents -----------------------------------------------------------------------------
     async def create_agent(self, spec: AgentSpec) -> AgentRef:
         voice = self._voice_settings(spec)
@@ -210,7 +222,7 @@ class LiveKitProvider(VoiceAIProvider):
         webhooks.verify(request, self.credentials.get("api_key"), self.credentials.get("api_secret"))
 
     def parse_webhook(self, request: WebhookRequest) -> list[CallEvent]:
-        return webhooks.parse(request, self.prices)
+        return webhooks.parse(request)
 
     # --- health -----------------------------------------------------------------------------
     async def health_check(self) -> HealthStatus:

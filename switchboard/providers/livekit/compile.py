@@ -6,7 +6,8 @@ with metadata naming the organisation and the agent config (the worker loads the
 Per-call ids cannot live in a standing dispatch rule: for an inbound call they ride as SIP
 headers (X-Switchboard-*) into the SIP participant's attributes (`switchboard.<field>`); for an
 outbound call they are in the explicit dispatch's metadata. Either way the worker sees the same
-`DispatchMetadata` fields: organization_id, agent_config_id, call_record_id, telephony_call_id.
+`DispatchMetadata` (switchboard.pipeline.dispatch): organization_id, agent_config_id,
+call_record_id, telephony_call_id.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from livekit.protocol.sip import (
     SIPInboundTrunkInfo,
 )
 
+from switchboard.pipeline.dispatch import AGENT_NAME, DispatchMetadata
 from switchboard.providers.base import AgentSpec, ProviderRejected
 from switchboard.providers.common import CALL_METADATA_KEYS, SIP_HEADERS
 
-AGENT_NAME = "switchboard"
 ROOM_PREFIX = "call-"
 ATTRIBUTE_PREFIX = "switchboard."
 HEADERS_TO_ATTRIBUTES = {SIP_HEADERS[k]: ATTRIBUTE_PREFIX + k for k in CALL_METADATA_KEYS}
@@ -39,13 +40,11 @@ HEADERS_TO_ATTRIBUTES = {SIP_HEADERS[k]: ATTRIBUTE_PREFIX + k for k in CALL_META
 def dispatch_metadata(
     *, organization_id: str, agent_config_id: str, call_record_id: str | None = None, telephony_call_id: str | None = None
 ) -> str:
-    """The dispatch metadata JSON the worker parses (the worker's `DispatchMetadata` fields)."""
-    return json.dumps({
-        "organization_id": str(organization_id),
-        "agent_config_id": str(agent_config_id),
-        "call_record_id": str(call_record_id) if call_record_id else None,
-        "telephony_call_id": telephony_call_id,
-    }, separators=(",", ":"))
+    """The dispatch metadata JSON the worker parses (`switchboard.pipeline.dispatch.DispatchMetadata`)."""
+    return DispatchMetadata(
+        organization_id=organization_id, agent_config_id=agent_config_id,
+        call_record_id=call_record_id or None, telephony_call_id=telephony_call_id or None,
+    ).to_json()
 
 
 def agent_ids(spec: AgentSpec) -> tuple[str, str]:

@@ -1,55 +1,25 @@
 """LiveKit webhooks (`WebhookEvent`, protobuf JSON), verified with livekit-api's WebhookReceiver:
 `Authorization` carries an HS256 JWT signed with the API secret, issuer the API key, whose
-`sha256` claim is base64(sha256(raw body)). LiveKit's events carry no cost and no transcript;
-those come from our worker's end-of-call report (`CallReport`), posted to the same endpoint and
-signed the same way with the same key, so one verification covers both."""
+`sha256` claim is base64(sha256(raw body)). LiveKit's events carry no cost and no transcript:
+those come from our worker's end-of-call report, which it records through `switchboard.ingest`
+itself (see agent_worker.call), priced by `livekit.costs`."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
-from datetime import datetime
-from typing import Any, Literal
-from uuid import UUID
 
 from google.protobuf.json_format import MessageToDict, Parse, ParseError
 from livekit.api import AccessToken, TokenVerifier, WebhookReceiver
 from livekit.protocol.models import ParticipantInfo, RoomEndReason
 from livekit.protocol.webhook import WebhookEvent
-from pydantic import BaseModel, ValidationError
 
-from switchboard.billing import PriceBook
 from switchboard.providers.base import CallEvent, WebhookMalformed, WebhookRejected, WebhookRequest
 from switchboard.providers.common import event_duration, from_epoch, ids_from_metadata
 from switchboard.providers.livekit.compile import ATTRIBUTE_PREFIX
-from switchboard.providers.livekit.costs import livekit_cost, session_usage
 
-REPORT_EVENT = "switchboard_call_report"
 _KINDS = {"room_started": "started", "room_finished": "ended", "participant_joined": "started"}
-
-
-class CallReport(BaseModel):
-    """What the LiveKit worker reports when a call ends (posted as
-    `{"event": "switchboard_call_report", "report": {...}}`, signed like a LiveKit webhook)."""
-
-    room_name: str
-    organization_id: UUID | None = None
-    agent_config_id: UUID | None = None
-    call_record_id: UUID | None = None
-    telephony_call_id: str | None = None
-    direction: Literal["inbound", "outbound", "web"] | None = None
-    from_number: str | None = None
-    to_number: str | None = None
-    started_at: datetime
-    ended_at: datetime
-    transcript: str | None = None
-    transcript_object: list[dict[str, Any]] | None = None
-    recording_url: str | None = None
-    disconnection_reason: str | None = None
-    analysis: dict[str, Any] | None = None
-    sip: bool = True
-    model_usage: list[dict[str, Any]] = []
 
 
 def verify(request: WebhookRequest, api_key: str | None, api_secret: str | None) -> None:
@@ -78,17 +48,7 @@ def sign(body: bytes, api_key: str, api_secret: str) -> str:
     return AccessToken(api_key, api_secret).with_sha256(digest).to_jwt()
 
 
-def parse(request: WebhookRequest, prices: PriceBook | None = None) -> list[CallEvent]:
-    try:
-        data = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WebhookMalformed(f"livekit: body is not JSON ({exc})") from exc
-    if isinstance(data, dict) and data.get("event") == REPORT_EVENT:
-        try:
-            report = CallReport.model_validate(data.get("report"))
-        except ValidationError as exc:
-            raise WebhookMalformed(f"livekit: malformed call report: {exc.errors()[:3]}") from exc
-        return [report_event(report, prices)]
+def parse(request: WebhookRequest) -> list[CallEvent]:
     try:
         event = Parse(request.body.decode(), WebhookEvent(), ignore_unknown_fields=True)
     except ParseError as exc:
@@ -147,36 +107,3 @@ def _end_reason(event: WebhookEvent) -> str | None:
         return RoomEndReason.Name(event.room_end_reason).removeprefix("ROOM_END_").lower()
     except ValueError:
         return None
-
-
-def report_event(report: CallReport, prices: PriceBook | None) -> CallEvent:
-    seconds = max(0.0, (report.ended_at - report.started_at).total_seconds())
-    usage = session_usage(session_seconds=seconds, sip=report.sip, model_usage=report.model_usage)
-    analysis = report.analysis or None
-    return CallEvent(
-        kind="ended",
-        provider="livekit",
-        event_id=f"{report.room_name}:{REPORT_EVENT}",
-        event_type=REPORT_EVENT,
-        provider_call_id=report.room_name,
-        telephony_call_id=report.telephony_call_id,
-        organization_id=report.organization_id,
-        agent_config_id=report.agent_config_id,
-        call_record_id=report.call_record_id,
-        direction=report.direction,
-        from_number=report.from_number,
-        to_number=report.to_number,
-        status="ended",
-        started_at=report.started_at,
-        ended_at=report.ended_at,
-        duration_seconds=round(seconds),
-        transcript=report.transcript,
-        transcript_object=report.transcript_object,
-        recording_url=report.recording_url,
-        analysis=analysis,
-        sentiment=(analysis or {}).get("sentiment"),
-        successful=(analysis or {}).get("successful") if isinstance((analysis or {}).get("successful"), bool) else None,
-        disconnection_reason=report.disconnection_reason,
-        cost=livekit_cost(usage, prices, on=report.started_at.date()),
-        usage={**usage.model_dump(mode="json"), "model_usage": report.model_usage},
-    )

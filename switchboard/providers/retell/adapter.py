@@ -19,17 +19,15 @@ from switchboard.providers.base import (
     HealthStatus,
     InboundCall,
     OutboundCall,
-    ProviderCredentials,
     ProviderError,
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
-    VoiceAIProvider,
     Voice,
     WebhookRequest,
 )
-from switchboard.providers.common import call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
-from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, parse_retry_after
+from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
+from switchboard.providers.resilience import call_with_retries, error_for_status, parse_retry_after
 from switchboard.providers.retell import compile as retell_compile
 from switchboard.providers.retell import webhooks
 from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
@@ -37,29 +35,13 @@ from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
 SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
 
 
-class RetellProvider(VoiceAIProvider):
+class RetellProvider(HttpPlatformAdapter):
     code = "retell"
     name = "Retell AI"
     capabilities = Capabilities(
         preset_voices=True, custom_voices=False, function_calling=True, recording=True,
         post_call_analysis=True, webrtc=True, sip=True,
     )
-
-    def __init__(
-        self,
-        credentials: ProviderCredentials,
-        *,
-        prices: Any = None,
-        retry: RetryPolicy | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        webhook_base_url: str | None = None,
-    ):
-        self.credentials = credentials
-        self.prices = prices
-        self.retry = retry or DEFAULT_POLICY
-        self._http_client = http_client
-        self._webhook_base_url = webhook_base_url
-        self._client: AsyncRetell | None = None
 
     # --- plumbing ---------------------------------------------------------------------------
     @property
@@ -107,15 +89,21 @@ class RetellProvider(VoiceAIProvider):
             self.code, operation, attempt, self._classify(operation), policy=self.retry, idempotent=idempotent
         )
 
-    def _webhook_url(self) -> str:
-        return webhook_url(self.code, self._webhook_base_url)
+    def _webhook_url(self, spec: AgentSpec) -> str:
+        return webhook_url(self.code, self._webhook_base_url, spec.metadata.get("organization_id"))
+
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        return {
+            "retell_llm": retell_compile.compile_llm(spec),
+            "agent": retell_compile.compile_agent(spec, llm_id="<llm_id>", webhook_url=self._webhook_url(spec)),
+        }
 
     # --- agents -----------------------------------------------------------------------------
     async def create_agent(self, spec: AgentSpec) -> AgentRef:
         llm_body = retell_compile.compile_llm(spec)
         voice_id = retell_compile.retell_voice_id(spec.voice)  # refuse a bad voice before creating anything
         llm = await self._call("create-retell-llm", lambda t: self.client.llm.create(**llm_body, timeout=t), idempotent=False)
-        agent_body = retell_compile.compile_agent(spec, llm_id=llm.llm_id, webhook_url=self._webhook_url())
+        agent_body = retell_compile.compile_agent(spec, llm_id=llm.llm_id, webhook_url=self._webhook_url(spec))
         try:
             agent = await self._call("create-agent", lambda t: self.client.agent.create(**agent_body, timeout=t), idempotent=False)
         except ProviderError:
@@ -131,7 +119,7 @@ class RetellProvider(VoiceAIProvider):
         if not ref.agent_id or not ref.llm_id:
             return await self.create_agent(spec)
         llm_body = retell_compile.compile_llm(spec)
-        agent_body = retell_compile.compile_agent(spec, llm_id=ref.llm_id, webhook_url=self._webhook_url())
+        agent_body = retell_compile.compile_agent(spec, llm_id=ref.llm_id, webhook_url=self._webhook_url(spec))
         await self._call("update-retell-llm", lambda t: self.client.llm.update(ref.llm_id, **llm_body, timeout=t))
         await self._call("update-agent", lambda t: self.client.agent.update(ref.agent_id, **agent_body, timeout=t))
         return ref.model_copy(update={"voice_id": agent_body["voice_id"], "settings": {**ref.settings, "language": spec.language}})

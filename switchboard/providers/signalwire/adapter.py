@@ -10,9 +10,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 
-from switchboard.billing import PriceBook
 from switchboard.providers.base import (
     AgentRef,
     AgentSpec,
@@ -22,16 +20,13 @@ from switchboard.providers.base import (
     HealthStatus,
     InboundCall,
     OutboundCall,
-    ProviderCredentials,
     ProviderError,
     ProviderRejected,
     Voice,
-    VoiceAIProvider,
     WebhookRequest,
 )
-from switchboard.providers.common import call_metadata, require, webhook_url
+from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
 from switchboard.providers.http import request_json
-from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy
 from switchboard.providers.signalwire import compile as sw_compile
 from switchboard.providers.signalwire import webhooks
 from switchboard.providers.signalwire.voices import PRESET_VOICES
@@ -41,7 +36,7 @@ CALLS = "/api/calling/calls"
 COMPAT_PREFIX = "/api/laml/2010-04-01"
 
 
-class SignalWireProvider(VoiceAIProvider):
+class SignalWireProvider(HttpPlatformAdapter):
     code = "signalwire"
     name = "SignalWire AI Agent"
     capabilities = Capabilities(
@@ -49,36 +44,7 @@ class SignalWireProvider(VoiceAIProvider):
         post_call_analysis=True, webrtc=True, sip=True,
     )
 
-    def __init__(
-        self,
-        credentials: ProviderCredentials,
-        *,
-        prices: PriceBook | None = None,
-        retry: RetryPolicy | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        webhook_base_url: str | None = None,
-    ):
-        self.credentials = credentials
-        self.prices = prices
-        self.retry = retry or DEFAULT_POLICY
-        self._http_client = http_client
-        self._own_http: httpx.AsyncClient | None = None
-        self._webhook_base_url = webhook_base_url
-
     # --- plumbing ---------------------------------------------------------------------------
-    @property
-    def http(self) -> httpx.AsyncClient:
-        if self._http_client is not None:
-            return self._http_client
-        if self._own_http is None:
-            self._own_http = httpx.AsyncClient(timeout=self.retry.attempt_timeout)
-        return self._own_http
-
-    async def aclose(self) -> None:
-        if self._own_http is not None:
-            await self._own_http.aclose()
-            self._own_http = None
-
     @property
     def project(self) -> str:
         return require(self.credentials.get("project_id"), self.code, "SignalWire project id")
@@ -110,7 +76,7 @@ class SignalWireProvider(VoiceAIProvider):
         password = webhooks.post_prompt_password(self.credentials)
         if not password:
             return None
-        url = webhook_url(self.code, self._webhook_base_url)
+        url = webhook_url(self.code, self._webhook_base_url, ids.get("organization_id"))
         if ids:
             url += "?" + urlencode(ids)
         return webhooks.with_credentials(url, webhooks.POST_PROMPT_USER, password)
@@ -118,6 +84,10 @@ class SignalWireProvider(VoiceAIProvider):
     def _agent_ai(self, spec: AgentSpec) -> dict[str, Any]:
         ids = {k: str(spec.metadata[k]) for k in ("organization_id", "agent_config_id") if spec.metadata.get(k)}
         return sw_compile.compile_ai(spec, post_prompt_url=self.post_prompt_url(ids), global_data=ids or None)
+
+    def native_form(self, spec: AgentSpec) -> dict[str, Any]:
+        ai = self._agent_ai(spec)
+        return {"swml": sw_compile.compile_swml(spec, ai), "fabric_ai_agent": sw_compile.compile_fabric_agent(spec, ai, agent_id="<agent_id>")}
 
     # --- agents -----------------------------------------------------------------------------
     async def create_agent(self, spec: AgentSpec) -> AgentRef:

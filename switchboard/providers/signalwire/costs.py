@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from switchboard.billing import CallUsage, PriceBook, price_usage
+from switchboard.billing import CallUsage, PriceBook, price_usage_if_known
 from switchboard.providers.base import CostBreakdown
 
 
@@ -29,6 +29,4 @@ def accounting_details(report: dict[str, Any]) -> dict[str, Any]:
 
 def signalwire_cost(report: dict[str, Any], prices: PriceBook | None, *, on=None) -> CostBreakdown | None:
     usage = accounting_usage(report)
-    if usage is None or prices is None:
-        return None
-    return price_usage(prices, usage, on=on)
+    return price_usage_if_known(prices, usage, on=on) if usage is not None else None

@@ -18,11 +18,16 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, quote, urlsplit, urlunsplit
 
-from signalwire.core.security.webhook_validator import validate_webhook_signature, validate_webhook_signature_sha256
+from signalwire.core.security.webhook_validator import (
+    validate_request,
+    validate_webhook_signature,
+    validate_webhook_signature_sha256,
+)
 
 from switchboard.billing import PriceBook
 from switchboard.providers.base import CallEvent, ProviderCredentials, WebhookMalformed, WebhookRejected, WebhookRequest
@@ -34,6 +39,7 @@ SIGNATURE_SHA256 = "x-signalwire-sha256-signature"
 TWILIO_SIGNATURE = "x-twilio-signature"
 POST_PROMPT_USER = "switchboard"
 FORM = "application/x-www-form-urlencoded"
+_HEX_SHA1 = re.compile(r"[0-9a-f]{40}")
 
 _ENDED_STATUSES = {"completed": "ended", "failed": "error", "busy": "not_connected", "no-answer": "not_connected", "canceled": "not_connected"}
 
@@ -64,7 +70,16 @@ def verify(request: WebhookRequest, creds: ProviderCredentials) -> None:
             body = request.body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise WebhookRejected("signalwire: body is not UTF-8") from exc
-        if not validate_webhook_signature(key, signature, request.url, body):
+        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if content_type == FORM:
+            # Scheme B: URL + the sorted form pairs.
+            ok = validate_request(key, signature, request.url, parse_qsl(body, keep_blank_values=True))
+        else:
+            # Scheme A only: a hex digest of URL + raw body. The validator would also take a
+            # base64 signature of the URL alone (JSON on the Compatibility surface), which does
+            # not cover the body; a JSON body must be signed with it.
+            ok = bool(_HEX_SHA1.fullmatch(signature)) and validate_webhook_signature(key, signature, request.url, body)
+        if not ok:
             raise WebhookRejected("signalwire: signature does not match")
         sha256 = request.header(SIGNATURE_SHA256)
         if sha256 and not validate_webhook_signature_sha256(key, sha256, request.url, body):

@@ -273,7 +273,7 @@ def fallback_chain(items: list[OrgProvider], type: ServiceType) -> list[OrgProvi
     """The enabled, offered services of one type in the order they are tried; the first is the primary."""
     candidates = sorted((i for i in items if i.provider.type == type and i.provider.enabled), key=lambda i: i.provider.key)
     return order_by_priority(
-        candidates, priority=lambda i: i.priority, name=lambda i: i.provider.name.casefold(), enabled=lambda i: i.is_enabled
+        candidates, priority=lambda i: i.priority, name=lambda i: i.provider.name, enabled=lambda i: i.is_enabled
     )
 
 

@@ -466,10 +466,17 @@ class SeedReport:
         return 2 * self.calls / self.seconds if self.seconds else 0.0  # a call and its usage row
 
 
+# Rollups kept by per-row triggers, paused for a bulk load and rebuilt once after it:
+# (table, trigger) pairs, and each rollup's table and rebuild function.
+ROLLUP_TRIGGERS = (("provider_usage", "provider_usage_rollup"), ("provider_usage", "provider_usage_experiment_rollup"),
+                   ("call_records", "call_records_experiment_rollup"))
+ROLLUPS = (("usage_daily", "private.rebuild_usage_daily"), ("experiment_daily", "private.rebuild_experiment_daily"))
+
+
 async def replace_calls(db: Database, tenants: list[tuple[Tenant, int]], *, now: datetime | None = None,
                         seed: int | None = None, on_progress: Callable[[int], None] | None = None) -> int:
-    """Delete the tenants' calls and load new ones, in one transaction: the rollup trigger is
-    paused (this transaction holds provider_usage meanwhile) and the rollup rebuilt once."""
+    """Delete the tenants' calls and load new ones, in one transaction: the rollup triggers are
+    paused (this transaction holds the tables meanwhile) and the rollups rebuilt once."""
     now = now or datetime.now(timezone.utc)
     rng = np.random.default_rng(seed)
     total = 0
@@ -479,7 +486,8 @@ async def replace_calls(db: Database, tenants: list[tuple[Tenant, int]], *, now:
         # Deletes run with every trigger on, so cascades to any table referencing the calls happen
         # (the rollup is rebuilt below anyway).
         for tenant, _n in tenants:
-            await conn.execute("delete from public.usage_daily where organization_id = %s", (tenant.organization_id,))
+            for rollup, _rebuild in ROLLUPS:
+                await conn.execute(f"delete from public.{rollup} where organization_id = %s", (tenant.organization_id,))
             await conn.execute("delete from public.provider_usage where organization_id = %s", (tenant.organization_id,))
             await conn.execute("delete from public.call_records where organization_id = %s", (tenant.organization_id,))
         # Then skip per-row trigger work for the load: the rollup, and FK checks on rows generated
@@ -487,7 +495,8 @@ async def replace_calls(db: Database, tenants: list[tuple[Tenant, int]], *, now:
         # project only the rollup trigger is paused (holding provider_usage until commit).
         replica = await _try(conn, "set local session_replication_role = replica")
         if not replica:
-            await conn.execute("alter table public.provider_usage disable trigger provider_usage_rollup")
+            for table, trigger in ROLLUP_TRIGGERS:
+                await conn.execute(f"alter table public.{table} disable trigger {trigger}")
         # A large load into small tables builds secondary indexes once at the end (faster than
         # row by row); constraint indexes stay. The indexes are read from the catalog, so ones
         # other migrations add are kept too.
@@ -519,15 +528,18 @@ async def replace_calls(db: Database, tenants: list[tuple[Tenant, int]], *, now:
         for definition in rebuild:
             await conn.execute(definition)
         for tenant, _n in tenants:
-            await conn.execute("select private.rebuild_usage_daily(%s)", (tenant.organization_id,))
+            for _rollup, rebuild in ROLLUPS:
+                await conn.execute(f"select {rebuild}(%s)", (tenant.organization_id,))
         if replica:
             await conn.execute("set local session_replication_role = origin")
         else:
-            await conn.execute("alter table public.provider_usage enable trigger provider_usage_rollup")
+            for table, trigger in ROLLUP_TRIGGERS:
+                await conn.execute(f"alter table public.{table} enable trigger {trigger}")
     async with db.as_owner() as conn:
         await conn.execute("analyze public.call_records")
         await conn.execute("analyze public.provider_usage")
-        await conn.execute("analyze public.usage_daily")
+        for rollup, _rebuild in ROLLUPS:
+            await conn.execute(f"analyze public.{rollup}")
     return total
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from switchboard.providers.base import ProviderCredentials, VoiceAIProvider
+from switchboard.providers.base import ProviderCredentials, Voice, VoiceAIProvider, VoiceSpec
 from switchboard.providers.resilience import RetryPolicy
 
 PROVIDERS: dict[str, str] = {
@@ -21,11 +21,16 @@ class UnknownProvider(KeyError):
     """No platform with this code."""
 
 
-def provider_class(code: str) -> type[VoiceAIProvider]:
+def _entry(code: str) -> tuple[str, str]:
     try:
         module, _, name = PROVIDERS[code].partition(":")
     except KeyError:
         raise UnknownProvider(f"unknown voice-AI platform {code!r}; known: {', '.join(sorted(PROVIDERS))}") from None
+    return module, name
+
+
+def provider_class(code: str) -> type[VoiceAIProvider]:
+    module, name = _entry(code)
     return getattr(import_module(module), name)
 
 
@@ -78,3 +83,23 @@ def with_defaults(code: str, credentials: ProviderCredentials) -> ProviderCreden
     values = {k: v for k, v in defaults.items() if v}
     values.update({k: v for k, v in credentials.values.items() if v})
     return credentials.model_copy(update={"values": values, "base_url": credentials.base_url or base_url})
+
+
+def preset_voices(code: str) -> list[Voice]:
+    """The platform's offline preset voices (its `voices.PRESET_VOICES`, the list `list_voices()`
+    answers without a key): what a voice selector offers before any credentials exist."""
+    module, _ = _entry(code)
+    return list(import_module(f"{module}.voices").PRESET_VOICES)
+
+
+def preset_voice_spec(voice: Voice) -> VoiceSpec:
+    """A preset as the canonical voice: presets carry their vendor in the id ("openai:alloy",
+    SignalWire's "openai.alloy"); the spec keeps the vendor's own id, which each platform's
+    compiler prefixes again as it needs. Retell ids ("11labs-Adrian") pass through."""
+    vendor = voice.vendor or "openai"
+    vid = voice.id
+    for sep in (":", "."):
+        if vid.startswith(vendor + sep):
+            vid = vid[len(vendor) + 1:]
+            break
+    return VoiceSpec(vendor=vendor, voice_id=vid, custom=False)

@@ -1,0 +1,546 @@
+"""Agent-config page: the provider selector over all four platforms (capability badges, price per
+minute from the database), voice options that follow the chosen platform, prompt, begin message,
+language, tools, fallback order and traffic split; saving shows each platform's sync state
+(provider_configs.sync_status / sync_error, kept by the sync function)."""
+
+from __future__ import annotations
+
+import dataclasses
+from uuid import UUID
+
+import reflex as rx
+
+from app.backend import problem, usd, when
+from app.components.layout import empty, error, loading, page_frame
+from app.components.provider_settings import ProviderSettings, provider_settings_dialog
+from app.state import NotSignedIn, Session
+from switchboard import agents, orgconfig
+from switchboard.providers import registry
+from switchboard.models import AgentUpdate, ProviderSelection
+from switchboard.providers.base import VoiceSpec
+
+LANGUAGES = ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "it-IT", "pt-BR", "nl-NL", "ja-JP"]
+BADGES = [
+    ("preset_voices", "Preset voices"), ("custom_voices", "Custom voices"), ("function_calling", "Function calling"),
+    ("recording", "Recording"), ("post_call_analysis", "Post-call analysis"), ("webrtc", "WebRTC"), ("sip", "SIP"),
+    ("enterprise", "Enterprise"),
+]
+
+
+@dataclasses.dataclass
+class PlatformCard:
+    code: str
+    name: str
+    price: str
+    description: str
+    badges: list[str]
+    custom_voices: bool
+
+
+@dataclasses.dataclass
+class VoiceOption:
+    id: str  # the preset's id in the platform's list
+    label: str
+    vendor: str
+    voice_id: str  # the vendor's own id (the canonical VoiceSpec.voice_id)
+
+
+@dataclasses.dataclass
+class SyncRow:
+    provider: str
+    name: str
+    status: str
+    error: str
+    synced_at: str
+
+
+def _voice_option(v) -> VoiceOption:
+    spec = registry.preset_voice_spec(v)
+    return VoiceOption(id=v.id, label=f"{v.name} · {v.vendor}" if v.vendor else v.name, vendor=spec.vendor,
+                       voice_id=spec.voice_id)
+
+
+class AgentConfig(Session):
+    loaded: bool = False
+    load_error: str = ""
+    save_error: str = ""
+    saving: bool = False
+    saved_note: str = ""
+
+    agent_id: str = ""
+    agent_name: str = ""
+    etag: str = ""
+    platforms: list[PlatformCard] = []
+    presets: dict[str, list[VoiceOption]] = {}
+    custom_help: dict[str, str] = {}
+
+    active: str = ""
+    voice_mode: str = "preset"  # preset | custom
+    preset_voice: str = ""
+    custom_voice_id: str = ""
+    custom_vendor: str = "cartesia"
+    prompt: str = ""
+    begin_message: str = ""
+    language: str = "en-US"
+    tool_end_call: bool = True
+    transfer_number: str = ""
+    fallback: list[str] = []
+    split: dict[str, str] = {}
+    sync: list[SyncRow] = []
+    saved_voice: str = ""  # "vendor · id" of the voice as saved
+
+    # --- derived -----------------------------------------------------------------------------
+    @rx.var
+    def active_platform(self) -> PlatformCard | None:
+        return next((p for p in self.platforms if p.code == self.active), None)
+
+    @rx.var
+    def active_supports_custom(self) -> bool:
+        p = next((p for p in self.platforms if p.code == self.active), None)
+        return bool(p and p.custom_voices)
+
+    @rx.var
+    def voice_options(self) -> list[VoiceOption]:
+        return self.presets.get(self.active, [])
+
+    @rx.var
+    def active_name(self) -> str:
+        p = next((p for p in self.platforms if p.code == self.active), None)
+        return p.name if p else ""
+
+    @rx.var
+    def no_custom_explanation(self) -> str:
+        return self.custom_help.get(self.active, "")
+
+    @rx.var
+    def fallback_candidates(self) -> list[PlatformCard]:
+        """The other platforms: those in the fallback order first, in that order."""
+        others = [p for p in self.platforms if p.code != self.active]
+        rank = {code: i for i, code in enumerate(self.fallback)}
+        return sorted(others, key=lambda p: (rank.get(p.code, len(rank)), p.name))
+
+    @rx.var
+    def current_voice_note(self) -> str:
+        """Says so when the saved voice is not one of the chosen platform's presets."""
+        if self.voice_mode != "preset" or not self.saved_voice or self.preset_voice:
+            return ""
+        return (f"The agent's current voice ({self.saved_voice}) is not one of {self.active_name}'s preset voices: "
+                f"choose one of them, or keep it by choosing another platform.")
+
+    @rx.var
+    def fallback_rank(self) -> dict[str, str]:
+        return {code: f"#{i + 1}" for i, code in enumerate(self.fallback)}
+
+    @rx.var
+    def split_total(self) -> int:
+        total = 0
+        for v in self.split.values():
+            try:
+                total += int(v or 0)
+            except ValueError:
+                pass
+        return total
+
+    # --- loading -----------------------------------------------------------------------------
+    @rx.event
+    async def load(self):
+        if not self.signed_in:
+            return
+        self.loaded, self.load_error, self.save_error, self.saved_note = False, "", "", ""
+        try:
+            async with self._as_user() as conn:
+                catalog = await orgconfig.list_providers(conn, type="platform", enabled=True)
+                mine = (await agents.list_agents(conn, self._org(), limit=1)).items
+                detail = await agents.get_agent(conn, self._org(), mine[0].id) if mine else None
+        except NotSignedIn:
+            return rx.redirect("/sign-in")
+        except Exception as exc:
+            self.load_error = problem(exc)
+            return None
+        self.platforms = [
+            PlatformCard(
+                code=p.key, name=p.name, price=usd(p.metadata.get("cost_per_minute"), 3),
+                description=p.description or "",
+                badges=[label for key, label in BADGES if key in p.capabilities],
+                custom_voices="custom_voices" in p.capabilities,
+            )
+            for p in catalog
+        ]
+        self.presets = {p.key: [_voice_option(v) for v in registry.preset_voices(p.key)] for p in catalog}
+        with_custom = [p.name for p in catalog if "custom_voices" in p.capabilities]
+        self.custom_help = {
+            p.key: (f"{p.name} takes preset voices only: a custom or cloned voice cannot be attached through its "
+                    f"API (it has to be added by hand in {p.name}'s own dashboard). For your own voice, choose "
+                    f"{', '.join(with_custom[:-1])} or {with_custom[-1]}." if with_custom else
+                    f"{p.name} takes preset voices only.")
+            for p in catalog if "custom_voices" not in p.capabilities
+        }
+        if detail is None:
+            self.agent_id = ""
+            self.loaded = True
+            return None
+        self._show(detail)
+        self.loaded = True
+        return None
+
+    def _show(self, a) -> None:
+        self.agent_id, self.agent_name, self.etag = str(a.id), a.name, a.etag
+        self.active = a.active_provider or (self.platforms[0].code if self.platforms else "")
+        self.prompt, self.begin_message, self.language = a.prompt, a.begin_message or "", a.language
+        self.voice_mode = "custom" if a.voice.custom else "preset"
+        self.saved_voice = f"{a.voice.vendor} · {a.voice.voice_id}" if a.voice.voice_id else ""
+        self.custom_voice_id = (a.voice.voice_id or "") if a.voice.custom else ""
+        self.custom_vendor = a.voice.vendor if a.voice.custom else "cartesia"
+        self.preset_voice = "" if a.voice.custom else next(
+            (o.id for o in self.presets.get(self.active, []) if (o.vendor, o.voice_id) == (a.voice.vendor, a.voice.voice_id)),
+            "")
+        self.tool_end_call = any(t.get("type") == "end_call" for t in a.tools)
+        self.transfer_number = next((t.get("number", "") for t in a.tools if t.get("type") == "transfer"), "")
+        self.fallback = list(a.fallback_order)
+        self.split = {k: str(v) for k, v in a.traffic_split.items()}
+        names = {p.code: p.name for p in self.platforms}
+        self.sync = [
+            SyncRow(provider=c.provider, name=names.get(c.provider, c.provider), status=c.sync_status,
+                    error=c.sync_error or "", synced_at=when(c.synced_at))
+            for c in a.provider_configs
+        ]
+
+    # --- editing -----------------------------------------------------------------------------
+    @rx.event
+    def select_platform(self, code: str):
+        previous = next((o for o in self.presets.get(self.active, []) if o.id == self.preset_voice), None)
+        self.active = code
+        self.fallback = [c for c in self.fallback if c != code]
+        if not self.active_supports_custom:
+            self.voice_mode = "preset"
+        options = self.presets.get(code, [])
+        # The same voice when the new platform offers it (OpenAI's Alloy is on several), else its first.
+        same = next((o for o in options if previous and (o.vendor, o.voice_id) == (previous.vendor, previous.voice_id)), None)
+        if same is not None:
+            self.preset_voice = same.id
+        elif options and self.preset_voice not in {o.id for o in options}:
+            self.preset_voice = options[0].id
+
+    @rx.event
+    def set_voice_mode(self, mode: str):
+        self.voice_mode = mode if (mode == "preset" or self.active_supports_custom) else "preset"
+
+    @rx.event
+    def set_preset_voice(self, value: str):
+        self.preset_voice = value
+
+    @rx.event
+    def set_custom_vendor(self, value: str):
+        self.custom_vendor = value
+
+    @rx.event
+    def set_custom_voice_id(self, value: str):
+        self.custom_voice_id = value.strip()
+
+    @rx.event
+    def set_prompt(self, value: str):
+        self.prompt = value
+
+    @rx.event
+    def set_begin_message(self, value: str):
+        self.begin_message = value
+
+    @rx.event
+    def set_language(self, value: str):
+        self.language = value
+
+    @rx.event
+    def set_tool_end_call(self, value: bool):
+        self.tool_end_call = value
+
+    @rx.event
+    def set_transfer_number(self, value: str):
+        self.transfer_number = value.strip()
+
+    @rx.event
+    def toggle_fallback(self, code: str):
+        self.fallback = [c for c in self.fallback if c != code] if code in self.fallback else [*self.fallback, code]
+
+    @rx.event
+    def move_fallback_up(self, code: str):
+        i = self.fallback.index(code) if code in self.fallback else 0
+        if i > 0:
+            order = list(self.fallback)
+            order[i - 1], order[i] = order[i], order[i - 1]
+            self.fallback = order
+
+    @rx.event
+    def set_split(self, code: str, value: str):
+        self.split = {**self.split, code: value.strip()}
+
+    # --- saving ------------------------------------------------------------------------------
+    @rx.event
+    async def save(self):
+        self.save_error, self.saved_note, self.saving = "", "", True
+        yield
+        try:
+            split = {k: int(v) for k, v in self.split.items() if str(v).strip() not in ("", "0")}
+        except ValueError:
+            self.save_error, self.saving = "Traffic split: enter whole percentages.", False
+            return
+        if split and sum(split.values()) != 100:
+            self.save_error, self.saving = f"Traffic split: the shares add up to {sum(split.values())} %, not 100 %.", False
+            return
+        if self.voice_mode == "custom":
+            if not self.active_supports_custom:
+                self.save_error, self.saving = self.no_custom_explanation, False
+                return
+            if not self.custom_voice_id:
+                self.save_error, self.saving = "Enter your custom or cloned voice id.", False
+                return
+            voice = VoiceSpec(vendor=self.custom_vendor, voice_id=self.custom_voice_id, custom=True)
+        else:
+            chosen = next((v for v in self.voice_options if v.id == self.preset_voice), None)
+            if chosen is None:
+                self.save_error, self.saving = "Choose one of the preset voices.", False
+                return
+            voice = VoiceSpec(vendor=chosen.vendor, voice_id=chosen.voice_id, custom=False)
+        tools: list[dict] = []
+        if self.tool_end_call:
+            tools.append({"type": "end_call"})
+        if self.transfer_number:
+            tools.append({"type": "transfer", "name": "transfer_call", "number": self.transfer_number})
+        try:
+            update = AgentUpdate(prompt=self.prompt, begin_message=self.begin_message or None, voice=voice,
+                                 language=self.language, tools=tools)
+            selection = ProviderSelection(active_provider=self.active,
+                                          fallback_order=[c for c in self.fallback if c != self.active],
+                                          traffic_split=split)
+            async with self._as_user() as conn:
+                org, agent_id = self._org(), UUID(self.agent_id)
+                # The database refuses a custom voice on a platform without custom voices, so the
+                # order matters: a custom voice follows the platform switch, a preset precedes it.
+                if voice.custom:
+                    detail = await agents.select_provider(conn, org, agent_id, selection, if_match=self.etag)
+                    detail = await agents.update_agent(conn, org, agent_id, update, if_match=detail.etag)
+                else:
+                    detail = await agents.update_agent(conn, org, agent_id, update, if_match=self.etag)
+                    detail = await agents.select_provider(conn, org, agent_id, selection, if_match=detail.etag)
+        except Exception as exc:
+            self.save_error, self.saving = problem(exc), False
+            return
+        self._show(detail)
+        self.saving, self.saved_note = False, "Saved. Each platform syncs in the background; its state is below."
+
+
+# --- view ---------------------------------------------------------------------------------------
+def platform_card(p: PlatformCard) -> rx.Component:
+    selected = AgentConfig.active == p.code
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.cond(selected, rx.icon("circle-check", color=rx.color("accent", 9)), rx.icon("circle")),
+                rx.heading(p.name, size="3"),
+                rx.spacer(),
+                rx.badge(p.price, "/min", color_scheme="green", variant="soft"),
+                align="center", width="100%",
+            ),
+            rx.text(p.description, size="1", color_scheme="gray"),
+            rx.flex(rx.foreach(p.badges, lambda b: rx.badge(b, variant="outline", size="1")), wrap="wrap", gap="1"),
+            rx.button("Settings", size="1", variant="ghost", on_click=ProviderSettings.open(p.code).stop_propagation,
+                      id=f"settings-{p.code}"),
+            spacing="2", align="start",
+        ),
+        on_click=AgentConfig.select_platform(p.code),
+        cursor="pointer",
+        width="100%",
+        variant=rx.cond(selected, "surface", "classic"),
+        border=rx.cond(selected, f"2px solid {rx.color('accent', 8)}", "2px solid transparent"),
+        id=f"platform-{p.code}",
+        data_selected=rx.cond(selected, "true", "false"),
+    )
+
+
+def voice_section() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Voice", size="4"),
+            rx.cond(
+                AgentConfig.active_supports_custom,
+                rx.radio_group.root(
+                    rx.hstack(
+                        rx.radio_group.item(value="preset", id="voice-mode-preset"), rx.text("Preset voice"),
+                        rx.radio_group.item(value="custom", id="voice-mode-custom"), rx.text("Custom or cloned voice"),
+                        align="center",
+                    ),
+                    value=AgentConfig.voice_mode, on_change=AgentConfig.set_voice_mode,
+                ),
+                rx.callout.root(
+                    rx.callout.icon(rx.icon("info")),
+                    rx.callout.text(AgentConfig.no_custom_explanation),
+                    color_scheme="amber", id="no-custom-voice",
+                ),
+            ),
+            rx.cond(
+                (AgentConfig.voice_mode == "custom") & AgentConfig.active_supports_custom,
+                rx.vstack(
+                    rx.text("Your custom or cloned voice: its TTS vendor and voice id", size="2"),
+                    rx.select(["cartesia", "elevenlabs", "openai", "deepgram", "azure"], value=AgentConfig.custom_vendor,
+                              on_change=AgentConfig.set_custom_vendor, id="custom-vendor"),
+                    rx.input(value=AgentConfig.custom_voice_id, on_change=AgentConfig.set_custom_voice_id,
+                             placeholder="e.g. 6f84f4b8-58a2-430c-8c79-688dad597532", width="100%",
+                             id="custom-voice-id"),
+                    width="100%",
+                ),
+                rx.vstack(
+                    rx.text(AgentConfig.active_name, " preset voices", size="2"),
+                    rx.select.root(
+                        rx.select.trigger(placeholder="Choose a voice", width="100%", id="preset-voice"),
+                        rx.select.content(
+                            rx.foreach(AgentConfig.voice_options,
+                                       lambda v: rx.select.item(v.label, value=v.id, class_name="preset-voice-option")),
+                        ),
+                        value=AgentConfig.preset_voice, on_change=AgentConfig.set_preset_voice,
+                    ),
+                    rx.text(AgentConfig.voice_options.length(), " preset voices available", size="1",
+                            color_scheme="gray", id="preset-count"),
+                    rx.cond(AgentConfig.current_voice_note != "",
+                            rx.text(AgentConfig.current_voice_note, size="1", color_scheme="amber", id="voice-note")),
+                    width="100%",
+                ),
+            ),
+            spacing="3", width="100%",
+        ),
+        width="100%", id="voice-section",
+    )
+
+
+def behaviour_section() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Conversation", size="4"),
+            rx.text("Prompt", size="2", weight="medium"),
+            rx.text_area(value=AgentConfig.prompt, on_change=AgentConfig.set_prompt, rows="6", width="100%",
+                         placeholder="You are the front desk of Acme Dental…", id="prompt"),
+            rx.text("Begin message", size="2", weight="medium"),
+            rx.input(value=AgentConfig.begin_message, on_change=AgentConfig.set_begin_message, width="100%",
+                     placeholder="Hello, Acme Dental, how can I help?", id="begin-message"),
+            rx.hstack(
+                rx.vstack(
+                    rx.text("Language", size="2", weight="medium"),
+                    rx.select(LANGUAGES, value=AgentConfig.language, on_change=AgentConfig.set_language, id="language"),
+                ),
+                rx.vstack(
+                    rx.text("Tools", size="2", weight="medium"),
+                    rx.checkbox("End the call when done", checked=AgentConfig.tool_end_call,
+                                on_change=AgentConfig.set_tool_end_call),
+                    rx.input(value=AgentConfig.transfer_number, on_change=AgentConfig.set_transfer_number,
+                             placeholder="Transfer to a human: +15551234567", width="280px", id="transfer-number"),
+                ),
+                spacing="6", align="start",
+            ),
+            spacing="2", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def routing_section() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Fallback and traffic split", size="4"),
+            rx.text("When ", AgentConfig.active_name, " is down, calls go to these platforms in order:", size="2"),
+            rx.foreach(
+                AgentConfig.fallback_candidates,
+                lambda p: rx.hstack(
+                    rx.checkbox(p.name, checked=AgentConfig.fallback.contains(p.code),
+                                on_change=lambda _v: AgentConfig.toggle_fallback(p.code), id=f"fallback-{p.code}"),
+                    rx.cond(AgentConfig.fallback.contains(p.code),
+                            rx.badge(AgentConfig.fallback_rank[p.code], variant="soft")),
+                    rx.cond(AgentConfig.fallback.contains(p.code),
+                            rx.icon_button(rx.icon("arrow-up", size=12), size="1", variant="ghost",
+                                           on_click=AgentConfig.move_fallback_up(p.code))),
+                    align="center",
+                ),
+            ),
+            rx.separator(),
+            rx.text("Traffic split (A/B test): share of calls per platform, adding up to 100 %. Leave empty to send "
+                    "every call to the active platform.", size="2"),
+            rx.hstack(
+                rx.foreach(
+                    AgentConfig.platforms,
+                    lambda p: rx.vstack(
+                        rx.text(p.name, size="1"),
+                        rx.input(value=AgentConfig.split[p.code].to(str), on_change=lambda v: AgentConfig.set_split(p.code, v),
+                                 type="number", min="0", max="100", width="90px", id=f"split-{p.code}"),
+                        spacing="1",
+                    ),
+                ),
+                spacing="4",
+            ),
+            rx.text("Total: ", AgentConfig.split_total, " %", size="1",
+                    color=rx.cond((AgentConfig.split_total == 0) | (AgentConfig.split_total == 100),
+                                  rx.color("gray", 11), rx.color("red", 11))),
+            spacing="2", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def sync_section() -> rx.Component:
+    status_color = {"synced": "green", "pending": "amber", "failed": "red", "deleted": "gray"}
+    return rx.card(
+        rx.vstack(
+            rx.heading("Sync state per platform", size="4"),
+            rx.cond(
+                AgentConfig.sync.length() > 0,
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                   ("Platform", "State", "Reason", "Last synced")])),
+                    rx.table.body(rx.foreach(AgentConfig.sync, lambda s: rx.table.row(
+                        rx.table.cell(s.name),
+                        rx.table.cell(rx.badge(s.status, color_scheme=rx.match(s.status, *status_color.items(), "gray"),
+                                               id=f"sync-{s.provider}")),
+                        rx.table.cell(rx.text(s.error, size="1", color_scheme="red")),
+                        rx.table.cell(s.synced_at),
+                    ))),
+                    width="100%",
+                ),
+                rx.text("Not yet deployed to any platform: save to start.", size="2", color_scheme="gray"),
+            ),
+            spacing="2", width="100%",
+        ),
+        width="100%", id="sync-section",
+    )
+
+
+def agent_page() -> rx.Component:
+    return page_frame(
+        "Agent",
+        rx.cond(
+            AgentConfig.load_error != "",
+            error(AgentConfig.load_error),
+            rx.cond(
+                ~AgentConfig.loaded,
+                loading("Loading your agent…"),
+                rx.cond(
+                    AgentConfig.agent_id == "",
+                    empty("This organisation has no agent yet.",
+                          rx.link(rx.button("Set one up"), href="/onboarding?new=1")),
+                    rx.vstack(
+                        rx.text(AgentConfig.agent_name, size="3", color_scheme="gray"),
+                        rx.heading("Platform", size="4"),
+                        rx.grid(rx.foreach(AgentConfig.platforms, platform_card), columns="2", spacing="3",
+                                width="100%"),
+                        voice_section(),
+                        behaviour_section(),
+                        routing_section(),
+                        rx.cond(AgentConfig.save_error != "", error(AgentConfig.save_error)),
+                        rx.cond(AgentConfig.saved_note != "",
+                                rx.callout.root(rx.callout.text(AgentConfig.saved_note), color_scheme="green",
+                                                id="saved-note")),
+                        rx.hstack(rx.button("Save", on_click=AgentConfig.save, loading=AgentConfig.saving, size="3",
+                                            id="save-agent")),
+                        sync_section(),
+                        provider_settings_dialog(),
+                        spacing="4", width="100%",
+                    ),
+                ),
+            ),
+        ),
+    )

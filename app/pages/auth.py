@@ -1,0 +1,75 @@
+"""Sign-in and sign-up. Passwords travel in the form's submit event only."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.components.layout import error
+from app.state import AuthForm
+
+
+def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.hstack(rx.icon("radio-tower", size=24), rx.heading("Switchboard", size="5"), align="center"),
+                rx.text("One voice agent, any voice-AI platform.", size="2", color_scheme="gray"),
+                rx.heading(title, size="6", id="page-title", padding_top="0.5em"),
+                rx.cond(AuthForm.error != "", error(AuthForm.error)),
+                form,
+                footer,
+                spacing="3",
+                width="100%",
+            ),
+            width="400px",
+            padding="2em",
+        ),
+        height="100vh",
+        on_mount=AuthForm.clear,
+    )
+
+
+def _field(label: str, name: str, kind: str = "text", placeholder: str = "") -> rx.Component:
+    return rx.vstack(
+        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        rx.input(name=name, id=name, type=kind, placeholder=placeholder, required=True, width="100%", size="3"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def sign_in_page() -> rx.Component:
+    return _card(
+        "Sign in",
+        rx.form(
+            rx.vstack(
+                _field("E-mail", "email", "email", "you@example.com"),
+                _field("Password", "password", "password"),
+                rx.button("Sign in", type="submit", loading=AuthForm.busy, width="100%", size="3", id="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=AuthForm.sign_in,
+            width="100%",
+        ),
+        rx.text("No account yet? ", rx.link("Create one", href="/sign-up", id="to-sign-up"), size="2"),
+    )
+
+
+def sign_up_page() -> rx.Component:
+    return _card(
+        "Create your account",
+        rx.form(
+            rx.vstack(
+                _field("E-mail", "email", "email", "you@example.com"),
+                _field("Password (at least 8 characters)", "password", "password"),
+                _field("Password again", "password_again", "password"),
+                rx.button("Create account", type="submit", loading=AuthForm.busy, width="100%", size="3", id="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=AuthForm.sign_up,
+            width="100%",
+        ),
+        rx.text("Already have an account? ", rx.link("Sign in", href="/sign-in", id="to-sign-in"), size="2"),
+    )

@@ -1,0 +1,323 @@
+"""Cost dashboard (plotly): spend this month and its trend, cost per platform per day, the
+STT / LLM / TTS / platform / telephony breakdown, cost per minute per platform, the A/B
+comparison of the agent's arms with a significance test and verdict, and savings found in the
+organisation's own calls. Figures come from the daily rollup, so the page costs the same at
+1,000,000 calls as at 1,000."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from app.backend import problem, usd
+from app.components.layout import empty, error, loading, page_frame, stat
+from app.state import NotSignedIn, Session
+from switchboard import analytics, experiments, savings
+
+COLORS = {"retell": "#6366f1", "vapi": "#10b981", "signalwire": "#f59e0b", "livekit": "#ef4444"}
+COMPONENT_NAMES = {"stt": "STT", "llm": "LLM", "tts": "TTS", "platform": "Platform", "telephony": "Telephony"}
+
+
+ARM_NAMES = {"retell": "Retell AI", "vapi": "Vapi", "signalwire": "SignalWire AI Agent", "livekit": "LiveKit"}
+# Static charts: no mode bar over the titles, no zoom to get lost in.
+PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def _layout(fig: go.Figure, title: str) -> go.Figure:
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), autosize=True, margin=dict(l=48, r=12, t=44, b=30),
+                      height=300, plot_bgcolor="white", paper_bgcolor="white", legend=dict(orientation="h", y=-0.15),
+                      font=dict(size=11), bargap=0.25)
+    fig.update_xaxes(showgrid=False, linecolor="#d4d4d8")
+    fig.update_yaxes(gridcolor="#ececf0", zerolinecolor="#d4d4d8", tickprefix="$")
+    return fig
+
+
+@dataclasses.dataclass
+class ArmRow:
+    arm: str
+    calls: str
+    cost_per_minute: str
+    duration: str
+    success: str
+    positive: str
+
+
+@dataclasses.dataclass
+class TestRow:
+    measure: str
+    test: str
+    p_value: str
+    result: str
+
+
+@dataclasses.dataclass
+class SavingRow:
+    sentence: str
+    saving: str
+
+
+PERIODS = ["7", "30", "90"]
+
+
+class Dashboard(Session):
+    days: str = "30"  # the charts' period, one of PERIODS
+    extras_days: str = ""  # the period the A/B comparison and savings were computed for
+    loaded: bool = False
+    extras_loaded: bool = False
+    load_error: str = ""
+    has_usage: bool = False
+
+    spend_month: str = ""
+    spend_trend: str = ""
+    calls_month: str = ""
+    minutes_month: str = ""
+    avg_cost_per_minute: str = ""
+
+    per_day: go.Figure = go.Figure()
+    components: go.Figure = go.Figure()
+    per_minute: go.Figure = go.Figure()
+
+    arms: list[ArmRow] = []
+    tests: list[TestRow] = []
+    verdict: str = ""
+    savings: list[SavingRow] = []
+
+    @rx.event
+    async def load(self):
+        if not self.signed_in:
+            return
+        self.loaded, self.extras_loaded, self.load_error = False, False, ""
+        yield
+        try:
+            async with self._as_user() as conn:
+                month = await analytics.spend_this_month(conn, self._org())
+                charts = await self._chart_data(conn)
+        except NotSignedIn:
+            yield rx.redirect("/sign-in")
+            return
+        except Exception as exc:
+            self.load_error = problem(exc)
+            return
+        self._show_month(month)
+        self._show_charts(*charts)
+        self.has_usage = month.calls_this_month > 0 or bool(charts[0].providers)
+        self.loaded = True
+        # The per-call analyses come second, in the background, so the page is usable at once.
+        yield Dashboard.load_extras
+
+    @rx.event
+    async def set_period(self, days: str | list[str]):
+        days = days[0] if isinstance(days, list) and days else days
+        if days not in PERIODS or days == self.days:
+            return
+        self.days, self.extras_loaded = days, False
+        try:
+            async with self._as_user() as conn:
+                charts = await self._chart_data(conn)
+        except Exception as exc:
+            self.load_error = problem(exc)
+            return
+        self._show_charts(*charts)
+        yield Dashboard.load_extras
+
+    async def _chart_data(self, conn):
+        org, days = self._org(), int(self.days)
+        return (await analytics.cost_per_provider_per_day(conn, org, days=days),
+                await analytics.component_breakdown(conn, org, days=days),
+                await analytics.cost_per_minute_by_provider(conn, org, days=days))
+
+    def _show_month(self, month) -> None:
+        self.spend_month = usd(month.this_month)
+        self.calls_month = f"{month.calls_this_month:,}"
+        self.minutes_month = f"{month.minutes_this_month:,.0f}"
+        self.avg_cost_per_minute = (usd(month.this_month / month.minutes_this_month, 4)
+                                    if month.minutes_this_month else "—")
+        if month.change_vs_last_month_pct is not None:
+            change = month.change_vs_last_month_pct
+            self.spend_trend = (f"{'▲' if change >= 0 else '▼'} {abs(change):.0f} % against the same days of last "
+                                f"month ({usd(month.last_month_to_date)})")
+        else:
+            self.spend_trend = "No spend in the same days of last month to compare with."
+
+    def _show_charts(self, daily, breakdown, cpm) -> None:
+        period = f"last {self.days} days"
+        self.per_day = self._per_day(daily, period)
+        parts = list(breakdown.components)
+        self.components = _layout(go.Figure(go.Bar(
+            x=[COMPONENT_NAMES[c.component] for c in parts], y=[c.cost for c in parts], marker_color="#6366f1",
+            text=[f"{usd(c.cost)} ({c.share:.0%})" for c in parts], textposition="outside", textangle=0,
+            cliponaxis=False,
+        )), f"Where the money goes ({period})")
+        used = [r for r in cpm if r.cost_per_minute is not None]
+        self.per_minute = _layout(go.Figure(go.Bar(
+            x=[r.provider_name for r in used], y=[r.cost_per_minute for r in used],
+            marker_color=[COLORS.get(r.provider_code, "#888") for r in used],
+            text=[usd(r.cost_per_minute, 4) for r in used], textposition="outside", textangle=0, cliponaxis=False,
+        )), f"Cost per minute per platform ({period})")
+
+    @rx.event(background=True)
+    async def load_extras(self):
+        """A/B comparison and savings: they read the period's calls, so they run without holding
+        the page's state (every control stays responsive meanwhile)."""
+        days = self.days
+        try:
+            async with self._as_user() as conn:
+                org = self._org()
+                comparison = await experiments.compare_arms(conn, org, days=int(days))
+                found = await savings.recommendations(conn, org, days=int(days))
+        except Exception as exc:
+            async with self:
+                self.verdict, self.arms, self.tests, self.savings = problem(exc), [], [], []
+                self.extras_days, self.extras_loaded = days, True
+            return
+        async with self:
+            if self.days == days:  # the period did not change meanwhile
+                self._show_extras(comparison, found, int(days))
+
+    def _show_extras(self, comparison, found, days: int) -> None:
+        self.arms = [ArmRow(
+            arm=ARM_NAMES.get(a.arm, a.arm), calls=f"{a.calls:,}", cost_per_minute=usd(a.cost_per_minute, 4),
+            duration=f"{a.avg_duration_seconds:.0f} s" if a.avg_duration_seconds is not None else "—",
+            success=f"{a.success_rate:.0%}" if a.success_rate is not None else "—",
+            positive=f"{a.positive_rate:.0%}" if a.positive_rate is not None else "—",
+        ) for a in comparison.arms]
+        self.tests = [TestRow(
+            measure=t.measure.capitalize(), test=t.test,
+            p_value="—" if t.p_value is None else "< 0.0001" if t.p_value < 0.0001 else f"{t.p_value:.4f}",
+            result=(f"{ARM_NAMES.get(t.better_arm, t.better_arm)} is better" if t.significant and t.better_arm else
+                    "significant difference" if t.significant else
+                    "no significant difference" if t.p_value is not None else t.note),
+        ) for t in comparison.tests]
+        self.verdict = comparison.verdict
+        self.savings = [SavingRow(sentence=s.sentence, saving=usd(s.saving)) for s in found]
+        self.extras_days = str(days)
+        self.extras_loaded = True
+
+    @staticmethod
+    def _per_day(series, period: str) -> go.Figure:
+        fig = go.Figure()
+        for p in series.providers:
+            fig.add_trace(go.Bar(x=[pt.day.isoformat() for pt in p.points], y=[pt.cost for pt in p.points],
+                                 name=p.provider_name, marker_color=COLORS.get(p.provider_code, "#888")))
+        fig.update_layout(barmode="stack")
+        return _layout(fig, f"Cost per platform per day ({period})")
+
+
+def ab_section() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("A/B comparison", rx.cond(Dashboard.extras_loaded, ", last " + Dashboard.extras_days + " days", ""),
+                       size="4"),
+            rx.cond(
+                ~Dashboard.extras_loaded,
+                loading("Comparing arms…"),
+                rx.vstack(
+                    rx.cond(Dashboard.arms.length() > 0, rx.table.root(
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                            "Arm", "Calls", "Cost / min", "Avg duration", "Success", "Positive sentiment")])),
+                        rx.table.body(rx.foreach(Dashboard.arms, lambda a: rx.table.row(
+                            rx.table.cell(a.arm), rx.table.cell(a.calls), rx.table.cell(a.cost_per_minute),
+                            rx.table.cell(a.duration), rx.table.cell(a.success), rx.table.cell(a.positive)))),
+                        width="100%", size="1",
+                    )),
+                    rx.cond(Dashboard.tests.length() > 0, rx.table.root(
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                            "Measure", "Test", "p", "Result")])),
+                        rx.table.body(rx.foreach(Dashboard.tests, lambda t: rx.table.row(
+                            rx.table.cell(t.measure), rx.table.cell(t.test), rx.table.cell(t.p_value),
+                            rx.table.cell(t.result)))),
+                        width="100%", size="1",
+                    )),
+                    rx.callout.root(rx.callout.icon(rx.icon("scale")), rx.callout.text(Dashboard.verdict),
+                                    id="ab-verdict"),
+                    width="100%",
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def savings_section() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Ways to save", size="4"),
+            rx.cond(
+                ~Dashboard.extras_loaded,
+                loading("Looking for savings in your calls…"),
+                rx.cond(
+                    Dashboard.savings.length() > 0,
+                    rx.vstack(rx.foreach(Dashboard.savings, lambda s: rx.callout.root(
+                        rx.callout.icon(rx.icon("piggy-bank")), rx.callout.text(s.sentence), color_scheme="green",
+                        class_name="saving")), width="100%"),
+                    rx.text("Your calls already run on the cheapest platform that fits your agents.",
+                            size="2", color_scheme="gray", id="no-savings"),
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def period_control() -> rx.Component:
+    return rx.segmented_control.root(
+        *[rx.segmented_control.item(f"{d} days", value=d, id=f"period-{d}") for d in PERIODS],
+        value=Dashboard.days, on_change=Dashboard.set_period, id="period",
+    )
+
+
+class PlotlyPreload(rx.Fragment):
+    """Renders nothing; its module loads plotly.js (≈1 MB, which the charts import on mount) in
+    the first idle moment — while the page waits for the session check and the figures — instead
+    of after the figures arrive."""
+
+    def add_custom_code(self) -> list[str]:
+        # Not while the build prerenders the page (no window there).
+        return ["if (typeof window !== 'undefined') { (window.requestIdleCallback || setTimeout)("
+                "() => import('plotly.js-basic-dist-min'), {timeout: 1500}); }"]
+
+
+def plotly_preload() -> rx.Component:
+    return PlotlyPreload.create()
+
+
+def dashboard_page() -> rx.Component:
+    return rx.fragment(plotly_preload(), page_frame(
+        "Costs",
+        rx.cond(
+            Dashboard.load_error != "",
+            error(Dashboard.load_error),
+            rx.cond(
+                ~Dashboard.loaded,
+                loading("Adding up your costs…"),
+                rx.cond(
+                    ~Dashboard.has_usage,
+                    empty("No calls with costs yet. Once calls come in, their costs appear here per platform and "
+                          "per component."),
+                    rx.vstack(
+                        rx.hstack(
+                            stat("Spend this month", Dashboard.spend_month, Dashboard.spend_trend, id="spend-month"),
+                            stat("Calls this month", Dashboard.calls_month, id="calls-month"),
+                            stat("Minutes this month", Dashboard.minutes_month, id="minutes-month"),
+                            stat("Average per minute", Dashboard.avg_cost_per_minute, id="avg-cpm"),
+                            wrap="wrap", spacing="3",
+                        ),
+                        rx.card(rx.plotly.basic(data=Dashboard.per_day, config=PLOT_CONFIG, id="chart-per-day", width="100%"), width="100%"),
+                        rx.grid(
+                            rx.card(rx.plotly.basic(data=Dashboard.components, config=PLOT_CONFIG, id="chart-components", width="100%")),
+                            rx.card(rx.plotly.basic(data=Dashboard.per_minute, config=PLOT_CONFIG, id="chart-per-minute", width="100%")),
+                            columns="2", spacing="3", width="100%",
+                        ),
+                        ab_section(),
+                        savings_section(),
+                        spacing="4", width="100%", id="dashboard-ready",
+                    ),
+                ),
+            ),
+        ),
+        actions=rx.cond(Dashboard.loaded & Dashboard.has_usage, period_control()),
+    ))

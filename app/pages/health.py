@@ -1,0 +1,95 @@
+"""Provider health over the last hour: success rate, latency and circuit-breaker state per
+platform (from provider_health_minutely and provider_circuits, written by the router)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from app.backend import problem
+from app.components.layout import empty, error, loading, page_frame
+from app.state import NotSignedIn, Session
+from switchboard import health_report
+
+CIRCUIT_WORDS = {
+    "closed": "closed: taking calls",
+    "open": "open: skipped until it recovers",
+    "half_open": "half-open: trying one call",
+}
+
+
+@dataclasses.dataclass
+class HealthRow:
+    code: str
+    name: str
+    attempts: str
+    success_rate: str
+    avg_latency: str
+    max_latency: str
+    circuit: str
+    circuit_words: str
+
+
+class Health(Session):
+    loaded: bool = False
+    load_error: str = ""
+    rows: list[HealthRow] = []
+
+    @rx.event
+    async def load(self):
+        if not self.signed_in:
+            return
+        self.loaded, self.load_error = False, ""
+        yield
+        try:
+            async with self._as_user() as conn:
+                report = await health_report.last_hour(conn)
+        except NotSignedIn:
+            yield rx.redirect("/sign-in")
+            return
+        except Exception as exc:
+            self.load_error, self.loaded = problem(exc), True
+            return
+        self.rows = [HealthRow(
+            code=r.code, name=r.name,
+            attempts=f"{r.attempts:,} attempts in the last hour" if r.attempts else "No traffic in the last hour",
+            success_rate="—" if r.success_rate is None else f"{r.success_rate:.1%}",
+            avg_latency="—" if r.avg_latency_ms is None else f"{r.avg_latency_ms:.0f} ms",
+            max_latency="—" if r.max_latency_ms is None else f"{r.max_latency_ms:.0f} ms",
+            circuit=r.circuit, circuit_words=CIRCUIT_WORDS.get(r.circuit, r.circuit),
+        ) for r in report]
+        self.loaded = True
+
+
+def health_page() -> rx.Component:
+    colors = {"closed": "green", "open": "red", "half_open": "amber"}
+    return page_frame(
+        "Provider health",
+        rx.text("Hand-offs, webhooks and API calls to each platform over the last hour.", size="2", color_scheme="gray"),
+        rx.cond(Health.load_error != "", error(Health.load_error)),
+        rx.cond(
+            ~Health.loaded,
+            loading("Reading the last hour…"),
+            rx.cond(
+                Health.rows.length() == 0,
+                empty("No platforms are offered by this installation."),
+                rx.grid(rx.foreach(Health.rows, lambda r: rx.card(rx.vstack(
+                    rx.hstack(rx.heading(r.name, size="4"), rx.spacer(),
+                              rx.badge(r.circuit_words, color_scheme=rx.match(r.circuit, *colors.items(), "gray"),
+                                       id="circuit-" + r.code), width="100%"),
+                    rx.hstack(
+                        rx.vstack(rx.text("Success rate", size="1", color_scheme="gray"),
+                                  rx.heading(r.success_rate, size="6"), spacing="0"),
+                        rx.vstack(rx.text("Avg latency", size="1", color_scheme="gray"),
+                                  rx.heading(r.avg_latency, size="6"), spacing="0"),
+                        rx.vstack(rx.text("Max latency", size="1", color_scheme="gray"),
+                                  rx.heading(r.max_latency, size="6"), spacing="0"),
+                        spacing="6",
+                    ),
+                    rx.text(r.attempts, size="1", color_scheme="gray"),
+                ), id="health-" + r.code)), columns="2", spacing="3", width="100%"),
+            ),
+        ),
+        rx.button("Refresh", on_click=Health.load, variant="soft"),
+    )

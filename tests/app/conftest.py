@@ -1,0 +1,97 @@
+"""Fixtures for the admin app's tests.
+
+- `app_db_url`: a database that lives for the whole session, cloned from the migrated template
+  (the per-test `db_url` would vanish under the running app).
+- `app_server`: the prod build of the Reflex app (`tests/support/reflex_app.start_app`), built
+  once per session into a private web dir and served on a free port against `app_db_url`.
+- `browser` / `page`: Debian's Chromium driven by Playwright (never `playwright install`).
+- `shot(page, name)`: a full-page screenshot under test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from switchboard.db import Database
+from switchboard.db.local import LocalCluster
+from tests.support.reflex_app import CHROMIUM, CHROMIUM_ARGS, ROOT, RunningApp, start_app, stop_app
+
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+# --- database ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def app_db_url(pg_cluster: LocalCluster, template_db: str) -> Iterator[str]:
+    name = "app_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+        conn.execute(f"create database {name} template {template_db}")
+    try:
+        yield pg_cluster.url(name)
+    finally:
+        with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture(scope="session")
+async def app_db(app_db_url: str) -> AsyncIterator[Database]:
+    database = Database(app_db_url, min_size=1, max_size=4, name="app-tests")
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+# --- the running app --------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def app_server(app_db_url: str) -> Iterator[RunningApp]:
+    workdir = Path(tempfile.mkdtemp(prefix="sb-app-web-"))
+    running = start_app(app_db_url, workdir=workdir, log=ARTIFACTS / "app-server.log")
+    try:
+        yield running
+    finally:
+        stop_app(running)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- the browser ------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+async def page(browser, app_server: RunningApp) -> AsyncIterator:
+    context = await browser.new_context(base_url=app_server.url, viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(20_000)
+    pg = await context.new_page()
+    try:
+        yield pg
+    finally:
+        await context.close()
+
+
+async def shot(page, name: str, *, full_page: bool = True) -> Path:
+    """A screenshot kept as a test artefact: the whole page, or the viewport (for a modal, whose
+    overlay covers only the viewport)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await asyncio.sleep(0.3)  # let charts finish their first paint
+    await page.screenshot(path=str(path), full_page=full_page)
+    return path

@@ -18,14 +18,16 @@ The database unreachable at 2 or 3 → 503, so the platform retries.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from typing import Literal, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from edge_functions import metrics
 from edge_functions.runtime import Runtime, runtime
@@ -67,6 +69,26 @@ async def provider_webhook_for_org(provider: Platform, organization_id: UUID, re
              responses=_RESPONSES, openapi_extra=_BODY)
 async def provider_webhook(provider: Platform, request: Request,
                            organization_id: UUID | None = Query(None, description="The organisation whose keys sign it")) -> JSONResponse:
+    return await receive(runtime(request), provider, organization_id, request)
+
+
+def fast_endpoint(rest: str) -> Callable[[Request], Awaitable[Response]] | None:
+    """The handler for `<provider>/<organization id>` (the hot path, served without FastAPI's
+    routing), or None for anything else — FastAPI then answers it (422 for a bad provider or id)."""
+    provider, _, org = rest.partition("/")
+    if provider not in _PLATFORMS or not org or "/" in org:
+        return None
+    try:
+        organization_id = UUID(org)
+    except ValueError:
+        return None
+    return functools.partial(_receive_for_org, provider, organization_id)
+
+
+_PLATFORMS = frozenset(get_args(Platform))
+
+
+async def _receive_for_org(provider: str, organization_id: UUID, request: Request) -> JSONResponse:
     return await receive(runtime(request), provider, organization_id, request)
 
 

@@ -121,9 +121,8 @@ async def voice_ai_router(request: Request) -> Response:
 
     signalwire = await rt.providers.get(number.organization_id, "signalwire",
                                         number.secrets_version.get("signalwire"), known_version=True)
-    headers = {k.lower(): v for k, v in request.headers.items()}
     try:
-        _verify(signalwire, headers, body, [rt.public_url(request), str(request.url)])
+        _verify(signalwire, {k.lower(): v for k, v in request.headers.items()}, body, rt.public_url(request), request)
     except WebhookRejected as exc:
         metrics.ROUTING_DECISIONS.labels("none", "rejected").inc()
         log.warning("call request refused: %s", exc)
@@ -134,14 +133,13 @@ async def voice_ai_router(request: Request) -> Response:
     return render(result.answer)
 
 
-def _verify(provider, headers: dict[str, str], body: bytes, urls: list[str]) -> None:
+def _verify(provider, headers: dict[str, str], body: bytes, public_url: str, request: Request) -> None:
     """Accept the request if it is signed for the public URL (what SignalWire called) or, behind
-    no proxy, the URL as received."""
-    error: WebhookRejected | None = None
-    for url in dict.fromkeys(urls):
-        try:
-            provider.verify_webhook(WebhookRequest(headers=headers, body=body, url=url))
-            return
-        except WebhookRejected as exc:
-            error = exc
-    raise error or WebhookRejected("no URL to verify against")
+    no proxy, the URL as received (built only when the first check fails)."""
+    try:
+        provider.verify_webhook(WebhookRequest(headers=headers, body=body, url=public_url))
+    except WebhookRejected:
+        received = str(request.url)
+        if received == public_url:
+            raise
+        provider.verify_webhook(WebhookRequest(headers=headers, body=body, url=received))

@@ -194,6 +194,7 @@ class InboundRouter:
         self.on_attempt = on_attempt
         self.lookup_ttl = lookup_ttl
         self._numbers: dict[str, tuple[float, NumberRoute | None]] = {}
+        self._lookups: dict[str, asyncio.Future[NumberRoute | None]] = {}
         self._records: GroupWriter[dict[str, Any], None] = GroupWriter(self._write_records)
 
     async def resolve(self, to_number: str) -> NumberRoute | None:
@@ -204,6 +205,15 @@ class InboundRouter:
         hit = self._numbers.get(to_number)
         if hit is not None and hit[0] > now:
             return hit[1]
+        # One query per number however many calls arrive while it runs (a burst would
+        # otherwise send one each the moment the entry expires).
+        pending = self._lookups.get(to_number)
+        if pending is None:
+            pending = self._lookups[to_number] = asyncio.ensure_future(self._lookup(to_number, now))
+            pending.add_done_callback(lambda _f: self._lookups.pop(to_number, None))
+        return await asyncio.shield(pending)
+
+    async def _lookup(self, to_number: str, now: float) -> NumberRoute | None:
         async with self.db.as_service() as conn:
             number = await lookup_number(conn, to_number)
         if len(self._numbers) > 50_000:

@@ -164,7 +164,7 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
         rt = Runtime(settings=s, db=db, breaker=breaker, providers=providers, router=router)
 
         async def store(items):
-            async with db.as_service() as conn:
+            async with db.as_service(pipeline=True) as conn:
                 return await store_webhooks(conn, items)
 
         rt.inbox = GroupWriter(store)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from uuid import UUID
@@ -69,7 +69,7 @@ class ObservabilityMiddleware:
             await send(message)
 
         t0 = time.perf_counter()
-        with call_context(request_id=uuid.uuid4().hex[:16], function=function):
+        with call_context(request_id=os.urandom(8).hex(), function=function):
             try:
                 await self.app(scope, receive, send_wrapper)
             finally:

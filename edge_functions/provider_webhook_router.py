@@ -101,17 +101,9 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
     headers = {k.lower(): v for k, v in request.headers.items()}
     key_org = organization_id if organization_id is not None else await _claimed_organisation(rt, code, headers, body)
     adapter = await rt.providers.get(key_org, code)
-    urls = list(dict.fromkeys([rt.public_url(request), str(request.url)]))
-    rejected: WebhookRejected | None = None
-    for url in urls:
-        wreq = WebhookRequest(headers=headers, body=body, url=url)
-        try:
-            adapter.verify_webhook(wreq)
-            rejected = None
-            break
-        except WebhookRejected as exc:
-            rejected = exc
-    if rejected is not None:
+    try:
+        wreq = rt.verify_signed(adapter, request, headers, body)
+    except WebhookRejected as rejected:
         # Not counted in the platform's health: a forged request is not the platform's outcome.
         metrics.WEBHOOKS.labels(code, "rejected").inc()
         log.warning("webhook refused: %s", rejected, extra={"provider": code})

@@ -19,7 +19,7 @@ from edge_functions import metrics
 from edge_functions.runtime import runtime
 from switchboard.inbound import UNKNOWN_NUMBER_MESSAGE, InboundRequest, apology_answer
 from switchboard.logs import bind
-from switchboard.providers.base import HandOff, WebhookRejected, WebhookRequest
+from switchboard.providers.base import HandOff, WebhookRejected
 
 router = APIRouter(tags=["voice-ai-router"])
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ async def voice_ai_router(request: Request) -> Response:
     signalwire = await rt.providers.get(number.organization_id, "signalwire",
                                         number.secrets_version.get("signalwire"), known_version=True)
     try:
-        _verify(signalwire, {k.lower(): v for k, v in request.headers.items()}, body, rt.public_url(request), request)
+        rt.verify_signed(signalwire, request, {k.lower(): v for k, v in request.headers.items()}, body)
     except WebhookRejected as exc:
         metrics.ROUTING_DECISIONS.labels("none", "rejected").inc()
         log.warning("call request refused: %s", exc)
@@ -132,14 +132,3 @@ async def voice_ai_router(request: Request) -> Response:
     metrics.ROUTING_DECISIONS.labels(result.provider or "none", result.outcome).inc()
     return render(result.answer)
 
-
-def _verify(provider, headers: dict[str, str], body: bytes, public_url: str, request: Request) -> None:
-    """Accept the request if it is signed for the public URL (what SignalWire called) or, behind
-    no proxy, the URL as received (built only when the first check fails)."""
-    try:
-        provider.verify_webhook(WebhookRequest(headers=headers, body=body, url=public_url))
-    except WebhookRejected:
-        received = str(request.url)
-        if received == public_url:
-            raise
-        provider.verify_webhook(WebhookRequest(headers=headers, body=body, url=received))

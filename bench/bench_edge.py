@@ -195,6 +195,50 @@ async def open_loop(port: int, requests: list[bytes], rate: float, connections: 
     return latencies, errors
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server_pgid: int, postmaster_pid: int) -> tuple[float, float]:
+    """CPU time (user + system) used so far by the server's processes and by the cluster's
+    Postgres processes: what a request costs, whatever else shares the machine."""
+    server = postgres = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / _TICK
+        if int(fields[2]) == server_pgid:
+            server += used
+        elif int(entry) == postmaster_pid or int(fields[1]) == postmaster_pid:
+            postgres += used
+    return server, postgres
+
+
+class CpuMeter:
+    def __init__(self, server_pgid: int, data_dir: Path):
+        pidfile = next(data_dir.rglob("postmaster.pid"))
+        self.args = (server_pgid, int(pidfile.read_text().split()[0]))
+
+    def __enter__(self) -> "CpuMeter":
+        self.start = cpu_seconds(*self.args)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = cpu_seconds(*self.args)
+        self.server, self.postgres = end[0] - self.start[0], end[1] - self.start[1]
+
+    def per_request(self, n: int) -> str:
+        """ms of CPU per request (server + Postgres), and the rate that would fill every core."""
+        server, pg = self.server / max(n, 1) * 1000, self.postgres / max(n, 1) * 1000
+        ceiling = (os.cpu_count() or 1) * 1000 / (server + pg) if server + pg else float("nan")
+        return (f"CPU per request: server {server:.2f} ms + Postgres {pg:.2f} ms "
+                f"(all {os.cpu_count()} cores to ourselves: ≈ {ceiling:,.0f}/s)")
+
+
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(p / 100 * len(s)))] if s else float("nan")
@@ -237,7 +281,7 @@ async def main() -> None:
         # Providers sign the URL they call: the server's public base URL is its own address here.
         key = TEST_KEYS["SIGNALWIRE_SIGNING_KEY"]
         print(f"edge benchmark: {args.workers} server worker(s), {args.connections} connections, durable Postgres "
-              f"{cluster.port}, {os.cpu_count()} cores")
+              f"{cluster.port}, {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
         warm = [signalwire_call_request(port, number, key) for _ in range(300)]
         ok, bad, _ = await closed_loop(port, warm, 8, 30)
@@ -246,9 +290,11 @@ async def main() -> None:
 
         n = int(args.seconds * 6000)  # more than the run sends: every call id distinct
         reqs = [signalwire_call_request(port, number, key) for _ in range(n)]
-        ok, bad, elapsed = wrk_closed_loop(port, reqs, args.connections, args.seconds, root)
+        with CpuMeter(server.proc.pid, root) as cpu:
+            ok, bad, elapsed = wrk_closed_loop(port, reqs, args.connections, args.seconds, root)
         print(f"routing, flat out:       {ok / elapsed:8,.0f} decisions/s  ({ok:,} in {elapsed:.1f} s, {bad} non-2xx)"
               f"  target >= 1,500")
+        print(f"  {cpu.per_request(ok)}")
 
         fixed = [signalwire_call_request(port, number, key) for _ in range(int(args.rate * args.seconds))]
         cores = os.sched_getaffinity(0)
@@ -261,9 +307,11 @@ async def main() -> None:
               f"  ({len(lat):,} requests, {errors} non-2xx)  target p99 <= 10 ms")
 
         hooks = [retell_webhook_request(port, org, number) for _ in range(int(args.seconds * 4000))]
-        ok, bad, elapsed = wrk_closed_loop(port, hooks, args.connections, args.seconds, root)
+        with CpuMeter(server.proc.pid, root) as cpu:
+            ok, bad, elapsed = wrk_closed_loop(port, hooks, args.connections, args.seconds, root)
         print(f"webhooks, durable:       {ok / elapsed:8,.0f} ingestions/s ({ok:,} in {elapsed:.1f} s, {bad} non-2xx)"
               f"  target >= 1,000")
+        print(f"  {cpu.per_request(ok)} (storing; merging runs after the answer, partly later)")
         async with Database(url) as db:
             async with db.as_service() as conn:
                 stored = (await (await conn.execute("select count(*) as n from webhook_inbox")).fetchone())["n"]

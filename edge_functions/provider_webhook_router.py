@@ -18,14 +18,16 @@ The database unreachable at 2 or 3 → 503, so the platform retries.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from typing import Literal, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from edge_functions import metrics
 from edge_functions.runtime import Runtime, runtime
@@ -70,6 +72,26 @@ async def provider_webhook(provider: Platform, request: Request,
     return await receive(runtime(request), provider, organization_id, request)
 
 
+def fast_endpoint(rest: str) -> Callable[[Request], Awaitable[Response]] | None:
+    """The handler for `<provider>/<organization id>` (the hot path, served without FastAPI's
+    routing), or None for anything else — FastAPI then answers it (422 for a bad provider or id)."""
+    provider, _, org = rest.partition("/")
+    if provider not in _PLATFORMS or not org or "/" in org:
+        return None
+    try:
+        organization_id = UUID(org)
+    except ValueError:
+        return None
+    return functools.partial(_receive_for_org, provider, organization_id)
+
+
+_PLATFORMS = frozenset(get_args(Platform))
+
+
+async def _receive_for_org(provider: str, organization_id: UUID, request: Request) -> JSONResponse:
+    return await receive(runtime(request), provider, organization_id, request)
+
+
 async def receive(rt: Runtime, code: str, organization_id: UUID | None, request: Request) -> JSONResponse:
     t0 = time.perf_counter()
     body = await request.body()
@@ -79,17 +101,9 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
     headers = {k.lower(): v for k, v in request.headers.items()}
     key_org = organization_id if organization_id is not None else await _claimed_organisation(rt, code, headers, body)
     adapter = await rt.providers.get(key_org, code)
-    urls = list(dict.fromkeys([rt.public_url(request), str(request.url)]))
-    rejected: WebhookRejected | None = None
-    for url in urls:
-        wreq = WebhookRequest(headers=headers, body=body, url=url)
-        try:
-            adapter.verify_webhook(wreq)
-            rejected = None
-            break
-        except WebhookRejected as exc:
-            rejected = exc
-    if rejected is not None:
+    try:
+        wreq = rt.verify_signed(adapter, request, headers, body)
+    except WebhookRejected as rejected:
         # Not counted in the platform's health: a forged request is not the platform's outcome.
         metrics.WEBHOOKS.labels(code, "rejected").inc()
         log.warning("webhook refused: %s", rejected, extra={"provider": code})

@@ -24,6 +24,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from switchboard.batching import GroupWriter
+from switchboard.cache import TTLCache
 from switchboard.db import Database
 from switchboard.health import CircuitBreaker
 from switchboard.logs import bind
@@ -193,23 +194,18 @@ class InboundRouter:
         self.budget_seconds = budget_seconds
         self.on_attempt = on_attempt
         self.lookup_ttl = lookup_ttl
-        self._numbers: dict[str, tuple[float, NumberRoute | None]] = {}
+        self._numbers: TTLCache[str, NumberRoute | None] = TTLCache(lookup_ttl)
         self._records: GroupWriter[dict[str, Any], None] = GroupWriter(self._write_records)
 
     async def resolve(self, to_number: str) -> NumberRoute | None:
         """The organisation and agent of the number called (None: not ours). Each process keeps
         an answer for `lookup_ttl` seconds (1 s): a change to an agent reaches every replica
         within that, and a burst of calls costs one query per number a second."""
-        now = time.monotonic()
-        hit = self._numbers.get(to_number)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        return await self._numbers.get(to_number, lambda: self._lookup(to_number))
+
+    async def _lookup(self, to_number: str) -> NumberRoute | None:
         async with self.db.as_service() as conn:
-            number = await lookup_number(conn, to_number)
-        if len(self._numbers) > 50_000:
-            self._numbers.clear()
-        self._numbers[to_number] = (now + self.lookup_ttl, number)
-        return number
+            return await lookup_number(conn, to_number)
 
     async def route(self, req: InboundRequest, number: NumberRoute | None = None) -> RoutingResult:
         """Hand the call to a platform. Pass `number` when the caller resolved it already (to
@@ -310,7 +306,7 @@ class InboundRouter:
         })
 
     async def _write_records(self, rows: Sequence[dict[str, Any]]) -> list[None]:
-        async with self.db.as_service() as conn:
+        async with self.db.as_service(pipeline=True) as conn:
             async with conn.cursor() as cur:
                 await cur.executemany(_RECORD_SQL, rows)
         return [None] * len(rows)

@@ -96,7 +96,9 @@ class Session(rx.State):
         if any(o["id"] == org_id for o in self.organizations):
             self.org_id = org_id
             self.role = next(o["role"] for o in self.organizations if o["id"] == org_id)
-            return rx.redirect(self.router.url.path or "/dashboard")
+            # Reload the page (a client-side redirect to the same route would not run its
+            # on_load), so everything on it is read again for the other organisation.
+            return rx.call_script("window.location.reload()")
         return rx.toast.error("You are not a member of that organisation.")
 
     @rx.event

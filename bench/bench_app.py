@@ -110,7 +110,10 @@ def main(calls: int, loads: int, database_url: str | None) -> int:
         t = time.perf_counter()
         app = start_app(database_url, workdir=root / "app", log=root / "app.log")
         print(f"app built and serving at {app.url} in {time.perf_counter() - t:.0f} s", flush=True)
+        load_before = os.getloadavg()[0]
         results = asyncio.run(measure(app.url, loads))
+        print(f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+              "(the browser, the app and Postgres share them)")
         p50 = {k: statistics.median(r[k] for r in results) for k in ("charts", "interactive", "analyses")}
         ok = p50["interactive"] <= TARGET_S
         print(f"p50 over {len(results)} loads: charts {p50['charts']:.2f} s, interactive {p50['interactive']:.2f} s, "

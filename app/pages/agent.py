@@ -114,10 +114,13 @@ class AgentConfig(Session):
 
     @rx.var
     def fallback_candidates(self) -> list[PlatformCard]:
-        """The other platforms: those in the fallback order first, in that order."""
-        others = [p for p in self.platforms if p.code != self.active]
-        rank = {code: i for i, code in enumerate(self.fallback)}
-        return sorted(others, key=lambda p: (rank.get(p.code, len(rank)), p.name))
+        """The other platforms, in a stable order (rows never move under the pointer)."""
+        return [p for p in self.platforms if p.code != self.active]
+
+    @rx.var
+    def fallback_chain(self) -> str:
+        names = {p.code: p.name for p in self.platforms}
+        return " → ".join(names.get(c, c) for c in self.fallback if c != self.active)
 
     @rx.var
     def current_voice_note(self) -> str:
@@ -451,13 +454,16 @@ def routing_section() -> rx.Component:
                     rx.checkbox(p.name, checked=AgentConfig.fallback.contains(p.code),
                                 on_change=lambda _v: AgentConfig.toggle_fallback(p.code), id=f"fallback-{p.code}"),
                     rx.cond(AgentConfig.fallback.contains(p.code),
-                            rx.badge(AgentConfig.fallback_rank[p.code], variant="soft")),
+                            rx.badge(AgentConfig.fallback_rank[p.code], variant="soft", id=f"fallback-rank-{p.code}")),
                     rx.cond(AgentConfig.fallback.contains(p.code),
                             rx.icon_button(rx.icon("arrow-up", size=12), size="1", variant="ghost",
                                            on_click=AgentConfig.move_fallback_up(p.code))),
                     align="center",
                 ),
             ),
+            rx.text(rx.cond(AgentConfig.fallback_chain != "", "Order: " + AgentConfig.fallback_chain,
+                            "No fallback: calls fail when the platform is down."),
+                    size="1", color_scheme="gray", id="fallback-chain"),
             rx.separator(),
             rx.text("Traffic split (A/B test): share of calls per platform, adding up to 100 %. Leave empty to send "
                     "every call to the active platform.", size="2"),

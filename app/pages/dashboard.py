@@ -271,14 +271,18 @@ def period_control() -> rx.Component:
 
 
 class PlotlyPreload(rx.Fragment):
-    """Renders nothing; its module loads plotly.js (≈1 MB, which the charts import on mount) in
-    the first idle moment — while the page waits for the session check and the figures — instead
-    of after the figures arrive."""
+    """Renders nothing. Once the page is hydrated — the session check and the figures are then
+    being computed on the server — it starts loading plotly.js (≈1 MB, which the charts would
+    otherwise import only when the figures arrive), so the browser parses it while it waits."""
 
-    def add_custom_code(self) -> list[str]:
-        # Not while the build prerenders the page (no window there).
-        return ["if (typeof window !== 'undefined') { (window.requestIdleCallback || setTimeout)("
-                "() => import('plotly.js-basic-dist-min'), {timeout: 1500}); }"]
+    def add_imports(self) -> dict:
+        return {"react": [rx.ImportVar(tag="useEffect")]}
+
+    def add_hooks(self) -> list:
+        hydrated = rx.State.is_hydrated
+        js = hydrated._js_expr
+        return [rx.Var(_js_expr=f"useEffect(() => {{ if ({js}) {{ import('plotly.js-basic-dist-min'); }} }}, [{js}])",
+                       _var_data=hydrated._get_all_var_data())]
 
 
 def plotly_preload() -> rx.Component:

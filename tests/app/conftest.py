@@ -92,6 +92,8 @@ async def shot(page, name: str, *, full_page: bool = True) -> Path:
     overlay covers only the viewport)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    if full_page:  # from the top, so the sticky sidebar is drawn where it belongs
+        await page.evaluate("window.scrollTo(0, 0)")
     await asyncio.sleep(0.3)  # let charts finish their first paint
     await page.screenshot(path=str(path), full_page=full_page)
     return path

@@ -207,3 +207,72 @@ async def test_livekit_settings_show_and_save_the_catalog_chains(browser, app_se
     await chains.scroll_into_view_if_needed()
     await shot(page, "18-livekit-settings", full_page=False)
     await context.close()
+
+
+async def test_agent_routing_is_saved_and_bad_splits_are_refused_in_words(browser, app_server, app_db):
+    email, org_id, agent_id = await account(app_db)  # on LiveKit
+    async with app_db.as_service() as conn:
+        await conn.execute(
+            "update provider_configs pc set sync_status = 'failed', sync_error = 'LiveKit answered 401: check the API key' "
+            "from voice_ai_providers vp where vp.id = pc.provider_id and vp.code = 'livekit' and pc.agent_config_id = %s",
+            (agent_id,))
+    context, page = await sign_in(browser, app_server, email, "/agent")
+    # The sync state says which platform failed and why.
+    await page.locator("#sync-livekit", has_text="failed").wait_for()
+    assert "LiveKit answered 401: check the API key" in await page.locator("#sync-section").inner_text()
+
+    async def saved() -> dict:
+        async with app_db.as_service() as conn:
+            cur = await conn.execute("select fallback_order, traffic_split, prompt from agent_configs where id = %s",
+                                     (agent_id,))
+            return dict(await cur.fetchone())
+
+    before = await saved()
+    # Shares adding up to 90 %: refused in words, nothing saved.
+    await page.fill("#prompt", "You answer for Bright Smiles. Be brief.")
+    await page.fill("#split-livekit", "60")
+    await page.fill("#split-vapi", "30")
+    await page.click("#save-agent")
+    await page.locator(".error-state", has_text="add up to 90 %, not 100 %").wait_for()
+    assert await saved() == before
+    # Fixed: Vapi then Retell as fallbacks, a 70/30 split between LiveKit and Vapi.
+    await page.fill("#split-vapi", "40")
+    await page.click("#fallback-vapi")
+    await page.locator("#fallback-rank-vapi", has_text="#1").wait_for()
+    await page.click("#fallback-retell")
+    await page.locator("#fallback-chain", has_text="Vapi → Retell AI").wait_for()
+    await page.click("#save-agent")
+    await page.locator("#saved-note").wait_for()
+    after = await saved()
+    assert after["fallback_order"] == ["vapi", "retell"]
+    assert after["traffic_split"] == {"livekit": 60, "vapi": 40}
+    assert after["prompt"] == "You answer for Bright Smiles. Be brief."
+    await shot(page, "19-agent-routing")
+    await context.close()
+
+
+async def test_switching_organisation_and_signing_out(browser, app_server, app_db):
+    email, first_org, _ = await account(app_db, org="First Clinic")
+    session = await auth.sign_in(app_db, email, PASSWORD)
+    async with app_db.as_user(session.claims) as conn:
+        second = await onboarding.set_up_organization(conn, "Second Clinic", platform="retell", custom_voice=False)
+    await add_calls(app_db, second.organization.id, second.agent_id, "retell", 12, seed=51)
+    context, page = await sign_in(browser, app_server, email, "/calls")
+    current = (await page.locator("#org-switcher").inner_text()).strip()
+    other = "Second Clinic" if current == "First Clinic" else "First Clinic"
+    await page.click("#org-switcher")
+    await page.get_by_role("option", name=other, exact=True).click()
+    await page.locator("#org-switcher", has_text=other).wait_for()
+    # The page is read again for the other organisation: its 12 calls, or none.
+    if other == "Second Clinic":
+        await page.wait_for_function("() => document.querySelectorAll('.call-row').length === 12")
+    else:
+        await page.locator(".empty-state").wait_for()
+        assert await page.locator(".call-row").count() == 0
+    # Signing out forgets the session: private pages send you to the sign-in page.
+    await page.click("#sign-out")
+    await page.wait_for_url(re.compile(r"/sign-in"))
+    assert await page.evaluate("localStorage.getItem('sb_token')") in (None, "", '""')
+    await page.goto("/dashboard")
+    await page.wait_for_url(re.compile(r"/sign-in"))
+    await context.close()

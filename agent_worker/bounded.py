@@ -33,7 +33,9 @@ async def _no_observer(key: str, ok: bool, latency_ms: float) -> None:
 
 
 class _Attempt:
-    """Times one vendor attempt and reports it once."""
+    """Times one vendor attempt and reports it: a success at its first output (so health and the
+    benchmark see time-to-first-output), a failure when it fails — also after some output, since
+    a stream that breaks mid-way is a failure worth counting."""
 
     def __init__(self, key: str, observer: AttemptObserver) -> None:
         self.key = key
@@ -41,16 +43,19 @@ class _Attempt:
         self.started = time.perf_counter()
         self.first_output_ms: float | None = None
 
-    def output(self) -> None:
+    def _elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+    async def output(self) -> None:
         if self.first_output_ms is None:
-            self.first_output_ms = (time.perf_counter() - self.started) * 1000
+            self.first_output_ms = self._elapsed_ms()
+            await self._report(True, self.first_output_ms)
 
     async def succeeded(self) -> None:
-        self.output()
-        await self._report(True, self.first_output_ms or 0.0)
+        await self.output()  # an empty answer is still an answer
 
     async def failed(self) -> None:
-        await self._report(False, (time.perf_counter() - self.started) * 1000)
+        await self._report(False, self._elapsed_ms())
 
     async def _report(self, ok: bool, latency_ms: float) -> None:
         try:
@@ -216,7 +221,8 @@ class _BoundedLLMStream(llm.LLMStream):
                         chunk = await _next_within(chunks, b._attempt_timeout, b.key, "tokens")
                     except StopAsyncIteration:
                         break
-                    attempt.output()
+                    if chunk.delta is not None:
+                        await attempt.output()
                     self._event_ch.send_nowait(chunk)
         except asyncio.CancelledError:
             raise
@@ -287,7 +293,7 @@ class _BoundedChunkedStream(tts.ChunkedStream):
                         audio = await _next_within(frames, b._attempt_timeout, b.key, "audio")
                     except StopAsyncIteration:
                         break
-                    attempt.output()
+                    await attempt.output()
                     output_emitter.push_frame(audio.frame)
         except asyncio.CancelledError:
             raise

@@ -73,7 +73,10 @@ class Call:
         self.pipeline = pipeline
         self.job_id = job_id
         self.room_name = room_name
-        self.room_sid = room_sid or f"job:{job_id}"
+        self.room_sid = room_sid
+        # The platform's call id is the room's name, as the LiveKit adapter and LiveKit's own
+        # webhooks name the call (each call gets its own room).
+        self.provider_call_id = room_name or f"job:{job_id}"
         self.outcome = CallOutcome()
         self.sip: dict[str, str] = {}
         self.started_at: datetime | None = None
@@ -127,7 +130,7 @@ class Call:
         )
         log.info(
             "call %s started: organisation %s, chains %s (config from %s)",
-            self.room_sid, self.meta.organization_id, self.chains.keys, self.pipeline.source,
+            self.provider_call_id, self.meta.organization_id, self.chains.keys, self.pipeline.source,
         )
 
     def _watch_sip(self, room: rtc.Room) -> None:
@@ -140,7 +143,7 @@ class Call:
         room.on("participant_connected", remember)
 
     def _on_time_limit(self) -> None:
-        log.info("call %s reached its %ss limit", self.room_sid, self.pipeline.agent.max_duration_seconds)
+        log.info("call %s reached its %ss limit", self.provider_call_id, self.pipeline.agent.max_duration_seconds)
         self.outcome.disconnection_reason = self.outcome.disconnection_reason or "max_duration_reached"
         handle = self.session.say(TIME_LIMIT_MESSAGE, allow_interruptions=False)
         handle.add_done_callback(lambda _: self.session.shutdown())
@@ -158,9 +161,9 @@ class Call:
         return CallEvent(
             kind=kind,
             provider="livekit",
-            event_id=f"{self.room_sid}:{self.job_id}:{kind}",
+            event_id=f"{self.provider_call_id}:{self.job_id}:{kind}",
             event_type=f"session_{kind}",
-            provider_call_id=self.room_sid,
+            provider_call_id=self.provider_call_id,
             telephony_call_id=self.meta.telephony_call_id,
             organization_id=self.meta.organization_id,
             agent_config_id=self.meta.agent_config_id,
@@ -225,7 +228,7 @@ class Call:
     async def _write(self, event: CallEvent, *, what: str) -> UUID | None:
         db = self.runtime.db
         if db is None:
-            log.error("call %s: %s not stored, no database configured", self.room_sid, what)
+            log.error("call %s: %s not stored, no database configured", self.provider_call_id, what)
             return None
         try:
             async with asyncio.timeout(self.runtime.write_timeout):
@@ -233,5 +236,5 @@ class Call:
                     prices = await load_price_book(conn)
                     return await record_call_event(conn, event, prices)
         except Exception as exc:
-            log.error("call %s: %s not stored (%s: %s)", self.room_sid, what, type(exc).__name__, exc)
+            log.error("call %s: %s not stored (%s: %s)", self.provider_call_id, what, type(exc).__name__, exc)
             return None

@@ -27,6 +27,7 @@ from switchboard.pipeline.config import (
     environment_pipeline,
 )
 from switchboard.pipeline.dispatch import AGENT_NAME, DispatchMetadata, InvalidDispatchMetadata
+from switchboard.providers.livekit.compile import ATTRIBUTE_PREFIX
 from switchboard.settings import Settings, get_settings
 
 log = logging.getLogger("agent_worker")
@@ -146,13 +147,20 @@ async def entrypoint(ctx: JobContext) -> Call | None:
         ctx.shutdown(reason="no pipeline")
         return None
 
+    # A fake job (console mode, tests) has no connected room: the session runs on its own I/O.
+    use_room = not ctx.is_fake_job() or ctx.room.isconnected()
+    caller = None
+    if use_room:
+        await ctx.connect()
+        caller = await ctx.wait_for_participant()
+        # An inbound SIP call's per-call ids ride on the SIP participant (the dispatch rule is standing).
+        meta = meta.with_call_attributes(caller.attributes, ATTRIBUTE_PREFIX)
+
     call = Call(
         runtime=runtime, meta=meta, pipeline=pipeline, job_id=ctx.job.id, room_name=ctx.job.room.name,
         room_sid=ctx.job.room.sid, vad=ctx.proc.userdata["vad"],
         turn_detection=bool(ctx.proc.userdata.get("turn_detection")),
     )
-    # A fake job (console mode, tests) has no connected room: the session runs on its own I/O.
-    use_room = not ctx.is_fake_job() or ctx.room.isconnected()
     await call.start(room=ctx.room if use_room else None)
 
     async def _write_report() -> None:

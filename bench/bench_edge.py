@@ -12,7 +12,13 @@ LocalCluster: fsync on, synchronous_commit on) and a real server (`switchboard s
 Targets: routing p99 ≤ 10 ms at 500 req/s, ≥ 1,500 routing decisions/s, ≥ 1,000 durable
 webhook ingestions/s. Every load loop is bounded in time and count and targets 127.0.0.1 only.
 
-    python bench/bench_edge.py [--seconds 8] [--workers 1] [--connections 32]
+Load generators (they share the two cores with the server, so they must cost little): the
+flat-out phases use `wrk` (one thread, `bench/wrk_requests.lua`) cycling through requests built
+and signed here before the run, every one with its own call id; the fixed-rate phase is an
+open-loop asyncio generator on uvloop pinned to one core (wrk2 is not in Debian, and wrk's
+`delay()` would wait for answers, hiding stalls).
+
+    python bench/bench_edge.py [--seconds 8] [--workers 2] [--connections 32]
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,6 +115,31 @@ def retell_webhook_request(port: int, org: str, number: str) -> bytes:
 
 # --- load shapes ------------------------------------------------------------------------------
 
+WRK_SCRIPT = ROOT / "bench" / "wrk_requests.lua"
+
+
+def wrk_closed_loop(port: int, requests: Sequence[bytes], connections: int, seconds: float,
+                    workdir: Path) -> tuple[int, int, float]:
+    """As fast as `connections` keep-alive connections go for `seconds`, driven by wrk cycling
+    through `requests`. Returns (2xx, other, elapsed)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed (scripts/system-deps.sh installs it)")
+    path = workdir / f"requests-{uuid.uuid4().hex[:8]}.bin"
+    path.write_bytes(b"\0".join(requests))
+    out = subprocess.run(
+        [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(WRK_SCRIPT),
+         f"http://{HOST}:{port}/"],
+        env={**os.environ, "WRK_REQUESTS": str(path)}, capture_output=True, text=True, timeout=seconds + 60,
+    ).stdout
+    path.unlink()
+    m = re.search(r"WRK_RESULT requests=(\d+) seconds=([\d.]+) non2xx=(\d+) errors=(\d+)", out)
+    if m is None:
+        raise SystemExit(f"wrk printed no result:\n{out}")
+    total, elapsed, non2xx, errors = int(m.group(1)), float(m.group(2)), int(m.group(3)), int(m.group(4))
+    return total - non2xx, non2xx + errors, elapsed
+
+
 async def closed_loop(port: int, requests: list[bytes], connections: int, seconds: float) -> tuple[int, int, float]:
     """As fast as `connections` connections go, for at most `seconds` or the requests given.
     Returns (2xx, other, elapsed)."""
@@ -163,6 +195,50 @@ async def open_loop(port: int, requests: list[bytes], rate: float, connections: 
     return latencies, errors
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server_pgid: int, postmaster_pid: int) -> tuple[float, float]:
+    """CPU time (user + system) used so far by the server's processes and by the cluster's
+    Postgres processes: what a request costs, whatever else shares the machine."""
+    server = postgres = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / _TICK
+        if int(fields[2]) == server_pgid:
+            server += used
+        elif int(entry) == postmaster_pid or int(fields[1]) == postmaster_pid:
+            postgres += used
+    return server, postgres
+
+
+class CpuMeter:
+    def __init__(self, server_pgid: int, data_dir: Path):
+        pidfile = next(data_dir.rglob("postmaster.pid"))
+        self.args = (server_pgid, int(pidfile.read_text().split()[0]))
+
+    def __enter__(self) -> "CpuMeter":
+        self.start = cpu_seconds(*self.args)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = cpu_seconds(*self.args)
+        self.server, self.postgres = end[0] - self.start[0], end[1] - self.start[1]
+
+    def per_request(self, n: int) -> str:
+        """ms of CPU per request (server + Postgres), and the rate that would fill every core."""
+        server, pg = self.server / max(n, 1) * 1000, self.postgres / max(n, 1) * 1000
+        ceiling = (os.cpu_count() or 1) * 1000 / (server + pg) if server + pg else float("nan")
+        return (f"CPU per request: server {server:.2f} ms + Postgres {pg:.2f} ms "
+                f"(all {os.cpu_count()} cores to ourselves: ≈ {ceiling:,.0f}/s)")
+
+
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(p / 100 * len(s)))] if s else float("nan")
@@ -184,13 +260,13 @@ def pgbench(cluster: LocalCluster, seconds: int) -> str:
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=8.0)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rate", type=float, default=500.0)
     args = ap.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="sb-bench-edge-"))
-    cluster = LocalCluster(data_dir=root, port=free_port(), fast=os.environ.get("BENCH_FAST") == "1")  # durable: fsync and synchronous_commit on
+    cluster = LocalCluster(data_dir=root, port=free_port(), fast=False)  # durable: fsync and synchronous_commit on
     server = None
     try:
         cluster.ensure_running()
@@ -205,28 +281,37 @@ async def main() -> None:
         # Providers sign the URL they call: the server's public base URL is its own address here.
         key = TEST_KEYS["SIGNALWIRE_SIGNING_KEY"]
         print(f"edge benchmark: {args.workers} server worker(s), {args.connections} connections, durable Postgres "
-              f"{cluster.port}, {os.cpu_count()} cores")
+              f"{cluster.port}, {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
         warm = [signalwire_call_request(port, number, key) for _ in range(300)]
         ok, bad, _ = await closed_loop(port, warm, 8, 30)
         if bad:
             raise SystemExit(f"routing warm-up failed: {bad} non-2xx answers (see {root / 'edge.log'})")
 
-        n = int(args.seconds * 4000)
+        n = int(args.seconds * 6000)  # more than the run sends: every call id distinct
         reqs = [signalwire_call_request(port, number, key) for _ in range(n)]
-        ok, bad, elapsed = await closed_loop(port, reqs, args.connections, args.seconds)
+        with CpuMeter(server.proc.pid, root) as cpu:
+            ok, bad, elapsed = wrk_closed_loop(port, reqs, args.connections, args.seconds, root)
         print(f"routing, flat out:       {ok / elapsed:8,.0f} decisions/s  ({ok:,} in {elapsed:.1f} s, {bad} non-2xx)"
               f"  target >= 1,500")
+        print(f"  {cpu.per_request(ok)}")
 
         fixed = [signalwire_call_request(port, number, key) for _ in range(int(args.rate * args.seconds))]
-        lat, errors = await open_loop(port, fixed, args.rate, args.connections)
+        cores = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {max(cores)})  # the generator on one core
+        try:
+            lat, errors = await open_loop(port, fixed, args.rate, args.connections)
+        finally:
+            os.sched_setaffinity(0, cores)
         print(f"routing at {args.rate:.0f} req/s:     p50 {pct(lat, 50) * 1000:6.2f} ms  p99 {pct(lat, 99) * 1000:6.2f} ms"
               f"  ({len(lat):,} requests, {errors} non-2xx)  target p99 <= 10 ms")
 
-        hooks = [retell_webhook_request(port, org, number) for _ in range(int(args.seconds * 3000))]
-        ok, bad, elapsed = await closed_loop(port, hooks, args.connections, args.seconds)
+        hooks = [retell_webhook_request(port, org, number) for _ in range(int(args.seconds * 4000))]
+        with CpuMeter(server.proc.pid, root) as cpu:
+            ok, bad, elapsed = wrk_closed_loop(port, hooks, args.connections, args.seconds, root)
         print(f"webhooks, durable:       {ok / elapsed:8,.0f} ingestions/s ({ok:,} in {elapsed:.1f} s, {bad} non-2xx)"
               f"  target >= 1,000")
+        print(f"  {cpu.per_request(ok)} (storing; merging runs after the answer, partly later)")
         async with Database(url) as db:
             async with db.as_service() as conn:
                 stored = (await (await conn.execute("select count(*) as n from webhook_inbox")).fetchone())["n"]
@@ -243,4 +328,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    import uvloop
+
+    uvloop.run(main())

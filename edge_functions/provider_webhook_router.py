@@ -18,14 +18,16 @@ The database unreachable at 2 or 3 → 503, so the platform retries.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from typing import Literal, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from edge_functions import metrics
 from edge_functions.runtime import Runtime, runtime
@@ -70,6 +72,26 @@ async def provider_webhook(provider: Platform, request: Request,
     return await receive(runtime(request), provider, organization_id, request)
 
 
+def fast_endpoint(rest: str) -> Callable[[Request], Awaitable[Response]] | None:
+    """The handler for `<provider>/<organization id>` (the hot path, served without FastAPI's
+    routing), or None for anything else — FastAPI then answers it (422 for a bad provider or id)."""
+    provider, _, org = rest.partition("/")
+    if provider not in _PLATFORMS or not org or "/" in org:
+        return None
+    try:
+        organization_id = UUID(org)
+    except ValueError:
+        return None
+    return functools.partial(_receive_for_org, provider, organization_id)
+
+
+_PLATFORMS = frozenset(get_args(Platform))
+
+
+async def _receive_for_org(provider: str, organization_id: UUID, request: Request) -> JSONResponse:
+    return await receive(runtime(request), provider, organization_id, request)
+
+
 async def receive(rt: Runtime, code: str, organization_id: UUID | None, request: Request) -> JSONResponse:
     t0 = time.perf_counter()
     body = await request.body()
@@ -79,17 +101,10 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
     headers = {k.lower(): v for k, v in request.headers.items()}
     key_org = organization_id if organization_id is not None else await _claimed_organisation(rt, code, headers, body)
     adapter = await rt.providers.get(key_org, code)
-    urls = list(dict.fromkeys([rt.public_url(request), str(request.url)]))
-    rejected: WebhookRejected | None = None
-    for url in urls:
-        wreq = WebhookRequest(headers=headers, body=body, url=url)
-        try:
-            adapter.verify_webhook(wreq)
-            rejected = None
-            break
-        except WebhookRejected as exc:
-            rejected = exc
-    if rejected is not None:
+    try:
+        wreq = rt.verify_signed(adapter, request, headers, body)
+    except WebhookRejected as rejected:
+        # Not counted in the platform's health: a forged request is not the platform's outcome.
         metrics.WEBHOOKS.labels(code, "rejected").inc()
         log.warning("webhook refused: %s", rejected, extra={"provider": code})
         return JSONResponse({"error": str(rejected)}, status_code=401)
@@ -101,6 +116,7 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
         async with rt.db.as_service() as conn:
             await store_dead_letter(conn, code, reason, headers, body, request.client.host if request.client else None)
         metrics.WEBHOOKS.labels(code, "malformed").inc()
+        await rt.breaker.outcome(code, "webhook", False, (time.perf_counter() - t0) * 1000)
         log.warning("webhook malformed: %s", reason, extra={"provider": code})
         return JSONResponse({"error": reason}, status_code=400)
 
@@ -116,8 +132,9 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
     ))
     # Committed (synchronous_commit on): from here the event survives a crash of this process.
     metrics.WEBHOOKS.labels(code, "stored" if new else "duplicate").inc()
+    await rt.breaker.outcome(code, "webhook", True, (time.perf_counter() - t0) * 1000)
     if new:
-        rt.spawn(_process(rt, code, event_id, events, t0))
+        rt.spawn(_process(rt, code, event_id, events))
     return JSONResponse({"status": "stored" if new else "duplicate", "event_id": event_id})
 
 
@@ -149,12 +166,24 @@ def _event_type(body: bytes) -> str | None:
     return None
 
 
-async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent], t0: float) -> None:
-    """Merge a just-stored event (after the answer went out)."""
+_NOT_DURABLE = "set local synchronous_commit = off"  # processing: the inbox row is the durable truth
+
+
+async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent]) -> None:
+    """Merge a just-stored event (after the answer went out). When every processing slot is busy
+    the event stays pending for the drain loop, which merges rows in batches: under a burst,
+    answering (and storing) comes first.
+
+    Processing commits without waiting for the disk: a crash can lose a merge, but then it also
+    loses the row's `processed` mark (same transaction), so the drain merges it again."""
+    if rt.processing.locked():
+        metrics.WEBHOOKS.labels(code, "deferred").inc()
+        return
     with call_context(call_id=events[0].provider_call_id if events else None, event_id=event_id, provider=code):
         ok = False
         try:
             async with rt.processing, rt.db.as_service() as conn:
+                await conn.execute(_NOT_DURABLE)
                 row = await claim_event(conn, code, event_id)
                 if row is None:
                     return  # another process has it, or it is done
@@ -162,14 +191,23 @@ async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent
         except Exception as exc:  # left pending/failed in the inbox: the drain loop retries it
             log.warning("processing deferred: %s", type(exc).__name__)
         metrics.WEBHOOKS.labels(code, "processed" if ok else "failed").inc()
-        await rt.breaker.outcome(code, "webhook", ok, (time.perf_counter() - t0) * 1000)
 
 
-async def drain_inbox(rt: Runtime, *, older_than_seconds: float = 2.0, limit: int = 200) -> int:
-    """Process inbox rows still pending (a crash between storing and processing) or failed with
-    attempts left. Returns how many it processed successfully."""
+async def drain_inbox(rt: Runtime, *, older_than_seconds: float = 1.0, limit: int = 200) -> int:
+    """Process inbox rows still pending (deferred under load, or left by a crash) or failed with
+    attempts left, `limit` per transaction until none is left. Returns how many succeeded."""
+    done = 0
+    while True:
+        ok, claimed = await _drain_batch(rt, older_than_seconds, limit)
+        done += ok
+        if claimed < limit:
+            return done
+
+
+async def _drain_batch(rt: Runtime, older_than_seconds: float, limit: int) -> tuple[int, int]:
     done = 0
     async with rt.db.as_service() as conn:
+        await conn.execute(_NOT_DURABLE)
         rows = await claim_pending(conn, limit=limit, older_than_seconds=older_than_seconds)
         for row in rows:
             adapter = await rt.providers.get(row["organization_id"], row["provider"])
@@ -185,4 +223,4 @@ async def drain_inbox(rt: Runtime, *, older_than_seconds: float = 2.0, limit: in
             done += ok
     if rows:
         log.info("drained the webhook inbox", extra={"rows": len(rows), "processed": done})
-    return done
+    return done, len(rows)

@@ -14,6 +14,7 @@ from switchboard.db import Database
 from switchboard.ingest import InboxItem
 from switchboard.health import CircuitBreaker
 from switchboard.inbound import InboundRouter
+from switchboard.providers.base import VoiceAIProvider, WebhookRejected, WebhookRequest
 from switchboard.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,10 +46,30 @@ class Runtime:
 
     def public_url(self, request: Request) -> str:
         """The URL the provider called (what it signed): PUBLIC_BASE_URL + path + query."""
-        url = self.settings.public_base_url.rstrip("/") + request.url.path
-        if request.url.query:
-            url += "?" + request.url.query
+        # The path as Starlette's request.url spells it, without building the whole URL.
+        path = request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+        url = self.settings.public_base_url.rstrip("/") + path
+        query = request.scope.get("query_string", b"")
+        if query:
+            url += "?" + query.decode("latin-1")
         return url
+
+    def verify_signed(self, provider: VoiceAIProvider, request: Request, headers: dict[str, str],
+                      body: bytes) -> WebhookRequest:
+        """The request as verified: signed for the public URL (what the platform called) or,
+        behind no proxy, for the URL as received (built only when the first check fails).
+        Raises WebhookRejected."""
+        public = self.public_url(request)
+        signed = WebhookRequest(headers=headers, body=body, url=public)
+        try:
+            provider.verify_webhook(signed)
+        except WebhookRejected:
+            received = str(request.url)
+            if received == public:
+                raise
+            signed = WebhookRequest(headers=headers, body=body, url=received)
+            provider.verify_webhook(signed)
+        return signed
 
 
 def runtime(request: Request) -> Runtime:

@@ -19,7 +19,7 @@ from edge_functions import metrics
 from edge_functions.runtime import runtime
 from switchboard.inbound import UNKNOWN_NUMBER_MESSAGE, InboundRequest, apology_answer
 from switchboard.logs import bind
-from switchboard.providers.base import HandOff, WebhookRejected, WebhookRequest
+from switchboard.providers.base import HandOff, WebhookRejected
 
 router = APIRouter(tags=["voice-ai-router"])
 log = logging.getLogger(__name__)
@@ -121,9 +121,8 @@ async def voice_ai_router(request: Request) -> Response:
 
     signalwire = await rt.providers.get(number.organization_id, "signalwire",
                                         number.secrets_version.get("signalwire"), known_version=True)
-    headers = {k.lower(): v for k, v in request.headers.items()}
     try:
-        _verify(signalwire, headers, body, [rt.public_url(request), str(request.url)])
+        rt.verify_signed(signalwire, request, {k.lower(): v for k, v in request.headers.items()}, body)
     except WebhookRejected as exc:
         metrics.ROUTING_DECISIONS.labels("none", "rejected").inc()
         log.warning("call request refused: %s", exc)
@@ -133,15 +132,3 @@ async def voice_ai_router(request: Request) -> Response:
     metrics.ROUTING_DECISIONS.labels(result.provider or "none", result.outcome).inc()
     return render(result.answer)
 
-
-def _verify(provider, headers: dict[str, str], body: bytes, urls: list[str]) -> None:
-    """Accept the request if it is signed for the public URL (what SignalWire called) or, behind
-    no proxy, the URL as received."""
-    error: WebhookRejected | None = None
-    for url in dict.fromkeys(urls):
-        try:
-            provider.verify_webhook(WebhookRequest(headers=headers, body=body, url=url))
-            return
-        except WebhookRejected as exc:
-            error = exc
-    raise error or WebhookRejected("no URL to verify against")

@@ -66,6 +66,7 @@ async def answer(rt: Runtime, code: str, organization_id: UUID | None, request: 
         log.warning("pre-call webhook for a number with no agent", extra={"provider": code, "to_number": req.to_number})
     from switchboard.providers.common import webhook_url
 
-    status, payload = answer_precall(req, number, webhook_url=webhook_url(code, rt.settings.public_base_url))
+    status, payload = answer_precall(req, number, webhook_url=webhook_url(
+        code, rt.settings.public_base_url, number.organization_id if number else None))
     metrics.WEBHOOKS.labels(code, "precall_answered" if number else "precall_unknown_number").inc()
     return JSONResponse(payload, status_code=status)

@@ -16,7 +16,10 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from pydantic import BaseModel, ConfigDict
 
+from switchboard.auth import issue_token, sign_in, verify_token
+from switchboard.db import Database
 from switchboard.errors import FieldError, Forbidden, InvalidInput, NotFound
+from switchboard.models import ApiToken
 from switchboard.tenancy import Claims
 
 Scope = Literal["read", "write", "admin:secrets"]
@@ -104,3 +107,25 @@ async def resolve_access(conn: AsyncConnection, claims: Claims, requested: UUID 
             raise NotFound("organization not found")
         role = row["role"]
     return Access(user_id=claims.user_id, organization_id=org, role=role, scopes=scopes_for(role, claims))
+
+
+async def issue_api_token(db: Database, email: str, password: str, *, scopes: list[str] | None = None,
+                          organization_id: UUID | None = None) -> ApiToken:
+    """Sign in (locally or through Supabase Auth) and hand back an access token for scripts,
+    optionally pinned to one organisation and narrowed to some scopes (never widened: at use,
+    the scopes are still the membership role's, intersected with these)."""
+    unknown = sorted(set(scopes or []) - ALL_SCOPES - set(SCOPE_ALIASES))
+    if unknown:
+        raise InvalidInput(FieldError("scopes", f"unknown scope(s): {', '.join(unknown)} (known: read, write, admin:secrets)"))
+    session = await sign_in(db, email, password)
+    extra: dict[str, object] = {}
+    if organization_id is not None:
+        async with db.as_user(session.claims) as conn:
+            await resolve_access(conn, session.claims, organization_id)  # a member, or not found
+        extra["organization_id"] = str(organization_id)
+    if scopes is not None:
+        extra["scopes"] = sorted({SCOPE_ALIASES.get(s, s) for s in scopes})
+    token = issue_token(session.user_id, session.email, extra=extra) if extra else session.access_token
+    claims = verify_token(token)
+    return ApiToken(access_token=token, expires_at=claims.exp or session.expires_at, user_id=session.user_id,
+                    organization_id=organization_id, scopes=extra.get("scopes"))

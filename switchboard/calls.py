@@ -31,12 +31,21 @@ _FROM = """
 """
 
 
-# A digit search matching at most this many calls filters by their ids (found through the
-# trigram indexes); a broader one scans in page order, where matches come early.
-DIGIT_SEARCH_CAP = 5_000
+def number_range(number: str) -> tuple[str, str]:
+    """The range of reversed numbers that end with what was typed: a whole +E.164 number
+    matches itself; 3 to 15 digits match the end of a number (punctuation ignored)."""
+    text = number.strip()
+    if _E164.match(text):
+        tail = text
+    else:
+        tail = re.sub(r"[\s().-]", "", text)
+        if not re.fullmatch(r"[0-9]{3,15}", tail):
+            raise InvalidInput(FieldError("number", "give a whole +E.164 number, or 3 to 15 of its last digits"))
+    prefix = tail[::-1]
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-async def _filter_sql(conn: AsyncConnection, organization_id: UUID, f: CallFilters) -> tuple[list[str], list[Any]]:
+async def _filter_sql(conn: AsyncConnection, f: CallFilters) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     args: list[Any] = []
     if f.provider is not None:
@@ -60,23 +69,11 @@ async def _filter_sql(conn: AsyncConnection, organization_id: UUID, f: CallFilte
     if f.started_from and f.started_to and f.started_from >= f.started_to:
         raise InvalidInput(FieldError("started_to", "must be after started_from"))
     if f.number:
-        number = f.number.strip()
-        if _E164.match(number):
-            where.append("(c.from_number = %s or c.to_number = %s)")
-            args += [number, number]
-        else:
-            digits = re.sub(r"\D", "", number)
-            if not 3 <= len(digits) <= 15:
-                raise InvalidInput(FieldError("number", "give a full +E.164 number, or 3 to 15 of its digits"))
-            cur = await conn.execute("select public.calls_with_number_digits(%s, %s, %s) as id",
-                                     (organization_id, digits, DIGIT_SEARCH_CAP + 1))
-            ids = [r["id"] for r in await cur.fetchall()]
-            if len(ids) <= DIGIT_SEARCH_CAP:
-                where.append("c.id = any(%s)")
-                args.append(ids)
-            else:
-                where.append("(c.from_number like %s or c.to_number like %s)")
-                args += [f"%{digits}%", f"%{digits}%"]
+        low, high = number_range(f.number)
+        # Either side, each a range on its stored reversed number (see the call-search migration).
+        where.append("((c.from_number_reversed >= %s and c.from_number_reversed < %s)"
+                     " or (c.to_number_reversed >= %s and c.to_number_reversed < %s))")
+        args += [low, high, low, high]
     return where, args
 
 
@@ -85,7 +82,7 @@ async def list_calls(conn: AsyncConnection, organization_id: UUID, filters: Call
     """Newest first (calls not yet started first of all), `limit` per page (at most 200)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(FieldError("limit", f"must be between 1 and {MAX_LIMIT}"))
-    where, args = await _filter_sql(conn, organization_id, filters or CallFilters())
+    where, args = await _filter_sql(conn, filters or CallFilters())
     where.insert(0, "c.organization_id = %s")
     args.insert(0, organization_id)
     if cursor:
@@ -102,9 +99,17 @@ async def list_calls(conn: AsyncConnection, organization_id: UUID, filters: Call
         else:
             where.append("c.started_at <= %s and (c.started_at < %s or c.id > %s)")
             args += [started_at, started_at, last]
+    # The page is chosen from call_records alone (an ordered index walk that stops at the
+    # limit); only its rows are then joined to their platform and usage.
     rows = await (await conn.execute(
-        f"select {_SUMMARY_COLUMNS} {_FROM} where {' and '.join(where)} "
-        "order by c.started_at desc nulls first, c.id limit %s",
+        f"""
+        select {_SUMMARY_COLUMNS}
+        from (select * from public.call_records c where {' and '.join(where)}
+              order by c.started_at desc nulls first, c.id limit %s) c
+        left join public.voice_ai_providers vp on vp.id = c.provider_id
+        left join public.provider_usage u on u.call_id = c.id
+        order by c.started_at desc nulls first, c.id
+        """,
         (*args, limit + 1),
     )).fetchall()
     items = [CallSummary.model_validate(r) for r in rows[:limit]]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
@@ -34,6 +33,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from switchboard.auth import AuthError, sign_in, sign_up
+from switchboard.billing import Component, PriceBook, Unit, load_price_book
 from switchboard.db import Database
 from switchboard.orgs import create_organization
 from switchboard.tenancy import Claims
@@ -58,29 +58,27 @@ CHUNK = 20_000
 # Prices, from the database
 # ---------------------------------------------------------------------------------------
 @dataclass
-class PriceBook:
-    """(subject, component, unit) → [(effective_from, usd_per_unit)] ascending."""
+class DemoRates:
+    """Per-minute rates per platform and component over the demo's days, from the database's
+    price book (`switchboard.billing`). Days before the first recorded price use the earliest
+    one, so 90 days of history can be priced from today's book."""
 
-    entries: dict[tuple[str, str, str], list[tuple[date, float]]] = field(default_factory=dict)
+    book: PriceBook
     _tables: dict[date, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
-    async def load(cls, conn: AsyncConnection) -> "PriceBook":
-        cur = await conn.execute(
-            "select subject, component, unit, effective_from, usd_per_unit from public.price_book "
-            "order by subject, component, unit, effective_from"
-        )
-        entries: dict[tuple[str, str, str], list[tuple[date, float]]] = defaultdict(list)
-        for r in await cur.fetchall():
-            entries[(r["subject"], r["component"], r["unit"])].append((r["effective_from"], float(r["usd_per_unit"])))
-        return cls(dict(entries))
+    async def load(cls, conn: AsyncConnection) -> "DemoRates":
+        return cls(await load_price_book(conn))
 
-    def price(self, subject: str, component: str, unit: str, day: date) -> float:
-        history = self.entries.get((subject, component, unit))
-        if not history:
-            raise LookupError(f"price_book has no {unit} price for {subject} {component}")
-        in_force = [p for d, p in history if d <= day]
-        return in_force[-1] if in_force else history[0][1]
+    def price(self, subject: str, component: Component, unit: Unit, day: date) -> float:
+        value = self.book.price(subject, component, unit, day)
+        if value is None:
+            earliest = min((p for p in self.book.prices if (p.subject, p.component, p.unit) == (subject, component, unit)),
+                           key=lambda p: p.effective_from, default=None)
+            if earliest is None:
+                raise LookupError(f"price_book has no {unit} price for {subject} {component}")
+            value = earliest.usd_per_unit
+        return float(value)
 
     def rate_table(self, first_day: date) -> np.ndarray:
         """[day, platform, component] → USD per minute, for DAYS days from first_day."""
@@ -91,13 +89,10 @@ class PriceBook:
             self._tables[first_day] = cached
         return cached
 
-    def components(self, subject: str) -> set[str]:
-        return {c for (s, c, _u) in self.entries if s == subject}
-
     def per_minute_rates(self, platform: str, day: date) -> dict[str, float]:
         """USD per minute of call for each component of a platform on a day."""
         rates = {c: 0.0 for c in COMPONENTS}
-        for component in self.components(platform):
+        for component in {p.component for p in self.book.prices if p.subject == platform and p.unit == "minute"}:
             rates[component] = self.price(platform, component, "minute", day)
         if platform == "livekit":  # the worker's own vendors, from the catalog
             rates["stt"] = self.price(LIVEKIT_CHAIN["stt"], "stt", "minute", day)
@@ -107,7 +102,6 @@ class PriceBook:
             )
             rates["tts"] = TTS_CHARACTERS_PER_MINUTE / 1000 * self.price(LIVEKIT_CHAIN["tts"], "tts", "1k_characters", day)
         return rates
-
 
 # ---------------------------------------------------------------------------------------
 # Organisations, users, agent, numbers, configs (idempotent)
@@ -325,7 +319,7 @@ class CallBatch:
     rows: int
 
 
-def generate_calls(tenant: Tenant, providers: dict[str, UUID], book: PriceBook, n: int, *,
+def generate_calls(tenant: Tenant, providers: dict[str, UUID], book: DemoRates, n: int, *,
                    now: datetime, rng: np.random.Generator) -> CallBatch:
     """n calls over the DAYS days before `now`, as COPY text for call_records and provider_usage."""
     codes = np.array(PLATFORMS)
@@ -487,7 +481,7 @@ async def replace_calls(db: Database, tenants: list[tuple[Tenant, int]], *, now:
     rng = np.random.default_rng(seed)
     total = 0
     async with db.as_owner() as conn:
-        book = await PriceBook.load(conn)
+        book = await DemoRates.load(conn)
         providers = await _platform_ids(conn)
         # Deletes run with every trigger on, so cascades to any table referencing the calls happen
         # (the rollup is rebuilt below anyway).

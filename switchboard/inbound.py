@@ -24,6 +24,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from switchboard.batching import GroupWriter
+from switchboard.cache import TTLCache
 from switchboard.db import Database
 from switchboard.health import CircuitBreaker
 from switchboard.logs import bind
@@ -49,6 +50,9 @@ UNKNOWN_NUMBER_MESSAGE = "Sorry, this number is not in service. Goodbye."
 NO_PLATFORM_MESSAGE = "Sorry, we cannot take your call right now. Please try again in a few minutes. Goodbye."
 
 
+_NO_ANSWER_YET = HandOff()  # replaced by the platform's answer, or by the apology
+
+
 def call_record_id_for(telephony_call_id: str) -> UUID:
     return uuid.uuid5(CALL_RECORD_NAMESPACE, telephony_call_id)
 
@@ -72,8 +76,12 @@ AGENT_COLUMNS = ("name", "prompt", "begin_message", "voice", "language", "tools"
 
 
 def agent_spec_from_row(row: dict[str, Any]) -> AgentSpec:
-    """The canonical spec from an agent_configs row (extra columns ignored)."""
-    return AgentSpec.model_validate({k: row[k] for k in AGENT_COLUMNS if row.get(k) is not None})
+    """The canonical spec from an agent_configs row (extra columns ignored). Our ids go into its
+    metadata, so what the adapters compile (webhook URLs, the platform agent's metadata) names
+    the organisation whose keys sign its events."""
+    spec = AgentSpec.model_validate({k: row[k] for k in AGENT_COLUMNS if row.get(k) is not None})
+    ids = {k: str(row[k]) for k in ("organization_id", "agent_config_id") if row.get(k)}
+    return spec.model_copy(update={"metadata": {**spec.metadata, **ids}}) if ids else spec
 
 
 _LOOKUP_SQL = """
@@ -186,23 +194,18 @@ class InboundRouter:
         self.budget_seconds = budget_seconds
         self.on_attempt = on_attempt
         self.lookup_ttl = lookup_ttl
-        self._numbers: dict[str, tuple[float, NumberRoute | None]] = {}
+        self._numbers: TTLCache[str, NumberRoute | None] = TTLCache(lookup_ttl)
         self._records: GroupWriter[dict[str, Any], None] = GroupWriter(self._write_records)
 
     async def resolve(self, to_number: str) -> NumberRoute | None:
         """The organisation and agent of the number called (None: not ours). Each process keeps
         an answer for `lookup_ttl` seconds (1 s): a change to an agent reaches every replica
         within that, and a burst of calls costs one query per number a second."""
-        now = time.monotonic()
-        hit = self._numbers.get(to_number)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        return await self._numbers.get(to_number, lambda: self._lookup(to_number))
+
+    async def _lookup(self, to_number: str) -> NumberRoute | None:
         async with self.db.as_service() as conn:
-            number = await lookup_number(conn, to_number)
-        if len(self._numbers) > 50_000:
-            self._numbers.clear()
-        self._numbers[to_number] = (now + self.lookup_ttl, number)
-        return number
+            return await lookup_number(conn, to_number)
 
     async def route(self, req: InboundRequest, number: NumberRoute | None = None) -> RoutingResult:
         """Hand the call to a platform. Pass `number` when the caller resolved it already (to
@@ -221,8 +224,8 @@ class InboundRouter:
         plan = plan_route(req.telephony_call_id, number.routing, available=available,
                           open_circuits=await self.breaker.blocked())
         budget = Budget(self.budget_seconds)
-        result = RoutingResult("no_platform", apology_answer(req.answer_format, NO_PLATFORM_MESSAGE), arm=plan.arm,
-                               call_record_id=record_id, organization_id=number.organization_id)
+        result = RoutingResult("no_platform", _NO_ANSWER_YET, arm=plan.arm, call_record_id=record_id,
+                               organization_id=number.organization_id)
         call = InboundCall(
             telephony_call_id=req.telephony_call_id, from_number=req.from_number, to_number=req.to_number,
             answer_format=req.answer_format, organization_id=number.organization_id,
@@ -240,9 +243,12 @@ class InboundRouter:
             if handoff is not None:
                 result.outcome, result.answer, result.provider = "routed", handoff, code
                 break
+        if result.provider is None:
+            result.answer = apology_answer(req.answer_format, NO_PLATFORM_MESSAGE)
         await self._record(number, req, result, provider_call_id=result.answer.provider_call_id if result.provider else None)
         if result.outcome == "routed":
-            log.info("call routed", extra={"provider": result.provider, "arm": plan.arm, "failovers": result.failovers})
+            if log.isEnabledFor(logging.INFO):
+                log.info("call routed", extra={"provider": result.provider, "arm": plan.arm, "failovers": result.failovers})
         else:
             log.error("no platform took the call: apology and hang-up",
                       extra={"tried": [a.provider for a in result.attempts], "errors": [a.error for a in result.attempts]})
@@ -300,7 +306,7 @@ class InboundRouter:
         })
 
     async def _write_records(self, rows: Sequence[dict[str, Any]]) -> list[None]:
-        async with self.db.as_service() as conn:
+        async with self.db.as_service(pipeline=True) as conn:
             async with conn.cursor() as cur:
                 await cur.executemany(_RECORD_SQL, rows)
         return [None] * len(rows)

@@ -8,8 +8,9 @@ Two halves:
   `webhook_dead_letters` with the reason;
 * **ingestion** — `record_call_event` merges one normalised `CallEvent` into the call's row and
   its usage row. It is idempotent and order-independent: events fill fields and never blank
-  them, the status only moves forward (registered → ongoing → ended/error/not_connected), and
-  where two events disagree the later stage of the call wins (analyzed > ended > started), so
+  them, the status only moves forward (registered → ongoing → ended/error/not_connected), times
+  take the widest span seen (earliest start, latest end, longest duration), and where two
+  events disagree otherwise the later stage of the call wins (analyzed > ended > started), so
   `call_analyzed` before `call_ended` converges to the same row as the natural order.
 
 The daily rollup (`usage_daily`) is kept by a trigger on `provider_usage`.
@@ -69,6 +70,8 @@ _MERGED_COLUMNS = (
     "disconnection_reason",
 )
 _JSON_COLUMNS = {"transcript_object", "analysis"}
+# least()/greatest() ignore NULLs: the earliest start, the latest end, the longest duration.
+_EXTREMES = {"started_at": "least", "ended_at": "greatest", "duration_seconds": "greatest"}
 
 # SQL for "how far along is this row": 3 analysed, 2 finished, 1 ongoing, 0 registered.
 _ROW_RANK = (
@@ -185,6 +188,10 @@ async def _merge_into(conn: AsyncConnection, call_id: UUID, event: CallEvent) ->
     rank = EVENT_RANK[event.kind]
     sets = []
     for col in _MERGED_COLUMNS:
+        if col in _EXTREMES:
+            # Times and lengths take the widest span any event saw, whatever the order.
+            sets.append(f"{col} = {_EXTREMES[col]}(cr.{col}, %({col})s::{_pg_type(col)})")
+            continue
         # A later stage overwrites; an earlier one only fills what is missing. NULL never blanks.
         sets.append(
             f"{col} = case when %({col})s::{_pg_type(col)} is null then cr.{col} "
@@ -436,7 +443,8 @@ async def claim_pending(conn: AsyncConnection, *, limit: int = 100, max_attempts
                status, attempts, received_at
         from public.webhook_inbox
         where status <> 'processed' and attempts < %s
-          and received_at <= now() - make_interval(secs => %s)
+          -- a row that failed waits longer before each new attempt: 4x, 16x, 64x …
+          and received_at <= now() - make_interval(secs => %s * power(4, attempts))
         order by received_at, id
         limit %s
         for update skip locked

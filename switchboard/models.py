@@ -145,6 +145,22 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+class ApiToken(BaseModel):
+    """An access token for scripts (`Authorization: Bearer …`), perhaps pinned and narrowed."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: int = Field(description="unix seconds")
+    user_id: UUID
+    organization_id: UUID | None = Field(None, description="the organisation the token is pinned to, if any")
+    scopes: list[str] | None = Field(None, description="the scopes the token is narrowed to, if any")
+
+    def __repr__(self) -> str:  # the token is a credential: keep it out of logs
+        return f"ApiToken(user_id={self.user_id}, expires_at={self.expires_at})"
+
+    __str__ = __repr__
+
+
 # --- the catalog: platforms and STT/TTS/LLM vendors (seed 000 + seed 003) -------------------
 class Price(Row):
     component: Literal["platform", "stt", "llm", "tts", "telephony"]
@@ -343,4 +359,5 @@ class CallFilters(BaseModel):
     arm: str | None = None
     started_from: datetime | None = None
     started_to: datetime | None = None
-    number: str | None = Field(None, description="a full E.164 number matches from/to exactly; digits match anywhere")
+    number: str | None = Field(None, description="a whole +E.164 number matches the caller or the callee exactly; "
+                               "3 to 15 digits match the end of either (last four digits, a national number)")

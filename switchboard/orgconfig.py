@@ -40,11 +40,32 @@ def _key(title: str) -> dict[str, Any]:
     return {"type": "string", "minLength": 8, "maxLength": 4096, "title": title}
 
 
-# The credentials each platform needs, stored as the organisation's secret under vendor = code.
+def _text(title: str, max_length: int = 255) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": max_length, "title": title}
+
+
+# The credentials each platform's adapter reads (switchboard/providers/<code>/), stored as the
+# organisation's secret under vendor = platform code. Required: what every call needs.
 PLATFORM_SECRET_SCHEMAS: dict[str, dict[str, Any]] = {
-    "retell": _object({"api_key": _key("API key")}, ["api_key"]),
+    "retell": _object(
+        {"api_key": _key("API key"), "webhook_api_key": _key("Webhook key (when not the API key)")},
+        ["api_key"],
+    ),
     "vapi": _object(
-        {"api_key": _key("Private API key"), "webhook_secret": _key("Server URL secret (X-Vapi-Secret)")},
+        {
+            "api_key": _key("Private API key"),
+            "webhook_secret": _key("Server URL secret"),
+            "webhook_secret_header": _text("Header carrying the server URL secret (default X-Vapi-Secret)", 100),
+            "webhook_credential_id": _text("Webhook credential id (HMAC credential)"),
+            "webhook_hmac_secret": _key("Webhook HMAC secret"),
+            "webhook_hmac_secret_is_base64": {"type": "string", "enum": ["true", "false"], "title": "HMAC secret is base64"},
+            "webhook_hmac_algorithm": {"type": "string", "enum": ["sha1", "sha256", "sha512"], "title": "HMAC algorithm"},
+            "webhook_hmac_encoding": {"type": "string", "enum": ["hex", "base64"], "title": "HMAC signature encoding"},
+            "webhook_hmac_prefix": _text("Signature prefix (e.g. sha256=)", 50),
+            "webhook_signature_header": _text("Signature header (default x-signature)", 100),
+            "webhook_timestamp_header": _text("Timestamp header (default x-timestamp)", 100),
+            "sip_credential_id": _text("BYO SIP trunk credential id (inbound calls)"),
+        },
         ["api_key"],
     ),
     "signalwire": _object(
@@ -61,6 +82,11 @@ PLATFORM_SECRET_SCHEMAS: dict[str, dict[str, Any]] = {
             "url": {"type": "string", "format": "uri", "pattern": "^(wss?|https?)://", "title": "Server URL"},
             "api_key": {"type": "string", "minLength": 3, "maxLength": 255, "title": "API key"},
             "api_secret": _key("API secret"),
+            "sip_host": _text("SIP host (project.sip.livekit.cloud)"),
+            "sip_username": _text("Inbound trunk user name"),
+            "sip_password": _key("Inbound trunk password"),
+            "sip_allowed_addresses": _text("Addresses allowed to call the inbound trunk (comma-separated)", 2000),
+            "outbound_trunk_id": _text("Outbound SIP trunk id"),
         },
         ["url", "api_key", "api_secret"],
     ),
@@ -247,7 +273,7 @@ def fallback_chain(items: list[OrgProvider], type: ServiceType) -> list[OrgProvi
     """The enabled, offered services of one type in the order they are tried; the first is the primary."""
     candidates = sorted((i for i in items if i.provider.type == type and i.provider.enabled), key=lambda i: i.provider.key)
     return order_by_priority(
-        candidates, priority=lambda i: i.priority, name=lambda i: i.provider.name.casefold(), enabled=lambda i: i.is_enabled
+        candidates, priority=lambda i: i.priority, name=lambda i: i.provider.name, enabled=lambda i: i.is_enabled
     )
 
 

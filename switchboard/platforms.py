@@ -8,11 +8,11 @@ per organisation and platform), so a rotated key is used by every process within
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from switchboard.cache import TTLCache
 from switchboard.db import Database
 from switchboard.providers.base import ProviderCredentials, ProviderRejected, VoiceAIProvider
 from switchboard.settings import Settings
@@ -31,28 +31,22 @@ class PlatformSource:
         self.prices = prices
         self.max_cached = max_cached
         self._cache: OrderedDict[tuple, VoiceAIProvider] = OrderedDict()
-        self._versions: dict[tuple, tuple[float, str | None]] = {}
-        self.version_ttl = version_ttl
+        self._versions: TTLCache[tuple, str | None] = TTLCache(version_ttl)
 
     async def secret_version(self, organization_id: UUID | None, code: str) -> str | None:
         """The secret's updated_at (None: the organisation has none), read at most once a
         second per (organisation, platform): a rotated key is used everywhere within a second."""
         if organization_id is None:
             return None
-        now = time.monotonic()
-        hit = self._versions.get((organization_id, code))
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        return await self._versions.get((organization_id, code), lambda: self._read_version(organization_id, code))
+
+    async def _read_version(self, organization_id: UUID, code: str) -> str | None:
         async with self.db.as_service() as conn:
             row = await (await conn.execute(
                 "select updated_at from public.organization_secrets where organization_id = %s and vendor = %s",
                 (organization_id, code),
             )).fetchone()
-        version = None if row is None else str(row["updated_at"])
-        if len(self._versions) > 50_000:
-            self._versions.clear()
-        self._versions[(organization_id, code)] = (now + self.version_ttl, version)
-        return version
+        return None if row is None else str(row["updated_at"])
 
     async def get(self, organization_id: UUID | None, code: str, secrets_version: str | None = None,
                   *, known_version: bool = False) -> VoiceAIProvider:

@@ -37,6 +37,8 @@ def functions(
         host=host or s.functions_host,
         port=port or s.functions_port,
         workers=workers,
+        loop="uvloop",  # both come with uvicorn[standard]; named so a missing one fails loudly
+        http="httptools",
         log_config=None,
         access_log=False,  # one JSON line per request comes from the app itself
         proxy_headers=True,

@@ -8,7 +8,7 @@ It reads the same chat context a real model gets and answers by rules, in this o
    arguments read from the utterance (or asks for a required one it cannot find);
 4. otherwise it answers with the sentence of the agent's instructions that shares the most
    words with the question; a bare greeting gets a greeting; anything else gets `fallback_reply`.
-Usage is reported in whitespace tokens so the call's usage lines are complete (it costs 0).
+Usage is reported in estimated tokens so the call's usage lines are complete (it costs 0).
 """
 
 from __future__ import annotations
@@ -259,12 +259,15 @@ class _LocalStream(llm.LLMStream):
         self._tool_choice = tool_choice
 
     async def _run(self) -> None:
-        tools = [] if self._tool_choice == "none" else tool_infos(self._tools)
+        tools = tool_infos(self._tools) if self._tools and self._tool_choice != "none" else []
         decision = decide(
             self._chat_ctx, tools, begin_message=self._local._begin_message, fallback_reply=self._local._fallback_reply
         )
         request_id = utils.shortuuid("local_")
-        prompt_tokens = sum(len((i.text_content or "").split()) for i in self._chat_ctx.items if i.type == "message")
+        # ~4 characters a token, as tokenizers average on English (it costs 0 either way)
+        prompt_tokens = sum(
+            len(c) for i in self._chat_ctx.items if i.type == "message" for c in i.content if isinstance(c, str)
+        ) // 4
         if decision.tool is not None:
             self._event_ch.send_nowait(
                 ChatChunk(

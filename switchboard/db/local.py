@@ -73,6 +73,10 @@ class LocalCluster:
     data_dir: Path
     port: int
     fast: bool = False  # tests: fsync off (nothing here survives a machine crash anyway)
+    bindir: Path | None = None  # default: find_bindir()
+
+    def _bin(self, name: str) -> str:
+        return str((self.bindir or find_bindir()) / name)
 
     @property
     def pgdata(self) -> Path:
@@ -106,9 +110,19 @@ class LocalCluster:
             )
         return proc
 
+    def _postgres_user(self) -> pwd.struct_passwd:
+        """initdb and pg_ctl refuse root: as root we run them as `postgres`, creating that system
+        user when the machine has none (no PostgreSQL package installed, wheel binaries)."""
+        try:
+            return pwd.getpwnam("postgres")
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"],
+                           check=True, capture_output=True)
+            return pwd.getpwnam("postgres")
+
     def _chown(self, path: Path) -> None:
         if self._as_root:
-            pw = pwd.getpwnam("postgres")
+            pw = self._postgres_user()
             os.chown(path, pw.pw_uid, pw.pw_gid)
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -119,7 +133,6 @@ class LocalCluster:
         """Create the cluster if it does not exist. Returns True when it created one."""
         if self.initialised():
             return False
-        bindir = find_bindir()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self._chown(self.pgdata)
@@ -131,7 +144,7 @@ class LocalCluster:
                 if not mode & 0o001:
                     os.chmod(parent, mode | 0o001)
         self._run(
-            [str(bindir / "initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
+            [self._bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
              "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]
         )
         conf = self.pgdata / "postgresql.auto.conf"
@@ -155,21 +168,19 @@ class LocalCluster:
     def running(self) -> bool:
         if not self.initialised():
             return False
-        bindir = find_bindir()
-        return self._run([str(bindir / "pg_ctl"), "-D", str(self.pgdata), "status"], check=False).returncode == 0
+        return self._run([self._bin("pg_ctl"), "-D", str(self.pgdata), "status"], check=False).returncode == 0
 
     def start(self) -> bool:
         """Start the cluster if it is not running. Returns True when it started it."""
         if self.running():
             return False
-        bindir = find_bindir()
         self.socket_dir.mkdir(exist_ok=True)
         self._chown(self.socket_dir)
         if not self.log_file.exists():
             self.log_file.touch()
         self._chown(self.log_file)
         self._run(
-            [str(bindir / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_file),
+            [self._bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_file),
              "-o", f"-p {self.port}", "-w", "-t", "60", "start"]
         )
         return True
@@ -177,8 +188,7 @@ class LocalCluster:
     def stop(self) -> bool:
         if not self.running():
             return False
-        bindir = find_bindir()
-        self._run([str(bindir / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"])
+        self._run([self._bin("pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"])
         return True
 
     def destroy(self) -> None:

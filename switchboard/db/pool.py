@@ -5,7 +5,7 @@ applies) and `as_service()` (role `service_role`, for trusted paths only)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
@@ -39,14 +39,15 @@ class Database:
         await self.close()
 
     @asynccontextmanager
-    async def _scope(self, claims: Claims) -> AsyncIterator[AsyncConnection]:
+    async def _scope(self, claims: Claims, pipeline: bool = False) -> AsyncIterator[AsyncConnection]:
         async with self.pool.connection() as conn:
-            async with conn.transaction():
-                await conn.execute(
-                    "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                    (claims.role, claims.as_json()),
-                )
-                yield conn
+            async with conn.pipeline() if pipeline else nullcontext():
+                async with conn.transaction():
+                    await conn.execute(
+                        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+                        (claims.role, claims.as_json()),
+                    )
+                    yield conn
 
     def as_user(self, claims: Claims):
         """A transaction as the signed-in user: RLS decides what it may see and do."""
@@ -57,9 +58,12 @@ class Database:
     def as_anon(self):
         return self._scope(ANON_CLAIMS)
 
-    def as_service(self):
-        """A transaction as service_role (bypasses RLS): webhook ingestion, routing, seeding."""
-        return self._scope(SERVICE_CLAIMS)
+    def as_service(self, *, pipeline: bool = False):
+        """A transaction as service_role (bypasses RLS): webhook ingestion, routing, seeding.
+        `pipeline=True` (hot write paths) sends statements without waiting for each other's
+        answers — BEGIN, the role and writes whose results are not read cost one round trip
+        with the COMMIT; an error then surfaces at the next read or at the commit."""
+        return self._scope(SERVICE_CLAIMS, pipeline)
 
     @asynccontextmanager
     async def as_owner(self) -> AsyncIterator[AsyncConnection]:

@@ -164,8 +164,9 @@ def merge_config(defaults: dict[str, Any], overrides: dict[str, Any], secrets: d
 
 
 def order_by_priority(items: list[Any], *, priority=lambda x: x.priority, name=lambda x: x.name, enabled=lambda x: x.is_enabled) -> list[Any]:
-    """Enabled items by priority descending, then name ascending; the first is the primary."""
-    return sorted((i for i in items if enabled(i)), key=lambda i: (-priority(i), name(i)))
+    """Enabled items by priority descending, then name ascending (case-insensitive, so the admin
+    app, the API and the worker agree); the first is the primary."""
+    return sorted((i for i in items if enabled(i)), key=lambda i: (-priority(i), name(i).casefold()))
 
 
 # --- sync into the database ---------------------------------------------------------------

@@ -3,17 +3,22 @@ dispatch rule (or an explicit agent dispatch) attaches to the job for agent "swi
 
 The adapter (switchboard/providers/livekit/) writes it with `DispatchMetadata(...).to_json()`;
 the worker reads it with `DispatchMetadata.parse(job.metadata)`. Unknown keys are ignored so
-either side can add fields before the other knows them.
+either side can add fields before the other knows them. A standing dispatch rule cannot hold
+per-call ids: for inbound SIP calls they arrive as the SIP participant's attributes, which the
+worker folds in with `with_call_attributes`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Mapping
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 AGENT_NAME = "switchboard"
+log = logging.getLogger(__name__)
 
 
 class InvalidDispatchMetadata(ValueError):
@@ -54,3 +59,21 @@ class DispatchMetadata(BaseModel):
                 f"{'.'.join(str(p) for p in e['loc']) or 'metadata'}: {e['msg']}" for e in exc.errors()
             )
             raise InvalidDispatchMetadata(f"the job metadata is invalid: {problems}") from None
+
+    def with_call_attributes(self, attributes: Mapping[str, str], prefix: str) -> "DispatchMetadata":
+        """Fold in the per-call ids a participant carries (`<prefix>call_record_id`,
+        `<prefix>telephony_call_id`). The organisation and agent stay the dispatch's own: ids from a
+        participant naming another organisation are ignored."""
+        claimed = attributes.get(prefix + "organization_id")
+        if claimed and claimed != str(self.organization_id):
+            log.warning("participant attributes name organisation %s, not the dispatch's; ignored", claimed)
+            return self
+        update: dict[str, object] = {}
+        if not self.call_record_id and (raw := attributes.get(prefix + "call_record_id")):
+            try:
+                update["call_record_id"] = UUID(raw)
+            except ValueError:
+                log.warning("participant attribute %scall_record_id is not a UUID; ignored", prefix)
+        if not self.telephony_call_id and (raw := attributes.get(prefix + "telephony_call_id")):
+            update["telephony_call_id"] = raw
+        return self.model_copy(update=update) if update else self

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from switchboard.providers.base import CallEvent, InboundCall, ProviderRejected
+import httpx
+
+from switchboard.providers.base import CallEvent, InboundCall, ProviderCredentials, ProviderRejected, VoiceAIProvider
+from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy
 
 # Keys of the metadata we attach to every call at hand-off (and read back from its webhooks).
 CALL_METADATA_KEYS = ("organization_id", "agent_config_id", "call_record_id", "telephony_call_id")
@@ -106,3 +109,41 @@ def event_duration(event: CallEvent) -> int | None:
     if event.started_at and event.ended_at:
         return max(0, round((event.ended_at - event.started_at).total_seconds()))
     return None
+
+
+class HttpPlatformAdapter(VoiceAIProvider):
+    """Plumbing the platforms reached over HTTP share: credentials, the price book, the retry
+    policy, and an httpx client — the caller's (tests, connection reuse) or one of our own that
+    `aclose` closes. Subclasses with an SDK client keep it in `_client`."""
+
+    _client: Any = None
+
+    def __init__(
+        self,
+        credentials: ProviderCredentials,
+        *,
+        prices: Any = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        webhook_base_url: str | None = None,
+    ):
+        self.credentials = credentials
+        self.prices = prices
+        self.retry = retry or DEFAULT_POLICY
+        self._http_client = http_client
+        self._own_http: httpx.AsyncClient | None = None
+        self._webhook_base_url = webhook_base_url
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http_client is not None:
+            return self._http_client
+        if self._own_http is None:
+            self._own_http = httpx.AsyncClient(timeout=self.retry.attempt_timeout)
+        return self._own_http
+
+    async def aclose(self) -> None:
+        if self._own_http is not None:
+            await self._own_http.aclose()
+            self._own_http = None
+        self._client = None

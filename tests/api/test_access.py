@@ -19,7 +19,7 @@ from switchboard.tenancy import Claims
 from tests.api.conftest import World, make_user
 
 ORG = "/api/organizations/current/providers"
-PUBLIC = {("GET", "/api/providers"), ("GET", "/api/providers/{key}")}
+PUBLIC = {("GET", "/api/providers"), ("GET", "/api/providers/{key}"), ("POST", "/api/auth/token")}
 
 
 def routes(w: World) -> list[tuple[str, str, str, dict | None]]:

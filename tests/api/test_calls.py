@@ -52,6 +52,8 @@ async def test_filters(client: httpx.AsyncClient, world: World, db) -> None:
     assert [c["id"] for c in await _all(client, u, arm="B")] == [str(web)]
     assert [c["id"] for c in await _all(client, u, number="+12025550142")] == [str(web)]
     assert [c["id"] for c in await _all(client, u, number="555-0142")] == [str(web)]
+    assert [c["id"] for c in await _all(client, u, number="(202) 555-0142")] == [str(web)]
+    assert await _all(client, u, number="2025550") == []  # digits match the end of a number, not its middle
     assert len(await _all(client, u, number="+14155550199")) == 5
     window = await _all(client, u, started_from=(now - timedelta(days=4)).isoformat(), started_to=(now - timedelta(days=2)).isoformat())
     assert [c["id"] for c in window] == [str(web)]

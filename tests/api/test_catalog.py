@@ -60,3 +60,19 @@ async def test_one_provider(client: httpx.AsyncClient) -> None:
     assert set(r.json()["secrets_schema"]["required"]) == {"project_id", "api_token", "space_url"}
     r = await client.get("/api/providers/nope")
     assert r.status_code == 404 and r.json() == {"code": "not_found", "message": "no provider 'nope' in the catalog", "fields": []}
+
+
+def test_platform_secret_schemas_know_every_credential_the_adapters_read() -> None:
+    """A field an adapter reads but the schema refuses could never be set; one the schema takes
+    but no adapter reads would be stored for nothing."""
+    import re
+    from pathlib import Path
+
+    from switchboard.orgconfig import PLATFORM_SECRET_SCHEMAS
+
+    root = Path(__file__).resolve().parents[2] / "switchboard" / "providers"
+    for code, schema in PLATFORM_SECRET_SCHEMAS.items():
+        source = "\n".join(p.read_text() for p in (root / code).glob("*.py"))
+        read = set(re.findall(r'(?:credentials|creds)\.get\("([a-z0-9_]+)"', source))
+        assert read, code
+        assert read == set(schema["properties"]), (code, read ^ set(schema["properties"]))

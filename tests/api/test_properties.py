@@ -211,3 +211,20 @@ async def test_walking_the_pages_returns_every_call_once_in_order(db, world: Wor
     assert len(seen) == len(starts) and len({c.id for c in seen}) == len(starts)
     order = [(c.started_at is not None, -(c.started_at.timestamp()) if c.started_at else 0, str(c.id)) for c in seen]
     assert order == sorted(order)
+
+
+# --- search by number ---------------------------------------------------------------------------------
+e164 = st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True)
+
+
+@PURE
+@given(e164, e164, st.integers(3, 15))
+def test_a_number_search_matches_exactly_the_numbers_ending_so(number, other, n) -> None:
+    for typed, tail in ((number, number), (number[-n:] if n < len(number) else number[1:], None)):
+        if tail is None:
+            if not typed.isdigit() or len(typed) < 3:
+                continue
+            tail = typed
+        low, high = calls.number_range(typed)
+        for candidate in (number, other):
+            assert (low <= candidate[::-1] < high) == candidate.endswith(tail)

@@ -71,12 +71,16 @@ async def seeded(db: Database) -> Seeded:
 # --- the app, in process ----------------------------------------------------------------------
 
 PUBLIC_BASE = "http://127.0.0.1:54321"  # Settings.public_base_url's default: what providers sign
+# Every platform's base URL is a closed loopback port unless a test points it at a mock: no test
+# ever reaches past this machine.
 TEST_KEYS = {
     "RETELL_API_KEY": "key_edge_retell_test",
+    "RETELL_BASE_URL": "http://127.0.0.1:9",
+    "VAPI_BASE_URL": "http://127.0.0.1:9",
     "VAPI_API_KEY": "vapi-private-key-test",
     "SIGNALWIRE_PROJECT_ID": "4d0d6f16-5881-4fcc-92a4-02c51a91954d",
     "SIGNALWIRE_API_TOKEN": "PTedgeTestToken",
-    "SIGNALWIRE_SPACE_URL": "example.signalwire.com",
+    "SIGNALWIRE_SPACE_URL": "127.0.0.1:9",
     "SIGNALWIRE_SIGNING_KEY": "PSKedge_signing_key_test",
     "LIVEKIT_URL": "http://127.0.0.1:9",
     "LIVEKIT_API_KEY": "APIedgetest",
@@ -101,6 +105,16 @@ class Edge:
         pending = list(self.runtime.background)
         if pending:
             await asyncio.wait(pending, timeout=timeout)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings_after_each_test():
+    """Set up before (so torn down after) monkeypatch: once a test's environment is restored,
+    no cached Settings of ours outlives it into another test."""
+    yield
+    from switchboard.settings import reset_settings_cache
+
+    reset_settings_cache()
 
 
 def use_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:

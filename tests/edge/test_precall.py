@@ -62,7 +62,7 @@ async def test_vapi_gets_the_assistant_compiled_from_the_spec(edge: Edge, db: Da
     assert assistant["model"]["messages"][0]["content"].startswith("You are the front desk")
     assert assistant["firstMessage"] == "Hello, how can I help?"
     assert assistant["metadata"]["organization_id"] == str(s.organization_id)
-    assert assistant["server"]["url"] == "http://127.0.0.1:54321/functions/v1/provider-webhook-router/vapi"
+    assert assistant["server"]["url"] == f"http://127.0.0.1:54321/functions/v1/provider-webhook-router/vapi/{s.organization_id}"
     doc = openapi_document(CONTRACTS / "vapi-openapi.json")
     doc.validate_component("ServerMessageResponseAssistantRequest", r.json(), strict=False)
 

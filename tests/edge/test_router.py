@@ -222,3 +222,28 @@ async def test_an_organisations_own_signing_key(platforms_edge, db: Database) ->
     assert (await platforms_edge.client.post(ROUTER, content=req[0], headers=req[1])).status_code == 401
     req = swml_request(s.number, key="PSKorg_own")
     assert (await platforms_edge.client.post(ROUTER, content=req[0], headers=req[1])).status_code == 200
+
+
+async def test_repeated_failures_open_the_circuit_and_no_platform_means_an_apology(db_url: str, db: Database, monkeypatch) -> None:
+    async with FailingPlatform("500") as down:
+        use_settings(monkeypatch, RETELL_BASE_URL=down.url)
+        async with running_edge(db_url) as edge:
+            s = await seed_org(db, active="retell", fallback=["signalwire"])
+            alone = await seed_org(db, active="retell")  # no fallback at all
+            for _ in range(5):  # the breaker's threshold
+                r = await edge.client.post(ROUTER, content=(req := swml_request(s.number))[0], headers=req[1])
+                assert r.status_code == 200 and '"ai"' in r.text  # SignalWire AI took each call
+            asked = down.requests
+            edge.runtime.breaker.invalidate()
+            r = await edge.client.post(ROUTER, content=(req := swml_request(s.number))[0], headers=req[1])
+            assert '"ai"' in r.text and down.requests == asked  # Retell's circuit is open: not even asked
+            async with db.as_service() as conn:
+                circuit = await (await conn.execute("select * from provider_circuits where provider_code = 'retell'")).fetchone()
+            assert circuit["state"] == "open" and circuit["consecutive_failures"] == 5
+            # An agent with nowhere else to go still tries its open platform (last resort), then apologises.
+            r = await edge.client.post(ROUTER, content=(req := swml_request(alone.number, "lonely-call"))[0], headers=req[1])
+            main = r.json()["sections"]["main"]
+            assert main[0]["play"]["url"].startswith("say:") and main[-1] == {"hangup": {}}
+            assert down.requests == asked + 1
+            [row] = [x for x in await records(db) if x["telephony_call_id"] == "lonely-call"]
+            assert row["status"] == "not_connected" and row["disconnection_reason"] == "no_platform_available"

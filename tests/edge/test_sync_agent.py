@@ -70,7 +70,7 @@ async def test_only_the_service_role_may_call_it(sync_edge) -> None:
     assert r.status_code == 400
 
 
-async def test_an_agent_change_is_pushed_once(sync_edge, db: Database) -> None:
+async def test_an_agent_change_is_pushed_once(sync_edge, db: Database, monkeypatch) -> None:
     s = await fresh_agent(db, active="retell")
     record = json.loads(json.dumps(await agent_row(db, s.agent_config_id), default=str))
     r = await sync_edge.client.post(SYNC, json=webhook("UPDATE", "agent_configs", record), headers=bearer())
@@ -81,11 +81,9 @@ async def test_an_agent_change_is_pushed_once(sync_edge, db: Database) -> None:
     # The same spec again: nothing is sent (Retell is now a platform that only fails).
     async with FailingPlatform("500") as down:
         sync_edge.runtime.providers._cache.clear()
-        import os
-
-        os.environ["RETELL_BASE_URL"] = down.url
         from switchboard.settings import reset_settings_cache
 
+        monkeypatch.setenv("RETELL_BASE_URL", down.url)
         reset_settings_cache()
         r = await sync_edge.client.post(SYNC, json=webhook("UPDATE", "agent_configs", record), headers=bearer())
         assert [x["action"] for x in r.json()["results"]] == ["unchanged"] and down.requests == 0
@@ -101,7 +99,7 @@ async def test_an_agent_change_is_pushed_once(sync_edge, db: Database) -> None:
                                             "where id = %s", (pc["id"],))).fetchone())["s"]
     assert 0 < due_in <= 5.5  # first back-off
     # The retry loop picks it up once due, against the platform that works again.
-    os.environ["RETELL_BASE_URL"] = sync_edge.runtime.settings.retell_base_url
+    monkeypatch.setenv("RETELL_BASE_URL", sync_edge.runtime.settings.retell_base_url)
     reset_settings_cache()
     sync_edge.runtime.providers._cache.clear()
     from edge_functions.sync_agent import retry_due_syncs

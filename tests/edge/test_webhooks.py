@@ -48,6 +48,9 @@ async def test_retell_events_make_one_call_with_its_cost(edge: Edge, db: Databas
     assert usage["usage_date"].isoformat() == "2026-11-18"  # start_timestamp 1795000000000 ms, UTC day
     inbox = await rows(db, "select status, attempts, headers from webhook_inbox order by id")
     assert [(r["status"], r["attempts"]) for r in inbox] == [("processed", 1)] * 3
+    await edge.runtime.breaker.flush()
+    [health] = await rows(db, "select * from provider_health_minutely")
+    assert (health["provider_code"], health["kind"], health["successes"], health["failures"]) == ("retell", "webhook", 3, 0)
 
 
 async def test_duplicates_are_stored_once(edge: Edge, db: Database, seeded: Seeded) -> None:
@@ -86,7 +89,8 @@ async def test_bad_signatures_are_stored_nowhere(edge: Edge, db: Database, seede
     body, headers = retell_webhook("call_ended", call)
     r = await post(edge, f"retell/{seeded.organization_id}", body + b" ", headers)  # tampered after signing
     assert r.status_code == 401
-    for table in ("webhook_inbox", "webhook_dead_letters", "call_records", "provider_usage"):
+    await edge.runtime.breaker.flush()
+    for table in ("webhook_inbox", "webhook_dead_letters", "call_records", "provider_usage", "provider_health_minutely"):
         assert await rows(db, f"select 1 from {table}") == [], table
 
 
@@ -130,10 +134,13 @@ async def test_an_event_cannot_reach_into_another_organisation(edge: Edge, db: D
     assert record["organization_id"] == other.organization_id
 
 
-async def test_database_down_answers_503(db_url: str, edge_env: None, seeded: Seeded) -> None:
+async def test_database_down_answers_503(db_url: str, edge_env: None, seeded: Seeded, monkeypatch) -> None:
     from switchboard.db.local import free_port
 
+    from edge_functions import app as edge_app
     from edge_functions.app import create_app
+
+    monkeypatch.setattr(edge_app, "DB_REQUEST_TIMEOUT", 0.5)  # how long a request waits for a connection
 
     down = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"  # nothing listens there
     app = create_app(database_url=down, background_loops=False)
@@ -151,6 +158,10 @@ async def test_database_down_answers_503(db_url: str, edge_env: None, seeded: Se
                                   headers={"x-retell-signature": "v=1,d=00"})
             assert r.status_code == 401
             assert (await client.get("/health")).status_code == 503
+            from .test_router import ROUTER, swml_request
+
+            r = await client.post(ROUTER, content=(req := swml_request(seeded.number))[0], headers=req[1])
+            assert r.status_code == 503  # SignalWire tries the number's fallback URL or again
 
 
 async def _vapi_org(db: Database, seeded: Seeded) -> None:
@@ -237,3 +248,37 @@ async def test_signalwire_ai_report_closes_the_routed_call_with_its_priced_minut
     bare = url.split("@", 1)[1]
     r = await edge.client.post("http://" + bare, content=json.dumps(report).encode(), headers={"content-type": "application/json"})
     assert r.status_code == 401
+
+
+async def test_livekit_room_events(edge: Edge, db: Database, seeded: Seeded) -> None:
+    """LiveKit's room_started and room_finished, signed as LiveKit signs webhooks (an HS256 JWT
+    whose sha256 claim covers the body). They carry no cost: until the worker's report prices
+    the call, its duration at the price book's per-minute prices stands as an estimate."""
+    import json
+
+    from switchboard.providers.livekit.webhooks import sign
+
+    from .conftest import TEST_KEYS
+
+    key, secret = TEST_KEYS["LIVEKIT_API_KEY"], TEST_KEYS["LIVEKIT_API_SECRET"]
+    room = {"sid": "RM_1", "name": "call-room-1", "creationTime": "1795255200",
+            "metadata": json.dumps({"organization_id": str(seeded.organization_id)})}
+    started = {"event": "room_started", "id": "EV_room_started_1", "createdAt": "1795255200", "room": room}
+    finished = {"event": "room_finished", "id": "EV_room_finished_1", "createdAt": "1795255400", "room": room}
+    for payload in (finished, started):  # out of order on purpose
+        body = json.dumps(payload).encode()
+        r = await post(edge, "livekit", body, {"content-type": "application/webhook+json", "authorization": sign(body, key, secret)})
+        assert r.status_code == 200, r.text
+    await edge.settle()
+    [call] = await rows(db, "select * from call_records")
+    assert call["organization_id"] == seeded.organization_id
+    assert call["provider_call_id"] == "call-room-1" and call["status"] == "ended" and call["duration_seconds"] == 200
+    [usage] = await rows(db, "select * from provider_usage")
+    # 200 s at $0.01 (agent session) + $0.003 (SIP) a minute, from the price book.
+    assert usage["cost_source"] == "estimated" and usage["cost_amount"] == Decimal("0.043333")
+    assert usage["usage_date"].isoformat() == "2026-11-21"
+    body = json.dumps(finished).encode()
+    r = await post(edge, "livekit", body, {"authorization": sign(body, key, "another-secret-of-32-characters!!")})
+    assert r.status_code == 401
+    inbox = await rows(db, "select headers from webhook_inbox")
+    assert all("authorization" not in h["headers"] for h in inbox)  # the JWT is a credential: not stored

@@ -6,7 +6,6 @@ and the three tool kinds — end call, transfer, and an HTTP tool against a real
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 
 import httpx

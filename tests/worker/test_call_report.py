@@ -66,7 +66,7 @@ async def test_a_sip_call_completes_the_routers_record_and_pays_telephony(db: Da
     rec, usage = await _row(db, record_id)
     assert rec["status"] == "ended" and rec["direction"] == "inbound"
     assert (rec["from_number"], rec["to_number"]) == (CALLER, NUMBER)
-    assert rec["provider_call_id"] == call.room_sid
+    assert rec["provider_call_id"] == call.room_name  # as the LiveKit adapter and webhooks name the call
     assert "User: Where are you?" in rec["transcript"] and "Agent: We are at 12 High Street." in rec["transcript"]
     async with db.as_service() as conn:
         book = await load_price_book(conn)
@@ -92,13 +92,13 @@ async def test_start_and_end_events_converge_in_either_order(db: Database, db_ur
     started, ended = call.start_event(), call.report()
     reference, _ = await _row(db, first_id)  # written in the natural order (start, then end)
 
-    # the same call's events replayed into a fresh room id, end first
-    other_sid = "RM_" + uuid.uuid4().hex[:10]
+    # the same call's events replayed under a fresh room name, end first
+    other_room = "call-" + uuid.uuid4().hex[:10]
     async with db.as_service() as conn:
         book = await load_price_book(conn)
         reordered = None
         for event in (ended, started):
-            event = event.model_copy(update={"provider_call_id": other_sid, "event_id": event.event_id + "-replay"})
+            event = event.model_copy(update={"provider_call_id": other_room, "event_id": event.event_id + "-replay"})
             reordered = await record_call_event(conn, event, book)
     replay, _ = await _row(db, reordered)
     columns = ("status", "started_at", "ended_at", "duration_seconds", "transcript", "transcript_object", "direction",

@@ -30,3 +30,22 @@ def test_round_trip_and_unknown_keys_are_ignored() -> None:
 def test_bad_metadata_gets_a_clear_error(raw, message) -> None:
     with pytest.raises(InvalidDispatchMetadata, match=message):
         DispatchMetadata.parse(raw)
+
+
+def test_per_call_ids_come_from_the_sip_participant_but_never_another_organisation() -> None:
+    from switchboard.providers.livekit.compile import ATTRIBUTE_PREFIX
+
+    meta = DispatchMetadata(organization_id=uuid.uuid4(), agent_config_id=uuid.uuid4())
+    record = uuid.uuid4()
+    attrs = {
+        "sip.phoneNumber": "+15551230001",
+        f"{ATTRIBUTE_PREFIX}organization_id": str(meta.organization_id),
+        f"{ATTRIBUTE_PREFIX}call_record_id": str(record),
+        f"{ATTRIBUTE_PREFIX}telephony_call_id": "sw-call-1",
+    }
+    merged = meta.with_call_attributes(attrs, ATTRIBUTE_PREFIX)
+    assert (merged.call_record_id, merged.telephony_call_id) == (record, "sw-call-1")
+    assert merged.organization_id == meta.organization_id
+    spoofed = {**attrs, f"{ATTRIBUTE_PREFIX}organization_id": str(uuid.uuid4())}
+    assert meta.with_call_attributes(spoofed, ATTRIBUTE_PREFIX) == meta
+    assert meta.with_call_attributes({f"{ATTRIBUTE_PREFIX}call_record_id": "junk"}, ATTRIBUTE_PREFIX) == meta

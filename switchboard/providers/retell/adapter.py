@@ -19,17 +19,15 @@ from switchboard.providers.base import (
     HealthStatus,
     InboundCall,
     OutboundCall,
-    ProviderCredentials,
     ProviderError,
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
-    VoiceAIProvider,
     Voice,
     WebhookRequest,
 )
-from switchboard.providers.common import call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
-from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, parse_retry_after
+from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
+from switchboard.providers.resilience import call_with_retries, error_for_status, parse_retry_after
 from switchboard.providers.retell import compile as retell_compile
 from switchboard.providers.retell import webhooks
 from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
@@ -37,29 +35,13 @@ from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
 SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
 
 
-class RetellProvider(VoiceAIProvider):
+class RetellProvider(HttpPlatformAdapter):
     code = "retell"
     name = "Retell AI"
     capabilities = Capabilities(
         preset_voices=True, custom_voices=False, function_calling=True, recording=True,
         post_call_analysis=True, webrtc=True, sip=True,
     )
-
-    def __init__(
-        self,
-        credentials: ProviderCredentials,
-        *,
-        prices: Any = None,
-        retry: RetryPolicy | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        webhook_base_url: str | None = None,
-    ):
-        self.credentials = credentials
-        self.prices = prices
-        self.retry = retry or DEFAULT_POLICY
-        self._http_client = http_client
-        self._webhook_base_url = webhook_base_url
-        self._client: AsyncRetell | None = None
 
     # --- plumbing ---------------------------------------------------------------------------
     @property

@@ -10,9 +10,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 
-from switchboard.billing import PriceBook
 from switchboard.providers.base import (
     AgentRef,
     AgentSpec,
@@ -22,16 +20,13 @@ from switchboard.providers.base import (
     HealthStatus,
     InboundCall,
     OutboundCall,
-    ProviderCredentials,
     ProviderError,
     ProviderRejected,
     Voice,
-    VoiceAIProvider,
     WebhookRequest,
 )
-from switchboard.providers.common import call_metadata, require, webhook_url
+from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
 from switchboard.providers.http import request_json
-from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy
 from switchboard.providers.signalwire import compile as sw_compile
 from switchboard.providers.signalwire import webhooks
 from switchboard.providers.signalwire.voices import PRESET_VOICES
@@ -41,7 +36,7 @@ CALLS = "/api/calling/calls"
 COMPAT_PREFIX = "/api/laml/2010-04-01"
 
 
-class SignalWireProvider(VoiceAIProvider):
+class SignalWireProvider(HttpPlatformAdapter):
     code = "signalwire"
     name = "SignalWire AI Agent"
     capabilities = Capabilities(
@@ -49,36 +44,7 @@ class SignalWireProvider(VoiceAIProvider):
         post_call_analysis=True, webrtc=True, sip=True,
     )
 
-    def __init__(
-        self,
-        credentials: ProviderCredentials,
-        *,
-        prices: PriceBook | None = None,
-        retry: RetryPolicy | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        webhook_base_url: str | None = None,
-    ):
-        self.credentials = credentials
-        self.prices = prices
-        self.retry = retry or DEFAULT_POLICY
-        self._http_client = http_client
-        self._own_http: httpx.AsyncClient | None = None
-        self._webhook_base_url = webhook_base_url
-
     # --- plumbing ---------------------------------------------------------------------------
-    @property
-    def http(self) -> httpx.AsyncClient:
-        if self._http_client is not None:
-            return self._http_client
-        if self._own_http is None:
-            self._own_http = httpx.AsyncClient(timeout=self.retry.attempt_timeout)
-        return self._own_http
-
-    async def aclose(self) -> None:
-        if self._own_http is not None:
-            await self._own_http.aclose()
-            self._own_http = None
-
     @property
     def project(self) -> str:
         return require(self.credentials.get("project_id"), self.code, "SignalWire project id")

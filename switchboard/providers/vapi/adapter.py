@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 
 from switchboard.providers.base import (
     AgentRef,
@@ -18,16 +17,14 @@ from switchboard.providers.base import (
     HealthStatus,
     InboundCall,
     OutboundCall,
-    ProviderCredentials,
     ProviderError,
     ProviderRejected,
     Voice,
-    VoiceAIProvider,
     WebhookRequest,
 )
-from switchboard.providers.common import require, sip_connect_swml, sip_dial_laml, webhook_url
+from switchboard.providers.common import HttpPlatformAdapter, require, sip_connect_swml, sip_dial_laml, webhook_url
 from switchboard.providers.http import classify_transport_error, request_json
-from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status
+from switchboard.providers.resilience import call_with_retries, error_for_status
 from switchboard.providers.vapi import compile as vapi_compile
 from switchboard.providers.vapi import webhooks
 from switchboard.providers.vapi.voices import PRESET_VOICES
@@ -35,7 +32,7 @@ from switchboard.providers.vapi.voices import PRESET_VOICES
 SIP_URI = "sip:{to}@{credential_id}.sip.vapi.ai"
 
 
-class VapiProvider(VoiceAIProvider):
+class VapiProvider(HttpPlatformAdapter):
     code = "vapi"
     name = "Vapi"
     capabilities = Capabilities(
@@ -43,32 +40,7 @@ class VapiProvider(VoiceAIProvider):
         post_call_analysis=True, webrtc=True, sip=True,
     )
 
-    def __init__(
-        self,
-        credentials: ProviderCredentials,
-        *,
-        prices: Any = None,
-        retry: RetryPolicy | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        webhook_base_url: str | None = None,
-    ):
-        self.credentials = credentials
-        self.prices = prices
-        self.retry = retry or DEFAULT_POLICY
-        self._http_client = http_client
-        self._own_http: httpx.AsyncClient | None = None
-        self._webhook_base_url = webhook_base_url
-        self._client = None
-
     # --- plumbing ---------------------------------------------------------------------------
-    @property
-    def http(self) -> httpx.AsyncClient:
-        if self._http_client is not None:
-            return self._http_client
-        if self._own_http is None:
-            self._own_http = httpx.AsyncClient(timeout=self.retry.attempt_timeout)
-        return self._own_http
-
     @property
     def client(self):
         if self._client is None:
@@ -80,12 +52,6 @@ class VapiProvider(VoiceAIProvider):
                 httpx_client=self.http,
             )
         return self._client
-
-    async def aclose(self) -> None:
-        if self._own_http is not None:
-            await self._own_http.aclose()
-            self._own_http = None
-        self._client = None
 
     def _classify(self, operation: str):
         def classify(exc: BaseException) -> ProviderError:

@@ -143,7 +143,7 @@ def filters_bar() -> rx.Component:
             _select("provider", "Platform", ["retell", "vapi", "signalwire", "livekit"], CallList.provider),
             _select("status", "Status", ["registered", "ongoing", "ended", "error", "not_connected"], CallList.status),
             _select("direction", "Direction", ["inbound", "outbound", "web"], CallList.direction),
-            rx.vstack(rx.text("Number", size="1"), rx.input(name="number", placeholder="+1555… or digits",
+            rx.vstack(rx.text("Number", size="1"), rx.input(name="number", placeholder="+1555… or its last digits",
                                                             width="160px", id="filter-number"), spacing="1"),
             rx.vstack(rx.text("From", size="1"), rx.input(name="day_from", type="date"), spacing="1"),
             rx.vstack(rx.text("To", size="1"), rx.input(name="day_to", type="date"), spacing="1"),

@@ -85,25 +85,21 @@ def _vendor_options(timeout: float) -> APIConnectOptions:
 
 
 # ---------------------------------------------------------------------------------------------
-# STT
+# What every bounded vendor shares: the wrapped vendor, its catalog key, its attempt timeout
 # ---------------------------------------------------------------------------------------------
-class BoundedSTT(stt.STT):
-    """A batch (`recognize`) STT with an attempt timeout. It is streaming-capable through the
-    VAD (livekit's StreamAdapter stream over itself), so a FallbackAdapter never wraps it again."""
+class _BoundedVendor:
+    """Plumbing of BoundedSTT/LLM/TTS. Listed first among the bases, so its `model` and
+    `provider` answer for the wrapper (livekit reports `provider` in metrics and fallbacks)."""
 
-    def __init__(
-        self, inner: stt.STT, *, key: str, attempt_timeout: float, vad: VAD, observer: AttemptObserver | None = None
-    ) -> None:
-        super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
+    def _bind(self, inner: Any, key: str, attempt_timeout: float, observer: "AttemptObserver | None") -> None:
         self._inner = inner
         self._key = key
         self._attempt_timeout = attempt_timeout
-        self._vad = vad
         self._observer = observer or _no_observer
         self._label = f"switchboard.{key}"
 
     @property
-    def inner(self) -> stt.STT:
+    def inner(self) -> Any:
         return self._inner
 
     @property
@@ -117,6 +113,21 @@ class BoundedSTT(stt.STT):
     @property
     def provider(self) -> str:
         return self._key
+
+
+# ---------------------------------------------------------------------------------------------
+# STT
+# ---------------------------------------------------------------------------------------------
+class BoundedSTT(_BoundedVendor, stt.STT):
+    """A batch (`recognize`) STT with an attempt timeout. It is streaming-capable through the
+    VAD (livekit's StreamAdapter stream over itself), so a FallbackAdapter never wraps it again."""
+
+    def __init__(
+        self, inner: stt.STT, *, key: str, attempt_timeout: float, vad: VAD, observer: AttemptObserver | None = None
+    ) -> None:
+        super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
+        self._bind(inner, key, attempt_timeout, observer)
+        self._vad = vad
 
     async def _recognize_impl(
         self, buffer: utils.AudioBuffer, *, language: NotGivenOr[str] = NOT_GIVEN, conn_options: APIConnectOptions
@@ -150,30 +161,10 @@ class BoundedSTT(stt.STT):
 # ---------------------------------------------------------------------------------------------
 # LLM
 # ---------------------------------------------------------------------------------------------
-class BoundedLLM(llm.LLM):
+class BoundedLLM(_BoundedVendor, llm.LLM):
     def __init__(self, inner: llm.LLM, *, key: str, attempt_timeout: float, observer: AttemptObserver | None = None) -> None:
         super().__init__()
-        self._inner = inner
-        self._key = key
-        self._attempt_timeout = attempt_timeout
-        self._observer = observer or _no_observer
-        self._label = f"switchboard.{key}"
-
-    @property
-    def inner(self) -> llm.LLM:
-        return self._inner
-
-    @property
-    def key(self) -> str:
-        return self._key
-
-    @property
-    def model(self) -> str:
-        return self._inner.model
-
-    @property
-    def provider(self) -> str:
-        return self._key
+        self._bind(inner, key, attempt_timeout, observer)
 
     def chat(
         self,
@@ -235,7 +226,7 @@ class _BoundedLLMStream(llm.LLMStream):
 # ---------------------------------------------------------------------------------------------
 # TTS
 # ---------------------------------------------------------------------------------------------
-class BoundedTTS(tts.TTS):
+class BoundedTTS(_BoundedVendor, tts.TTS):
     """Sentence-at-a-time synthesis (`synthesize`) with an attempt timeout. The session streams
     the reply sentence by sentence through livekit's StreamAdapter, so each sentence fails over
     on its own and the backup repeats only the sentence that failed."""
@@ -246,27 +237,7 @@ class BoundedTTS(tts.TTS):
             sample_rate=inner.sample_rate,
             num_channels=inner.num_channels,
         )
-        self._inner = inner
-        self._key = key
-        self._attempt_timeout = attempt_timeout
-        self._observer = observer or _no_observer
-        self._label = f"switchboard.{key}"
-
-    @property
-    def inner(self) -> tts.TTS:
-        return self._inner
-
-    @property
-    def key(self) -> str:
-        return self._key
-
-    @property
-    def model(self) -> str:
-        return self._inner.model
-
-    @property
-    def provider(self) -> str:
-        return self._key
+        self._bind(inner, key, attempt_timeout, observer)
 
     def synthesize(self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS) -> tts.ChunkedStream:
         return _BoundedChunkedStream(tts=self, input_text=text, conn_options=conn_options)

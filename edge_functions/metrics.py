@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 REQUESTS = Counter("switchboard_function_requests_total", "Requests per edge function and status code",
                    ["function", "status"])
@@ -20,3 +20,7 @@ WEBHOOKS = Counter("switchboard_webhooks_total",
                    ["provider", "outcome"])
 DB_WEBHOOKS = Counter("switchboard_agent_syncs_total", "sync-agent pushes by platform and outcome",
                       ["provider", "outcome"])
+ROUTING_RECORDS_DROPPED = Counter("switchboard_routing_records_dropped_total",
+                                  "Routing call_records rows given up (database away past the queue's bound, or refused)")
+ROUTING_RECORDS_PENDING = Gauge("switchboard_routing_records_pending",
+                                "Routing call_records rows answered but not yet written")

@@ -1,23 +1,31 @@
 """A per-process cache of database answers that may be up to `ttl` seconds old. One load per key
 at a time: callers arriving while it runs share its answer, so a burst of requests at the moment
-an entry expires costs one query, not one each."""
+an entry expires costs one query, not one each. With `stale_if`, an expired answer is served
+(for up to `max_stale` seconds) when reloading fails for a reason `stale_if` accepts — the
+database being away: calls to a number seen recently keep being routed through the outage."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
 class TTLCache(Generic[K, V]):
-    def __init__(self, ttl: float, *, max_entries: int = 50_000):
+    def __init__(self, ttl: float, *, max_entries: int = 50_000,
+                 stale_if: Callable[[BaseException], bool] | None = None, max_stale: float = 300.0):
         self.ttl = ttl
         self.max_entries = max_entries
-        self._entries: dict[K, tuple[float, V]] = {}
+        self.stale_if = stale_if
+        self.max_stale = max_stale
+        self._entries: dict[K, tuple[float, V, float]] = {}  # key → (expires, value, loaded at)
         self._loading: dict[K, asyncio.Future[V]] = {}
 
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
@@ -32,9 +40,19 @@ class TTLCache(Generic[K, V]):
         return await asyncio.shield(loading)
 
     async def _load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
-        expires = time.monotonic() + self.ttl  # counted from before the query: never older than ttl
-        value = await load()
+        started = time.monotonic()  # the answer's age counts from before the query
+        try:
+            value = await load()
+        except Exception as exc:
+            old = self._entries.get(key)
+            now = time.monotonic()
+            if self.stale_if is None or old is None or not self.stale_if(exc) or now - old[2] > self.max_stale:
+                raise
+            log.warning("serving an answer %.0fs old: reloading it failed (%s)", now - old[2], type(exc).__name__)
+            # Ask the database again after one more ttl, not on every request meanwhile.
+            self._entries[key] = (now + self.ttl, old[1], old[2])
+            return old[1]
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key] = (expires, value)
+        self._entries[key] = (started + self.ttl, value, started)
         return value

@@ -15,6 +15,7 @@ buckets only (a malformed webhook says nothing about whether the platform takes 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,8 +24,12 @@ from typing import TYPE_CHECKING, Literal
 
 from psycopg import AsyncConnection
 
+from switchboard.db.pool import database_unavailable
+
 if TYPE_CHECKING:
     from switchboard.db import Database
+
+log = logging.getLogger(__name__)
 
 Kind = Literal["handoff", "webhook", "api", "vendor"]
 CircuitStateName = Literal["closed", "open", "half_open"]
@@ -170,11 +175,18 @@ class CircuitBreaker:
 
     # --- reads --------------------------------------------------------------------------
     async def states(self) -> dict[str, CircuitState]:
+        """Every circuit, at most `ttl` old — or, while the database is away, as last seen (the
+        calls keep being routed on what was known; the next read is tried a `ttl` later)."""
         if time.monotonic() - self._loaded_at > self.ttl:
             async with self._load_lock:
                 if time.monotonic() - self._loaded_at > self.ttl:
-                    async with self.db.as_service() as conn:
-                        self._states = await load_circuits(conn)
+                    try:
+                        async with self.db.as_service() as conn:
+                            self._states = await load_circuits(conn)
+                    except Exception as exc:
+                        if self._loaded_at < 0 or not database_unavailable(exc):
+                            raise
+                        log.warning("circuit states kept as last read: %s", type(exc).__name__)
                     self._loaded_at = time.monotonic()
         return self._states
 
@@ -194,6 +206,19 @@ class CircuitBreaker:
             return True
         if st.blocks(datetime.now(UTC)):
             return False
+        try:
+            row = await self._claim_probe(provider_code)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            return False  # no probe while the claim cannot be made: another process may hold it
+        if row is None:
+            self.invalidate()
+            return False
+        self._states[provider_code] = CircuitState(provider_code, row["state"], row["consecutive_failures"], row["retry_at"])
+        return True
+
+    async def _claim_probe(self, provider_code: str):
         async with self.db.as_service() as conn:
             cur = await conn.execute(
                 """
@@ -204,12 +229,7 @@ class CircuitBreaker:
                 """,
                 (self.probe_timeout_seconds, provider_code),
             )
-            row = await cur.fetchone()
-        if row is None:
-            self.invalidate()
-            return False
-        self._states[provider_code] = CircuitState(provider_code, row["state"], row["consecutive_failures"], row["retry_at"])
-        return True
+            return await cur.fetchone()
 
     # --- writes -------------------------------------------------------------------------
     async def outcome(self, provider_code: str, kind: Kind, ok: bool, latency_ms: float) -> None:
@@ -223,10 +243,17 @@ class CircuitBreaker:
         cached = self._states.get(provider_code)
         if ok and (cached is None or (cached.state == "closed" and cached.consecutive_failures == 0)):
             return  # the common case costs no database write
-        async with self.db.as_service() as conn:
-            changed = await _circuit(
-                conn, provider_code, ok, threshold=self.failure_threshold, cool_down=self.cool_down_seconds
-            )
+        try:
+            async with self.db.as_service() as conn:
+                changed = await _circuit(
+                    conn, provider_code, ok, threshold=self.failure_threshold, cool_down=self.cool_down_seconds
+                )
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            # The shared circuit cannot move while the database is away; the call goes on.
+            log.warning("circuit of %s not updated: %s", provider_code, type(exc).__name__)
+            return
         if changed is not None:
             self._states[provider_code] = changed
         elif ok:

@@ -23,9 +23,9 @@ from xml.sax.saxutils import escape
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-from switchboard.batching import GroupWriter
+from switchboard.batching import WriteBehind
 from switchboard.cache import TTLCache
-from switchboard.db import Database
+from switchboard.db import Database, database_unavailable
 from switchboard.health import CircuitBreaker
 from switchboard.logs import bind
 from switchboard.providers.base import (
@@ -186,6 +186,7 @@ class InboundRouter:
         *,
         budget_seconds: float = DEFAULT_BUDGET_SECONDS,
         on_attempt: Callable[[Attempt], None] | None = None,
+        on_records_dropped: Callable[[int], None] | None = None,
         lookup_ttl: float = 1.0,
     ):
         self.db = db
@@ -194,13 +195,15 @@ class InboundRouter:
         self.budget_seconds = budget_seconds
         self.on_attempt = on_attempt
         self.lookup_ttl = lookup_ttl
-        self._numbers: TTLCache[str, NumberRoute | None] = TTLCache(lookup_ttl)
-        self._records: GroupWriter[dict[str, Any], None] = GroupWriter(self._write_records)
+        self._numbers: TTLCache[str, NumberRoute | None] = TTLCache(lookup_ttl, stale_if=database_unavailable)
+        self.records: WriteBehind[dict[str, Any]] = WriteBehind(
+            self._write_records, name="routing records", on_drop=on_records_dropped, transient=database_unavailable)
 
     async def resolve(self, to_number: str) -> NumberRoute | None:
         """The organisation and agent of the number called (None: not ours). Each process keeps
         an answer for `lookup_ttl` seconds (1 s): a change to an agent reaches every replica
-        within that, and a burst of calls costs one query per number a second."""
+        within that, and a burst of calls costs one query per number a second. While the
+        database is away, the last answer (up to 5 minutes old) keeps the number's calls flowing."""
         return await self._numbers.get(to_number, lambda: self._lookup(to_number))
 
     async def _lookup(self, to_number: str) -> NumberRoute | None:
@@ -287,37 +290,51 @@ class InboundRouter:
         return handoff
 
     async def _record(self, number: NumberRoute, req: InboundRequest, result: RoutingResult, *, provider_call_id: str | None) -> None:
-        routing_meta = {
-            "routing": {
+        # Written behind the answer (`WriteBehind`): the caller hears the platform without
+        # waiting for our disk, and the row is there milliseconds later, long before the
+        # platform's first webhook (which merges into it, or creates it if it comes first).
+        self.records.put({
+            "id": str(result.call_record_id), "org": str(number.organization_id), "agent": str(number.agent_config_id),
+            "provider": result.provider, "pcid": provider_call_id, "tcid": req.telephony_call_id,
+            "from": req.from_number, "to": req.to_number,
+            "status": "registered" if result.outcome == "routed" else "not_connected", "arm": result.arm,
+            "reason": None if result.outcome == "routed" else "no_platform_available",
+            "meta": {"routing": {
                 "arm": result.arm,
                 "attempts": [{"provider": a.provider, "ok": a.ok, "latency_ms": round(a.latency_ms, 1), "error": a.error}
                              for a in result.attempts],
-            }
-        }
-        status = "registered" if result.outcome == "routed" else "not_connected"
-        # Written before the answer goes out (so the platform's first webhook finds it), in a
-        # group commit with the other calls being routed at the same moment.
-        await self._records.submit({
-            "id": result.call_record_id, "org": number.organization_id, "agent": number.agent_config_id,
-            "provider": result.provider, "pcid": provider_call_id, "tcid": req.telephony_call_id,
-            "from": req.from_number, "to": req.to_number, "status": status, "arm": result.arm,
-            "reason": None if result.outcome == "routed" else "no_platform_available",
-            "meta": Jsonb(routing_meta),
+            }},
         })
 
-    async def _write_records(self, rows: Sequence[dict[str, Any]]) -> list[None]:
+    async def _write_records(self, rows: Sequence[dict[str, Any]]) -> None:
         async with self.db.as_service(pipeline=True) as conn:
-            async with conn.cursor() as cur:
-                await cur.executemany(_RECORD_SQL, rows)
-        return [None] * len(rows)
+            await conn.execute(_RECORDS_SQL, (Jsonb(merge_retried(rows)),))
 
 
-_RECORD_SQL = """
+def merge_retried(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per call record id (a carrier that re-asks for the same call inside one batch
+    would otherwise make the upsert touch a row twice), later values winning where they are
+    set, in id order so concurrent batches lock in the same order."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        seen = by_id.get(row["id"])
+        if seen is None:
+            by_id[row["id"]] = row
+        else:
+            by_id[row["id"]] = {**seen, **{k: v for k, v in row.items() if v is not None},
+                                "meta": {**seen["meta"], **row["meta"]}}
+    return [by_id[k] for k in sorted(by_id)]
+
+
+# One statement for the whole batch: the rows travel as one jsonb parameter.
+_RECORDS_SQL = """
 insert into public.call_records as cr
   (id, organization_id, agent_config_id, provider_id, provider_call_id, telephony_call_id,
    direction, from_number, to_number, status, experiment_arm, disconnection_reason, metadata)
-values (%(id)s, %(org)s, %(agent)s, (select id from public.voice_ai_providers where code = %(provider)s),
-        %(pcid)s, %(tcid)s, 'inbound', %(from)s, %(to)s, %(status)s, %(arm)s, %(reason)s, %(meta)s)
+select r.id, r.org, r.agent, p.id, r.pcid, r.tcid, 'inbound', r."from", r."to", r.status, r.arm, r.reason, r.meta
+from jsonb_to_recordset(%s) as r(id uuid, org uuid, agent uuid, provider text, pcid text, tcid text, "from" text,
+                                 "to" text, status text, arm text, reason text, meta jsonb)
+left join public.voice_ai_providers p on p.code = r.provider
 on conflict (id) do update set
   provider_id = coalesce(excluded.provider_id, cr.provider_id),
   provider_call_id = coalesce(excluded.provider_call_id, cr.provider_call_id),

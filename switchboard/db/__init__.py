@@ -1,3 +1,3 @@
-from switchboard.db.pool import Database, database_url
+from switchboard.db.pool import Database, database_unavailable, database_url
 
-__all__ = ["Database", "database_url"]
+__all__ = ["Database", "database_unavailable", "database_url"]

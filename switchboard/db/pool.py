@@ -5,13 +5,17 @@ applies) and `as_service()` (role `service_role`, for trusted paths only)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 
+import psycopg
 from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from switchboard.tenancy import ANON_CLAIMS, SERVICE_CLAIMS, Claims
+
+_SET_CLAIMS = "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)"
 
 
 class Database:
@@ -40,14 +44,39 @@ class Database:
 
     @asynccontextmanager
     async def _scope(self, claims: Claims, pipeline: bool = False) -> AsyncIterator[AsyncConnection]:
+        if pipeline:
+            async with self._pipelined(claims) as conn:
+                yield conn
+            return
         async with self.pool.connection() as conn:
-            async with conn.pipeline() if pipeline else nullcontext():
-                async with conn.transaction():
-                    await conn.execute(
-                        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                        (claims.role, claims.as_json()),
-                    )
-                    yield conn
+            async with conn.transaction():
+                await conn.execute(_SET_CLAIMS, (claims.role, claims.as_json()))
+                yield conn
+
+    @asynccontextmanager
+    async def _pipelined(self, claims: Claims) -> AsyncIterator[AsyncConnection]:
+        """The transaction of a hot write path in one round trip. psycopg's `transaction()`
+        inside a pipeline syncs on entering and on leaving (measured: 2.9–5 ms for BEGIN, the
+        claims, one insert and COMMIT on loopback), so the connection is switched to autocommit
+        and BEGIN … COMMIT travel as plain statements ahead of the single Sync (0.9–1.3 ms)."""
+        async with self.pool.connection() as conn:
+            await conn.set_autocommit(True)
+            try:
+                async with conn.pipeline():
+                    await conn.execute("begin")
+                    await conn.execute(_SET_CLAIMS, (claims.role, claims.as_json()))
+                    try:
+                        yield conn
+                    except BaseException:
+                        await conn.execute("rollback")
+                        raise
+                    await conn.execute("commit")
+            finally:
+                # A failed statement leaves the block aborted (the pipeline skipped COMMIT).
+                if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
+                    await conn.rollback()
+                if not conn.closed:
+                    await conn.set_autocommit(False)
 
     def as_user(self, claims: Claims):
         """A transaction as the signed-in user: RLS decides what it may see and do."""
@@ -61,8 +90,8 @@ class Database:
     def as_service(self, *, pipeline: bool = False):
         """A transaction as service_role (bypasses RLS): webhook ingestion, routing, seeding.
         `pipeline=True` (hot write paths) sends statements without waiting for each other's
-        answers — BEGIN, the role and writes whose results are not read cost one round trip
-        with the COMMIT; an error then surfaces at the next read or at the commit."""
+        answers — BEGIN, the role, writes whose results are not read and COMMIT cost one round
+        trip; an error then surfaces at the next read or when the scope ends."""
         return self._scope(SERVICE_CLAIMS, pipeline)
 
     @asynccontextmanager
@@ -72,6 +101,13 @@ class Database:
         async with self.pool.connection() as conn:
             async with conn.transaction():
                 yield conn
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database is unreachable or busy (worth retrying later), as
+    opposed to refusing what was asked (a constraint, a bad value). The pool's timeouts are
+    OperationalErrors too."""
+    return isinstance(exc, (psycopg.OperationalError, OSError, TimeoutError))
 
 
 def database_url() -> str:

@@ -138,8 +138,15 @@ async def running_edge(db_url: str):
     from edge_functions.app import create_app
 
     app = create_app(database_url=db_url, background_loops=False)
+
+    async def written(response: httpx.Response) -> None:
+        # The router answers before its call_records row is written (write-behind): a test
+        # reads the database after the row has landed, as anyone would milliseconds later.
+        await app.state.runtime.router.records.flush(timeout=10)
+
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_BASE, timeout=30) as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_BASE, timeout=30,
+                                     event_hooks={"response": [written]}) as client:
             yield Edge(app, client)
 
 

@@ -18,7 +18,6 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
-from uuid import UUID
 
 import psycopg
 import psycopg_pool
@@ -75,8 +74,8 @@ class ObservabilityMiddleware:
                 await self.app(scope, receive, send_wrapper)
             finally:
                 elapsed = time.perf_counter() - t0
-                metrics.REQUESTS.labels(function, str(status["code"])).inc()
-                metrics.LATENCY.labels(function).observe(elapsed)
+                metrics.child(metrics.REQUESTS, function, str(status["code"])).inc()
+                metrics.child(metrics.LATENCY, function).observe(elapsed)
                 if log.isEnabledFor(logging.INFO) and function not in ("metrics", "health"):
                     log.info("request", extra={"method": scope["method"], "path": path, "status": status["code"],
                                                "ms": round(elapsed * 1000, 2), **current_context()})
@@ -260,9 +259,9 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
 
 
 def _count_attempt(attempt) -> None:
-    metrics.HANDOFF_LATENCY.labels(attempt.provider, str(attempt.ok).lower()).observe(attempt.latency_ms / 1000)
+    metrics.child(metrics.HANDOFF_LATENCY, attempt.provider, str(attempt.ok).lower()).observe(attempt.latency_ms / 1000)
     if not attempt.ok:
-        metrics.HANDOFF_FAILURES.labels(attempt.provider).inc()
+        metrics.child(metrics.HANDOFF_FAILURES, attempt.provider).inc()
 
 
 def _preload_adapters() -> None:

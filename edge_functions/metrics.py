@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 REQUESTS = Counter("switchboard_function_requests_total", "Requests per edge function and status code",
                    ["function", "status"])
@@ -24,3 +27,10 @@ ROUTING_RECORDS_DROPPED = Counter("switchboard_routing_records_dropped_total",
                                   "Routing call_records rows given up (database away past the queue's bound, or refused)")
 ROUTING_RECORDS_PENDING = Gauge("switchboard_routing_records_pending",
                                 "Routing call_records rows answered but not yet written")
+
+
+@functools.lru_cache(maxsize=4096)
+def child(metric: MetricWrapperBase, *labels: str) -> MetricWrapperBase:
+    """`metric.labels(*labels)`, remembered: the hot paths count every request, and the
+    client's label lookup (validation, a lock, string conversion) costs more than the count."""
+    return metric.labels(*labels)

@@ -30,7 +30,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from edge_functions import metrics
-from edge_functions.runtime import Runtime, runtime
+from edge_functions.runtime import Runtime, request_headers, runtime
 from switchboard.ingest import InboxItem, claim_event, claim_pending, process_inbox_row, store_dead_letter
 from switchboard.logs import bind, call_context
 from switchboard.providers.base import CallEvent, WebhookMalformed, WebhookRejected, WebhookRequest
@@ -96,16 +96,16 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
     t0 = time.perf_counter()
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
-        metrics.WEBHOOKS.labels(code, "too_large").inc()
+        metrics.child(metrics.WEBHOOKS, code, "too_large").inc()
         return JSONResponse({"error": f"body over {MAX_BODY_BYTES} bytes"}, status_code=413)
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers = request_headers(request)
     key_org = organization_id if organization_id is not None else await _claimed_organisation(rt, code, headers, body)
     adapter = await rt.providers.get(key_org, code)
     try:
         wreq = rt.verify_signed(adapter, request, headers, body)
     except WebhookRejected as rejected:
         # Not counted in the platform's health: a forged request is not the platform's outcome.
-        metrics.WEBHOOKS.labels(code, "rejected").inc()
+        metrics.child(metrics.WEBHOOKS, code, "rejected").inc()
         log.warning("webhook refused: %s", rejected, extra={"provider": code})
         return JSONResponse({"error": str(rejected)}, status_code=401)
 
@@ -115,7 +115,7 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
         reason = str(exc) if isinstance(exc, WebhookMalformed) else f"unreadable payload ({type(exc).__name__}: {exc})"
         async with rt.db.as_service() as conn:
             await store_dead_letter(conn, code, reason, headers, body, request.client.host if request.client else None)
-        metrics.WEBHOOKS.labels(code, "malformed").inc()
+        metrics.child(metrics.WEBHOOKS, code, "malformed").inc()
         await rt.breaker.outcome(code, "webhook", False, (time.perf_counter() - t0) * 1000)
         log.warning("webhook malformed: %s", reason, extra={"provider": code})
         return JSONResponse({"error": reason}, status_code=400)
@@ -131,7 +131,7 @@ async def receive(rt: Runtime, code: str, organization_id: UUID | None, request:
         organization_id or (first.organization_id if first else None), first.provider_call_id if first else None,
     ))
     # Committed (synchronous_commit on): from here the event survives a crash of this process.
-    metrics.WEBHOOKS.labels(code, "stored" if new else "duplicate").inc()
+    metrics.child(metrics.WEBHOOKS, code, "stored" if new else "duplicate").inc()
     await rt.breaker.outcome(code, "webhook", True, (time.perf_counter() - t0) * 1000)
     if new:
         rt.spawn(_process(rt, code, event_id, events))
@@ -177,7 +177,7 @@ async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent
     Processing commits without waiting for the disk: a crash can lose a merge, but then it also
     loses the row's `processed` mark (same transaction), so the drain merges it again."""
     if rt.processing.locked():
-        metrics.WEBHOOKS.labels(code, "deferred").inc()
+        metrics.child(metrics.WEBHOOKS, code, "deferred").inc()
         return
     with call_context(call_id=events[0].provider_call_id if events else None, event_id=event_id, provider=code):
         ok = False
@@ -190,7 +190,7 @@ async def _process(rt: Runtime, code: str, event_id: str, events: list[CallEvent
                 ok = await process_inbox_row(conn, row, lambda _row: events, rt.prices)
         except Exception as exc:  # left pending/failed in the inbox: the drain loop retries it
             log.warning("processing deferred: %s", type(exc).__name__)
-        metrics.WEBHOOKS.labels(code, "processed" if ok else "failed").inc()
+        metrics.child(metrics.WEBHOOKS, code, "processed" if ok else "failed").inc()
 
 
 async def drain_inbox(rt: Runtime, *, older_than_seconds: float = 1.0, limit: int = 200) -> int:
@@ -219,7 +219,7 @@ async def _drain_batch(rt: Runtime, older_than_seconds: float, limit: int) -> tu
                 return events
 
             ok = await process_inbox_row(conn, row, parse, rt.prices)
-            metrics.WEBHOOKS.labels(row["provider"], "processed" if ok else "failed").inc()
+            metrics.child(metrics.WEBHOOKS, row["provider"], "processed" if ok else "failed").inc()
             done += ok
     if rows:
         log.info("drained the webhook inbox", extra={"rows": len(rows), "processed": done})

@@ -72,5 +72,11 @@ class Runtime:
         return signed
 
 
+def request_headers(request: Request) -> dict[str, str]:
+    """The request's headers as a plain dict, names lower-case (as ASGI gives them; a repeated
+    header keeps its last value)."""
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
+
+
 def runtime(request: Request) -> Runtime:
     return request.app.state.runtime

@@ -73,7 +73,7 @@ async def sync_agent(request: Request) -> JSONResponse:
     except BadDbWebhook as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     for o in outcomes:
-        metrics.DB_WEBHOOKS.labels(o.provider, o.action).inc()
+        metrics.child(metrics.DB_WEBHOOKS, o.provider, o.action).inc()
     return JSONResponse({"results": [
         {"provider": o.provider, "action": o.action, "provider_config_id": str(o.provider_config_id) if o.provider_config_id else None,
          "agent_id": o.agent_id, "error": o.error} for o in outcomes
@@ -85,6 +85,6 @@ async def retry_due_syncs(rt: Runtime) -> int:
     done = 0
     for pc_id in await due_provider_configs(rt.db):
         outcome = await sync_provider_config(rt.db, rt.providers, pc_id)
-        metrics.DB_WEBHOOKS.labels(outcome.provider, outcome.action).inc()
+        metrics.child(metrics.DB_WEBHOOKS, outcome.provider, outcome.action).inc()
         done += outcome.action in ("created", "updated", "unchanged")
     return done

@@ -8,15 +8,15 @@ else SIGNALWIRE_SIGNING_KEY); a number we do not know gets a spoken apology and 
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import parse_qsl
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from edge_functions import metrics
-from edge_functions.runtime import runtime
+from edge_functions.runtime import request_headers, runtime
 from switchboard.inbound import UNKNOWN_NUMBER_MESSAGE, InboundRequest, apology_answer
 from switchboard.logs import bind
 from switchboard.providers.base import HandOff, WebhookRejected
@@ -70,8 +70,8 @@ def parse_call_request(content_type: str, body: bytes) -> InboundRequest:
                               {"account_sid": form.get("AccountSid")} if form.get("AccountSid") else {})
     if content_type.startswith("application/json") or not content_type:
         try:
-            payload = json.loads(body)
-        except ValueError:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
             raise BadCallRequest("the body is not JSON") from None
         call = payload.get("call") if isinstance(payload, dict) else None
         if not isinstance(call, dict) or not isinstance(call.get("call_id"), str) or not call["call_id"]:
@@ -88,7 +88,7 @@ def parse_call_request(content_type: str, body: bytes) -> InboundRequest:
 def render(answer: HandOff, status_code: int = 200) -> Response:
     if answer.laml is not None:
         return Response(answer.laml, status_code=status_code, media_type="application/xml")
-    return JSONResponse(answer.swml, status_code=status_code)
+    return Response(orjson.dumps(answer.swml), status_code=status_code, media_type="application/json")
 
 
 @router.post(
@@ -106,29 +106,30 @@ def render(answer: HandOff, status_code: int = 200) -> Response:
 async def voice_ai_router(request: Request) -> Response:
     rt = runtime(request)
     body = await request.body()
+    headers = request_headers(request)
     try:
-        call = parse_call_request(request.headers.get("content-type", "").lower(), body)
+        call = parse_call_request(headers.get("content-type", "").lower(), body)
     except BadCallRequest as exc:
-        metrics.ROUTING_DECISIONS.labels("none", "bad_request").inc()
+        metrics.child(metrics.ROUTING_DECISIONS, "none", "bad_request").inc()
         return JSONResponse({"error": str(exc)}, status_code=400)
     bind(call_id=call.telephony_call_id)
     number = await rt.router.resolve(call.to_number)
     if number is None:
         log.warning("call to a number with no agent: apology and hang-up",
                     extra={"to_number": call.to_number, "from_number": call.from_number})
-        metrics.ROUTING_DECISIONS.labels("none", "unknown_number").inc()
+        metrics.child(metrics.ROUTING_DECISIONS, "none", "unknown_number").inc()
         return render(apology_answer(call.answer_format, UNKNOWN_NUMBER_MESSAGE))
 
     signalwire = await rt.providers.get(number.organization_id, "signalwire",
                                         number.secrets_version.get("signalwire"), known_version=True)
     try:
-        rt.verify_signed(signalwire, request, {k.lower(): v for k, v in request.headers.items()}, body)
+        rt.verify_signed(signalwire, request, headers, body)
     except WebhookRejected as exc:
-        metrics.ROUTING_DECISIONS.labels("none", "rejected").inc()
+        metrics.child(metrics.ROUTING_DECISIONS, "none", "rejected").inc()
         log.warning("call request refused: %s", exc)
         return JSONResponse({"error": str(exc)}, status_code=401)
 
     result = await rt.router.route(call, number)
-    metrics.ROUTING_DECISIONS.labels(result.provider or "none", result.outcome).inc()
+    metrics.child(metrics.ROUTING_DECISIONS, result.provider or "none", result.outcome).inc()
     return render(result.answer)
 

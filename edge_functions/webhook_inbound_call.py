@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from edge_functions import metrics
-from edge_functions.runtime import Runtime, runtime
+from edge_functions.runtime import Runtime, request_headers, runtime
 from switchboard.logs import bind
 from switchboard.precall import PrecallMalformed, answer_precall, parse_precall
 from switchboard.providers.base import WebhookRejected, WebhookRequest
@@ -47,12 +47,12 @@ async def inbound_call(provider: PrecallPlatform, request: Request,
 
 async def answer(rt: Runtime, code: str, organization_id: UUID | None, request: Request) -> JSONResponse:
     body = await request.body()
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers = request_headers(request)
     adapter = await rt.providers.get(organization_id, code)
     try:
         adapter.verify_webhook(WebhookRequest(headers=headers, body=body, url=rt.public_url(request)))
     except WebhookRejected as exc:
-        metrics.WEBHOOKS.labels(code, "precall_rejected").inc()
+        metrics.child(metrics.WEBHOOKS, code, "precall_rejected").inc()
         return JSONResponse({"error": str(exc)}, status_code=401)
     try:
         req = parse_precall(code, body)
@@ -68,5 +68,5 @@ async def answer(rt: Runtime, code: str, organization_id: UUID | None, request: 
 
     status, payload = answer_precall(req, number, webhook_url=webhook_url(
         code, rt.settings.public_base_url, number.organization_id if number else None))
-    metrics.WEBHOOKS.labels(code, "precall_answered" if number else "precall_unknown_number").inc()
+    metrics.child(metrics.WEBHOOKS, code, "precall_answered" if number else "precall_unknown_number").inc()
     return JSONResponse(payload, status_code=status)

@@ -2,7 +2,10 @@
 at a time: callers arriving while it runs share its answer, so a burst of requests at the moment
 an entry expires costs one query, not one each. With `stale_if`, an expired answer is served
 (for up to `max_stale` seconds) when reloading fails for a reason `stale_if` accepts — the
-database being away: calls to a number seen recently keep being routed through the outage."""
+database being away: calls to a number seen recently keep being routed through the outage.
+With `refresh_ahead` (a fraction of ttl), a hit on an answer older than that fraction starts
+a reload in the background: under steady traffic nobody waits for the database, and answers
+stay within `ttl` of the truth as long as the reload takes less than the rest of it."""
 
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ V = TypeVar("V")
 
 class TTLCache(Generic[K, V]):
     def __init__(self, ttl: float, *, max_entries: int = 50_000,
-                 stale_if: Callable[[BaseException], bool] | None = None, max_stale: float = 300.0):
+                 stale_if: Callable[[BaseException], bool] | None = None, max_stale: float = 300.0,
+                 refresh_ahead: float | None = None):
         self.ttl = ttl
+        self.refresh_after = None if refresh_ahead is None else ttl * refresh_ahead
         self.max_entries = max_entries
         self.stale_if = stale_if
         self.max_stale = max_stale
@@ -30,14 +35,31 @@ class TTLCache(Generic[K, V]):
 
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         hit = self._entries.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        loading = self._loading.get(key)
-        if loading is None:
-            loading = self._loading[key] = asyncio.ensure_future(self._load(key, load))
-            loading.add_done_callback(lambda _f: self._loading.pop(key, None))
+        if hit is not None:
+            now = time.monotonic()
+            if hit[0] > now:
+                if self.refresh_after is not None and now - hit[2] > self.refresh_after and key not in self._loading:
+                    self._start(key, load).add_done_callback(_log_failure)
+                return hit[1]
+        loading = self._loading.get(key) or self._start(key, load)
         # Shielded: one caller giving up (its request cancelled) does not cancel the others' load.
         return await asyncio.shield(loading)
+
+    def peek(self, key: K) -> V | None:
+        """The cached answer however old, without loading."""
+        hit = self._entries.get(key)
+        return None if hit is None else hit[1]
+
+    def invalidate(self, key: K) -> None:
+        """The next `get` loads (the answer stays for `peek` and as the stale fallback)."""
+        hit = self._entries.get(key)
+        if hit is not None:
+            self._entries[key] = (0.0, hit[1], hit[2])
+
+    def _start(self, key: K, load: Callable[[], Awaitable[V]]) -> asyncio.Future[V]:
+        loading = self._loading[key] = asyncio.ensure_future(self._load(key, load))
+        loading.add_done_callback(lambda _f: self._loading.pop(key, None))
+        return loading
 
     async def _load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         started = time.monotonic()  # the answer's age counts from before the query
@@ -56,3 +78,8 @@ class TTLCache(Generic[K, V]):
             self._entries.clear()
         self._entries[key] = (started + self.ttl, value, started)
         return value
+
+
+def _log_failure(future: asyncio.Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("refreshing a cached answer failed: %s", type(future.exception()).__name__)

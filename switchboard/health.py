@@ -14,9 +14,7 @@ buckets only (a malformed webhook says nothing about whether the platform takes 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 from psycopg import AsyncConnection
 
+from switchboard.cache import TTLCache
 from switchboard.db.pool import database_unavailable
 
 if TYPE_CHECKING:
@@ -167,31 +166,32 @@ class CircuitBreaker:
         self.failure_threshold = failure_threshold
         self.cool_down_seconds = cool_down_seconds
         self.probe_timeout_seconds = probe_timeout_seconds
-        self._states: dict[str, CircuitState] = {}
-        self._loaded_at = -1e9
-        self._load_lock = asyncio.Lock()
+        self._circuits: TTLCache[str, dict[str, CircuitState]] = TTLCache(
+            ttl, stale_if=database_unavailable, refresh_ahead=0.75)
         # (code, kind, minute) -> [successes, failures, latency sum, latency max]
         self._buckets: dict[tuple[str, str, datetime], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
 
     # --- reads --------------------------------------------------------------------------
     async def states(self) -> dict[str, CircuitState]:
-        """Every circuit, at most `ttl` old — or, while the database is away, as last seen (the
-        calls keep being routed on what was known; the next read is tried a `ttl` later)."""
-        if time.monotonic() - self._loaded_at > self.ttl:
-            async with self._load_lock:
-                if time.monotonic() - self._loaded_at > self.ttl:
-                    try:
-                        async with self.db.as_service() as conn:
-                            self._states = await load_circuits(conn)
-                    except Exception as exc:
-                        if self._loaded_at < 0 or not database_unavailable(exc):
-                            raise
-                        log.warning("circuit states kept as last read: %s", type(exc).__name__)
-                    self._loaded_at = time.monotonic()
-        return self._states
+        """Every circuit, at most `ttl` old (re-read in the background as it ages, so a call
+        does not wait for it) — or, while the database is away, as last read: calls keep being
+        routed on what was known."""
+        return await self._circuits.get("all", self._load)
+
+    async def _load(self) -> dict[str, CircuitState]:
+        async with self.db.as_service() as conn:
+            return await load_circuits(conn)
+
+    @property
+    def _states(self) -> dict[str, CircuitState]:
+        """The circuits as last read (changed in place by this process's own outcomes)."""
+        states = self._circuits.peek("all")
+        if states is None:
+            return {}  # nothing read yet: a change made now is picked up by the first read
+        return states
 
     def invalidate(self) -> None:
-        self._loaded_at = -1e9
+        self._circuits.invalidate("all")
 
     async def blocked(self) -> set[str]:
         """Providers a call must skip right now (open, not yet due a probe)."""

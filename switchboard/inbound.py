@@ -195,15 +195,17 @@ class InboundRouter:
         self.budget_seconds = budget_seconds
         self.on_attempt = on_attempt
         self.lookup_ttl = lookup_ttl
-        self._numbers: TTLCache[str, NumberRoute | None] = TTLCache(lookup_ttl, stale_if=database_unavailable)
+        self._numbers: TTLCache[str, NumberRoute | None] = TTLCache(lookup_ttl, stale_if=database_unavailable,
+                                                                         refresh_ahead=0.75)
         self.records: WriteBehind[dict[str, Any]] = WriteBehind(
             self._write_records, name="routing records", on_drop=on_records_dropped, transient=database_unavailable)
 
     async def resolve(self, to_number: str) -> NumberRoute | None:
         """The organisation and agent of the number called (None: not ours). Each process keeps
-        an answer for `lookup_ttl` seconds (1 s): a change to an agent reaches every replica
-        within that, and a burst of calls costs one query per number a second. While the
-        database is away, the last answer (up to 5 minutes old) keeps the number's calls flowing."""
+        an answer for `lookup_ttl` seconds (1 s), re-read in the background as it ages: a change
+        to an agent reaches every replica within that, a burst of calls costs one query per
+        number a second, and no call waits for it. While the database is away, the last answer
+        (up to 5 minutes old) keeps the number's calls flowing."""
         return await self._numbers.get(to_number, lambda: self._lookup(to_number))
 
     async def _lookup(self, to_number: str) -> NumberRoute | None:

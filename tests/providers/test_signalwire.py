@@ -115,3 +115,20 @@ async def test_dialling_an_agent_never_synced_is_refused(signalwire, recorder):
 async def test_voices_offline(signalwire):
     voices = await signalwire.list_voices()
     assert any(v.id == "openai.alloy" for v in voices)
+
+
+async def test_each_call_gets_its_own_ids_and_a_changed_spec_its_new_words(signalwire, spec):
+    def call(sid: str, record: str) -> InboundCall:
+        return inbound().model_copy(update={"telephony_call_id": sid, "call_record_id": record})
+
+    first = call("CA-first", "0a6c1d0e-8a55-4a53-9f0e-5b1e0c7d2a11")
+    second = call("CA-second", "1b6c1d0e-8a55-4a53-9f0e-5b1e0c7d2a11")
+    a = (await signalwire.hand_off_inbound(AgentRef(), spec, first)).swml["sections"]["main"][2]["ai"]
+    b = (await signalwire.hand_off_inbound(AgentRef(), spec, second)).swml["sections"]["main"][2]["ai"]
+    assert a["global_data"]["telephony_call_id"] == "CA-first" and b["global_data"]["telephony_call_id"] == "CA-second"
+    assert "CA-first" in a["post_prompt_url"] and "CA-second" in b["post_prompt_url"]
+    assert a["prompt"] == b["prompt"]
+    changed = spec.model_copy(update={"prompt": "You are the night shift."})
+    c = (await signalwire.hand_off_inbound(AgentRef(), changed, first)).swml["sections"]["main"][2]["ai"]
+    assert c["prompt"]["text"] == "You are the night shift."
+    assert (await signalwire.hand_off_inbound(AgentRef(), spec, first)).swml["sections"]["main"][2]["ai"] == a

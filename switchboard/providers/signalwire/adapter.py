@@ -44,6 +44,11 @@ class SignalWireProvider(HttpPlatformAdapter):
         post_call_analysis=True, webrtc=True, sip=True,
     )
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._post_prompt_bases: dict[str | None, str | None] = {}
+        self._compiled: dict[int, tuple[AgentSpec, dict[str, Any]]] = {}
+
     # --- plumbing ---------------------------------------------------------------------------
     @property
     def project(self) -> str:
@@ -73,13 +78,25 @@ class SignalWireProvider(HttpPlatformAdapter):
 
     def post_prompt_url(self, ids: dict[str, str]) -> str | None:
         """Our webhook with the ids in its query and basic credentials in its authority."""
-        password = webhooks.post_prompt_password(self.credentials)
-        if not password:
+        base = self._post_prompt_base(ids.get("organization_id"))
+        if base is None:
             return None
-        url = webhook_url(self.code, self._webhook_base_url, ids.get("organization_id"))
-        if ids:
-            url += "?" + urlencode(ids)
-        return webhooks.with_credentials(url, webhooks.POST_PROMPT_USER, password)
+        return base + "?" + urlencode(ids) if ids else base
+
+    def _post_prompt_base(self, organization_id: str | None) -> str | None:
+        # The password is an HMAC of the signing key and the URL is parsed to place it: built
+        # once per organisation (an adapter serves one organisation's keys) rather than per call.
+        if organization_id in self._post_prompt_bases:
+            return self._post_prompt_bases[organization_id]
+        password = webhooks.post_prompt_password(self.credentials)
+        base = None
+        if password:
+            url = webhook_url(self.code, self._webhook_base_url, organization_id)
+            base = webhooks.with_credentials(url, webhooks.POST_PROMPT_USER, password)
+        if len(self._post_prompt_bases) >= 256:
+            self._post_prompt_bases.clear()
+        self._post_prompt_bases[organization_id] = base
+        return base
 
     def _agent_ai(self, spec: AgentSpec) -> dict[str, Any]:
         ids = {k: str(spec.metadata[k]) for k in ("organization_id", "agent_config_id") if spec.metadata.get(k)}
@@ -141,8 +158,22 @@ class SignalWireProvider(HttpPlatformAdapter):
             )
         ids = call_metadata(call)
         url_ids = {k: ids[k] for k in ("organization_id", "agent_config_id", "call_record_id", "telephony_call_id")}
-        ai = sw_compile.compile_ai(spec, post_prompt_url=self.post_prompt_url(url_ids), global_data=ids)
+        ai = {**self._spec_ai(spec), **sw_compile.call_ai(post_prompt_url=self.post_prompt_url(url_ids), global_data=ids)}
         return HandOff(provider_call_id=call.telephony_call_id, swml=sw_compile.compile_swml(spec, ai))
+
+    def _spec_ai(self, spec: AgentSpec) -> dict[str, Any]:
+        """The call-independent part of the `ai` object, compiled once per spec object (the
+        router reuses one per agent while its lookup is fresh; SWAIG tools go through the SDK's
+        DataMap, far too slow to redo on every call). Keyed by identity, the entry holding the
+        spec so the identity cannot be reused while it is cached; never mutated."""
+        hit = self._compiled.get(id(spec))
+        if hit is not None and hit[0] is spec:
+            return hit[1]
+        ai = sw_compile.compile_ai(spec, post_prompt_url=None)
+        if len(self._compiled) >= 256:
+            self._compiled.clear()
+        self._compiled[id(spec)] = (spec, ai)
+        return ai
 
     # --- voices -----------------------------------------------------------------------------
     async def list_voices(self) -> list[Voice]:

@@ -100,11 +100,17 @@ def compile_ai(spec: AgentSpec, *, post_prompt_url: str | None, global_data: dic
     functions = compile_tools(spec)
     if functions:
         ai["SWAIG"] = {"functions": functions}
+    return {**ai, **call_ai(post_prompt_url=post_prompt_url, global_data=global_data)}
+
+
+def call_ai(*, post_prompt_url: str | None, global_data: dict[str, Any] | None) -> dict[str, Any]:
+    """The call-specific keys of the `ai` object (where its report goes, the ids it carries)."""
+    out: dict[str, Any] = {}
     if post_prompt_url:
-        ai["post_prompt_url"] = post_prompt_url
+        out["post_prompt_url"] = post_prompt_url
     if global_data:
-        ai["global_data"] = global_data
-    return ai
+        out["global_data"] = global_data
+    return out
 
 
 def compile_swml(spec: AgentSpec, ai: dict[str, Any]) -> dict[str, Any]:

@@ -74,13 +74,15 @@ class WriteBehind(Generic[T]):
     * At most `max_pending` rows wait; past that the oldest are dropped and reported to
       `on_drop`, so an outage cannot exhaust memory.
     * `flush()` waits until everything put so far is written (shutdown, tests).
+    * `linger`: how long the first row of a batch waits for others to join it.
     """
 
     def __init__(self, write: Callable[[Sequence[T]], Awaitable[object]], *, name: str, max_batch: int = 256,
                  max_pending: int = 10_000, backoff: Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0),
                  on_drop: Callable[[int], None] | None = None,
-                 transient: Callable[[BaseException], bool] = lambda exc: True):
+                 transient: Callable[[BaseException], bool] = lambda exc: True, linger: float = 0.0):
         self._write = write
+        self.linger = linger
         self.transient = transient
         self.name = name
         self.max_batch = max_batch
@@ -125,8 +127,11 @@ class WriteBehind(Generic[T]):
     async def _drain(self) -> None:
         failures = 0
         try:
-            await asyncio.sleep(0)  # let the rest of this loop iteration's rows join the batch
             while self._pending:
+                if len(self._pending) < self.max_batch and not self._one_by_one:
+                    # Nobody waits for these rows: gathering them a little longer makes fewer,
+                    # fuller transactions (less CPU here and in Postgres, one WAL flush for many).
+                    await asyncio.sleep(self.linger)
                 size = 1 if self._one_by_one else min(self.max_batch, len(self._pending))
                 batch = [self._pending.popleft() for _ in range(size)]
                 self._in_flight = len(batch)

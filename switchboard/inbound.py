@@ -198,7 +198,8 @@ class InboundRouter:
         self._numbers: TTLCache[str, NumberRoute | None] = TTLCache(lookup_ttl, stale_if=database_unavailable,
                                                                          refresh_ahead=0.75)
         self.records: WriteBehind[dict[str, Any]] = WriteBehind(
-            self._write_records, name="routing records", on_drop=on_records_dropped, transient=database_unavailable)
+            self._write_records, name="routing records", on_drop=on_records_dropped, transient=database_unavailable,
+            linger=0.02)
 
     async def resolve(self, to_number: str) -> NumberRoute | None:
         """The organisation and agent of the number called (None: not ours). Each process keeps

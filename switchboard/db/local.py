@@ -194,6 +194,7 @@ class LocalCluster:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.pgdata, ignore_errors=True)
+        shutil.rmtree(self.socket_dir, ignore_errors=True)  # it lives in /tmp, outside the data dir
 
     def ensure_running(self) -> None:
         self.init()

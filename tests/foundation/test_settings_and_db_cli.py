@@ -98,3 +98,4 @@ def test_db_cli_up_status_url_migrate_down_are_idempotent(clean_env: Path, monke
     finally:
         cluster.destroy()
         reset_settings_cache()
+    assert not cluster.pgdata.exists() and not cluster.socket_dir.exists()  # nothing left behind in /tmp

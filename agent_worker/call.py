@@ -24,6 +24,7 @@ from agent_worker.chains import Chains, build_chains
 from agent_worker.report import call_usage, transcript
 from agent_worker.tools import CallOutcome, build_tools
 from switchboard.billing import load_price_book
+from switchboard.db import database_unavailable
 from switchboard.ingest import record_call_event
 from switchboard.pipeline.config import PipelineConfig
 from switchboard.pipeline.dispatch import DispatchMetadata
@@ -236,5 +237,11 @@ class Call:
                     prices = await load_price_book(conn)
                     return await record_call_event(conn, event, prices)
         except Exception as exc:
+            if database_unavailable(exc):
+                # Nobody will send this report again: keep it on disk until the database is back.
+                path = self.runtime.spool.save(event)
+                log.warning("call %s: database away (%s), %s kept in %s", self.provider_call_id,
+                            type(exc).__name__, what, path)
+                return None
             log.error("call %s: %s not stored (%s: %s)", self.provider_call_id, what, type(exc).__name__, exc)
             return None

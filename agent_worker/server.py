@@ -10,7 +10,9 @@ database pool opens in the job's event loop)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from pathlib import Path
 
 from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess, JobRequest
 from livekit.plugins import silero
@@ -29,6 +31,7 @@ from switchboard.pipeline.config import (
 from switchboard.pipeline.dispatch import AGENT_NAME, DispatchMetadata, InvalidDispatchMetadata
 from switchboard.providers.livekit.compile import ATTRIBUTE_PREFIX
 from switchboard.settings import Settings, get_settings
+from switchboard.spool import ReportSpool
 
 log = logging.getLogger("agent_worker")
 
@@ -46,9 +49,15 @@ class WorkerRuntime:
         settings: Settings | None = None,
         listen: bool = False,
         write_timeout: float = 10.0,
+        spool_dir: Path | None = None,
+        replay_interval: float = 30.0,
     ) -> None:
         self.settings = settings or get_settings()
         self.write_timeout = write_timeout
+        # End-of-call reports that found the database away wait here (switchboard.spool).
+        self.spool = ReportSpool(spool_dir or self.settings.data_dir / "spool" / "call-reports")
+        self.replay_interval = replay_interval
+        self._replaying: asyncio.Task | None = None
         self._database_url = database_url
         self._listen = listen
         self.db: Database | None = None
@@ -75,7 +84,19 @@ class WorkerRuntime:
                 await self.cache.start()
             self.health = VendorHealth(self.db)
             await self.health.start()
+            self._replaying = asyncio.create_task(self._replay_spool(), name="call-report-spool")
             return self
+
+    async def _replay_spool(self) -> None:
+        """Store reports spooled while the database was away: at start, then every
+        `replay_interval` while any are left."""
+        while True:
+            if self.spool.pending() and self.db is not None:
+                try:
+                    await self.spool.replay(self.db)
+                except Exception as exc:
+                    log.warning("spooled call reports not stored yet (%s)", type(exc).__name__)
+            await asyncio.sleep(self.replay_interval)
 
     async def pipeline(self, meta: DispatchMetadata) -> PipelineConfig:
         if self.cache is None:
@@ -85,6 +106,11 @@ class WorkerRuntime:
         return await self.cache.get(meta.organization_id, meta.agent_config_id)
 
     async def aclose(self) -> None:
+        if self._replaying is not None:
+            self._replaying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replaying
+            self._replaying = None
         if self.health:
             await self.health.aclose()
         if self.cache:

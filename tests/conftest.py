@@ -70,9 +70,5 @@ def db_url(pg_cluster: LocalCluster, template_db: str) -> Iterator[str]:
 
 @pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url, min_size=1, max_size=5)
-    await database.open()
-    try:
+    async with Database(db_url, min_size=1, max_size=5) as database:
         yield database
-    finally:
-        await database.close()

@@ -50,12 +50,8 @@ async def test_an_exception_in_the_body_rolls_back(db: Database) -> None:
 
 @pytest.fixture
 async def one_connection_db(db_url: str):
-    database = Database(db_url, min_size=1, max_size=1)
-    await database.open()
-    try:
+    async with Database(db_url, min_size=1, max_size=1) as database:
         yield database
-    finally:
-        await database.close()
 
 
 async def test_after_a_failed_pipelined_scope_the_next_transaction_is_normal(one_connection_db: Database) -> None:

@@ -4,6 +4,7 @@ worker's start and end events converge to the same record in either order."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 
@@ -105,3 +106,44 @@ async def test_start_and_end_events_converge_in_either_order(db: Database, db_ur
                "disconnection_reason", "agent_config_id")
     assert {c: replay[c] for c in columns} == {c: reference[c] for c in columns}
     assert replay["status"] == "ended"
+
+
+async def test_a_report_that_finds_the_database_away_is_spooled_and_stored_later(db: Database, db_url: str, vad,
+                                                                                tmp_path) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    from tests.support.tcp_proxy import TcpProxy
+
+    org = await create_org(db, vendors=OFFLINE)
+    registered = await _registered_sip_call(db, org)
+    proxy = await TcpProxy(urlsplit(db_url).port).start()
+    parts = urlsplit(db_url)
+    through = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    runtime = WorkerRuntime(database_url=through, write_timeout=2.0, spool_dir=tmp_path / "spool", replay_interval=0.1)
+    try:
+        with fake_job_context(job_metadata=org.metadata(call_record_id=str(registered))) as ctx:
+            ctx.proc.userdata.update(vad=vad, runtime=runtime)
+            call = await entrypoint(ctx)
+            call.sip = {"sip.phoneNumber": CALLER, "sip.trunkPhoneNumber": NUMBER}
+            if call.session.current_speech is not None:
+                await call.session.current_speech
+            await call.session.run(user_input="Where are you?")
+            await call.session.aclose()
+            proxy.cut()  # the database goes away as the call ends
+            assert await call.finish() is None
+        [spooled] = runtime.spool.pending()
+        assert "Where are you?" in spooled.read_text()
+        rec, _ = await _row(db, registered)
+        assert rec["status"] != "ended"  # not stored yet
+        proxy.restore()
+        for _ in range(100):  # the runtime's replay loop stores it once the database answers
+            if not runtime.spool.pending():
+                break
+            await asyncio.sleep(0.1)
+        assert runtime.spool.pending() == []
+    finally:
+        await runtime.aclose()
+        await proxy.stop()
+    rec, usage = await _row(db, registered)
+    assert rec["status"] == "ended" and "User: Where are you?" in rec["transcript"]
+    assert usage is not None and usage["telephony_cost"] > 0

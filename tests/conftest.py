@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from switchboard.db import Database
 from switchboard.db.local import LocalCluster, free_port
 from switchboard.db.migrate import migrate
+from tests.support.databases import cloned_database
 
 TEMPLATE = "sb_template"
 
@@ -58,14 +58,8 @@ def template_db(pg_cluster: LocalCluster) -> str:
 @pytest.fixture
 def db_url(pg_cluster: LocalCluster, template_db: str) -> Iterator[str]:
     """A fresh, fully migrated database for one test; its URL."""
-    name = "t_" + uuid.uuid4().hex[:16]
-    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
-        conn.execute(f"create database {name} template {template_db}")
-    try:
-        yield pg_cluster.url(name)
-    finally:
-        with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")
+    with cloned_database(pg_cluster, template_db) as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,16 +13,22 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from switchboard.db import Database
 from switchboard.db.local import LocalCluster
-from tests.support.reflex_app import CHROMIUM, CHROMIUM_ARGS, ROOT, RunningApp, start_app, stop_app
+from tests.support.databases import cloned_database
+from tests.support.reflex_app import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    RunningApp,
+    start_app,
+    stop_app,
+)
 
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -31,24 +37,14 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 # --- database ---------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def app_db_url(pg_cluster: LocalCluster, template_db: str) -> Iterator[str]:
-    name = "app_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
-        conn.execute(f"create database {name} template {template_db}")
-    try:
-        yield pg_cluster.url(name)
-    finally:
-        with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")
+    with cloned_database(pg_cluster, template_db, prefix="app_") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 async def app_db(app_db_url: str) -> AsyncIterator[Database]:
-    database = Database(app_db_url, min_size=1, max_size=4, name="app-tests")
-    await database.open()
-    try:
+    async with Database(app_db_url, min_size=1, max_size=4, name="app-tests") as database:
         yield database
-    finally:
-        await database.close()
 
 
 # --- the running app --------------------------------------------------------------------------

@@ -214,6 +214,23 @@ async def test_inbox_stores_each_event_once_without_credentials(db: Database, se
     assert strip_credentials({"X-Api-Token": "t", "X-Custom-Password": "p", "Accept": "*/*"}) == {"accept": "*/*"}
 
 
+async def test_a_batch_says_which_of_its_events_are_new(db: Database, seeded: Seeded) -> None:
+    from switchboard.ingest import InboxItem, store_webhooks
+
+    def item(event_id: str, org=None, body: bytes = b"{}") -> InboxItem:
+        return InboxItem("vapi", event_id, "end-of-call-report", {"content-type": "application/json"}, body, org, None)
+
+    async with db.as_service(pipeline=True) as conn:
+        assert await store_webhooks(conn, [item("e1")]) == [True]
+    async with db.as_service(pipeline=True) as conn:  # no organisation in any row; a copy inside the batch
+        new = await store_webhooks(conn, [item("e2", body=b"\x00\xff"), item("e1"), item("e2"), item("e3")])
+    assert new == [True, False, False, True]
+    async with db.as_service() as conn:
+        rows = {r["event_id"]: r for r in await (await conn.execute("select * from webhook_inbox")).fetchall()}
+    assert set(rows) == {"e1", "e2", "e3"} and bytes(rows["e2"]["body"]) == b"\x00\xff"
+    assert rows["e3"]["organization_id"] is None
+
+
 async def test_dead_letters_keep_the_body_and_reason(db: Database) -> None:
     async with db.as_service() as conn:
         await store_dead_letter(conn, "vapi", "message.type missing", {"Authorization": "x"}, b"{}", "127.0.0.1")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from switchboard.db.migrate import migrate  # noqa: E402
 from switchboard.demo import seed_demo  # noqa: E402
 from switchboard.models import CallFilters  # noqa: E402
 
-from bench_dashboard import _pct  # noqa: E402  (this directory is on sys.path when run as a script)
+from _stats import timing_line, verdict  # noqa: E402  (this directory is on sys.path when run as a script)
 
 TARGET_P95_MS = 50.0  # a page of the call list, however deep
 
@@ -46,11 +45,6 @@ async def _measure(run, runs: int, warm: int = 3) -> list[float]:
         samples.append((time.perf_counter() - t0) * 1000)
     return samples
 
-
-def _line(name: str, samples: list[float]) -> float:
-    p95 = _pct(samples, 0.95)
-    print(f"{name:32} {statistics.median(samples):8.2f} {p95:8.2f} {max(samples):8.2f}")
-    return p95
 
 
 async def _deep_cursor(db: Database, claims, org, depth: int) -> str:
@@ -98,7 +92,7 @@ async def main(n_calls: int, runs: int) -> int:
                     async with db.as_user(claims) as conn:
                         await query(conn)
 
-                worst = max(worst, _line(name, await _measure(as_member, runs)))
+                worst = max(worst, timing_line(name, await _measure(as_member, runs)))
             # The same first page over HTTP through the router (token check, JSON, validation).
             from edge_functions.api.testapp import create_app
             from switchboard.auth import issue_token
@@ -108,10 +102,8 @@ async def main(n_calls: int, runs: int) -> int:
                 async def over_http() -> None:
                     assert (await client.get("/api/calls", headers=headers)).status_code == 200
 
-                _line("GET /api/calls over the router", await _measure(over_http, runs))
-            ok = worst <= TARGET_P95_MS
-            print(f"worst p95 {worst:.2f} ms — target ≤ {TARGET_P95_MS:.0f} ms: {'met' if ok else 'MISSED'}")
-            return 0 if ok else 1
+                timing_line("GET /api/calls over the router", await _measure(over_http, runs))
+            return verdict(worst, TARGET_P95_MS)
     finally:
         cluster.destroy()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -23,12 +22,10 @@ from switchboard.db.local import LocalCluster, free_port  # noqa: E402
 from switchboard.db.migrate import migrate  # noqa: E402
 from switchboard.demo import seed_demo  # noqa: E402
 
+from _stats import timing_line, verdict  # noqa: E402  (this directory is on sys.path when run as a script)
+
 TARGET_P95_MS = 150.0
 
-
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 async def main(calls: int, runs: int) -> int:
@@ -65,12 +62,8 @@ async def main(calls: int, runs: int) -> int:
                         result = await query(conn)
                     samples.append((time.perf_counter() - t0) * 1000)
                 assert result is not None
-                p95 = _pct(samples, 0.95)
-                worst = max(worst, p95)
-                print(f"{name:40} {statistics.median(samples):8.2f} {p95:8.2f} {max(samples):8.2f}")
-            ok = worst <= TARGET_P95_MS
-            print(f"worst p95 {worst:.2f} ms — target ≤ {TARGET_P95_MS:.0f} ms: {'met' if ok else 'MISSED'}")
-            return 0 if ok else 1
+                worst = max(worst, timing_line(name, samples, width=40))
+            return verdict(worst, TARGET_P95_MS)
     finally:
         cluster.destroy()
 

@@ -48,6 +48,8 @@ sys.path.insert(0, str(ROOT))
 
 from retell.lib.webhook_auth import symmetric as retell_symmetric  # noqa: E402
 
+from _stats import pct  # noqa: E402  (this directory is on sys.path when run as a script)
+
 from switchboard.db import Database  # noqa: E402
 from switchboard.db.local import LocalCluster, find_bindir, free_port  # noqa: E402
 from switchboard.db.migrate import migrate  # noqa: E402
@@ -337,11 +339,6 @@ def settle(url: str) -> None:
     time.sleep(1)
 
 
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(p / 100 * len(s)))] if s else float("nan")
-
-
 def pgbench(cluster: LocalCluster, seconds: int) -> str:
     bindir = find_bindir()
     exe = str(bindir / "pgbench")
@@ -398,12 +395,12 @@ async def main() -> None:
         fixed = [signalwire_call_request(port, number, key) for _ in range(int(args.rate * args.seconds))]
         host = host_times()
         lat, errors = await fixed_rate(port, fixed, args.rate, args.connections)
-        print(f"routing at {args.rate:.0f} req/s:     p50 {pct(lat, 50) * 1000:6.2f} ms  p99 {pct(lat, 99) * 1000:6.2f} ms"
+        print(f"routing at {args.rate:.0f} req/s:     p50 {pct(lat, 0.50) * 1000:6.2f} ms  p99 {pct(lat, 0.99) * 1000:6.2f} ms"
               f"  ({len(lat):,} requests, {errors} non-2xx)  target p99 <= 10 ms"
               f"  (stolen by the host: {stolen_share(host, host_times()):.1%})")
         floor = await generator_floor(fixed, args.rate, args.connections)
-        print(f"  the same schedule against a server that answers at once: p50 {pct(floor, 50) * 1000:.2f} ms  "
-              f"p99 {pct(floor, 99) * 1000:.2f} ms (the load generator's and the machine's own share)")
+        print(f"  the same schedule against a server that answers at once: p50 {pct(floor, 0.50) * 1000:.2f} ms  "
+              f"p99 {pct(floor, 0.99) * 1000:.2f} ms (the load generator's and the machine's own share)")
 
         settle(url)
         hooks = [retell_webhook_request(port, org, number) for _ in range(int(args.seconds * 4000))]

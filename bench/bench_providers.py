@@ -7,7 +7,6 @@ calls), compiling one agent spec for each platform, and building a SignalWire ha
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json

@@ -44,6 +44,8 @@ from agent_worker.offline import ESpeakTTS, LocalLLM, PocketSphinxSTT  # noqa: E
 from agent_worker.vendors import FACTORIES  # noqa: E402
 from switchboard.pipeline.catalog import BY_KEY  # noqa: E402
 from switchboard.pipeline.config import PipelineConfig, VendorSettings  # noqa: E402
+
+from _stats import pct  # noqa: E402  (this directory is on sys.path when run as a script)
 from switchboard.providers.base import AgentSpec  # noqa: E402
 from tests.worker.doubles import FailingLLM, FailingSTT, FailingTTS  # noqa: E402
 
@@ -52,10 +54,6 @@ QUESTION = "what are your opening hours"
 ERROR_TARGET_MS = 50.0
 HANG_SLACK_MS = 50.0
 
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def vendor(key: str, priority: int = 0, **config) -> VendorSettings:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import threading
 import time
 import uuid
@@ -103,8 +104,11 @@ def _steer(case, world: World) -> None:
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return
     params = case.path_parameters or {}
+    # Counted per case, not hashed from the value alone: hypothesis explores headers with the same
+    # minimal path value ("0") over and over, and a value-only choice would never steer it.
+    n = next(_cases)
     for name, value in list(params.items()):
-        digest = _digest(value)
+        digest = _digest(f"{n}:{value}")
         if digest % 5 == 0:
             continue
         if name == "agent_id":
@@ -119,6 +123,9 @@ def _steer(case, world: World) -> None:
             headers[name] = str(world.org_a)
         if name.lower() == "if-none-match" and _digest(headers[name]) % 2:
             headers[name] = "*"
+
+
+_cases = itertools.count()
 
 
 def _digest(value: object) -> int:
@@ -142,7 +149,7 @@ def answered() -> Iterator[dict[str, set[int]]]:
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_the_api_matches_its_document(case, live_api: LiveApi, answered: dict[str, set[int]]) -> None:
     _steer(case, live_api.world)
     response = case.call_and_validate(base_url=live_api.url)

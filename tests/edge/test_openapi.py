@@ -101,6 +101,8 @@ def test_the_document_and_the_metrics(live_edge: str) -> None:
     text = httpx.get(f"{live_edge}/metrics").text
     assert 'switchboard_function_requests_total{function="voice-ai-router",status="401"}' in text
     for series in ("switchboard_function_request_seconds_bucket", "switchboard_routing_decisions_total",
-                   "switchboard_webhooks_total", "switchboard_routing_failovers_total"):
+                   "switchboard_webhooks_total", "switchboard_routing_failovers_total",
+                   "switchboard_routing_records_dropped_total"):
         assert series in text, series
+    assert "switchboard_routing_records_pending 0.0" in text  # the write-behind queue, wired and empty
     assert httpx.get(f"{live_edge}/health").json() == {"status": "ok", "database": "ok"}

@@ -7,25 +7,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-import threading
-import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import psycopg
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from edge_functions.api.testapp import create_app
 from switchboard.db import Database
-from switchboard.db.local import free_port
 from switchboard.pipeline.catalog import CATALOG
 from tests.api.conftest import World, seed_world
+from tests.support.databases import cloned_database
+from tests.support.live_server import serving_in_thread
 
 KEYS = [e.key for e in CATALOG] + ["retell", "vapi", "signalwire", "livekit"]
 # The document cannot say which configs a provider's own JSON schema accepts, nor which version
@@ -47,38 +43,21 @@ class LiveApi:
 
 @pytest.fixture(scope="module")
 def live_api(pg_cluster, template_db) -> Iterator[LiveApi]:
-    name = "t_api_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
-        conn.execute(f"create database {name} template {template_db}")
-    url = pg_cluster.url(name)
+    with cloned_database(pg_cluster, template_db, prefix="t_api_") as url:
+        async def seed() -> World:
+            async with Database(url, min_size=1, max_size=2) as db:
+                world = await seed_world(db)
+                async with db.as_service() as conn:  # one enabled provider per type: a primary exists
+                    await conn.execute(
+                        "insert into organization_provider_configs (organization_id, provider_id, is_enabled, priority) "
+                        "select %s, id, true, 10 from providers where key in ('pocketsphinx-stt', 'local-llm', 'espeak-tts')",
+                        (world.org_a,),
+                    )
+                return world
 
-    async def seed() -> World:
-        async with Database(url, min_size=1, max_size=2) as db:
-            world = await seed_world(db)
-            async with db.as_service() as conn:  # one enabled provider per type: a primary exists
-                await conn.execute(
-                    "insert into organization_provider_configs (organization_id, provider_id, is_enabled, priority) "
-                    "select %s, id, true, 10 from providers where key in ('pocketsphinx-stt', 'local-llm', 'espeak-tts')",
-                    (world.org_a,),
-                )
-            return world
-
-    world = asyncio.run(seed())
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(url=url), host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API server did not start"
-        time.sleep(0.05)
-    try:
-        yield LiveApi(f"http://127.0.0.1:{port}", world)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")
+        world = asyncio.run(seed())
+        with serving_in_thread(create_app(url=url)) as base:
+            yield LiveApi(base, world)
 
 
 @pytest.fixture

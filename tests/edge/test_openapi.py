@@ -5,20 +5,17 @@ Also: the document names every function, and /metrics exposes the promised serie
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
-import psycopg
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from switchboard.db import Database
-from switchboard.db.local import free_port
+from tests.support.databases import cloned_database
+from tests.support.live_server import serving_in_thread
 
 from .conftest import TEST_KEYS, seed_org
 
@@ -28,46 +25,29 @@ FUNCTIONS = r"^/(functions/v1/|health|metrics)"
 @pytest.fixture(scope="module")
 def live_edge(pg_cluster, template_db) -> Iterator[str]:
     import os
-    import uuid
 
     from edge_functions.app import create_app
     from switchboard.settings import reset_settings_cache
 
-    name = "t_edge_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
-        conn.execute(f"create database {name} template {template_db}")
-    url = pg_cluster.url(name)
-
-    async def seed() -> None:
-        async with Database(url, min_size=1, max_size=2) as db:
-            await seed_org(db, active="signalwire", number="+15550100200")
-
-    asyncio.run(seed())
     saved = {k: os.environ.get(k) for k in TEST_KEYS}
-    os.environ.update(TEST_KEYS)
-    reset_settings_cache()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(database_url=url, background_loops=False), host="127.0.0.1",
-                                           port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the edge server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with cloned_database(pg_cluster, template_db, prefix="t_edge_") as url:
+        async def seed() -> None:
+            async with Database(url, min_size=1, max_size=2) as db:
+                await seed_org(db, active="signalwire", number="+15550100200")
+
+        asyncio.run(seed())
+        os.environ.update(TEST_KEYS)
         reset_settings_cache()
-        with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")
+        try:
+            with serving_in_thread(create_app(database_url=url, background_loops=False)) as base:
+                yield base
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            reset_settings_cache()
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from typing import Any, Literal
 from uuid import UUID
 
 import psycopg
-from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from switchboard.db import database_unavailable
 from switchboard.pipeline.catalog import BY_KEY, CATALOG, ServiceType, merge_config, order_by_priority
 from switchboard.providers.base import AgentSpec, AnalysisSpec, ToolSpec, VoiceSpec
 from switchboard.settings import Settings, get_settings
@@ -276,9 +276,6 @@ def environment_pipeline(
 # ---------------------------------------------------------------------------------------------
 # The cache
 # ---------------------------------------------------------------------------------------------
-_UNREACHABLE = (psycopg.OperationalError, PoolTimeout, asyncio.TimeoutError, OSError)
-
-
 class PipelineCache:
     """Per-process cache of resolved pipelines (see module doc). `start()` begins listening for
     invalidations; `aclose()` stops. Safe to use without `start()` (the TTL alone then bounds
@@ -308,7 +305,9 @@ class PipelineCache:
             return hit[1]
         try:
             config = await asyncio.wait_for(self._load(organization_id, agent_config_id), self._load_timeout)
-        except _UNREACHABLE as exc:
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
             reason = f"{type(exc).__name__}: {exc}".strip(": ")
             if hit:
                 log.warning("database unreachable (%s); serving organisation %s's last known pipeline", reason, organization_id)

@@ -28,14 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _contracts_dir() -> Path:
-    """The providers' documents: $SWITCHBOARD_CONTRACTS, else ../shared/contracts beside the
-    checkout (from a worktree at <root>/wt/<area>, two levels up)."""
-    if os.environ.get("SWITCHBOARD_CONTRACTS"):
-        return Path(os.environ["SWITCHBOARD_CONTRACTS"])
-    for base in (ROOT.parent, ROOT.parent.parent):
-        if (base / "shared" / "contracts").is_dir():
-            return base / "shared" / "contracts"
-    return ROOT.parent / "shared" / "contracts"
+    """The providers' documents: $SWITCHBOARD_CONTRACTS, else the copies kept in the repository
+    (tests/contracts/, see its README), so a clone alone runs the contract tests."""
+    return Path(os.environ.get("SWITCHBOARD_CONTRACTS") or ROOT / "tests" / "contracts")
 
 
 CONTRACTS = _contracts_dir()

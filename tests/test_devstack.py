@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,6 +14,25 @@ import httpx
 import psycopg
 
 from switchboard.db.local import LocalCluster, free_port
+
+
+def _started_by(data_dir: Path) -> list[str]:
+    """Processes (other than this one) whose environment or command line names the run's data
+    dir: everything `switchboard run` started inherits SWITCHBOARD_DATA_DIR, and Postgres runs
+    on a data directory inside it."""
+    marker = str(data_dir).encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            env = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if marker in cmd or marker in env:
+            found.append(cmd.replace(b"\0", b" ").decode(errors="replace")[:120])
+    return found
 
 
 def test_run_starts_the_stack_and_stops_it_on_ctrl_c(tmp_path: Path) -> None:
@@ -24,28 +44,41 @@ def test_run_starts_the_stack_and_stops_it_on_ctrl_c(tmp_path: Path) -> None:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     cluster = LocalCluster(data_dir=tmp_path, port=db_port)
     try:
+        printed: list[str] = []
+        reader = threading.Thread(target=lambda: printed.extend(proc.stdout), daemon=True)
+        reader.start()
         deadline = time.monotonic() + 120
-        healthy = False
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{fn_port}/health", timeout=2).status_code == 200:
-                    healthy = True
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        assert healthy, f"functions server never became healthy; run printed:\n{proc.stdout.read() if proc.poll() is not None else ''}"
+        # The URLs are printed only once the functions answer.
+        while time.monotonic() < deadline and proc.poll() is None and not any("Ctrl-C stops" in line for line in printed):
+            time.sleep(0.2)
+        assert any("Ctrl-C stops" in line for line in printed), "run never said it was ready:\n" + "".join(printed)
+        assert httpx.get(f"http://127.0.0.1:{fn_port}/health", timeout=5).status_code == 200
         with psycopg.connect(cluster.url()) as conn:
             calls = conn.execute(
                 "select count(*) from call_records c join organizations o on o.id = c.organization_id "
                 "where o.name = 'Demo Dental'").fetchone()[0]
         assert calls == 300
         os.killpg(proc.pid, signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        t0 = time.monotonic()
+        proc.wait(timeout=10)
+        reader.join(timeout=5)
+        out = "".join(printed)
+        # Every process it started, Postgres included, is gone within 10 s, and it says so.
+        while _started_by(tmp_path) and time.monotonic() - t0 < 10:
+            time.sleep(0.2)
+        assert not _started_by(tmp_path), f"still running after Ctrl-C: {_started_by(tmp_path)}\n{out}"
+        assert not cluster.running()
+        assert "Stopped: edge functions, database-webhook relay, Postgres." in out
+        # The table comes once the functions answer; only our own lines reach the console.
         assert f"http://127.0.0.1:{fn_port}/functions/v1/" in out
         assert "demo@switchboard.local" in out
+        assert "demo data loaded: Demo Dental with 300 calls" in out
+        assert '{"' not in out, "a JSON log line reached the console"
+        assert (tmp_path / "logs" / "edge-functions.log").stat().st_size > 0
         with socket.socket() as s:  # the server is gone
             assert s.connect_ex(("127.0.0.1", fn_port)) != 0
+        with socket.socket() as s:  # and so is Postgres
+            assert s.connect_ex(("127.0.0.1", db_port)) != 0
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

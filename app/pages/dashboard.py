@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import reflex as rx
 
 from app.backend import problem, usd
@@ -23,15 +24,23 @@ COMPONENT_NAMES = {"stt": "STT", "llm": "LLM", "tts": "TTS", "platform": "Platfo
 ARM_NAMES = {"retell": "Retell AI", "vapi": "Vapi", "signalwire": "SignalWire AI Agent", "livekit": "LiveKit"}
 # Static charts: no mode bar over the titles, no zoom to get lost in.
 PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
+# Plotly's white and dark templates, chosen in the browser by the app's colour mode.
+CHART_THEME = rx.color_mode_cond(light=pio.templates["plotly_white"], dark=pio.templates["plotly_dark"]).to(go.layout.Template)
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
+    # No colours of our own: the chart's template follows the app's colour mode (CHART_THEME),
+    # and a transparent background lets the card's show through in light and dark alike.
     fig.update_layout(title=dict(text=title, font=dict(size=14)), autosize=True, margin=dict(l=48, r=12, t=44, b=30),
-                      height=300, plot_bgcolor="white", paper_bgcolor="white", legend=dict(orientation="h", y=-0.15),
-                      font=dict(size=11), bargap=0.25)
-    fig.update_xaxes(showgrid=False, linecolor="#d4d4d8")
-    fig.update_yaxes(gridcolor="#ececf0", zerolinecolor="#d4d4d8", tickprefix="$")
+                      height=300, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+                      legend=dict(orientation="h", y=-0.15), font=dict(size=11), bargap=0.25)
+    fig.update_xaxes(showgrid=False)
+    fig.update_yaxes(tickprefix="$")
     return fig
+
+
+def _chart(figure, chart_id: str) -> rx.Component:
+    return rx.plotly.basic(data=figure, config=PLOT_CONFIG, id=chart_id, template=CHART_THEME, width="100%")
 
 
 @dataclasses.dataclass
@@ -295,13 +304,10 @@ def dashboard_page() -> rx.Component:
                             wrap="wrap", spacing="3",
                         ),
                         rx.vstack(
-                            rx.card(rx.plotly.basic(data=Dashboard.per_day, config=PLOT_CONFIG, id="chart-per-day",
-                                                    width="100%"), width="100%"),
+                            rx.card(_chart(Dashboard.per_day, "chart-per-day"), width="100%"),
                             rx.grid(
-                                rx.card(rx.plotly.basic(data=Dashboard.components, config=PLOT_CONFIG,
-                                                        id="chart-components", width="100%")),
-                                rx.card(rx.plotly.basic(data=Dashboard.per_minute, config=PLOT_CONFIG,
-                                                        id="chart-per-minute", width="100%")),
+                                rx.card(_chart(Dashboard.components, "chart-components")),
+                                rx.card(_chart(Dashboard.per_minute, "chart-per-minute")),
                                 columns="2", spacing="3", width="100%",
                             ),
                             # dimmed while the charts are recomputed for a new period

@@ -2,6 +2,9 @@
 demo data, the edge-functions server answers, and Ctrl-C stops every child."""
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 import signal
 import socket
 import subprocess
@@ -11,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import psycopg
 
 from switchboard.db.local import LocalCluster, free_port
@@ -35,7 +39,17 @@ def _started_by(data_dir: Path) -> list[str]:
     return found
 
 
-def test_run_starts_the_stack_and_stops_it_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """Outside pytest's temporary root: another pytest session starting meanwhile resets that
+    root to mode 0700, which the postgres user then cannot traverse."""
+    path = Path(tempfile.mkdtemp(prefix="sbrun-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_run_starts_the_stack_and_stops_it_on_ctrl_c(data_dir: Path) -> None:
+    tmp_path = data_dir
     db_port, fn_port = free_port(), free_port()
     env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_DB_PORT": str(db_port),
            "FUNCTIONS_PORT": str(fn_port)}

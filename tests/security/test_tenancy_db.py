@@ -23,9 +23,13 @@ from psycopg import sql
 
 from switchboard import orgs
 from switchboard.db import Database
+from switchboard.db.local import LocalCluster
+from switchboard.db.migrate import apply_shim, applied_versions, migrate, migrations
 from switchboard.inbound import lookup_number
 from tests.foundation.conftest import Tenant, make_tenant, make_user
 from tests.foundation.test_isolation import world  # noqa: F401  (fixture: rows of A and B in every tenant table)
+
+from .test_catalog_privileges import EXECUTABLE
 
 
 async def _outcome(db: Database, claims, statement, params=None) -> tuple[str | None, int]:
@@ -262,6 +266,49 @@ async def test_tenant_cannot_insert_rows_pointing_at_another_orgs_agent(db: Data
         assert state == "23503", state
 
 
+THIS_MIGRATION = "20261203000100"
+
+
+def test_upgrade_repairs_cross_tenant_rows_an_attacked_database_holds(pg_cluster: LocalCluster) -> None:
+    """A hosted database that already suffered the attack: the migration clears a nullable
+    reference into another organisation and drops a row that cannot exist without one, then
+    the keys hold."""
+    name = "sbup_" + uuid4().hex[:12]
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+        conn.execute(f"create database {name}")
+    url = pg_cluster.url(name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            apply_shim(conn)
+            applied_versions(conn)  # the history table
+            for m in migrations():
+                if m.version < THIS_MIGRATION:
+                    with conn.transaction():
+                        conn.execute(m.sql)
+                        conn.execute("insert into supabase_migrations.schema_migrations (version, name) values (%s, %s)",
+                                     (m.version, m.name))
+            a, b = (conn.execute("insert into organizations (name) values (%s) returning id", (n,)).fetchone()[0]
+                    for n in ("A", "B"))
+            a_agent, b_agent = (conn.execute("insert into agent_configs (organization_id) values (%s) returning id",
+                                             (o,)).fetchone()[0] for o in (a, b))
+            vapi = conn.execute("select id from voice_ai_providers where code = 'vapi'").fetchone()[0]
+            conn.execute("insert into phone_numbers (organization_id, agent_config_id, e164) values (%s, %s, '+14155550979'),"
+                         " (%s, %s, '+14155550980')", (a, b_agent, a, a_agent))
+            conn.execute("insert into provider_configs (organization_id, agent_config_id, provider_id) values (%s, %s, %s)",
+                         (a, b_agent, vapi))
+        assert THIS_MIGRATION in [m.version for m in migrate(url)]
+        with psycopg.connect(url) as conn:
+            numbers = dict(conn.execute("select e164, agent_config_id from phone_numbers").fetchall())
+            assert numbers == {"+14155550979": None, "+14155550980": a_agent}
+            assert conn.execute("select count(*) from provider_configs where organization_id = %s", (a,)).fetchone()[0] == 0
+            assert conn.execute("select count(*) from agent_configs").fetchone()[0] == 2
+            with pytest.raises(psycopg.errors.ForeignKeyViolation):
+                conn.execute("update phone_numbers set agent_config_id = %s where e164 = '+14155550979'", (b_agent,))
+    finally:
+        with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
 def _plant_cross_tenant_rows(url: str, statements: list[tuple[str, tuple]]) -> None:
     """Rows an older database may hold from before the constraints: written past them."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -305,15 +352,8 @@ async def test_number_lookup_never_returns_another_orgs_agent(db: Database, db_u
 # Security-definer functions
 # ---------------------------------------------------------------------------------------------
 
-# (role, function) → why that API role calls it. Everything else is refused.
-DEFINER_CALLERS = {
-    ("authenticated", "public.create_organization"): "sign-up and onboarding create an organisation",
-    ("authenticated", "public.organization_members"): "the members page lists co-members' e-mail",
-    ("authenticated", "public.add_organization_member"): "admins add members by e-mail",
-    ("authenticated", "private.user_org_ids"): "row-level security policies",
-    ("authenticated", "private.user_admin_org_ids"): "row-level security policies",
-    ("authenticated", "private.user_owner_org_ids"): "row-level security policies",
-}
+# (role, "schema.function") the allowlist of the catalog test opens; everything else is refused.
+DEFINER_CALLERS = {(role, fn.split("(")[0]) for role, fn in EXECUTABLE}
 
 
 def definer_functions(url: str) -> list[tuple[str, str, list[str]]]:

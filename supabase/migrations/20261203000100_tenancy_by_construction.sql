@@ -37,7 +37,9 @@ begin
       and c.confrelid <> 'public.organizations'::regclass
       and exists (select 1 from pg_attribute x where x.attrelid = c.conrelid and x.attname = 'organization_id' and not x.attisdropped)
       and exists (select 1 from pg_attribute x where x.attrelid = c.confrelid and x.attname = 'organization_id' and not x.attisdropped)
-      and a.attname <> 'organization_id'
+      -- not already composite
+      and not exists (select 1 from unnest(c.conkey) k join pg_attribute x on x.attrelid = c.conrelid and x.attnum = k
+                      where x.attname = 'organization_id')
     order by c.conrelid::regclass::text, c.conname
   loop
     if fk.ncols <> 1 then

@@ -426,3 +426,15 @@ async def test_tenant_cannot_write_another_orgs_ab_rollup(db: Database, db_url: 
                              (b.org_id,)).fetchone()[0]
         assert calls == conn.execute("select count(*) from call_records where organization_id = %s "
                                      "and started_at is not null", (b.org_id,)).fetchone()[0]
+
+
+async def test_definer_functions_open_to_users_answer_only_for_their_organisations(db: Database, world) -> None:  # noqa: F811
+    """The allowlisted definer functions check the caller themselves: B's members and B's
+    roster stay out of A's reach."""
+    a, b, _ = world
+    async with db.as_user(a.owner) as conn:
+        rows = await (await conn.execute("select * from public.organization_members(%s)", (b.org_id,))).fetchall()
+    assert rows == []
+    state, _ = await _outcome(db, a.owner, "select public.add_organization_member(%s, %s, 'member')",
+                              (b.org_id, a.member.email))
+    assert state == "42501", state

@@ -129,7 +129,7 @@ async def sync_provider_config(db: Database, platforms: ProviderSource, provider
                    ac.analysis, ac.max_duration_seconds, ac.metadata
             from public.provider_configs pc
             join public.voice_ai_providers p on p.id = pc.provider_id
-            join public.agent_configs ac on ac.id = pc.agent_config_id
+            join public.agent_configs ac on ac.id = pc.agent_config_id and ac.organization_id = pc.organization_id
             where pc.id = %s
             for update of pc
             """,

@@ -27,7 +27,7 @@ _SUMMARY_COLUMNS = """
 _FROM = """
     from public.call_records c
     left join public.voice_ai_providers vp on vp.id = c.provider_id
-    left join public.provider_usage u on u.call_id = c.id
+    left join public.provider_usage u on u.call_id = c.id and u.organization_id = c.organization_id
 """
 
 
@@ -107,7 +107,7 @@ async def list_calls(conn: AsyncConnection, organization_id: UUID, filters: Call
         from (select * from public.call_records c where {' and '.join(where)}
               order by c.started_at desc nulls first, c.id limit %s) c
         left join public.voice_ai_providers vp on vp.id = c.provider_id
-        left join public.provider_usage u on u.call_id = c.id
+        left join public.provider_usage u on u.call_id = c.id and u.organization_id = c.organization_id
         order by c.started_at desc nulls first, c.id
         """,
         (*args, limit + 1),

@@ -92,12 +92,13 @@ select pn.organization_id, ac.id as agent_config_id,
        coalesce((select jsonb_object_agg(p.code, jsonb_build_object(
                    'agent_id', pc.agent_id, 'llm_id', pc.llm_id, 'voice_id', pc.voice_id, 'settings', pc.settings))
                  from public.provider_configs pc join public.voice_ai_providers p on p.id = pc.provider_id
-                 where pc.agent_config_id = ac.id and pc.is_active and p.is_active), '{}'::jsonb) as refs,
+                 where pc.agent_config_id = ac.id and pc.organization_id = ac.organization_id
+                   and pc.is_active and p.is_active), '{}'::jsonb) as refs,
        coalesce((select jsonb_object_agg(s.vendor, s.updated_at)
                  from public.organization_secrets s where s.organization_id = pn.organization_id), '{}'::jsonb)
          as secrets_version
 from public.phone_numbers pn
-join public.agent_configs ac on ac.id = pn.agent_config_id
+join public.agent_configs ac on ac.id = pn.agent_config_id and ac.organization_id = pn.organization_id
 left join public.voice_ai_providers vp on vp.id = ac.active_provider_id and vp.is_active
 where pn.e164 = %s
 """

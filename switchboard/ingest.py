@@ -250,7 +250,7 @@ async def _record_usage(conn: AsyncConnection, call_id: UUID, event: CallEvent, 
                cr.status, vp.code as provider_code, (pu.id is not null) as has_usage
         from public.call_records cr
         left join public.voice_ai_providers vp on vp.id = cr.provider_id
-        left join public.provider_usage pu on pu.call_id = cr.id
+        left join public.provider_usage pu on pu.call_id = cr.id and pu.organization_id = cr.organization_id
         where cr.id = %s
         """,
         (call_id,),

@@ -18,12 +18,10 @@ The daily rollup (`usage_daily`) is kept by a trigger on `provider_usage`.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -31,7 +29,7 @@ from psycopg import AsyncConnection
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
-from switchboard.providers.base import CallEvent
+from switchboard.providers.base import CallEvent, CostBreakdown
 
 if TYPE_CHECKING:  # ingestion only asks the price book for a call's cost
     from switchboard.billing import PriceBook
@@ -49,7 +47,8 @@ class IngestError(Exception):
 
 STATUS_RANK = {"registered": 0, "ongoing": 1, "ended": 2, "error": 2, "not_connected": 2}
 EVENT_RANK = {"other": 0, "started": 1, "ended": 2, "analyzed": 3}
-COST_SOURCE_RANK = {"estimated": 0, "computed": 1, "reported": 2}
+# "unpriced": usage kept while its price is unknown (NULL costs, never $0), priced later.
+COST_SOURCE_RANK = {"unpriced": -1, "estimated": 0, "computed": 1, "reported": 2}
 
 # Columns an event may fill. Each is overwritten only by an event at least as far along the
 # call as the row already is; otherwise it only fills a NULL.
@@ -263,9 +262,10 @@ async def _record_usage(conn: AsyncConnection, call_id: UUID, event: CallEvent, 
     day = started.astimezone(UTC).date()
     duration = call["duration_seconds"] or 0
     cost = event.cost
-    if cost is None and prices is not None and call["provider_code"] and (duration or event.usage):
-        # Platforms that report no cost (LiveKit) or only usage: the price book prices it.
-        cost = prices.cost_for_call(call["provider_code"], duration_seconds=duration, usage=event.usage, on=day)
+    if cost is None and call["provider_code"]:
+        # Platforms that report no cost (LiveKit) or only usage: the price book prices it — or,
+        # without the price yet, the usage is kept unpriced (NULL costs) and priced later.
+        cost = price_call(prices, call["provider_code"], duration, event.usage, day)
     details: dict[str, Any] = {}
     if event.usage:
         details["usage"] = event.usage
@@ -276,22 +276,22 @@ async def _record_usage(conn: AsyncConnection, call_id: UUID, event: CallEvent, 
         "day": day,
         "duration": duration,
         "has_cost": cost is not None,
-        "source": cost.source if cost else "estimated",
+        "source": cost.source if cost else "unpriced",
         "source_rank": COST_SOURCE_RANK[cost.source] if cost else -1,
-        "total": cost.total if cost else Decimal(0),
-        "stt": cost.stt if cost else Decimal(0),
-        "llm": cost.llm if cost else Decimal(0),
-        "tts": cost.tts if cost else Decimal(0),
-        "platform": cost.platform if cost else Decimal(0),
-        "telephony": cost.telephony if cost else Decimal(0),
+        "total": cost.total if cost else None,
+        "stt": cost.stt if cost else None,
+        "llm": cost.llm if cost else None,
+        "tts": cost.tts if cost else None,
+        "platform": cost.platform if cost else None,
+        "telephony": cost.telephony if cost else None,
         "details": Jsonb(details),
     }
     # Costs are replaced only by costs from an equally or more authoritative source
-    # (reported > computed > estimated); the duration, day and provider follow the call row.
-    # The WHERE clause skips no-op updates, so a duplicate event does not churn the rollup.
+    # (reported > computed > estimated > unpriced); the duration, day and provider follow the call
+    # row. The WHERE clause skips no-op updates, so a duplicate event does not churn the rollup.
     take = (
         "(%(has_cost)s and %(source_rank)s >= (case pu.cost_source when 'reported' then 2 "
-        "when 'computed' then 1 else 0 end))"
+        "when 'computed' then 1 when 'estimated' then 0 else -1 end))"
     )
     await conn.execute(
         f"""
@@ -322,6 +322,60 @@ async def _record_usage(conn: AsyncConnection, call_id: UUID, event: CallEvent, 
         """,
         params,
     )
+
+
+def price_call(prices: PriceBook | None, provider: str, duration_seconds: int, usage: dict[str, Any] | None,
+               on: Any) -> CostBreakdown | None:
+    """What the price book says a call cost (its usage × prices, else its duration at the
+    platform's per-minute prices), or None while that cannot be known: no book yet, or a price
+    missing for what the call used. None means *unpriced*, never $0."""
+    if prices is None:
+        return None
+    from switchboard.billing import MissingPrice
+
+    try:
+        return prices.cost_for_call(provider, duration_seconds=duration_seconds, usage=usage, on=on)
+    except (MissingPrice, ValueError) as exc:  # ValueError: usage we cannot read (pydantic)
+        log.warning("%s usage not priced yet: %s", provider, exc)
+        return None
+
+
+async def reprice_unpriced(conn: AsyncConnection, prices: PriceBook, *, batch: int = 500) -> int:
+    """Price the usage rows kept unpriced, now that `prices` may know their prices; returns how
+    many it priced. Rows it still cannot price stay unpriced (for the next price book). Takes each
+    call's row lock as ingestion does (rows another transaction holds are left for next time)."""
+    priced, last = 0, None
+    while True:
+        cur = await conn.execute(
+            """
+            select pu.id, pu.duration_seconds, pu.usage_date, pu.details, vp.code
+            from public.provider_usage pu
+            join public.call_records cr on cr.id = pu.call_id
+            join public.voice_ai_providers vp on vp.id = pu.provider_id
+            where pu.cost_source = 'unpriced' and (%(last)s::uuid is null or pu.id > %(last)s::uuid)
+            order by pu.id limit %(batch)s
+            for update of cr, pu skip locked
+            """,
+            {"last": last, "batch": batch},
+        )
+        rows = await cur.fetchall()
+        for row in rows:
+            cost = price_call(prices, row["code"], row["duration_seconds"], (row["details"] or {}).get("usage"),
+                              row["usage_date"])
+            if cost is None:
+                continue
+            await conn.execute(
+                """
+                update public.provider_usage set cost_amount = %s, stt_cost = %s, llm_cost = %s, tts_cost = %s,
+                  platform_cost = %s, telephony_cost = %s, cost_source = %s, updated_at = now()
+                where id = %s and cost_source = 'unpriced'
+                """,
+                (cost.total, cost.stt, cost.llm, cost.tts, cost.platform, cost.telephony, cost.source, row["id"]),
+            )
+            priced += 1
+        if len(rows) < batch:
+            return priced
+        last = rows[-1]["id"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,22 +444,6 @@ async def store_webhooks(conn: AsyncConnection, items: Sequence[InboxItem]) -> l
         key = (i.provider, i.event_id)
         new.append(key in inserted)
         inserted.discard(key)  # a second copy in the same batch is a duplicate
-    return new
-
-
-async def store_webhook(
-    conn: AsyncConnection,
-    provider: str,
-    event_id: str,
-    event_type: str | None,
-    headers: Mapping[str, str],
-    body: bytes,
-    organization_id: UUID | None,
-    provider_call_id: str | None,
-) -> bool:
-    """Store one verified webhook in the inbox, once. Returns True when it is new (False: a
-    redelivery of an event already stored). Commit the caller's transaction before answering."""
-    [new] = await store_webhooks(conn, [InboxItem(provider, event_id, event_type, headers, body, organization_id, provider_call_id)])
     return new
 
 
@@ -507,7 +545,3 @@ async def process_inbox_row(conn: AsyncConnection, row: dict[str, Any], parse: E
     await mark_processed(conn, row["id"])
     return True
 
-
-def json_body(row: Mapping[str, Any]) -> Any:
-    """The stored raw body, decoded as JSON."""
-    return json.loads(bytes(row["body"]))

@@ -25,10 +25,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
+from switchboard.db.pool import database_unavailable
 from switchboard.providers.base import CallEvent, CostBreakdown
 
 if TYPE_CHECKING:  # ingestion only asks the price book for a call's cost
@@ -428,23 +430,66 @@ returning w.provider, w.event_id
 """
 
 
-async def store_webhooks(conn: AsyncConnection, items: Sequence[InboxItem]) -> list[bool]:
-    """Store verified webhooks in the inbox, each once; one bool per item: True when it is new
-    (False: a redelivery of an event already stored, or earlier in the same batch). One
-    statement for the lot. Commit the caller's transaction before answering any of them."""
+class InboxRefused(Exception):
+    """The database refused this one inbox row (a constraint, a bad value): only its request fails."""
+
+
+async def store_webhooks(conn: AsyncConnection, items: Sequence[InboxItem]) -> list[bool | InboxRefused]:
+    """Store verified webhooks in the inbox, each once; one result per item: True when it is new,
+    False for a redelivery of an event already stored (or earlier in the same batch), or an
+    `InboxRefused` for a row the database would not take. One statement for the lot; only when
+    it is refused are the rows written one by one (each behind a savepoint), so a bad row fails
+    alone. Commit the caller's transaction before answering any of them."""
     await _durable(conn)
-    cur = await conn.execute(_INBOX_INSERT, (
-        [i.provider for i in items], [i.event_id for i in items], [i.event_type for i in items],
-        [i.organization_id for i in items], [i.provider_call_id for i in items],
-        [Jsonb(strip_credentials(i.headers)) for i in items], [i.body for i in items],
-    ))
-    inserted = {(r["provider"], r["event_id"]) for r in await cur.fetchall()}
-    new = []
+    await conn.execute("savepoint inbox_batch")
+    try:
+        inserted = await _insert_inbox(conn, items)
+    except psycopg.Error as exc:
+        if database_unavailable(exc) or len(items) == 1:
+            if not database_unavailable(exc):
+                await _rollback_to(conn, "inbox_batch")
+                return [InboxRefused(f"{type(exc).__name__}: {exc}")]
+            raise
+        await _rollback_to(conn, "inbox_batch")
+        return [await _store_alone(conn, item) for item in items]
+    new: list[bool | InboxRefused] = []
     for i in items:
         key = (i.provider, i.event_id)
         new.append(key in inserted)
         inserted.discard(key)  # a second copy in the same batch is a duplicate
     return new
+
+
+async def _insert_inbox(conn: AsyncConnection, items: Sequence[InboxItem]) -> set[tuple[str, str]]:
+    cur = await conn.execute(_INBOX_INSERT, (
+        [i.provider for i in items], [i.event_id for i in items], [i.event_type for i in items],
+        [i.organization_id for i in items], [i.provider_call_id for i in items],
+        [Jsonb(strip_credentials(i.headers)) for i in items], [i.body for i in items],
+    ))
+    return {(r["provider"], r["event_id"]) for r in await cur.fetchall()}
+
+
+async def _rollback_to(conn: AsyncConnection, savepoint: str) -> None:
+    """Undo a refused statement. In pipeline mode the pipeline is first synced (it skips every
+    command after an error until the next Sync)."""
+    async with conn.pipeline() as pipeline:
+        try:
+            await pipeline.sync()
+        except psycopg.Error:
+            pass  # the error already raised, or the skipped commands' "pipeline aborted"
+        await conn.execute(f"rollback to savepoint {savepoint}")
+
+
+async def _store_alone(conn: AsyncConnection, item: InboxItem) -> bool | InboxRefused:
+    await conn.execute("savepoint inbox_row")
+    try:
+        return bool(await _insert_inbox(conn, [item]))
+    except psycopg.Error as exc:
+        if database_unavailable(exc):
+            raise
+        await _rollback_to(conn, "inbox_row")
+        log.warning("inbox row refused (%s %s): %s", item.provider, item.event_id, type(exc).__name__)
+        return InboxRefused(f"{type(exc).__name__}: {exc}")
 
 
 async def store_dead_letter(

@@ -19,7 +19,7 @@ The daily rollup (`usage_daily`) is kept by a trigger on `provider_usage`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -390,12 +390,14 @@ _CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-co
 _CREDENTIAL_WORDS = ("secret", "token", "password", "api-key", "apikey", "credential")
 
 
-def strip_credentials(headers: Mapping[str, str]) -> dict[str, str]:
-    """The headers worth keeping with a stored event, credentials removed."""
+def strip_credentials(headers: Mapping[str, str], also: Collection[str] = ()) -> dict[str, str]:
+    """The headers worth keeping with a stored event, credentials removed: the usual names, and
+    `also` (lower-case: the names the platform's adapter is configured to take credentials in,
+    `VoiceAIProvider.credential_headers()`)."""
     kept = {}
     for name, value in headers.items():
         lower = name.lower()
-        if lower in _CREDENTIAL_HEADERS or any(w in lower for w in _CREDENTIAL_WORDS):
+        if lower in _CREDENTIAL_HEADERS or lower in also or any(w in lower for w in _CREDENTIAL_WORDS):
             continue
         kept[lower] = value
     return kept
@@ -579,9 +581,7 @@ async def process_inbox_row(conn: AsyncConnection, row: dict[str, Any], parse: E
             events = parse(row)
             if hasattr(events, "__await__"):
                 events = await events  # type: ignore[misc]
-            for event in events:
-                if event.organization_id is None and row.get("organization_id") is not None:
-                    event = event.model_copy(update={"organization_id": row["organization_id"]})
+            for event in events:  # `parse` says whom they speak for (switchboard.inbox.speaking_for)
                 await record_call_event(conn, event, prices)
     except Exception as exc:  # recorded on the row, retried by the next drain
         log.warning("inbox row %s (%s %s) failed: %s", row["id"], row["provider"], row["event_id"], exc)

@@ -13,6 +13,12 @@ Two halves:
   events disagree otherwise the later stage of the call wins (analyzed > ended > started), so
   `call_analyzed` before `call_ended` converges to the same row as the natural order.
 
+A call's cost is exactly what its platform reported, or what the price book computes from its
+usage (or, without usage, estimates from its duration); when the book cannot price it yet (not
+loaded, or a price missing) the usage row is kept *unpriced* — NULL costs, never $0 — and
+`reprice_unpriced` prices it once the book can. The inbox's conduction (verify, store, process,
+drain) is `switchboard.inbox`.
+
 The daily rollup (`usage_daily`) is kept by a trigger on `provider_usage`.
 """
 

@@ -79,7 +79,8 @@ async def test_burst_with_unknown_org_events_loses_no_valid_event(edge: Edge, db
     assert calls == {cid for _, cid in valid}
 
 
-async def test_one_refused_row_does_not_fail_its_batch(db: Database, seeded: Seeded) -> None:
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipeline", "plain"])
+async def test_one_refused_row_does_not_fail_its_batch(db: Database, seeded: Seeded, pipeline: bool) -> None:
     from switchboard.batching import GroupWriter
     from switchboard.ingest import InboxItem, store_webhooks
 
@@ -87,7 +88,7 @@ async def test_one_refused_row_does_not_fail_its_batch(db: Database, seeded: See
         return InboxItem("retell", event_id, "call_ended", {"content-type": "application/json"}, b"{}", org, None)
 
     # Directly: one result per row, the refused one an exception, the others stored.
-    async with db.as_service(pipeline=True) as conn:
+    async with db.as_service(pipeline=pipeline) as conn:
         results = await store_webhooks(conn, [item("a", seeded.organization_id), item("b", uuid.uuid4()),
                                               item("c", None), item("a", seeded.organization_id)])
     assert results[0] is True and results[2] is True and results[3] is False
@@ -95,7 +96,7 @@ async def test_one_refused_row_does_not_fail_its_batch(db: Database, seeded: See
 
     # Through the group commit: only the refused row's caller sees the error.
     async def write(items):
-        async with db.as_service(pipeline=True) as conn:
+        async with db.as_service(pipeline=pipeline) as conn:
             return await store_webhooks(conn, items)
 
     writer = GroupWriter(write)

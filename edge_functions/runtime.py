@@ -1,5 +1,6 @@
 """What every function shares in one process: the database, the circuit breaker, the platform
-adapters and the price book — built in the app's lifespan, reached through `runtime(request)`."""
+adapters, the price book and the webhook inbox — built in the app's lifespan, reached through
+`runtime(request)`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from switchboard.batching import GroupWriter
 from switchboard.db import Database
 from switchboard.ingest import InboxItem
 from switchboard.health import CircuitBreaker
+from switchboard.inbox import WebhookInbox
 from switchboard.inbound import InboundRouter
 from switchboard.providers.base import VoiceAIProvider, WebhookRejected, WebhookRequest
 from switchboard.settings import Settings
@@ -35,6 +37,30 @@ class Runtime:
     # Processing after the answer is bounded, so a burst of webhooks cannot starve the
     # requests of connections; what waits is safe in the inbox.
     processing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+
+    _webhooks: WebhookInbox | None = field(default=None, repr=False)
+
+    @property
+    def webhooks(self) -> WebhookInbox:
+        """The webhook inbox (switchboard.inbox), sharing this runtime's group commit, price book,
+        processing slots and background tasks."""
+        if self._webhooks is None:
+            from edge_functions import metrics
+
+            self._webhooks = WebhookInbox(
+                self.db, self.providers, self.breaker, prices=lambda: self.prices, load_prices=self.load_prices,
+                spawn=self.spawn, processing=self.processing, writer=self.inbox,
+                count=lambda code, outcome: metrics.child(metrics.WEBHOOKS, code, outcome).inc(),
+            )
+        return self._webhooks
+
+    async def load_prices(self) -> None:
+        """(Re)load the price book for everything in this process."""
+        from switchboard import billing
+
+        async with self.db.as_service() as conn:
+            self.prices = await billing.load_price_book(conn)
+        self.providers.prices = self.prices
 
     def spawn(self, coro) -> asyncio.Task:
         """Run work after the response, keeping a reference so it is not collected mid-way

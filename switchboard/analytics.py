@@ -52,6 +52,7 @@ async def spend_this_month(conn: AsyncConnection, organization_id: UUID, *, toda
         select
           coalesce(sum(cost_amount) filter (where day >= %(month)s), 0) as this_month,
           coalesce(sum(calls) filter (where day >= %(month)s), 0) as calls,
+          coalesce(sum(unpriced_calls) filter (where day >= %(month)s), 0) as unpriced,
           coalesce(sum(duration_seconds) filter (where day >= %(month)s), 0) as seconds,
           coalesce(sum(cost_amount) filter (where day < %(month)s), 0) as last_month,
           coalesce(sum(cost_amount) filter (where day < %(month)s and day <= %(last_to)s), 0) as last_to_date
@@ -67,6 +68,7 @@ async def spend_this_month(conn: AsyncConnection, organization_id: UUID, *, toda
         minutes_this_month=round(float(r["seconds"]) / 60, 2), last_month=_money(r["last_month"]),
         last_month_to_date=base,
         change_vs_last_month_pct=round((this_month - base) / base * 100, 1) if base > 0 else None,
+        unpriced_calls_this_month=int(r["unpriced"]),
     )
 
 
@@ -142,7 +144,9 @@ async def cost_per_minute_by_provider(
     cur = await conn.execute(
         """
         select p.code, p.name, p.cost_per_minute as list_price, coalesce(sum(u.calls), 0) as calls,
-               coalesce(sum(u.duration_seconds), 0) as seconds, coalesce(sum(u.cost_amount), 0) as cost
+               coalesce(sum(u.duration_seconds), 0) as seconds, coalesce(sum(u.cost_amount), 0) as cost,
+               -- unpriced calls' minutes have no cost yet: they would make a minute look cheaper
+               coalesce(sum(u.duration_seconds - u.unpriced_seconds), 0) as priced_seconds
         from public.voice_ai_providers p
         left join public.usage_daily u
           on u.provider_id = p.id and u.organization_id = %s and u.day between %s and %s
@@ -153,11 +157,11 @@ async def cost_per_minute_by_provider(
     )
     result = []
     for r in await cur.fetchall():
-        minutes = float(r["seconds"]) / 60
+        minutes, priced = float(r["seconds"]) / 60, float(r["priced_seconds"]) / 60
         cost = _money(r["cost"])
         result.append(ProviderCostPerMinute(
             provider_code=r["code"], provider_name=r["name"], calls=int(r["calls"]), minutes=round(minutes, 2),
-            cost=cost, cost_per_minute=round(cost / minutes, 6) if minutes else None,
+            cost=cost, cost_per_minute=round(cost / priced, 6) if priced else None,
             list_price_per_minute=float(r["list_price"]) if r["list_price"] is not None else None,
         ))
     result.sort(key=lambda x: (x.cost_per_minute is None, x.cost_per_minute or 0, x.provider_code))

@@ -23,7 +23,8 @@ R = TypeVar("R")
 class GroupWriter(Generic[T, R]):
     def __init__(self, write: Callable[[Sequence[T]], Awaitable[Sequence[R]]], *, max_batch: int = 256):
         """`write(items)` writes every item in one transaction and returns one result per item
-        (in order); if it raises, every caller of that batch gets the error."""
+        (in order); a result that is an exception instance is raised to that item's caller alone
+        (a row the database refused), and if `write` raises, every caller of that batch gets it."""
         self._write = write
         self._max_batch = max_batch
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
@@ -51,7 +52,11 @@ class GroupWriter(Generic[T, R]):
                         raise
                     continue
                 for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
+                    if future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
                         future.set_result(result)
         finally:
             self._running = None

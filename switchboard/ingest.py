@@ -13,25 +13,31 @@ Two halves:
   events disagree otherwise the later stage of the call wins (analyzed > ended > started), so
   `call_analyzed` before `call_ended` converges to the same row as the natural order.
 
+A call's cost is exactly what its platform reported, or what the price book computes from its
+usage (or, without usage, estimates from its duration); when the book cannot price it yet (not
+loaded, or a price missing) the usage row is kept *unpriced* — NULL costs, never $0 — and
+`reprice_unpriced` prices it once the book can. The inbox's conduction (verify, store, process,
+drain) is `switchboard.inbox`.
+
 The daily rollup (`usage_daily`) is kept by a trigger on `provider_usage`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
-from switchboard.providers.base import CallEvent
+from switchboard.db.pool import database_unavailable
+from switchboard.providers.base import CallEvent, CostBreakdown
 
 if TYPE_CHECKING:  # ingestion only asks the price book for a call's cost
     from switchboard.billing import PriceBook
@@ -49,7 +55,8 @@ class IngestError(Exception):
 
 STATUS_RANK = {"registered": 0, "ongoing": 1, "ended": 2, "error": 2, "not_connected": 2}
 EVENT_RANK = {"other": 0, "started": 1, "ended": 2, "analyzed": 3}
-COST_SOURCE_RANK = {"estimated": 0, "computed": 1, "reported": 2}
+# "unpriced": usage kept while its price is unknown (NULL costs, never $0), priced later.
+COST_SOURCE_RANK = {"unpriced": -1, "estimated": 0, "computed": 1, "reported": 2}
 
 # Columns an event may fill. Each is overwritten only by an event at least as far along the
 # call as the row already is; otherwise it only fills a NULL.
@@ -263,9 +270,10 @@ async def _record_usage(conn: AsyncConnection, call_id: UUID, event: CallEvent, 
     day = started.astimezone(UTC).date()
     duration = call["duration_seconds"] or 0
     cost = event.cost
-    if cost is None and prices is not None and call["provider_code"] and (duration or event.usage):
-        # Platforms that report no cost (LiveKit) or only usage: the price book prices it.
-        cost = prices.cost_for_call(call["provider_code"], duration_seconds=duration, usage=event.usage, on=day)
+    if cost is None and call["provider_code"]:
+        # Platforms that report no cost (LiveKit) or only usage: the price book prices it — or,
+        # without the price yet, the usage is kept unpriced (NULL costs) and priced later.
+        cost = price_call(prices, call["provider_code"], duration, event.usage, day)
     details: dict[str, Any] = {}
     if event.usage:
         details["usage"] = event.usage
@@ -276,22 +284,22 @@ async def _record_usage(conn: AsyncConnection, call_id: UUID, event: CallEvent, 
         "day": day,
         "duration": duration,
         "has_cost": cost is not None,
-        "source": cost.source if cost else "estimated",
+        "source": cost.source if cost else "unpriced",
         "source_rank": COST_SOURCE_RANK[cost.source] if cost else -1,
-        "total": cost.total if cost else Decimal(0),
-        "stt": cost.stt if cost else Decimal(0),
-        "llm": cost.llm if cost else Decimal(0),
-        "tts": cost.tts if cost else Decimal(0),
-        "platform": cost.platform if cost else Decimal(0),
-        "telephony": cost.telephony if cost else Decimal(0),
+        "total": cost.total if cost else None,
+        "stt": cost.stt if cost else None,
+        "llm": cost.llm if cost else None,
+        "tts": cost.tts if cost else None,
+        "platform": cost.platform if cost else None,
+        "telephony": cost.telephony if cost else None,
         "details": Jsonb(details),
     }
     # Costs are replaced only by costs from an equally or more authoritative source
-    # (reported > computed > estimated); the duration, day and provider follow the call row.
-    # The WHERE clause skips no-op updates, so a duplicate event does not churn the rollup.
+    # (reported > computed > estimated > unpriced); the duration, day and provider follow the call
+    # row. The WHERE clause skips no-op updates, so a duplicate event does not churn the rollup.
     take = (
         "(%(has_cost)s and %(source_rank)s >= (case pu.cost_source when 'reported' then 2 "
-        "when 'computed' then 1 else 0 end))"
+        "when 'computed' then 1 when 'estimated' then 0 else -1 end))"
     )
     await conn.execute(
         f"""
@@ -324,6 +332,60 @@ async def _record_usage(conn: AsyncConnection, call_id: UUID, event: CallEvent, 
     )
 
 
+def price_call(prices: PriceBook | None, provider: str, duration_seconds: int, usage: dict[str, Any] | None,
+               on: Any) -> CostBreakdown | None:
+    """What the price book says a call cost (its usage × prices, else its duration at the
+    platform's per-minute prices), or None while that cannot be known: no book yet, or a price
+    missing for what the call used. None means *unpriced*, never $0."""
+    if prices is None:
+        return None
+    from switchboard.billing import MissingPrice
+
+    try:
+        return prices.cost_for_call(provider, duration_seconds=duration_seconds, usage=usage, on=on)
+    except (MissingPrice, ValueError) as exc:  # ValueError: usage we cannot read (pydantic)
+        log.warning("%s usage not priced yet: %s", provider, exc)
+        return None
+
+
+async def reprice_unpriced(conn: AsyncConnection, prices: PriceBook, *, batch: int = 500) -> int:
+    """Price the usage rows kept unpriced, now that `prices` may know their prices; returns how
+    many it priced. Rows it still cannot price stay unpriced (for the next price book). Takes each
+    call's row lock as ingestion does (rows another transaction holds are left for next time)."""
+    priced, last = 0, None
+    while True:
+        cur = await conn.execute(
+            """
+            select pu.id, pu.duration_seconds, pu.usage_date, pu.details, vp.code
+            from public.provider_usage pu
+            join public.call_records cr on cr.id = pu.call_id
+            join public.voice_ai_providers vp on vp.id = pu.provider_id
+            where pu.cost_source = 'unpriced' and (%(last)s::uuid is null or pu.id > %(last)s::uuid)
+            order by pu.id limit %(batch)s
+            for update of cr, pu skip locked
+            """,
+            {"last": last, "batch": batch},
+        )
+        rows = await cur.fetchall()
+        for row in rows:
+            cost = price_call(prices, row["code"], row["duration_seconds"], (row["details"] or {}).get("usage"),
+                              row["usage_date"])
+            if cost is None:
+                continue
+            await conn.execute(
+                """
+                update public.provider_usage set cost_amount = %s, stt_cost = %s, llm_cost = %s, tts_cost = %s,
+                  platform_cost = %s, telephony_cost = %s, cost_source = %s, updated_at = now()
+                where id = %s and cost_source = 'unpriced'
+                """,
+                (cost.total, cost.stt, cost.llm, cost.tts, cost.platform, cost.telephony, cost.source, row["id"]),
+            )
+            priced += 1
+        if len(rows) < batch:
+            return priced
+        last = rows[-1]["id"]
+
+
 # ---------------------------------------------------------------------------------------------
 # The inbox
 # ---------------------------------------------------------------------------------------------
@@ -334,12 +396,14 @@ _CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-co
 _CREDENTIAL_WORDS = ("secret", "token", "password", "api-key", "apikey", "credential")
 
 
-def strip_credentials(headers: Mapping[str, str]) -> dict[str, str]:
-    """The headers worth keeping with a stored event, credentials removed."""
+def strip_credentials(headers: Mapping[str, str], also: Collection[str] = ()) -> dict[str, str]:
+    """The headers worth keeping with a stored event, credentials removed: the usual names, and
+    `also` (lower-case: the names the platform's adapter is configured to take credentials in,
+    `VoiceAIProvider.credential_headers()`)."""
     kept = {}
     for name, value in headers.items():
         lower = name.lower()
-        if lower in _CREDENTIAL_HEADERS or any(w in lower for w in _CREDENTIAL_WORDS):
+        if lower in _CREDENTIAL_HEADERS or lower in also or any(w in lower for w in _CREDENTIAL_WORDS):
             continue
         kept[lower] = value
     return kept
@@ -374,18 +438,29 @@ returning w.provider, w.event_id
 """
 
 
-async def store_webhooks(conn: AsyncConnection, items: Sequence[InboxItem]) -> list[bool]:
-    """Store verified webhooks in the inbox, each once; one bool per item: True when it is new
-    (False: a redelivery of an event already stored, or earlier in the same batch). One
-    statement for the lot. Commit the caller's transaction before answering any of them."""
+class InboxRefused(Exception):
+    """The database refused this one inbox row (a constraint, a bad value): only its request fails."""
+
+
+async def store_webhooks(conn: AsyncConnection, items: Sequence[InboxItem]) -> list[bool | InboxRefused]:
+    """Store verified webhooks in the inbox, each once; one result per item: True when it is new,
+    False for a redelivery of an event already stored (or earlier in the same batch), or an
+    `InboxRefused` for a row the database would not take. One statement for the lot; only when
+    it is refused are the rows written one by one (each behind a savepoint), so a bad row fails
+    alone. Commit the caller's transaction before answering any of them."""
     await _durable(conn)
-    cur = await conn.execute(_INBOX_INSERT, (
-        [i.provider for i in items], [i.event_id for i in items], [i.event_type for i in items],
-        [i.organization_id for i in items], [i.provider_call_id for i in items],
-        [Jsonb(strip_credentials(i.headers)) for i in items], [i.body for i in items],
-    ))
-    inserted = {(r["provider"], r["event_id"]) for r in await cur.fetchall()}
-    new = []
+    await conn.execute("savepoint inbox_batch")
+    try:
+        inserted = await _insert_inbox(conn, items)
+    except psycopg.Error as exc:
+        if database_unavailable(exc) or len(items) == 1:
+            if not database_unavailable(exc):
+                await _rollback_to(conn, "inbox_batch")
+                return [InboxRefused(f"{type(exc).__name__}: {exc}")]
+            raise
+        await _rollback_to(conn, "inbox_batch")
+        return [await _store_alone(conn, item) for item in items]
+    new: list[bool | InboxRefused] = []
     for i in items:
         key = (i.provider, i.event_id)
         new.append(key in inserted)
@@ -393,20 +468,36 @@ async def store_webhooks(conn: AsyncConnection, items: Sequence[InboxItem]) -> l
     return new
 
 
-async def store_webhook(
-    conn: AsyncConnection,
-    provider: str,
-    event_id: str,
-    event_type: str | None,
-    headers: Mapping[str, str],
-    body: bytes,
-    organization_id: UUID | None,
-    provider_call_id: str | None,
-) -> bool:
-    """Store one verified webhook in the inbox, once. Returns True when it is new (False: a
-    redelivery of an event already stored). Commit the caller's transaction before answering."""
-    [new] = await store_webhooks(conn, [InboxItem(provider, event_id, event_type, headers, body, organization_id, provider_call_id)])
-    return new
+async def _insert_inbox(conn: AsyncConnection, items: Sequence[InboxItem]) -> set[tuple[str, str]]:
+    cur = await conn.execute(_INBOX_INSERT, (
+        [i.provider for i in items], [i.event_id for i in items], [i.event_type for i in items],
+        [i.organization_id for i in items], [i.provider_call_id for i in items],
+        [Jsonb(strip_credentials(i.headers)) for i in items], [i.body for i in items],
+    ))
+    return {(r["provider"], r["event_id"]) for r in await cur.fetchall()}
+
+
+async def _rollback_to(conn: AsyncConnection, savepoint: str) -> None:
+    """Undo a refused statement. In pipeline mode the pipeline is first synced (it skips every
+    command after an error until the next Sync)."""
+    async with conn.pipeline() as pipeline:
+        try:
+            await pipeline.sync()
+        except psycopg.Error:
+            pass  # the error already raised, or the skipped commands' "pipeline aborted"
+        await conn.execute(f"rollback to savepoint {savepoint}")
+
+
+async def _store_alone(conn: AsyncConnection, item: InboxItem) -> bool | InboxRefused:
+    await conn.execute("savepoint inbox_row")
+    try:
+        return bool(await _insert_inbox(conn, [item]))
+    except psycopg.Error as exc:
+        if database_unavailable(exc):
+            raise
+        await _rollback_to(conn, "inbox_row")
+        log.warning("inbox row refused (%s %s): %s", item.provider, item.event_id, type(exc).__name__)
+        return InboxRefused(f"{type(exc).__name__}: {exc}")
 
 
 async def store_dead_letter(
@@ -496,9 +587,7 @@ async def process_inbox_row(conn: AsyncConnection, row: dict[str, Any], parse: E
             events = parse(row)
             if hasattr(events, "__await__"):
                 events = await events  # type: ignore[misc]
-            for event in events:
-                if event.organization_id is None and row.get("organization_id") is not None:
-                    event = event.model_copy(update={"organization_id": row["organization_id"]})
+            for event in events:  # `parse` says whom they speak for (switchboard.inbox.speaking_for)
                 await record_call_event(conn, event, prices)
     except Exception as exc:  # recorded on the row, retried by the next drain
         log.warning("inbox row %s (%s %s) failed: %s", row["id"], row["provider"], row["event_id"], exc)
@@ -507,7 +596,3 @@ async def process_inbox_row(conn: AsyncConnection, row: dict[str, Any], parse: E
     await mark_processed(conn, row["id"])
     return True
 
-
-def json_body(row: Mapping[str, Any]) -> Any:
-    """The stored raw body, decoded as JSON."""
-    return json.loads(bytes(row["body"]))

@@ -70,6 +70,7 @@ class SpendSummary(BaseModel):
     last_month: float                 # the whole previous month
     last_month_to_date: float         # the previous month up to the same day, for a fair trend
     change_vs_last_month_pct: float | None  # this month vs last_month_to_date; None without a base
+    unpriced_calls_this_month: int = 0  # calls whose price is not known yet: not in this_month, not $0
 
 
 class DailyCost(BaseModel):
@@ -308,15 +309,18 @@ CallDirection = Literal["inbound", "outbound", "web"]
 
 
 class CallUsage(Row):
+    """A call's cost. "unpriced": its price is not known yet — the costs are null (not $0) until
+    the price book can price the usage kept in `details`."""
+
     duration_seconds: int
-    cost_amount: Money
-    stt_cost: Money
-    llm_cost: Money
-    tts_cost: Money
-    platform_cost: Money
-    telephony_cost: Money
+    cost_amount: Money | None
+    stt_cost: Money | None
+    llm_cost: Money | None
+    tts_cost: Money | None
+    platform_cost: Money | None
+    telephony_cost: Money | None
     currency: str
-    cost_source: Literal["reported", "computed", "estimated"]
+    cost_source: Literal["reported", "computed", "estimated", "unpriced"]
     details: dict[str, Any] = {}
 
 

@@ -3,7 +3,9 @@ platform code), else the server's defaults from the settings — built once and 
 organisation's secret is unchanged.
 
 The cache key includes the secret's `updated_at`, read from the database (at most once a second
-per organisation and platform), so a rotated key is used by every process within a second.
+per organisation and platform), so a rotated key is used by every process within a second. The
+same read says whether the organisation exists at all (`lookup`): the webhook inbox refuses an
+unknown one without another query, and a negative answer is cached as briefly as a positive one.
 """
 
 from __future__ import annotations
@@ -31,22 +33,29 @@ class PlatformSource:
         self.prices = prices
         self.max_cached = max_cached
         self._cache: OrderedDict[tuple, VoiceAIProvider] = OrderedDict()
-        self._versions: TTLCache[tuple, str | None] = TTLCache(version_ttl)
+        self._versions: TTLCache[tuple, tuple[bool, str | None]] = TTLCache(version_ttl)
 
     async def secret_version(self, organization_id: UUID | None, code: str) -> str | None:
         """The secret's updated_at (None: the organisation has none), read at most once a
         second per (organisation, platform): a rotated key is used everywhere within a second."""
+        return (await self.lookup(organization_id, code))[1]
+
+    async def lookup(self, organization_id: UUID | None, code: str) -> tuple[bool, str | None]:
+        """(whether the organisation exists, its secret's version for `code`), from one cached
+        read. No organisation: (True, None) — the server's defaults."""
         if organization_id is None:
-            return None
+            return True, None
         return await self._versions.get((organization_id, code), lambda: self._read_version(organization_id, code))
 
-    async def _read_version(self, organization_id: UUID, code: str) -> str | None:
+    async def _read_version(self, organization_id: UUID, code: str) -> tuple[bool, str | None]:
         async with self.db.as_service() as conn:
             row = await (await conn.execute(
-                "select updated_at from public.organization_secrets where organization_id = %s and vendor = %s",
-                (organization_id, code),
+                """select exists (select 1 from public.organizations where id = %(org)s) as known,
+                          (select updated_at from public.organization_secrets
+                           where organization_id = %(org)s and vendor = %(code)s) as updated_at""",
+                {"org": organization_id, "code": code},
             )).fetchone()
-        return None if row is None else str(row["updated_at"])
+        return row["known"], None if row["updated_at"] is None else str(row["updated_at"])
 
     async def get(self, organization_id: UUID | None, code: str, secrets_version: str | None = None,
                   *, known_version: bool = False) -> VoiceAIProvider:

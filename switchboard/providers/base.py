@@ -327,6 +327,11 @@ class VoiceAIProvider(abc.ABC):
     def parse_webhook(self, request: WebhookRequest) -> list[CallEvent]:
         """Normalise an authentic webhook; raise WebhookMalformed with the reason if it cannot."""
 
+    def credential_headers(self) -> frozenset[str]:
+        """Lower-case names of the request headers that carry this adapter's webhook credentials
+        as configured (a shared token in a header the organisation chose): never stored."""
+        return frozenset({"authorization"})
+
     @abc.abstractmethod
     async def health_check(self) -> HealthStatus: ...
 

@@ -16,8 +16,9 @@ from switchboard.ingest import (
     claim_pending,
     process_inbox_row,
     record_call_event,
+    InboxItem,
     store_dead_letter,
-    store_webhook,
+    store_webhooks,
     strip_credentials,
 )
 from switchboard.providers.base import CallEvent, CostBreakdown
@@ -202,11 +203,11 @@ async def test_inbox_stores_each_event_once_without_credentials(db: Database, se
     headers = {"Authorization": "Bearer sk-live-123", "X-Vapi-Secret": "s3cret", "Content-Type": "application/json",
                "x-retell-signature": "v=1,d=ab"}
     async with db.as_service() as conn:
-        assert await store_webhook(conn, "retell", "call_1:call_ended", "call_ended", headers, b'{"a":1}',
-                                   seeded.organization_id, "call_1")
+        assert await store_webhooks(conn, [InboxItem("retell", "call_1:call_ended", "call_ended", headers, b'{"a":1}',
+                                                     seeded.organization_id, "call_1")]) == [True]
     async with db.as_service() as conn:
-        assert not await store_webhook(conn, "retell", "call_1:call_ended", "call_ended", headers, b'{"a":1}',
-                                       seeded.organization_id, "call_1")
+        assert await store_webhooks(conn, [InboxItem("retell", "call_1:call_ended", "call_ended", headers, b'{"a":1}',
+                                                     seeded.organization_id, "call_1")]) == [False]
         rows = await (await conn.execute("select * from webhook_inbox")).fetchall()
     assert len(rows) == 1
     assert rows[0]["headers"] == {"content-type": "application/json", "x-retell-signature": "v=1,d=ab"}
@@ -241,9 +242,8 @@ async def test_dead_letters_keep_the_body_and_reason(db: Database) -> None:
 async def test_inbox_rows_are_processed_or_failed_with_attempts(db: Database, seeded: Seeded) -> None:
     events = retell_events(seeded)
     async with db.as_service() as conn:
-        for name in ("ended", "analyzed"):
-            await store_webhook(conn, "retell", events[name].event_id, events[name].event_type, {}, b"{}",
-                                seeded.organization_id, "call_abc")
+        await store_webhooks(conn, [InboxItem("retell", events[name].event_id, events[name].event_type, {}, b"{}",
+                                              seeded.organization_id, "call_abc") for name in ("ended", "analyzed")])
     calls = {"n": 0}
 
     def parse(row):

@@ -164,6 +164,9 @@ class VapiProvider(HttpPlatformAdapter):
     def verify_webhook(self, request: WebhookRequest) -> None:
         webhooks.verify(request, self.credentials)
 
+    def credential_headers(self) -> frozenset[str]:
+        return frozenset({"authorization", webhooks.secret_header(self.credentials)})
+
     def parse_webhook(self, request: WebhookRequest) -> list[CallEvent]:
         return webhooks.parse(request)
 

@@ -32,7 +32,7 @@ def verify(request: WebhookRequest, creds: ProviderCredentials, *, now: float | 
         _verify_hmac(request, creds, hmac_secret, signature_header, now=now)
         return
     if token:
-        header = (creds.get("webhook_secret_header") or "x-vapi-secret").lower()
+        header = secret_header(creds)
         presented = request.header(header)
         auth = request.header("authorization") or ""
         if auth.lower().startswith("bearer "):
@@ -41,6 +41,11 @@ def verify(request: WebhookRequest, creds: ProviderCredentials, *, now: float | 
             return
         raise WebhookRejected("vapi: missing or wrong secret token")
     raise WebhookRejected(f"vapi: missing {signature_header}")
+
+
+def secret_header(creds: ProviderCredentials) -> str:
+    """The (lower-case) header the organisation's secret token travels in."""
+    return (creds.get("webhook_secret_header") or "x-vapi-secret").lower()
 
 
 def _verify_hmac(request: WebhookRequest, creds: ProviderCredentials, secret: str, signature_header: str, *, now: float | None) -> None:

@@ -3,8 +3,10 @@
 number → organisation and agent (one query) → the routing plan (`switchboard.routing`: split
 arm, active platform, fallback order, open circuits skipped) → hand the call to the first
 platform that takes it, within one 2 s budget → a `call_records` row (platform, arm, status,
-carrier call id) → the SWML or LaML answer. Every hand-off outcome feeds the circuit breaker
-and the health buckets. An unknown number, or no platform taking the call, gets a spoken
+carrier call id) → the SWML or LaML answer. Every hand-off outcome feeds the health buckets
+and the circuits its cause concerns: the organisation's own circuit for the platform, and — for a
+failure of the platform itself (5xx, timeout, connection) — the platform's shared one
+(`switchboard.health`). An unknown number, or no platform taking the call, gets a spoken
 apology and a hang-up.
 """
 
@@ -26,7 +28,7 @@ from psycopg.types.json import Jsonb
 from switchboard.batching import WriteBehind
 from switchboard.cache import TTLCache
 from switchboard.db import Database, database_unavailable
-from switchboard.health import CircuitBreaker
+from switchboard.health import Cause, CircuitBreaker, failure_cause
 from switchboard.logs import bind
 from switchboard.providers.base import (
     AgentRef,
@@ -228,7 +230,7 @@ class InboundRouter:
         bind(call_record_id=str(record_id), organization_id=str(number.organization_id))
         available = set(number.refs) | ({number.routing.active} if number.routing.active else set())
         plan = plan_route(req.telephony_call_id, number.routing, available=available,
-                          open_circuits=await self.breaker.blocked())
+                          open_circuits=await self.breaker.blocked(number.organization_id))
         budget = Budget(self.budget_seconds)
         result = RoutingResult("no_platform", _NO_ANSWER_YET, arm=plan.arm, call_record_id=record_id,
                                organization_id=number.organization_id)
@@ -242,7 +244,7 @@ class InboundRouter:
             if budget.exhausted():
                 break
             # Closed circuits answer from cache; an open one due a probe is claimed by one process.
-            if not await self.breaker.allow(code) and code not in plan.skipped_open:
+            if not await self.breaker.allow(code, number.organization_id) and code not in plan.skipped_open:
                 continue
             last = i == len(plan.candidates) - 1
             handoff = await self._attempt(code, number, call, budget, result, last=last)
@@ -265,6 +267,7 @@ class InboundRouter:
         t0 = time.perf_counter()
         error: str | None = None
         handoff: HandOff | None = None
+        cause: Cause = "tenant"  # whose failure it is, if it fails (see `failure_cause`)
         # A platform that hangs may not use up the time the next one needs.
         timeout = budget.attempt_timeout(None if last else self.budget_seconds * ATTEMPT_SHARE)
         try:
@@ -275,10 +278,10 @@ class InboundRouter:
                     handoff = await provider.hand_off_inbound(number.refs.get(code, AgentRef()), number.spec, call)
             if handoff.swml is None and handoff.laml is None:
                 error, handoff = "the platform gave no answer document", None
-        except TimeoutError:
-            error = f"no answer within {timeout:.2f}s"
+        except TimeoutError as exc:
+            error, cause = f"no answer within {timeout:.2f}s", failure_cause(exc)
         except ProviderError as exc:
-            error = f"{type(exc).__name__}: {exc.message}"
+            error, cause = f"{type(exc).__name__}: {exc.message}", failure_cause(exc)
         except Exception as exc:  # an adapter bug must not drop the call: try the next platform
             log.exception("hand-off to %s raised", code)
             error = f"{type(exc).__name__}"
@@ -287,7 +290,8 @@ class InboundRouter:
         result.attempts.append(attempt)
         if self.on_attempt is not None:
             self.on_attempt(attempt)
-        await self.breaker.outcome(code, "handoff", attempt.ok, latency_ms)
+        await self.breaker.outcome(code, "handoff", attempt.ok, latency_ms, organization_id=number.organization_id,
+                                   cause=cause)
         if not attempt.ok:
             log.warning("hand-off failed, trying the next platform", extra={"provider": code, "error": error})
         return handoff

@@ -40,6 +40,9 @@ from switchboard.providers.base import (
 )
 from switchboard.providers.resilience import deadline
 from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
+from switchboard.spec import AGENT_COLUMNS, AgentSpecInvalid, agent_spec_from_row  # noqa: F401 (the one reader, re-exported)
+
+
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ CALL_RECORD_NAMESPACE = uuid.UUID("0f6c1d0e-8a55-4a53-9f0e-5b1e0c7d2a11")
 
 UNKNOWN_NUMBER_MESSAGE = "Sorry, this number is not in service. Goodbye."
 NO_PLATFORM_MESSAGE = "Sorry, we cannot take your call right now. Please try again in a few minutes. Goodbye."
+AGENT_INVALID_MESSAGE = "Sorry, this line is not set up to take calls right now. Goodbye."
 
 
 _NO_ANSWER_YET = HandOff()  # replaced by the platform's answer, or by the apology
@@ -68,22 +72,11 @@ def call_record_id_for(telephony_call_id: str) -> UUID:
 class NumberRoute:
     organization_id: UUID
     agent_config_id: UUID
-    spec: AgentSpec
+    spec: AgentSpec | None  # None: the stored spec cannot run (`spec_error` says why)
     routing: AgentRouting
     refs: dict[str, AgentRef]  # platform code → the platform's ids for this agent
     secrets_version: dict[str, str] = field(default_factory=dict)  # vendor → updated_at (cache key)
-
-
-AGENT_COLUMNS = ("name", "prompt", "begin_message", "voice", "language", "tools", "analysis", "max_duration_seconds", "metadata")
-
-
-def agent_spec_from_row(row: dict[str, Any]) -> AgentSpec:
-    """The canonical spec from an agent_configs row (extra columns ignored). Our ids go into its
-    metadata, so what the adapters compile (webhook URLs, the platform agent's metadata) names
-    the organisation whose keys sign its events."""
-    spec = AgentSpec.model_validate({k: row[k] for k in AGENT_COLUMNS if row.get(k) is not None})
-    ids = {k: str(row[k]) for k in ("organization_id", "agent_config_id") if row.get(k)}
-    return spec.model_copy(update={"metadata": {**spec.metadata, **ids}}) if ids else spec
+    spec_error: str | None = None
 
 
 _LOOKUP_SQL = """
@@ -112,10 +105,15 @@ async def lookup_number(conn: AsyncConnection, e164: str) -> NumberRoute | None:
         return None
     refs = {code: AgentRef.model_validate(v) for code, v in row["refs"].items()}
     active = row["active_code"]
+    try:
+        spec, spec_error = agent_spec_from_row(row), None
+    except AgentSpecInvalid as exc:  # answered per call (an apology), not raised: the number stays ours
+        spec, spec_error = None, str(exc)
     return NumberRoute(
         organization_id=row["organization_id"],
         agent_config_id=row["agent_config_id"],
-        spec=agent_spec_from_row(row),
+        spec=spec,
+        spec_error=spec_error,
         routing=AgentRouting(active, tuple(row["fallback_order"] or ()), row["traffic_split"] or {}),
         refs=refs,
         secrets_version={k: str(v) for k, v in row["secrets_version"].items()},
@@ -165,7 +163,7 @@ class Attempt:
 
 @dataclass
 class RoutingResult:
-    outcome: Literal["routed", "unknown_number", "no_platform"]
+    outcome: Literal["routed", "unknown_number", "no_platform", "agent_invalid"]
     answer: HandOff
     provider: str | None = None
     arm: str | None = None
@@ -228,6 +226,12 @@ class InboundRouter:
 
         record_id = call_record_id_for(req.telephony_call_id)
         bind(call_record_id=str(record_id), organization_id=str(number.organization_id))
+        if number.spec is None:
+            log.error("the number's agent spec cannot run: apology and hang-up", extra={"error": number.spec_error})
+            result = RoutingResult("agent_invalid", apology_answer(req.answer_format, AGENT_INVALID_MESSAGE),
+                                   call_record_id=record_id, organization_id=number.organization_id)
+            await self._record(number, req, result, provider_call_id=None)
+            return result
         available = set(number.refs) | ({number.routing.active} if number.routing.active else set())
         plan = plan_route(req.telephony_call_id, number.routing, available=available,
                           open_circuits=await self.breaker.blocked(number.organization_id))
@@ -305,7 +309,7 @@ class InboundRouter:
             "provider": result.provider, "pcid": provider_call_id, "tcid": req.telephony_call_id,
             "from": req.from_number, "to": req.to_number,
             "status": "registered" if result.outcome == "routed" else "not_connected", "arm": result.arm,
-            "reason": None if result.outcome == "routed" else "no_platform_available",
+            "reason": {"routed": None, "agent_invalid": "agent_spec_invalid"}.get(result.outcome, "no_platform_available"),
             "meta": {"routing": {
                 "arm": result.arm,
                 "attempts": [{"provider": a.provider, "ok": a.ok, "latency_ms": round(a.latency_ms, 1), "error": a.error}

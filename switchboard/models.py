@@ -352,12 +352,15 @@ class CallDetail(CallSummary):
 
 
 class CallFilters(BaseModel):
-    provider: str | None = None
-    status: CallStatus | None = None
-    direction: CallDirection | None = None
-    agent_id: UUID | None = None
-    arm: str | None = None
-    started_from: datetime | None = None
-    started_to: datetime | None = None
-    number: str | None = Field(None, description="a whole +E.164 number matches the caller or the callee exactly; "
-                               "3 to 15 digits match the end of either (last four digits, a national number)")
+    # Query parameters: each absent (None) or a value, never null — typed without `| None` so the
+    # API's document does not offer null.
+    provider: str = None  # type: ignore[assignment]
+    status: CallStatus = None  # type: ignore[assignment]
+    direction: CallDirection = None  # type: ignore[assignment]
+    agent_id: UUID = None  # type: ignore[assignment]
+    arm: str = None  # type: ignore[assignment]
+    started_from: datetime = None  # type: ignore[assignment]
+    started_to: datetime = None  # type: ignore[assignment]
+    number: str = Field(None,  # type: ignore[assignment]
+                         description="a whole +E.164 number matches the caller or the callee exactly; "
+                         "3 to 15 digits match the end of either (last four digits, a national number)")

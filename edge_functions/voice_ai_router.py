@@ -35,6 +35,13 @@ from switchboard.providers.signalwire.webhooks import SIGNATURE, TWILIO_SIGNATUR
 router = APIRouter(tags=["voice-ai-router"])
 log = logging.getLogger(__name__)
 
+MAX_ID_CHARS = 256  # call ids, project/space/node ids
+MAX_NUMBER_CHARS = 256  # an E.164 number, or a SIP address
+REFUSED = "bad or missing SignalWire signature"  # the one answer to every request not signed right
+
+
+_ID = {"type": "string", "maxLength": MAX_ID_CHARS}
+_NUMBER = {"type": "string", "maxLength": MAX_NUMBER_CHARS}
 _REQUEST_BODY = {
     "required": True,
     "content": {
@@ -47,8 +54,9 @@ _REQUEST_BODY = {
                         "type": "object",
                         "required": ["call_id", "to"],
                         "properties": {
-                            "call_id": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"},
-                            "from_number": {"type": "string"}, "to_number": {"type": "string"},
+                            "call_id": {**_ID, "minLength": 1}, "from": _NUMBER, "to": {**_NUMBER, "minLength": 1},
+                            "from_number": _NUMBER, "to_number": _NUMBER,
+                            "project_id": _ID, "space_id": _ID, "node_id": _ID, "segment_id": _ID,
                         },
                     },
                     "vars": {"type": "object"}, "envs": {"type": "object"}, "params": {"type": "object"},
@@ -59,17 +67,13 @@ _REQUEST_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["CallSid", "To"],
-                "properties": {"CallSid": {"type": "string"}, "From": {"type": "string"}, "To": {"type": "string"},
-                               "AccountSid": {"type": "string"}, "CallStatus": {"type": "string"}},
+                "properties": {"CallSid": {**_ID, "minLength": 1}, "From": _NUMBER, "To": {**_NUMBER, "minLength": 1},
+                               "AccountSid": _ID, "CallStatus": {"type": "string"}},
             }
         },
     },
 }
-
-
-MAX_ID_CHARS = 256  # call ids, project/space/node ids
-MAX_NUMBER_CHARS = 256  # an E.164 number, or a SIP address
-REFUSED = "bad or missing SignalWire signature"  # the one answer to every request not signed right
+# (Strings carry no NUL or other control characters; a request that breaks any of this is a 400.)
 
 
 class BadCallRequest(ValueError):

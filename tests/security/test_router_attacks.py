@@ -98,6 +98,11 @@ async def test_nul_bytes_get_400_not_500(edge, db: Database) -> None:
     r = await edge.client.post(ROUTER, content=b"<xml/>", headers={"content-type": "text/xml", "x-signalwire-signature": "x"})
     assert r.status_code == 400 and "content type" in r.json()["error"]
     assert await records(db) == []
+    # The pre-call webhook too (signed: the NUL is the only thing wrong).
+    for to in (s.number + "\x00", "9" * 5000):
+        r = await edge.client.post(f"{PRECALL}/retell/{s.organization_id}", content=(req := retell_inbound(to))[0],
+                                   headers=req[1])
+        assert r.status_code == 400 and "to_number" in r.json()["error"], r.text[:200]
 
 
 async def test_undecryptable_secret_is_not_500(edge, db: Database, caplog) -> None:

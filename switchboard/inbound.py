@@ -40,9 +40,7 @@ from switchboard.providers.base import (
 )
 from switchboard.providers.resilience import deadline
 from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
-from switchboard.spec import AGENT_COLUMNS, AgentSpecInvalid, agent_spec_from_row  # noqa: F401 (the one reader, re-exported)
-
-
+from switchboard.spec import AgentSpecInvalid, agent_spec_from_row  # the one reader (agent_sync imports it from here)
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,17 @@
 numbers — a SWML call webhook (JSON) or a Compatibility (LaML) form post — answered with a SWML
 document or LaML that hands the call to the platform chosen by the core router.
 
-Signed with SignalWire's scheme (the organisation's `signalwire` secret field `signing_key`,
-else SIGNALWIRE_SIGNING_KEY); a number we do not know gets a spoken apology and a hang-up.
+Order matters, because every tenant (and anyone on the internet) can call this URL:
+
+1. parse: malformed input — not JSON, bad form encoding, NUL or other control characters,
+   oversize fields — is a 400 that says what is wrong (and never reaches the database);
+2. signature: a request that carries no SignalWire signature is refused before anything is
+   looked up; a signed one is checked with the key of the organisation owning the number (its
+   `signalwire` secret field `signing_key`), else — and for a number we do not know — the
+   server's SIGNALWIRE_SIGNING_KEY. Every refusal is the same 401, whatever the number, so the
+   answer never tells which numbers are live;
+3. only an authentic request is routed; a number we do not know gets a spoken apology and a
+   hang-up, and so does anything that goes wrong past this point (logged) — never a 500.
 """
 
 from __future__ import annotations
@@ -17,13 +26,22 @@ from fastapi.responses import JSONResponse, Response
 
 from edge_functions import metrics
 from edge_functions.runtime import request_headers, runtime
-from switchboard.inbound import UNKNOWN_NUMBER_MESSAGE, InboundRequest, apology_answer
+from switchboard.db import database_unavailable
+from switchboard.inbound import NO_PLATFORM_MESSAGE, UNKNOWN_NUMBER_MESSAGE, InboundRequest, apology_answer
 from switchboard.logs import bind
 from switchboard.providers.base import HandOff, WebhookRejected
+from switchboard.providers.signalwire.webhooks import SIGNATURE, TWILIO_SIGNATURE
 
 router = APIRouter(tags=["voice-ai-router"])
 log = logging.getLogger(__name__)
 
+MAX_ID_CHARS = 256  # call ids, project/space/node ids
+MAX_NUMBER_CHARS = 256  # an E.164 number, or a SIP address
+REFUSED = "bad or missing SignalWire signature"  # the one answer to every request not signed right
+
+
+_ID = {"type": "string", "maxLength": MAX_ID_CHARS}
+_NUMBER = {"type": "string", "maxLength": MAX_NUMBER_CHARS}
 _REQUEST_BODY = {
     "required": True,
     "content": {
@@ -36,8 +54,9 @@ _REQUEST_BODY = {
                         "type": "object",
                         "required": ["call_id", "to"],
                         "properties": {
-                            "call_id": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"},
-                            "from_number": {"type": "string"}, "to_number": {"type": "string"},
+                            "call_id": {**_ID, "minLength": 1}, "from": _NUMBER, "to": {**_NUMBER, "minLength": 1},
+                            "from_number": _NUMBER, "to_number": _NUMBER,
+                            "project_id": _ID, "space_id": _ID, "node_id": _ID, "segment_id": _ID,
                         },
                     },
                     "vars": {"type": "object"}, "envs": {"type": "object"}, "params": {"type": "object"},
@@ -48,26 +67,52 @@ _REQUEST_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["CallSid", "To"],
-                "properties": {"CallSid": {"type": "string"}, "From": {"type": "string"}, "To": {"type": "string"},
-                               "AccountSid": {"type": "string"}, "CallStatus": {"type": "string"}},
+                "properties": {"CallSid": {**_ID, "minLength": 1}, "From": _NUMBER, "To": {**_NUMBER, "minLength": 1},
+                               "AccountSid": _ID, "CallStatus": {"type": "string"}},
             }
         },
     },
 }
+# (Strings carry no NUL or other control characters; a request that breaks any of this is a 400.)
 
 
 class BadCallRequest(ValueError):
     pass
 
 
+def _text(name: str, value: object, limit: int, *, required: bool = False) -> str:
+    """A field of the call request, checked: a string, of sane length, without NUL or other
+    control characters (Postgres text cannot hold NUL; nothing of ours needs the others)."""
+    if value is None or value == "":
+        if required:
+            raise BadCallRequest(f"a call request needs {name}")
+        return ""
+    if not isinstance(value, str):
+        raise BadCallRequest(f"{name} must be a string")
+    if len(value) > limit:
+        raise BadCallRequest(f"{name} is longer than {limit} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise BadCallRequest(f"{name} may not contain NUL or other control characters")
+    return value
+
+
 def parse_call_request(content_type: str, body: bytes) -> InboundRequest:
-    """The call id and numbers of a SWML (JSON) or Compatibility (form) call request."""
+    """The call id and numbers of a SWML (JSON) or Compatibility (form) call request; raises
+    BadCallRequest saying what is wrong."""
     if content_type.startswith("application/x-www-form-urlencoded"):
-        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body),
+                              encoding="utf-8", errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise BadCallRequest("the body is not a URL-encoded UTF-8 form") from None
+        form = dict(pairs)
         if not form.get("CallSid") or not form.get("To"):
             raise BadCallRequest("a Compatibility call request needs CallSid and To")
-        return InboundRequest(form["CallSid"], form.get("From", ""), form["To"], "laml",
-                              {"account_sid": form.get("AccountSid")} if form.get("AccountSid") else {})
+        sid = _text("CallSid", form["CallSid"], MAX_ID_CHARS, required=True)
+        to = _text("To", form["To"], MAX_NUMBER_CHARS, required=True)
+        frm = _text("From", form.get("From"), MAX_NUMBER_CHARS)
+        account = _text("AccountSid", form.get("AccountSid"), MAX_ID_CHARS)
+        return InboundRequest(sid, frm, to, "laml", {"account_sid": account} if account else {})
     if content_type.startswith("application/json") or not content_type:
         try:
             payload = orjson.loads(body)
@@ -76,13 +121,17 @@ def parse_call_request(content_type: str, body: bytes) -> InboundRequest:
         call = payload.get("call") if isinstance(payload, dict) else None
         if not isinstance(call, dict) or not isinstance(call.get("call_id"), str) or not call["call_id"]:
             raise BadCallRequest("a SWML call request needs call.call_id")
-        to = call.get("to_number") or call.get("to")
-        if not isinstance(to, str) or not to:
+        call_id = _text("call.call_id", call["call_id"], MAX_ID_CHARS, required=True)
+        to_key = "to_number" if call.get("to_number") else "to"
+        if not isinstance(call.get(to_key), str) or not call[to_key]:
             raise BadCallRequest("a SWML call request needs call.to")
-        frm = call.get("from_number") or call.get("from") or ""
-        meta = {k: call[k] for k in ("project_id", "space_id", "node_id", "segment_id") if isinstance(call.get(k), str)}
-        return InboundRequest(call["call_id"], str(frm), to, "swml", meta)
-    raise BadCallRequest(f"unsupported content type {content_type!r}")
+        to = _text(f"call.{to_key}", call[to_key], MAX_NUMBER_CHARS, required=True)
+        from_key = "from_number" if call.get("from_number") else "from"
+        frm = _text(f"call.{from_key}", call.get(from_key), MAX_NUMBER_CHARS)
+        meta = {k: _text(f"call.{k}", call[k], MAX_ID_CHARS)
+                for k in ("project_id", "space_id", "node_id", "segment_id") if isinstance(call.get(k), str)}
+        return InboundRequest(call_id, frm, to, "swml", meta)
+    raise BadCallRequest(f"unsupported content type {content_type[:100]!r}: send JSON (SWML) or a form (LaML)")
 
 
 def render(answer: HandOff, status_code: int = 200) -> Response:
@@ -107,29 +156,46 @@ async def voice_ai_router(request: Request) -> Response:
     rt = runtime(request)
     body = await request.body()
     headers = request_headers(request)
+    stage = "bad_request"
     try:
         call = parse_call_request(headers.get("content-type", "").lower(), body)
+        stage = "rejected"
+        if not (headers.get(SIGNATURE) or headers.get(TWILIO_SIGNATURE)):
+            raise WebhookRejected("signalwire: the request is not signed")  # refused before any lookup
+        number = await rt.router.resolve(call.to_number)
+        # The key of the number's organisation (else the server's), the server's for a number we
+        # do not know: a forged request is refused the same way either way.
+        signalwire = await rt.providers.get(number.organization_id if number else None, "signalwire",
+                                            number.secrets_version.get("signalwire") if number else None,
+                                            known_version=True)
+        rt.verify_signed(signalwire, request, headers, body)
+        stage = "routing"
+        bind(call_id=call.telephony_call_id)
+        if number is None:
+            log.warning("call to a number with no agent: apology and hang-up",
+                        extra={"to_number": call.to_number, "from_number": call.from_number})
+            metrics.child(metrics.ROUTING_DECISIONS, "none", "unknown_number").inc()
+            return render(apology_answer(call.answer_format, UNKNOWN_NUMBER_MESSAGE))
+        result = await rt.router.route(call, number)
     except BadCallRequest as exc:
         metrics.child(metrics.ROUTING_DECISIONS, "none", "bad_request").inc()
         return JSONResponse({"error": str(exc)}, status_code=400)
-    bind(call_id=call.telephony_call_id)
-    number = await rt.router.resolve(call.to_number)
-    if number is None:
-        log.warning("call to a number with no agent: apology and hang-up",
-                    extra={"to_number": call.to_number, "from_number": call.from_number})
-        metrics.child(metrics.ROUTING_DECISIONS, "none", "unknown_number").inc()
-        return render(apology_answer(call.answer_format, UNKNOWN_NUMBER_MESSAGE))
-
-    signalwire = await rt.providers.get(number.organization_id, "signalwire",
-                                        number.secrets_version.get("signalwire"), known_version=True)
-    try:
-        rt.verify_signed(signalwire, request, headers, body)
     except WebhookRejected as exc:
         metrics.child(metrics.ROUTING_DECISIONS, "none", "rejected").inc()
         log.warning("call request refused: %s", exc)
-        return JSONResponse({"error": str(exc)}, status_code=401)
-
-    result = await rt.router.route(call, number)
+        return JSONResponse({"error": REFUSED}, status_code=401)
+    except Exception as exc:
+        if database_unavailable(exc):
+            metrics.child(metrics.ROUTING_DECISIONS, "none", "unavailable").inc()
+            log.warning("call request not answered: the database is unavailable (%s)", type(exc).__name__)
+            return JSONResponse({"error": "the database is unavailable; retry shortly"}, status_code=503,
+                                headers={"Retry-After": "1"})
+        if stage != "routing":  # not yet known to be authentic: the same refusal as any other
+            log.exception("call request refused: checking it raised")
+            metrics.child(metrics.ROUTING_DECISIONS, "none", "rejected").inc()
+            return JSONResponse({"error": REFUSED}, status_code=401)
+        log.exception("routing the call raised: apology and hang-up")
+        metrics.child(metrics.ROUTING_DECISIONS, "none", "error").inc()
+        return render(apology_answer(call.answer_format, NO_PLATFORM_MESSAGE))
     metrics.child(metrics.ROUTING_DECISIONS, result.provider or "none", result.outcome).inc()
     return render(result.answer)
-

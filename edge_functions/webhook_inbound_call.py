@@ -15,9 +15,12 @@ from fastapi.responses import JSONResponse
 
 from edge_functions import metrics
 from edge_functions.runtime import Runtime, request_headers, runtime
+from switchboard.db import database_unavailable
 from switchboard.logs import bind
 from switchboard.precall import PrecallMalformed, answer_precall, parse_precall
-from switchboard.providers.base import WebhookRejected, WebhookRequest
+from switchboard.providers.base import ProviderRejected, WebhookRejected, WebhookRequest
+from switchboard.providers.common import webhook_url
+from switchboard.spec import AgentSpecInvalid
 
 router = APIRouter(tags=["webhook-inbound-call"])
 log = logging.getLogger(__name__)
@@ -27,6 +30,7 @@ _RESPONSES = {
     200: {"description": "The agent for the call (Retell call_inbound / Vapi assistant)"},
     400: {"description": "Not a pre-call request"},
     401: {"description": "Signature missing or wrong"},
+    422: {"description": "The number's agent cannot run on this platform (its spec is invalid, or the platform refuses it)"},
     503: {"description": "Database unavailable"},
 }
 _BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
@@ -48,25 +52,34 @@ async def inbound_call(provider: PrecallPlatform, request: Request,
 async def answer(rt: Runtime, code: str, organization_id: UUID | None, request: Request) -> JSONResponse:
     body = await request.body()
     headers = request_headers(request)
-    adapter = await rt.providers.get(organization_id, code)
     try:
+        adapter = await rt.providers.get(organization_id, code)
         adapter.verify_webhook(WebhookRequest(headers=headers, body=body, url=rt.public_url(request)))
+        req = parse_precall(code, body)
+        bind(call_id=req.provider_call_id)
+        number = await rt.router.resolve(req.to_number)
+        if number is not None and organization_id is not None and number.organization_id != organization_id:
+            number = None  # another tenant's number: this organisation's key does not speak for it
+        if number is None:
+            log.warning("pre-call webhook for a number with no agent", extra={"provider": code, "to_number": req.to_number})
+        status, payload = answer_precall(req, number, webhook_url=webhook_url(
+            code, rt.settings.public_base_url, number.organization_id if number else None))
     except WebhookRejected as exc:
         metrics.child(metrics.WEBHOOKS, code, "precall_rejected").inc()
+        log.warning("pre-call webhook refused: %s", exc)
         return JSONResponse({"error": str(exc)}, status_code=401)
-    try:
-        req = parse_precall(code, body)
     except PrecallMalformed as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
-    bind(call_id=req.provider_call_id)
-    number = await rt.router.resolve(req.to_number)
-    if number is not None and organization_id is not None and number.organization_id != organization_id:
-        number = None  # another tenant's number: this organisation's key does not speak for it
-    if number is None:
-        log.warning("pre-call webhook for a number with no agent", extra={"provider": code, "to_number": req.to_number})
-    from switchboard.providers.common import webhook_url
-
-    status, payload = answer_precall(req, number, webhook_url=webhook_url(
-        code, rt.settings.public_base_url, number.organization_id if number else None))
+    except (AgentSpecInvalid, ProviderRejected) as exc:
+        # The number's agent cannot run on this platform: said in words, the platform ends the call.
+        metrics.child(metrics.WEBHOOKS, code, "precall_unanswerable").inc()
+        message = exc.message if isinstance(exc, ProviderRejected) else str(exc)
+        log.warning("pre-call webhook not answerable: %s", message, extra={"provider": code})
+        return JSONResponse({"error": f"this number's agent cannot run on {code}: {message}"}, status_code=422)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        return JSONResponse({"error": "the database is unavailable; retry shortly"}, status_code=503,
+                            headers={"Retry-After": "1"})
     metrics.child(metrics.WEBHOOKS, code, "precall_answered" if number else "precall_unknown_number").inc()
     return JSONResponse(payload, status_code=status)

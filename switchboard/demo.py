@@ -139,17 +139,25 @@ AGENT_PROMPT = (
     "the check_availability tool before offering a time, confirm the patient's name and phone number, "
     "and book with book_appointment. Transfer to a human for emergencies or when asked. Keep answers short."
 )
+# Tools as the spec model defines them (`switchboard.providers.base`: end_call, transfer, http):
+# every reader of the spec accepts them, so the demo numbers route after `switchboard seed --demo`.
+DEMO_TOOLS_URL = "https://dental-demo.example.com/tools"  # a placeholder backend (.example never resolves)
 AGENT_TOOLS = [
-    {"type": "function", "name": "check_availability", "description": "Free appointment slots on a day.",
+    {"type": "http", "name": "check_availability", "description": "Free appointment slots on a day.",
+     "url": f"{DEMO_TOOLS_URL}/availability", "method": "POST",
      "parameters": {"type": "object", "properties": {"date": {"type": "string", "format": "date"}}, "required": ["date"]}},
-    {"type": "function", "name": "book_appointment", "description": "Book a slot for a patient.",
+    {"type": "http", "name": "book_appointment", "description": "Book a slot for a patient.",
+     "url": f"{DEMO_TOOLS_URL}/appointments", "method": "POST",
      "parameters": {"type": "object", "properties": {"start": {"type": "string", "format": "date-time"},
                     "patient_name": {"type": "string"}, "phone": {"type": "string"}},
                     "required": ["start", "patient_name", "phone"]}},
-    {"type": "transfer_call", "name": "transfer_to_front_desk", "description": "Hand the call to a person.",
-     "destination": "+14155550100"},
+    {"type": "transfer", "name": "transfer_to_front_desk", "description": "Hand the call to a person.",
+     "number": "+14155550100"},
     {"type": "end_call", "name": "end_call", "description": "Hang up when the caller is done."},
 ]
+AGENT_ANALYSIS = {"summary": True, "sentiment": True,
+                  "success_criteria": "the caller booked, moved or cancelled an appointment, or got a billing answer",
+                  "fields": {"intent": "one of book, reschedule, cancel, billing, other"}}
 
 
 async def _agent_and_configs(conn: AsyncConnection, org: UUID, org_name: str, number: str,
@@ -160,7 +168,7 @@ async def _agent_and_configs(conn: AsyncConnection, org: UUID, org_name: str, nu
         "voice": Jsonb({"vendor": "cartesia", "voice_id": "f786b574-daa5-4673-aa0c-cbe3e8534c02", "custom": False}),
         "language": "en-US",
         "tools": Jsonb(AGENT_TOOLS),
-        "analysis": Jsonb({"summary": True, "sentiment": True, "custom": {"intent": ["book", "reschedule", "cancel", "billing", "other"]}}),
+        "analysis": Jsonb(AGENT_ANALYSIS),
         "active_provider_id": providers[active],
         "fallback_order": [p for p in PLATFORMS if p != active],
         "traffic_split": Jsonb(split),

@@ -3,8 +3,10 @@
 number → organisation and agent (one query) → the routing plan (`switchboard.routing`: split
 arm, active platform, fallback order, open circuits skipped) → hand the call to the first
 platform that takes it, within one 2 s budget → a `call_records` row (platform, arm, status,
-carrier call id) → the SWML or LaML answer. Every hand-off outcome feeds the circuit breaker
-and the health buckets. An unknown number, or no platform taking the call, gets a spoken
+carrier call id) → the SWML or LaML answer. Every hand-off outcome feeds the health buckets
+and the circuits its cause concerns: the organisation's own circuit for the platform, and — for a
+failure of the platform itself (5xx, timeout, connection) — the platform's shared one
+(`switchboard.health`). An unknown number, or no platform taking the call, gets a spoken
 apology and a hang-up.
 """
 
@@ -26,7 +28,7 @@ from psycopg.types.json import Jsonb
 from switchboard.batching import WriteBehind
 from switchboard.cache import TTLCache
 from switchboard.db import Database, database_unavailable
-from switchboard.health import CircuitBreaker
+from switchboard.health import Cause, CircuitBreaker, failure_cause
 from switchboard.logs import bind
 from switchboard.providers.base import (
     AgentRef,
@@ -38,6 +40,7 @@ from switchboard.providers.base import (
 )
 from switchboard.providers.resilience import deadline
 from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
+from switchboard.spec import AgentSpecInvalid, agent_spec_from_row  # the one reader (agent_sync imports it from here)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ CALL_RECORD_NAMESPACE = uuid.UUID("0f6c1d0e-8a55-4a53-9f0e-5b1e0c7d2a11")
 
 UNKNOWN_NUMBER_MESSAGE = "Sorry, this number is not in service. Goodbye."
 NO_PLATFORM_MESSAGE = "Sorry, we cannot take your call right now. Please try again in a few minutes. Goodbye."
+AGENT_INVALID_MESSAGE = "Sorry, this line is not set up to take calls right now. Goodbye."
 
 
 _NO_ANSWER_YET = HandOff()  # replaced by the platform's answer, or by the apology
@@ -66,22 +70,11 @@ def call_record_id_for(telephony_call_id: str) -> UUID:
 class NumberRoute:
     organization_id: UUID
     agent_config_id: UUID
-    spec: AgentSpec
+    spec: AgentSpec | None  # None: the stored spec cannot run (`spec_error` says why)
     routing: AgentRouting
     refs: dict[str, AgentRef]  # platform code → the platform's ids for this agent
     secrets_version: dict[str, str] = field(default_factory=dict)  # vendor → updated_at (cache key)
-
-
-AGENT_COLUMNS = ("name", "prompt", "begin_message", "voice", "language", "tools", "analysis", "max_duration_seconds", "metadata")
-
-
-def agent_spec_from_row(row: dict[str, Any]) -> AgentSpec:
-    """The canonical spec from an agent_configs row (extra columns ignored). Our ids go into its
-    metadata, so what the adapters compile (webhook URLs, the platform agent's metadata) names
-    the organisation whose keys sign its events."""
-    spec = AgentSpec.model_validate({k: row[k] for k in AGENT_COLUMNS if row.get(k) is not None})
-    ids = {k: str(row[k]) for k in ("organization_id", "agent_config_id") if row.get(k)}
-    return spec.model_copy(update={"metadata": {**spec.metadata, **ids}}) if ids else spec
+    spec_error: str | None = None
 
 
 _LOOKUP_SQL = """
@@ -111,10 +104,15 @@ async def lookup_number(conn: AsyncConnection, e164: str) -> NumberRoute | None:
         return None
     refs = {code: AgentRef.model_validate(v) for code, v in row["refs"].items()}
     active = row["active_code"]
+    try:
+        spec, spec_error = agent_spec_from_row(row), None
+    except AgentSpecInvalid as exc:  # answered per call (an apology), not raised: the number stays ours
+        spec, spec_error = None, str(exc)
     return NumberRoute(
         organization_id=row["organization_id"],
         agent_config_id=row["agent_config_id"],
-        spec=agent_spec_from_row(row),
+        spec=spec,
+        spec_error=spec_error,
         routing=AgentRouting(active, tuple(row["fallback_order"] or ()), row["traffic_split"] or {}),
         refs=refs,
         secrets_version={k: str(v) for k, v in row["secrets_version"].items()},
@@ -164,7 +162,7 @@ class Attempt:
 
 @dataclass
 class RoutingResult:
-    outcome: Literal["routed", "unknown_number", "no_platform"]
+    outcome: Literal["routed", "unknown_number", "no_platform", "agent_invalid"]
     answer: HandOff
     provider: str | None = None
     arm: str | None = None
@@ -227,9 +225,15 @@ class InboundRouter:
 
         record_id = call_record_id_for(req.telephony_call_id)
         bind(call_record_id=str(record_id), organization_id=str(number.organization_id))
+        if number.spec is None:
+            log.error("the number's agent spec cannot run: apology and hang-up", extra={"error": number.spec_error})
+            result = RoutingResult("agent_invalid", apology_answer(req.answer_format, AGENT_INVALID_MESSAGE),
+                                   call_record_id=record_id, organization_id=number.organization_id)
+            await self._record(number, req, result, provider_call_id=None)
+            return result
         available = set(number.refs) | ({number.routing.active} if number.routing.active else set())
         plan = plan_route(req.telephony_call_id, number.routing, available=available,
-                          open_circuits=await self.breaker.blocked())
+                          open_circuits=await self.breaker.blocked(number.organization_id))
         budget = Budget(self.budget_seconds)
         result = RoutingResult("no_platform", _NO_ANSWER_YET, arm=plan.arm, call_record_id=record_id,
                                organization_id=number.organization_id)
@@ -243,7 +247,7 @@ class InboundRouter:
             if budget.exhausted():
                 break
             # Closed circuits answer from cache; an open one due a probe is claimed by one process.
-            if not await self.breaker.allow(code) and code not in plan.skipped_open:
+            if not await self.breaker.allow(code, number.organization_id) and code not in plan.skipped_open:
                 continue
             last = i == len(plan.candidates) - 1
             handoff = await self._attempt(code, number, call, budget, result, last=last)
@@ -266,6 +270,7 @@ class InboundRouter:
         t0 = time.perf_counter()
         error: str | None = None
         handoff: HandOff | None = None
+        cause: Cause = "tenant"  # whose failure it is, if it fails (see `failure_cause`)
         # A platform that hangs may not use up the time the next one needs.
         timeout = budget.attempt_timeout(None if last else self.budget_seconds * ATTEMPT_SHARE)
         try:
@@ -276,10 +281,10 @@ class InboundRouter:
                     handoff = await provider.hand_off_inbound(number.refs.get(code, AgentRef()), number.spec, call)
             if handoff.swml is None and handoff.laml is None:
                 error, handoff = "the platform gave no answer document", None
-        except TimeoutError:
-            error = f"no answer within {timeout:.2f}s"
+        except TimeoutError as exc:
+            error, cause = f"no answer within {timeout:.2f}s", failure_cause(exc)
         except ProviderError as exc:
-            error = f"{type(exc).__name__}: {exc.message}"
+            error, cause = f"{type(exc).__name__}: {exc.message}", failure_cause(exc)
         except Exception as exc:  # an adapter bug must not drop the call: try the next platform
             log.exception("hand-off to %s raised", code)
             error = f"{type(exc).__name__}"
@@ -288,7 +293,8 @@ class InboundRouter:
         result.attempts.append(attempt)
         if self.on_attempt is not None:
             self.on_attempt(attempt)
-        await self.breaker.outcome(code, "handoff", attempt.ok, latency_ms)
+        await self.breaker.outcome(code, "handoff", attempt.ok, latency_ms, organization_id=number.organization_id,
+                                   cause=cause)
         if not attempt.ok:
             log.warning("hand-off failed, trying the next platform", extra={"provider": code, "error": error})
         return handoff
@@ -302,7 +308,7 @@ class InboundRouter:
             "provider": result.provider, "pcid": provider_call_id, "tcid": req.telephony_call_id,
             "from": req.from_number, "to": req.to_number,
             "status": "registered" if result.outcome == "routed" else "not_connected", "arm": result.arm,
-            "reason": None if result.outcome == "routed" else "no_platform_available",
+            "reason": {"routed": None, "agent_invalid": "agent_spec_invalid"}.get(result.outcome, "no_platform_available"),
             "meta": {"routing": {
                 "arm": result.arm,
                 "attempts": [{"provider": a.provider, "ok": a.ok, "latency_ms": round(a.latency_ms, 1), "error": a.error}

@@ -279,15 +279,17 @@ class AgentUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    prompt: str | None = Field(None, max_length=100_000)
+    # Omitted fields keep their value; only begin_message may be set to null (no first message).
+    # The others are typed without `| None`, so the document does not offer a null they refuse.
+    name: str = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]
+    prompt: str = Field(None, max_length=100_000)  # type: ignore[assignment]
     begin_message: str | None = Field(None, max_length=2000)
-    voice: VoiceSpec | None = None
-    language: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-    tools: list[ToolSpec] | None = Field(None, max_length=128)
-    analysis: AnalysisSpec | None = None
-    max_duration_seconds: int | None = Field(None, ge=10, le=14400)
-    metadata: dict[str, Any] | None = None
+    voice: VoiceSpec = None  # type: ignore[assignment]
+    language: str = Field(None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # type: ignore[assignment]
+    tools: list[ToolSpec] = Field(None, max_length=128)  # type: ignore[assignment]
+    analysis: AnalysisSpec = None  # type: ignore[assignment]
+    max_duration_seconds: int = Field(None, ge=10, le=14400)  # type: ignore[assignment]
+    metadata: dict[str, Any] = None  # type: ignore[assignment]
 
 
 class ProviderSelection(BaseModel):
@@ -356,12 +358,15 @@ class CallDetail(CallSummary):
 
 
 class CallFilters(BaseModel):
-    provider: str | None = None
-    status: CallStatus | None = None
-    direction: CallDirection | None = None
-    agent_id: UUID | None = None
-    arm: str | None = None
-    started_from: datetime | None = None
-    started_to: datetime | None = None
-    number: str | None = Field(None, description="a whole +E.164 number matches the caller or the callee exactly; "
-                               "3 to 15 digits match the end of either (last four digits, a national number)")
+    # Query parameters: each absent (None) or a value, never null — typed without `| None` so the
+    # API's document does not offer null.
+    provider: str = None  # type: ignore[assignment]
+    status: CallStatus = None  # type: ignore[assignment]
+    direction: CallDirection = None  # type: ignore[assignment]
+    agent_id: UUID = None  # type: ignore[assignment]
+    arm: str = None  # type: ignore[assignment]
+    started_from: datetime = None  # type: ignore[assignment]
+    started_to: datetime = None  # type: ignore[assignment]
+    number: str = Field(None,  # type: ignore[assignment]
+                         description="a whole +E.164 number matches the caller or the callee exactly; "
+                         "3 to 15 digits match the end of either (last four digits, a national number)")

@@ -10,6 +10,7 @@ unknown one without another query, and a negative answer is cached as briefly as
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from switchboard.billing import PriceBook
 
 PLATFORMS = ("retell", "vapi", "signalwire", "livekit")
+log = logging.getLogger(__name__)
 
 
 class PlatformSource:
@@ -81,10 +83,18 @@ class PlatformSource:
     async def _secret_values(self, organization_id: UUID | None, code: str) -> dict[str, str] | None:
         if organization_id is None:
             return None
-        from switchboard.secrets import get_secret
+        from switchboard.secrets import SecretError, get_secret
 
-        async with self.db.as_service() as conn:
-            return await get_secret(conn, organization_id, code)
+        try:
+            async with self.db.as_service() as conn:
+                return await get_secret(conn, organization_id, code)
+        except SecretError as exc:
+            # A secret that does not decrypt (a retired key, a damaged row) is no key at all: the
+            # organisation's calls go on with the server's defaults (or are refused in words),
+            # and the operator is told. Never a 500, never the ciphertext.
+            log.error("organisation %s: its %s secret cannot be read (%s); using the server's default keys",
+                      organization_id, code, type(exc).__name__)
+            return None
 
     def _build(self, code: str, values: dict[str, str] | None) -> VoiceAIProvider:
         from switchboard.providers.registry import UnknownProvider, get_provider

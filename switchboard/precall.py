@@ -3,6 +3,11 @@ agent to run — Retell's `call_inbound` (the number's `inbound_webhook_url`) an
 `assistant-request` (answered within Vapi's 7.5 s). The answer is the number's agent compiled
 from the canonical spec by the platform's own compile functions, with our ids attached as the
 call's metadata so its later webhooks find their organisation.
+
+What cannot be answered is raised, for the handler to answer in words: `PrecallMalformed` (not a
+pre-call request: 400), `AgentSpecInvalid` (the number's stored spec cannot run) and
+`ProviderRejected` (the platform's compiler refuses the agent, e.g. a voice Retell does not
+have) — both 422.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from switchboard.inbound import NumberRoute
+from switchboard.spec import AgentSpecInvalid
+
+MAX_FIELD_CHARS = 256
 
 
 class PrecallMalformed(ValueError):
@@ -26,6 +34,19 @@ class PrecallRequest:
     provider_call_id: str | None = None  # Vapi gives the call's id; Retell has none yet
 
 
+def _field(name: str, value: object, *, required: bool = False) -> str | None:
+    """A number or id of the request: a string of sane length without control characters."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value):
+        raise PrecallMalformed(f"{name} is required" if required else f"{name} must be a string")
+    if len(value) > MAX_FIELD_CHARS:
+        raise PrecallMalformed(f"{name} is longer than {MAX_FIELD_CHARS} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise PrecallMalformed(f"{name} may not contain NUL or other control characters")
+    return value
+
+
 def parse_precall(provider: str, body: bytes) -> PrecallRequest:
     try:
         payload = json.loads(body)
@@ -37,9 +58,8 @@ def parse_precall(provider: str, body: bytes) -> PrecallRequest:
         if payload.get("event") != "call_inbound" or not isinstance(payload.get("call_inbound"), dict):
             raise PrecallMalformed("expected a Retell call_inbound event")
         call = payload["call_inbound"]
-        if not isinstance(call.get("to_number"), str):
-            raise PrecallMalformed("call_inbound.to_number is required")
-        return PrecallRequest("retell", call.get("from_number"), call["to_number"])
+        to = _field("call_inbound.to_number", call.get("to_number"), required=True)
+        return PrecallRequest("retell", _field("call_inbound.from_number", call.get("from_number")), to)
     if provider == "vapi":
         msg = payload.get("message")
         if not isinstance(msg, dict) or msg.get("type") != "assistant-request":
@@ -47,11 +67,12 @@ def parse_precall(provider: str, body: bytes) -> PrecallRequest:
         phone = msg.get("phoneNumber") or {}
         call = msg.get("call") or {}
         customer = msg.get("customer") or call.get("customer") or {}
-        to = phone.get("number") if isinstance(phone, dict) else None
-        if not isinstance(to, str):
-            raise PrecallMalformed("message.phoneNumber.number is required")
-        return PrecallRequest("vapi", customer.get("number") if isinstance(customer, dict) else None, to,
-                              call.get("id") if isinstance(call, dict) else None)
+        to = _field("message.phoneNumber.number", phone.get("number") if isinstance(phone, dict) else None,
+                    required=True)
+        frm = customer.get("number") if isinstance(customer, dict) else None
+        call_id = call.get("id") if isinstance(call, dict) else None
+        return PrecallRequest("vapi", _field("message.customer.number", frm if isinstance(frm, str) else None), to,
+                              _field("message.call.id", call_id if isinstance(call_id, str) else None))
     raise PrecallMalformed(f"{provider} sends no pre-call webhook")
 
 
@@ -60,7 +81,10 @@ def _metadata(number: NumberRoute) -> dict[str, str]:
 
 
 def answer_precall(req: PrecallRequest, number: NumberRoute | None, *, webhook_url: str | None = None) -> tuple[int, dict[str, Any]]:
-    """(status, JSON answer) for the platform."""
+    """(status, JSON answer) for the platform. Raises AgentSpecInvalid or ProviderRejected (see
+    the module) when the number's agent cannot be given to it."""
+    if number is not None and number.spec is None:
+        raise AgentSpecInvalid(number.agent_config_id, (number.spec_error or "").removeprefix("agent spec invalid: "))
     if req.provider == "retell":
         return _answer_retell(number, webhook_url)
     return _answer_vapi(number, webhook_url)

@@ -19,7 +19,7 @@ router = APIRouter(route_class=ApiRoute, tags=["calls"])
 @router.get("/calls", response_model=Page[CallSummary], responses=errors(401, 403, 404, 422), summary="List calls")
 async def list_calls(
     filters: Annotated[CallFilters, Query()],
-    limit: int = Query(50, ge=1, le=MAX_LIMIT), cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    limit: int = Query(50, ge=1, le=MAX_LIMIT), cursor: str = Query(None, description="next_cursor of the previous page"),  # type: ignore[assignment]
     who: Caller = Depends(caller),
 ) -> Page[CallSummary]:
     """Scope: read. Newest first; filters combine (and). A page costs the same however deep it is."""

@@ -15,15 +15,18 @@ from switchboard.models import OrgConfigUpdate, OrgProvider, Provider, ProviderT
 
 router = APIRouter(route_class=ApiRoute)
 ETAG = {"ETag": {"description": "the version; send it back in If-Match to change or delete this", "schema": {"type": "string"}}}
-IF_MATCH = Header(None, alias="If-Match", description="ETag of the version this change is based on (required)")
+# Parameters are typed without `| None`: an HTTP header or query parameter is absent or a string,
+# never null, and the document says so (absent still reads as None).
+IF_MATCH = Header(None, alias="If-Match", description="ETag of the version this change is based on "
+                  "(a PUT needs it, or If-None-Match: *, else 428; DELETE checks it when sent)")
 IF_NONE_MATCH = Header(None, alias="If-None-Match", description="`*` to create a config only if none exists")
 KeyPath = Annotated[str, Path(description="a catalog key: openai-llm, cartesia-tts, … or a platform code: retell, vapi, signalwire, livekit")]
 
 @router.get("/providers", response_model=list[Provider], tags=["catalog"], responses=errors(422),
             summary="List the catalog: platforms and STT/TTS/LLM services")
 async def list_providers(
-    type: ProviderType | None = Query(None, description="stt, tts, llm or platform"),
-    enabled: bool | None = Query(None, description="true: only what this installation offers"),
+    type: ProviderType = Query(None, description="stt, tts, llm or platform"),  # type: ignore[assignment]
+    enabled: bool = Query(None, description="true: only what this installation offers"),  # type: ignore[assignment]
     db: Database = Depends(get_database),
 ) -> list[Provider]:
     """Public reference data (no token needed): schemas, defaults, capabilities and today's prices."""
@@ -41,8 +44,8 @@ ORG = "/organizations/current/providers"
 @router.get(ORG, response_model=list[OrgProvider], tags=["organization providers"],
             responses=errors(401, 403, 404, 422), summary="Every provider with this organisation's config")
 async def list_org_providers(
-    type: ProviderType | None = Query(None, description="stt, tts, llm or platform"),
-    enabled: bool | None = Query(None, description="true: only the organisation's enabled ones"),
+    type: ProviderType = Query(None, description="stt, tts, llm or platform"),  # type: ignore[assignment]
+    enabled: bool = Query(None, description="true: only the organisation's enabled ones"),  # type: ignore[assignment]
     who: Caller = Depends(caller),
 ) -> list[OrgProvider]:
     """Resolved configs (defaults ⊕ overrides; never secrets). Scope: read. With admin:secrets,
@@ -74,7 +77,7 @@ async def get_org_config(key: KeyPath, response: Response, who: Caller = Depends
             responses={200: {"headers": ETAG}, **errors(401, 403, 404, 412, 422, 428)}, summary="Set this organisation's config of a provider")
 async def put_org_config(
     key: KeyPath, body: OrgConfigUpdate, response: Response, who: Caller = Depends(caller),
-    if_match: str | None = IF_MATCH, if_none_match: str | None = IF_NONE_MATCH,
+    if_match: str = IF_MATCH, if_none_match: str = IF_NONE_MATCH,  # type: ignore[assignment]
 ) -> OrgProvider:
     """Scope: write. `config` replaces the overrides; the resolved config must satisfy the
     provider's `config_schema` (422 names each offending field). Send the ETag of your last read
@@ -89,7 +92,8 @@ async def put_org_config(
 
 @router.delete(ORG + "/{key}/config", status_code=204, tags=["organization providers"],
                responses=errors(401, 403, 404, 412, 422), summary="Forget this organisation's config of a provider")
-async def delete_org_config(key: KeyPath, who: Caller = Depends(caller), if_match: str | None = IF_MATCH) -> Response:
+async def delete_org_config(key: KeyPath, who: Caller = Depends(caller),
+                            if_match: str = IF_MATCH) -> Response:  # type: ignore[assignment]
     """Scope: write. The provider goes back to its defaults, disabled. If-Match is checked when sent."""
     async with who.session("write") as (conn, access):
         await orgconfig.delete_org_config(conn, access.organization_id, key, if_match=if_match)

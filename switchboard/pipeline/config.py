@@ -98,34 +98,16 @@ _TOOL = TypeAdapter(ToolSpec)
 
 
 def agent_spec_from_row(row: dict[str, Any]) -> AgentSpec:
-    """`agent_configs` row → AgentSpec. A malformed tool or voice is skipped with a warning rather
-    than failing the call; the rest of the spec still applies."""
-    tools = []
-    for index, raw in enumerate(row.get("tools") or []):
-        try:
-            tools.append(_TOOL.validate_python(raw))
-        except ValidationError as exc:
-            log.warning("agent %s: tool #%d skipped, it is invalid: %s", row.get("id"), index, _short(exc))
+    """`agent_configs` row → AgentSpec, by the one reader every part uses (`switchboard.spec`:
+    an invalid tool or analysis is dropped with a warning, the rest kept). A spec that cannot run
+    (its prompt or voice invalid) is a `PipelineConfigError` here: the call is not configured."""
+    from switchboard.spec import AgentSpecInvalid
+    from switchboard.spec import agent_spec_from_row as read_spec
+
     try:
-        voice = VoiceSpec.model_validate(row.get("voice") or {})
-    except ValidationError as exc:
-        log.warning("agent %s: voice ignored, it is invalid: %s", row.get("id"), _short(exc))
-        voice = VoiceSpec()
-    try:
-        analysis = AnalysisSpec.model_validate(row.get("analysis") or {})
-    except ValidationError:
-        analysis = AnalysisSpec()
-    return AgentSpec(
-        name=row.get("name") or "Voice agent",
-        prompt=row.get("prompt") or "",
-        begin_message=row.get("begin_message"),
-        voice=voice,
-        language=row.get("language") or "en-US",
-        tools=tools,
-        analysis=analysis,
-        max_duration_seconds=row.get("max_duration_seconds") or 1800,
-        metadata=row.get("metadata") or {},
-    )
+        return read_spec(row)
+    except AgentSpecInvalid as exc:
+        raise PipelineConfigError(str(exc)) from exc
 
 
 def _short(exc: ValidationError) -> str:

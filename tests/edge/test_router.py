@@ -229,9 +229,10 @@ async def test_repeated_failures_open_the_circuit_and_no_platform_means_an_apolo
         use_settings(monkeypatch, RETELL_BASE_URL=down.url)
         async with running_edge(db_url) as edge:
             s = await seed_org(db, active="retell", fallback=["signalwire"])
+            t = await seed_org(db, active="retell", fallback=["signalwire"])
             alone = await seed_org(db, active="retell")  # no fallback at all
-            for _ in range(5):  # the breaker's threshold
-                r = await edge.client.post(ROUTER, content=(req := swml_request(s.number))[0], headers=req[1])
+            for i in range(5):  # the breaker's threshold, seen from two organisations (one alone cannot open it)
+                r = await edge.client.post(ROUTER, content=(req := swml_request((s, t)[i % 2].number))[0], headers=req[1])
                 assert r.status_code == 200 and '"ai"' in r.text  # SignalWire AI took each call
             asked = down.requests
             edge.runtime.breaker.invalidate()

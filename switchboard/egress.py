@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
+from httpcore._backends.auto import AutoBackend  # what httpcore uses by default (anyio or trio)
 
 if typing.TYPE_CHECKING:
     import aiohttp
@@ -248,7 +249,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, p: Policy, *, what: str = "the URL", inner: httpcore.AsyncNetworkBackend | None = None):
         self.policy = p
         self.what = what
-        self.inner = inner or httpcore.AutoBackend()
+        self.inner = inner or AutoBackend()
 
     async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         addresses = await resolve(host, port, self.policy, what=self.what)

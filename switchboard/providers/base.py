@@ -23,9 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ProviderError(Exception):
-    """A platform call failed. `retryable` says whether another attempt (or platform) may help."""
+    """A platform call failed. `retryable` says whether another attempt (or platform) may help.
+
+    `message` is ours, fit for the tenant to read (sync_error, API errors): a status and a short
+    reason ("SignalWire refused the key (401) during create-ai-agent", "could not reach the
+    platform"), never the platform's body nor transport details. What the platform or the
+    transport said is `detail`, for server logs only."""
 
     retryable: ClassVar[bool] = False
+    detail: str | None = None
 
     def __init__(
         self,

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # ---------------------------------------------------------------------------------------------
 # Errors: one hierarchy for every platform (after livekit-agents' APIConnectionError/APIStatusError)
@@ -128,6 +128,27 @@ class HttpTool(BaseModel):
     method: Literal["GET", "POST"] = "POST"
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
     timeout_seconds: float = 10.0
+
+    @field_validator("timeout_seconds")
+    @classmethod
+    def _bounded_timeout(cls, value: float) -> float:
+        from switchboard.egress import MAX_TIMEOUT_SECONDS
+
+        if not value > 0:
+            raise ValueError("timeout_seconds must be more than 0")
+        if value > MAX_TIMEOUT_SECONDS:
+            raise ValueError(f"timeout_seconds must be at most {MAX_TIMEOUT_SECONDS:g} seconds (the ceiling for outbound requests)")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _egress_url(cls, value: str) -> str:
+        from switchboard import egress
+
+        try:
+            return egress.check_url(value, what="url")
+        except egress.EgressRefused as exc:
+            raise ValueError(str(exc)) from None
 
 
 ToolSpec = Annotated[EndCallTool | TransferTool | HttpTool, Field(discriminator="type")]

@@ -60,9 +60,12 @@ class EgressRefused(ValueError):
     """The URL may not be requested. `str()` is words for the tenant; `field` names the input
     (base_url, space_url, url) when known."""
 
-    def __init__(self, message: str, *, field: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None):
         super().__init__(message)
         self.field = field
+        # The rule alone, without the reason (which names the host): for messages that must
+        # not quote what was given (secrets).
+        self.rule = rule or message
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,8 @@ def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 # URLs
 # ---------------------------------------------------------------------------------------------
 def _refuse(what: str, reason: str) -> EgressRefused:
-    return EgressRefused(f"{what} must be an https URL on a public host ({reason})", field=what)
+    rule = f"{what} must be an https URL on a public host"
+    return EgressRefused(f"{rule} ({reason})", field=what, rule=rule)
 
 
 def check_url(url: str, *, what: str = "the URL", p: Policy | None = None, schemes: tuple[str, ...] = ("https",)) -> str:

@@ -298,6 +298,12 @@ class EgressTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         check_url(str(request.url), what=self.what, p=self.policy)
+        # Whatever timeout an SDK asks for per request, none exceeds the ceiling.
+        timeouts = dict(request.extensions.get("timeout") or {})
+        ceiling = self.policy.max_timeout
+        request.extensions["timeout"] = {
+            k: ceiling if timeouts.get(k) is None else min(timeouts[k], ceiling) for k in ("connect", "read", "write", "pool")
+        }
         return await self._http.handle_async_request(request)
 
     async def aclose(self) -> None:

@@ -229,3 +229,22 @@ def _spec():
     from switchboard.providers.base import AgentSpec
 
     return AgentSpec(prompt="You are the front desk.")
+
+
+async def test_a_request_asking_for_no_timeout_still_gets_the_ceiling(monkeypatch) -> None:
+    from switchboard import egress
+
+    async with RecordingServer() as server:
+        local(monkeypatch)
+        seen = {}
+        original = egress.EgressTransport.handle_async_request
+
+        async def spy(self, request):
+            response = await original(self, request)
+            seen.update(request.extensions["timeout"])
+            return response
+
+        monkeypatch.setattr(egress.EgressTransport, "handle_async_request", spy)
+        async with egress.client() as client:
+            await client.get(server.url, timeout=None)
+        assert seen and all(v == egress.MAX_TIMEOUT_SECONDS for v in seen.values())

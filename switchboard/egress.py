@@ -311,12 +311,15 @@ class EgressTransport(httpx.AsyncBaseTransport):
 
 
 def client(*, timeout_seconds: float | None = None, what: str = "the URL", p: Policy | None = None,
-           **kwargs: typing.Any) -> httpx.AsyncClient:
-    """An httpx client under the policy: pinned connections, no redirects, bounded timeouts."""
+           verify: ssl.SSLContext | bool = True, **kwargs: typing.Any) -> httpx.AsyncClient:
+    """An httpx client under the policy: pinned connections, no redirects, bounded timeouts.
+    `verify`: the TLS trust (tests give their own CA); certificates are checked against the
+    URL's host name, whatever address the connection was pinned to."""
     p = p or policy()
     seconds = timeout(timeout_seconds, p)
     kwargs.setdefault("timeout", httpx.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT_SECONDS)))
-    return httpx.AsyncClient(transport=EgressTransport(p, what=what), follow_redirects=False, trust_env=False, **kwargs)
+    return httpx.AsyncClient(transport=EgressTransport(p, what=what, verify=verify), follow_redirects=False,
+                             trust_env=False, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -248,3 +248,61 @@ async def test_a_request_asking_for_no_timeout_still_gets_the_ceiling(monkeypatc
         async with egress.client() as client:
             await client.get(server.url, timeout=None)
         assert seen and all(v == egress.MAX_TIMEOUT_SECONDS for v in seen.values())
+
+
+def _tls_files(tmp_path, name: str):
+    """A throwaway CA and a certificate for `name` it signed (openssl)."""
+    import subprocess
+
+    def run(*args):
+        subprocess.run(args, check=True, capture_output=True, cwd=tmp_path)
+
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "1", "-subj", "/CN=test-ca", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", f"/CN={name}")
+    (tmp_path / "ext.cnf").write_text(f"subjectAltName=DNS:{name}\n")
+    run("openssl", "x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "srv.pem", "-days", "1", "-extfile", "ext.cnf")
+    return tmp_path / "ca.pem", tmp_path / "srv.pem", tmp_path / "srv.key"
+
+
+async def test_a_pinned_connection_still_checks_the_certificate_of_the_name(monkeypatch, tmp_path) -> None:
+    """The connection goes to the checked address, but TLS speaks to the name: SNI carries it
+    and the certificate must be the name's."""
+    import asyncio
+    import ssl
+
+    from switchboard import egress
+
+    ca, cert, key = _tls_files(tmp_path, "tenant.example.com")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    sni: list[str | None] = []
+    server_ctx.sni_callback = lambda sock, name, ctx: sni.append(name)
+
+    async def answer(reader, writer):
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            await writer.drain()
+        except Exception:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=server_ctx)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        local(monkeypatch)
+        real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: (
+            [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))] if host.endswith(".example.com") else real(host, *a, **k)))
+        trust = ssl.create_default_context(cafile=str(ca))
+        async with egress.client(verify=trust) as client:
+            assert (await client.get(f"https://tenant.example.com:{port}/")).text == "ok"
+            with pytest.raises(httpx.ConnectError, match="certificate|hostname"):
+                await client.get(f"https://other.example.com:{port}/")  # same address, not its certificate
+        assert sni[0] == "tenant.example.com"
+    finally:
+        server.close()

@@ -77,9 +77,20 @@ def _openai_client(v: VendorSettings) -> openai_sdk.AsyncClient:
 
 
 def _owns(instance, client: openai_sdk.AsyncClient):
-    """The plugin closes the client we gave it when it is closed itself."""
+    """The plugin closes the client we gave it when it is closed itself (the LLM and TTS know
+    `_owns_client`; the STT closes no client, so its aclose is extended)."""
     if hasattr(instance, "_owns_client"):
         instance._owns_client = True
+        return instance
+    original = instance.aclose
+
+    async def aclose() -> None:
+        try:
+            await original()
+        finally:
+            await client.close()
+
+    instance.aclose = aclose
     return instance
 
 

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncio
+
 import httpx
 import openai as openai_sdk
 from livekit.agents import llm, stt, tts
@@ -132,17 +134,35 @@ def cartesia_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
     # `voice` is any Cartesia voice id: a preset, or the organisation's custom/cloned voice.
     kwargs: dict[str, Any] = {}
     key = _api_key(v)
+    session = None
     if c.get("base_url"):
-        # Checked by the policy; the plugin's aiohttp session is its own, so not pinned (the
-        # catalog's schema offers no base_url for Cartesia: only a stored config could hold one).
+        # The catalog's schema offers no base_url for Cartesia (only a stored config could hold
+        # one): checked by the policy, and spoken to through the policy's aiohttp session
+        # (pinned resolver, every hop checked), which the plugin never closes itself.
         kwargs["base_url"] = _base_url(v)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise VendorUnavailable("a custom Cartesia base_url is served only inside the worker's event loop") from None
+        session = kwargs["http_session"] = egress.aiohttp_session(what="base_url")
     speed = c.get("speed")
     if speed not in (None, 1, 1.0):  # 1.0 is the voice's own pace; only send a real change
         kwargs["speed"] = speed
-    return cartesia.TTS(
+    instance = cartesia.TTS(
         api_key=key, model=c.get("model") or "sonic-2", voice=c["voice"], language=c.get("language") or "en",
         **kwargs,
     )
+    if session is not None:
+        original = instance.aclose
+
+        async def aclose() -> None:
+            try:
+                await original()
+            finally:
+                await session.close()
+
+        instance.aclose = aclose
+    return instance
 
 
 def pocketsphinx_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:

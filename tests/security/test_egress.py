@@ -306,3 +306,30 @@ async def test_a_pinned_connection_still_checks_the_certificate_of_the_name(monk
         assert sni[0] == "tenant.example.com"
     finally:
         server.close()
+
+
+async def test_ssrf_cartesia_base_url_is_checked_and_its_session_resolves_only_public_addresses(monkeypatch) -> None:
+    from agent_worker.vendors import BuildContext, VendorUnavailable, cartesia_tts
+    from switchboard import egress
+    from switchboard.pipeline.config import VendorSettings
+    from switchboard.providers.base import AgentSpec
+
+    def vendor(url: str) -> VendorSettings:
+        return VendorSettings(key="cartesia-tts", type="tts", vendor="cartesia", name="Cartesia", priority=1,
+                              config={"voice": "v", "base_url": url, "api_key": "sk_car_tenant_000001"},
+                              credential_source="organization")
+
+    ctx = BuildContext(agent=AgentSpec(prompt="p"), vad=None)
+    async with RecordingServer() as server:
+        production(monkeypatch)
+        with pytest.raises(VendorUnavailable, match="base_url must be an https URL on a public host"):
+            cartesia_tts(vendor(f"https://127.0.0.1:{server.port}"), ctx)
+        monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", server.port))])
+        tts = cartesia_tts(vendor("https://tts.example.com"), ctx)
+        try:
+            with pytest.raises(egress.EgressRefused, match="tts.example.com resolves to 127.0.0.1"):
+                async with tts._ensure_session().get(f"https://tts.example.com:{server.port}/tts/bytes"):
+                    pass
+        finally:
+            await tts.aclose()
+        assert server.requests == []

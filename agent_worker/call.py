@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
-import httpx
 from livekit import rtc
 from livekit.agents import Agent, AgentSession, APIConnectOptions, inference
 from livekit.agents.types import NOT_GIVEN
@@ -22,7 +21,7 @@ from livekit.agents.voice.room_io import RoomOptions
 
 from agent_worker.chains import Chains, build_chains
 from agent_worker.report import call_usage, transcript
-from agent_worker.tools import CallOutcome, build_tools
+from agent_worker.tools import CallOutcome, build_tools, tool_client
 from switchboard.billing import load_price_book
 from switchboard.db import database_unavailable
 from switchboard.ingest import record_call_event
@@ -92,11 +91,9 @@ class Call:
         self.chains: Chains = build_chains(pipeline, vad=vad, observer=health.observe if health else None)
         if health:
             health.attach(self.chains)
-        self._http = httpx.AsyncClient(follow_redirects=False, headers={"user-agent": "switchboard-agent/1"})
-        tools = build_tools(
-            pipeline.agent, client=self._http, outcome=self.outcome,
-            allow_private_urls=runtime.settings.env != "production",
-        )
+        allow_private = runtime.settings.env != "production"
+        self._http = tool_client(allow_private=allow_private)
+        tools = build_tools(pipeline.agent, client=self._http, outcome=self.outcome, allow_private_urls=allow_private)
         self.agent = SwitchboardAgent(pipeline.agent, tools)
         self.session: AgentSession = AgentSession(
             stt=self.chains.stt,

@@ -5,20 +5,18 @@
 - transfer: after the model has told the caller, the SIP participant is transferred (SIP REFER)
   to the number with `transfer_sip_participant`.
 - http: calls the organisation's URL with httpx (JSON body for POST, query for GET) within the
-  tool's timeout. Every failure — invalid arguments, timeout, connection error, HTTP error — is
-  returned to the model as the tool's error text; the call never crashes on a tool.
+  tool's timeout, under the egress policy (switchboard.egress). Every failure — invalid
+  arguments, refused URL, unreachable service, HTTP error — is returned to the model as the
+  tool's error text, in our words; the call never crashes on a tool.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
+import dataclasses
 import json
 import logging
-import socket
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import jsonschema
@@ -26,6 +24,7 @@ from livekit import rtc
 from livekit.agents import RunContext, ToolError, function_tool, get_job_context, llm
 from livekit.agents.beta.tools import EndCallTool as LiveKitEndCallTool
 
+from switchboard import egress
 from switchboard.providers.base import AgentSpec, EndCallTool, HttpTool, TransferTool
 
 log = logging.getLogger(__name__)
@@ -77,47 +76,53 @@ def transfer_tool(spec: TransferTool, outcome: CallOutcome) -> llm.Tool:
     )
 
 
-def _private_address(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except socket.gaierror:
-        return False  # httpx reports the lookup failure itself
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            return True
-    return False
+def _policy(allow_private: bool) -> egress.Policy:
+    return dataclasses.replace(egress.policy(), production=not allow_private)
 
 
 async def call_http_tool(
     client: httpx.AsyncClient, spec: HttpTool, arguments: dict[str, Any], *, allow_private: bool
 ) -> str:
-    """Run one HTTP tool call; returns the response text, raises ToolError with a readable reason."""
+    """Run one HTTP tool call; returns the response text, raises ToolError with a readable reason.
+
+    The URL passes the egress policy first (and `client` is the policy's, from `tool_client`:
+    connections only to checked addresses, no redirects). Failures come back in our words,
+    never the service's body nor which transport failure it was (refused and timed out read the
+    same: a tenant cannot map ports through its tool's answers)."""
     try:
         jsonschema.validate(arguments, spec.parameters)
     except jsonschema.ValidationError as exc:
         raise ToolError(f"{spec.name}: invalid arguments: {exc.message}") from None
     except jsonschema.SchemaError:
         log.warning("tool %s has an invalid parameters schema; calling it unchecked", spec.name)
-    parts = urlsplit(spec.url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ToolError(f"{spec.name}: the tool's URL is not an http(s) URL")
-    if not allow_private and await asyncio.to_thread(_private_address, parts.hostname):
-        raise ToolError(f"{spec.name}: the tool's URL points to a private network address, which is not allowed")
+    policy = _policy(allow_private)
+    try:
+        egress.check_url(spec.url, what="the tool's URL", p=policy)
+    except egress.EgressRefused as exc:
+        raise ToolError(f"{spec.name}: {exc}") from None
+    timeout = egress.timeout(spec.timeout_seconds, policy)
     try:
         if spec.method == "GET":
             query = {k: v if isinstance(v, str) else json.dumps(v) for k, v in arguments.items()}
-            response = await client.get(spec.url, params=query, timeout=spec.timeout_seconds)
+            response = await client.get(spec.url, params=query, timeout=timeout, follow_redirects=False)
         else:
-            response = await client.post(spec.url, json=arguments, timeout=spec.timeout_seconds)
-    except httpx.TimeoutException:
-        raise ToolError(f"{spec.name}: the service did not answer within {spec.timeout_seconds:g} seconds") from None
+            response = await client.post(spec.url, json=arguments, timeout=timeout, follow_redirects=False)
+    except egress.EgressRefused as exc:
+        raise ToolError(f"{spec.name}: {exc}") from None
     except httpx.HTTPError as exc:
-        raise ToolError(f"{spec.name}: the service could not be reached ({type(exc).__name__})") from None
-    body = response.text[:MAX_TOOL_OUTPUT]
+        log.info("tool %s: %s: %s", spec.name, type(exc).__name__, exc)
+        raise ToolError(f"{spec.name}: could not reach the service") from None
     if response.status_code >= 400:
-        raise ToolError(f"{spec.name}: the service answered HTTP {response.status_code}: {body[:300]}")
-    return body or f"HTTP {response.status_code}"
+        log.info("tool %s: HTTP %s: %s", spec.name, response.status_code, response.text[:300])
+        raise ToolError(f"{spec.name}: the service answered HTTP {response.status_code}")
+    if response.is_redirect:
+        raise ToolError(f"{spec.name}: the service answered with a redirect (HTTP {response.status_code}), which is not followed")
+    return response.text[:MAX_TOOL_OUTPUT] or f"HTTP {response.status_code}"
+
+
+def tool_client(*, allow_private: bool) -> httpx.AsyncClient:
+    """The client HTTP tools are called with: the egress policy's."""
+    return egress.client(p=_policy(allow_private), what="the tool's URL", headers={"user-agent": "switchboard-agent/1"})
 
 
 def http_tool(spec: HttpTool, client: httpx.AsyncClient, *, allow_private: bool) -> llm.Tool:

@@ -9,12 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncio
+
+import httpx
+import openai as openai_sdk
 from livekit.agents import llm, stt, tts
 from livekit.agents.types import NOT_GIVEN
 from livekit.agents.vad import VAD
 from livekit.plugins import cartesia, openai
 
 from agent_worker.offline import ESpeakTTS, LocalLLM, PocketSphinxSTT
+from switchboard import egress
 from switchboard.pipeline.config import VendorSettings
 from switchboard.providers.base import AgentSpec
 
@@ -40,7 +45,55 @@ def _api_key(v: VendorSettings) -> str:
             f"no API key: store the organisation's {v.vendor} key (switchboard secrets) or set the "
             f"operator default ({v.vendor.upper()}_API_KEY)"
         )
+    if v.credential_source == "environment" and _base_url(v) != _operator_base_url(v.vendor):
+        # The pipeline loader already skips these; a second lock on the same door.
+        raise VendorUnavailable("a custom base_url needs the organisation's own key (the operator's key goes only to the operator's URL)")
     return str(key)
+
+
+def _operator_base_url(vendor: str) -> str | None:
+    from switchboard.settings import get_settings
+
+    return (get_settings().openai_base_url or None) if vendor == "openai" else None
+
+
+def _base_url(v: VendorSettings) -> str | None:
+    """The vendor's base URL (None: the SDK's own), refused unless the egress policy allows it."""
+    url = v.config.get("base_url") or None
+    if url is not None:
+        try:
+            egress.check_url(str(url), what="base_url")
+        except egress.EgressRefused as exc:
+            raise VendorUnavailable(str(exc)) from None
+    return url
+
+
+def _openai_client(v: VendorSettings) -> openai_sdk.AsyncClient:
+    """The openai SDK client the plugin is given: its httpx client is the egress policy's
+    (pinned to checked addresses, no redirects, bounded timeouts)."""
+    return openai_sdk.AsyncClient(
+        api_key=_api_key(v), base_url=_base_url(v), max_retries=0,
+        http_client=egress.client(timeout=httpx.Timeout(connect=egress.CONNECT_TIMEOUT_SECONDS, read=5.0, write=5.0, pool=5.0),
+                                  what="base_url"),
+    )
+
+
+def _owns(instance, client: openai_sdk.AsyncClient):
+    """The plugin closes the client we gave it when it is closed itself (the LLM and TTS know
+    `_owns_client`; the STT closes no client, so its aclose is extended)."""
+    if hasattr(instance, "_owns_client"):
+        instance._owns_client = True
+        return instance
+    original = instance.aclose
+
+    async def aclose() -> None:
+        try:
+            await original()
+        finally:
+            await client.close()
+
+    instance.aclose = aclose
+    return instance
 
 
 def _given(value: Any) -> Any:
@@ -51,42 +104,65 @@ def openai_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
     c = v.config
     # Batch transcription (one request per utterance): the session adapts it with the VAD, and a
     # failed utterance is retried whole on the next vendor.
-    return openai.STT(
+    client = _openai_client(v)
+    return _owns(openai.STT(
         model=c.get("model") or "gpt-4o-mini-transcribe", language=c.get("language") or "en",
-        base_url=_given(c.get("base_url")), api_key=_api_key(v), use_realtime=False,
-    )
+        client=client, use_realtime=False,
+    ), client)
 
 
 def openai_llm(v: VendorSettings, ctx: BuildContext) -> llm.LLM:
     c = v.config
-    return openai.LLM(
-        model=c.get("model") or "gpt-4o-mini", api_key=_api_key(v), base_url=_given(c.get("base_url")),
+    client = _openai_client(v)
+    return _owns(openai.LLM(
+        model=c.get("model") or "gpt-4o-mini", client=client,
         temperature=_given(c.get("temperature")), max_completion_tokens=_given(c.get("max_tokens")),
-        max_retries=0,
-    )
+    ), client)
 
 
 def openai_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
     c = v.config
-    return openai.TTS(
+    client = _openai_client(v)
+    return _owns(openai.TTS(
         model=c.get("model") or "gpt-4o-mini-tts", voice=c.get("voice") or "alloy", speed=float(c.get("speed") or 1.0),
-        base_url=_given(c.get("base_url")), api_key=_api_key(v),
-    )
+        client=client,
+    ), client)
 
 
 def cartesia_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
     c = v.config
     # `voice` is any Cartesia voice id: a preset, or the organisation's custom/cloned voice.
     kwargs: dict[str, Any] = {}
+    key = _api_key(v)
+    session = None
     if c.get("base_url"):
-        kwargs["base_url"] = c["base_url"]
+        # The catalog's schema offers no base_url for Cartesia (only a stored config could hold
+        # one): checked by the policy, and spoken to through the policy's aiohttp session
+        # (pinned resolver, every hop checked), which the plugin never closes itself.
+        kwargs["base_url"] = _base_url(v)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise VendorUnavailable("a custom Cartesia base_url is served only inside the worker's event loop") from None
+        session = kwargs["http_session"] = egress.aiohttp_session(what="base_url")
     speed = c.get("speed")
     if speed not in (None, 1, 1.0):  # 1.0 is the voice's own pace; only send a real change
         kwargs["speed"] = speed
-    return cartesia.TTS(
-        api_key=_api_key(v), model=c.get("model") or "sonic-2", voice=c["voice"], language=c.get("language") or "en",
+    instance = cartesia.TTS(
+        api_key=key, model=c.get("model") or "sonic-2", voice=c["voice"], language=c.get("language") or "en",
         **kwargs,
     )
+    if session is not None:
+        original = instance.aclose
+
+        async def aclose() -> None:
+            try:
+                await original()
+            finally:
+                await session.close()
+
+        instance.aclose = aclose
+    return instance
 
 
 def pocketsphinx_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:

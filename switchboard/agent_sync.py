@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 from switchboard.db import Database
 from switchboard.inbound import ProviderSource, agent_spec_from_row
 from switchboard.providers.base import AgentRef, AgentSpec, ProviderError
-from switchboard.providers.resilience import deadline
+from switchboard.providers.resilience import deadline, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,15 @@ def spec_hash(spec: AgentSpec, settings: dict[str, Any], voice_id: str | None) -
     """What would be pushed, hashed: the canonical spec plus the platform config's own fields."""
     doc = {"spec": spec.model_dump(mode="json"), "settings": settings or {}, "voice_id": voice_id}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def tenant_words(code: str, exc: BaseException) -> str:
+    """What the tenant reads in sync_error: our words (ProviderError.message is made of them:
+    a status and a short reason), never the platform's body nor the transport's error text.
+    A timeout of our own deadline reads like any other transport failure."""
+    if isinstance(exc, ProviderError):
+        return exc.message
+    return unreachable(code, "sync")
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -151,7 +160,7 @@ async def sync_provider_config(db: Database, platforms: ProviderSource, provider
             with deadline(SYNC_TIMEOUT_SECONDS):
                 new_ref = await (provider.update_agent(ref, spec) if ref.agent_id else provider.create_agent(spec))
         except (ProviderError, TimeoutError) as exc:
-            message = exc.message if isinstance(exc, ProviderError) else "timed out"
+            message = tenant_words(code, exc)
             attempts = row["sync_attempts"] + 1
             await conn.execute(
                 """
@@ -162,7 +171,8 @@ async def sync_provider_config(db: Database, platforms: ProviderSource, provider
                 (message[:1000], attempts, attempts, MAX_SYNC_ATTEMPTS, backoff_seconds(attempts), provider_config_id),
             )
             log.warning("agent sync failed", extra={"provider": code, "provider_config_id": str(provider_config_id),
-                                                    "attempts": attempts, "error": message[:300]})
+                                                    "attempts": attempts, "error": message[:300],
+                                                    "detail": (getattr(exc, "detail", None) or "")[:300]})
             return SyncOutcome(code, "failed", provider_config_id, ref.agent_id, message)
         merged = {**settings, **(new_ref.settings or {})}
         await conn.execute(
@@ -200,8 +210,9 @@ async def delete_platform_agent(db: Database, platforms: ProviderSource, old_rec
         with deadline(SYNC_TIMEOUT_SECONDS):
             await provider.delete_agent(ref)
     except (ProviderError, TimeoutError) as exc:
-        message = exc.message if isinstance(exc, ProviderError) else "timed out"
-        log.error("could not delete the platform agent", extra={"provider": code, "agent_id": ref.agent_id, "error": message[:300]})
+        message = tenant_words(code, exc)
+        log.error("could not delete the platform agent", extra={"provider": code, "agent_id": ref.agent_id, "error": message[:300],
+                                                                "detail": (getattr(exc, "detail", None) or "")[:300]})
         return SyncOutcome(code, "failed", pc_id, ref.agent_id, message)
     return SyncOutcome(code, "deleted", pc_id, ref.agent_id)
 

@@ -143,6 +143,35 @@ def _blind_message(e: jsonschema.ValidationError) -> str:
     }.get(str(e.validator), f"is not valid ({e.validator})")
 
 
+# Fields naming where outbound requests go: a tenant's value must pass the egress policy
+# (https, a public host) when it is saved, not only when it is used.
+_URL_FIELDS = ("base_url", "space_url", "url")
+
+
+def url_errors(values: dict[str, Any], prefix: str, *, reveal_values: bool = True,
+               already: list[FieldError] = ()) -> list[FieldError]:
+    """The egress policy's refusals of the URL fields in `values`, as field errors
+    ("secrets.space_url: space_url must be an https URL on a public host"), for fields the
+    schema did not already refuse. With `reveal_values=False` the reason (naming the host) is
+    left out."""
+    from switchboard import egress
+
+    errors: list[FieldError] = []
+    taken = {e.field for e in already}
+    for name in _URL_FIELDS:
+        if f"{prefix}.{name}" in taken:
+            continue
+        value = values.get(name) if isinstance(values, dict) else None
+        if not isinstance(value, str) or not value:
+            continue
+        url = value if "://" in value else "https://" + value  # SignalWire's bare space name
+        try:
+            egress.check_url(url, what=name, schemes=("https", "wss") if name == "url" else ("https",))
+        except egress.EgressRefused as exc:
+            errors.append(FieldError(f"{prefix}.{name}", str(exc) if reveal_values else exc.rule))
+    return errors
+
+
 # --- the catalog ------------------------------------------------------------------------------
 async def _prices(conn: AsyncConnection) -> dict[str, list[Price]]:
     cur = await conn.execute(
@@ -346,6 +375,7 @@ async def upsert_org_config(
     was based on (`if_match`, or `if_none_match="*"` to create)."""
     service = await _service_for_config(conn, key)
     errors = schema_errors(service["config_schema"] or {}, merge_config(service["default_config"] or {}, update.config), "config")
+    errors += url_errors(update.config, "config", already=errors)
     if errors:
         raise InvalidInput(errors)
     current = await _lock_config(conn, organization_id, service["id"])
@@ -391,6 +421,7 @@ async def put_provider_secrets(
     if not provider.secrets_schema.get("properties"):
         raise InvalidInput(FieldError("secrets", f"{key} needs no secrets"))
     errors = schema_errors(provider.secrets_schema, values, "secrets", reveal_values=False)
+    errors += url_errors(values, "secrets", reveal_values=False, already=errors)
     if errors:
         raise InvalidInput(errors)
     hints = await secret_store.put_secret(conn, organization_id, provider.vendor, values, updated_by=updated_by)

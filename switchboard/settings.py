@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # `python -m agent_worker console` has no dispatch: the job metadata to use (DispatchMetadata JSON).
     console_metadata: str | None = Field(None, alias="SWITCHBOARD_CONSOLE_METADATA")
 
+    # Outbound requests a tenant can influence (switchboard.egress). In production only https to
+    # public addresses; these comma-separated host names are the operator's exceptions.
+    egress_allow_http_hosts: str = Field("", alias="EGRESS_ALLOW_HTTP_HOSTS")
+    egress_allow_private_hosts: str = Field("", alias="EGRESS_ALLOW_PRIVATE_HOSTS")
+
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
     @model_validator(mode="after")

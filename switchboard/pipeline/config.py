@@ -126,6 +126,20 @@ def environment_secret(vendor: str, settings: Settings) -> dict[str, str] | None
     return None
 
 
+URL_KEYS = ("base_url", "url", "space_url", "api_base", "endpoint", "host")
+
+
+def _moves_url(overrides: dict[str, Any], environment: dict[str, Any]) -> bool:
+    """Whether the organisation's overrides send the vendor anywhere but the operator's URL."""
+    for key in URL_KEYS:
+        value = overrides.get(key)
+        if value in (None, ""):
+            continue
+        if str(value).strip().rstrip("/") != str(environment.get(key) or "").strip().rstrip("/"):
+            return True
+    return False
+
+
 def _apply_agent_voice(entry_vendor: str, config: dict[str, Any], voice: VoiceSpec) -> dict[str, Any]:
     """The agent's chosen voice (preset, custom or cloned) goes to the TTS vendor it belongs to."""
     if voice.vendor != entry_vendor or not voice.voice_id:
@@ -208,7 +222,15 @@ async def load_pipeline(
                     source = "environment"
             secrets_by_vendor[vendor] = (secret, source)
         secret, source = secrets_by_vendor[vendor]
-        config = merge_config(row["default_config"] or {}, row["config"] or {}, secret)
+        overrides = row["config"] or {}
+        if source == "environment" and _moves_url(overrides, secret or {}):
+            # The operator's key goes only to the operator's URL: a vendor whose URL the
+            # organisation changed needs the organisation's own key.
+            log.warning("organisation %s: vendor %s skipped: it has a custom base_url but no key of the "
+                        "organisation's own (the operator's key is used only with the operator's URL)",
+                        organization_id, row["key"])
+            continue
+        config = merge_config(row["default_config"] or {}, overrides, secret)
         if row["type"] == "tts" and voice_was_set:
             config = _apply_agent_voice(vendor, config, agent.voice)
         chains[row["type"]].append(

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # ---------------------------------------------------------------------------------------------
 # Errors: one hierarchy for every platform (after livekit-agents' APIConnectionError/APIStatusError)
@@ -23,9 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ProviderError(Exception):
-    """A platform call failed. `retryable` says whether another attempt (or platform) may help."""
+    """A platform call failed. `retryable` says whether another attempt (or platform) may help.
+
+    `message` is ours, fit for the tenant to read (sync_error, API errors): a status and a short
+    reason ("SignalWire refused the key (401) during create-ai-agent", "could not reach the
+    platform"), never the platform's body nor transport details. What the platform or the
+    transport said is `detail`, for server logs only."""
 
     retryable: ClassVar[bool] = False
+    detail: str | None = None
 
     def __init__(
         self,
@@ -122,6 +128,27 @@ class HttpTool(BaseModel):
     method: Literal["GET", "POST"] = "POST"
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
     timeout_seconds: float = 10.0
+
+    @field_validator("timeout_seconds")
+    @classmethod
+    def _bounded_timeout(cls, value: float) -> float:
+        from switchboard.egress import MAX_TIMEOUT_SECONDS
+
+        if not value > 0:
+            raise ValueError("timeout_seconds must be more than 0")
+        if value > MAX_TIMEOUT_SECONDS:
+            raise ValueError(f"timeout_seconds must be at most {MAX_TIMEOUT_SECONDS:g} seconds (the ceiling for outbound requests)")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _egress_url(cls, value: str) -> str:
+        from switchboard import egress
+
+        try:
+            return egress.check_url(value, what="url")
+        except egress.EgressRefused as exc:
+            raise ValueError(str(exc)) from None
 
 
 ToolSpec = Annotated[EndCallTool | TransferTool | HttpTool, Field(discriminator="type")]

@@ -117,6 +117,7 @@ class HttpPlatformAdapter(VoiceAIProvider):
     `aclose` closes. Subclasses with an SDK client keep it in `_client`."""
 
     _client: Any = None
+    url_field = "base_url"  # the credential a tenant sets to move the platform's URL
 
     def __init__(
         self,
@@ -139,7 +140,10 @@ class HttpPlatformAdapter(VoiceAIProvider):
         if self._http_client is not None:
             return self._http_client
         if self._own_http is None:
-            self._own_http = httpx.AsyncClient(timeout=self.retry.attempt_timeout)
+            # Under the egress policy: the URL may be the tenant's (switchboard.egress).
+            from switchboard import egress
+
+            self._own_http = egress.client(timeout_seconds=self.retry.attempt_timeout, what=self.url_field)
         return self._own_http
 
     async def aclose(self) -> None:

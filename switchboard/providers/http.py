@@ -8,25 +8,36 @@ from typing import Any
 
 import httpx
 
-from switchboard.providers.base import ProviderError, ProviderTimeout, ProviderUnavailable
-from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, parse_retry_after
+from switchboard import egress
+from switchboard.providers.base import ProviderError, ProviderRejected, ProviderTimeout, ProviderUnavailable
+from switchboard.providers.resilience import (
+    DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, parse_retry_after, unreachable,
+)
 
 
 def classify_transport_error(provider: str, operation: str, exc: BaseException) -> ProviderError:
-    """An httpx (or any connection-level) failure as one of our errors."""
+    """An httpx (or any connection-level) failure as one of our errors: one message for them
+    all (refused, reset, timed out), the transport's own words only in `detail`; a URL the
+    egress policy refused is a rejection with the policy's words."""
     if isinstance(exc, ProviderError):
         return exc
+    refused = egress.refusal_in(exc)
+    if refused is not None:
+        return ProviderRejected(provider, str(refused))
     if isinstance(exc, httpx.TimeoutException):
-        return ProviderTimeout(provider, f"{operation}: {type(exc).__name__}", request_sent=not isinstance(exc, httpx.ConnectTimeout))
-    if isinstance(exc, httpx.ConnectError):
-        return ProviderUnavailable(provider, f"{operation}: cannot connect ({exc})", request_sent=False)
-    if isinstance(exc, httpx.TransportError):
-        return ProviderUnavailable(provider, f"{operation}: {type(exc).__name__}: {exc}")
-    return ProviderUnavailable(provider, f"{operation}: {type(exc).__name__}: {exc}")
+        error: ProviderError = ProviderTimeout(provider, unreachable(provider, operation),
+                                               request_sent=not isinstance(exc, httpx.ConnectTimeout))
+    elif isinstance(exc, httpx.ConnectError):
+        error = ProviderUnavailable(provider, unreachable(provider, operation), request_sent=False)
+    else:
+        error = ProviderUnavailable(provider, unreachable(provider, operation))
+    error.detail = f"{type(exc).__name__}: {exc}"
+    return error
 
 
-def new_client(timeout: float = 10.0) -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+def new_client(timeout: float = 10.0, *, what: str = "base_url") -> httpx.AsyncClient:
+    """A client for a platform's URL: under the egress policy (pinned, no redirects)."""
+    return egress.client(timeout_seconds=timeout, what=what)
 
 
 async def request_json(

@@ -50,8 +50,29 @@ def get_provider(
     return cls(creds, prices=prices, retry=retry, **options)
 
 
+# The credential fields that name where a platform is reached; an organisation that sets one
+# to anything but the operator's value must bring its own keys (no operator default follows it).
+URL_FIELDS: dict[str, tuple[str, ...]] = {"retell": ("base_url",), "vapi": ("base_url",),
+                                          "signalwire": ("space_url", "base_url"), "livekit": ("url", "base_url")}
+BYO_KEY = "bring your own key to use a custom base URL"
+
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    def norm(u: str | None) -> str:
+        u = (u or "").strip().rstrip("/").lower()
+        return u if "://" in u or not u else "https://" + u
+    return norm(a) == norm(b)
+
+
 def with_defaults(code: str, credentials: ProviderCredentials) -> ProviderCredentials:
-    """Fill what the organisation did not set from the settings (an organisation's own key wins)."""
+    """Fill what the organisation did not set from the settings (an organisation's own key wins).
+
+    The operator's credentials are used only with the operator's URLs: when the organisation
+    names its own base URL (space_url, url), none of the operator's values are filled in, and
+    without keys of its own the platform is refused ("bring your own key to use a custom base
+    URL"). An organisation's URL must also pass the egress policy (https, public host)."""
+    from switchboard import egress
+    from switchboard.providers.base import ProviderRejected
     from switchboard.settings import get_settings
 
     s = get_settings()
@@ -80,8 +101,25 @@ def with_defaults(code: str, credentials: ProviderCredentials) -> ProviderCreden
         base_url = None
     else:
         defaults, base_url = {}, None
+    own = {k: v for k, v in credentials.values.items() if v}
+    operator_urls = {"base_url": base_url, **{k: defaults.get(k) for k in ("space_url", "url")}}
+    tenant_urls = {"base_url": credentials.base_url or own.get("base_url"), "space_url": own.get("space_url"), "url": own.get("url")}
+    custom = [f for f in URL_FIELDS.get(code, ()) if tenant_urls.get(f) and not _same_url(tenant_urls[f], operator_urls.get(f))]
+    if custom:
+        for f in custom:
+            try:
+                url = tenant_urls[f]
+                egress.check_url(url if "://" in url else "https://" + url, what=f,
+                                 schemes=("https", "wss") if code == "livekit" else ("https",))
+            except egress.EgressRefused as exc:
+                raise ProviderRejected(code, str(exc)) from None
+        secret_fields = [k for k in defaults if k not in ("space_url", "url", "sip_host")]
+        if not any(own.get(k) for k in secret_fields):
+            raise ProviderRejected(code, BYO_KEY)
+        # Nothing of the operator's follows an organisation's URL.
+        return credentials.model_copy(update={"values": own, "base_url": tenant_urls["base_url"]})
     values = {k: v for k, v in defaults.items() if v}
-    values.update({k: v for k, v in credentials.values.items() if v})
+    values.update(own)
     return credentials.model_copy(update={"values": values, "base_url": credentials.base_url or base_url})
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -95,7 +96,8 @@ async def call_with_retries(
         except ProviderError as exc:
             last = exc
         except (asyncio.TimeoutError, TimeoutError):
-            last = ProviderTimeout(provider, f"{operation}: no answer within {timeout:.2f}s")
+            last = ProviderTimeout(provider, unreachable(provider, operation))
+            last.detail = f"no answer within {timeout:.2f}s"
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - every SDK error becomes one of ours
@@ -107,7 +109,8 @@ async def call_with_retries(
             break
         await sleep(wait)
     if last is None:
-        last = ProviderTimeout(provider, f"{operation}: deadline passed before the first attempt")
+        last = ProviderTimeout(provider, unreachable(provider, operation))
+        last.detail = "the deadline passed before the first attempt"
     raise last
 
 
@@ -119,16 +122,58 @@ def _may_retry(error: ProviderError, idempotent: bool) -> bool:
     return error.request_sent is False or error.status_code == 429
 
 
+PLATFORM_NAMES = {"retell": "Retell", "vapi": "Vapi", "signalwire": "SignalWire", "livekit": "LiveKit"}
+UNREACHABLE = "could not reach the platform"
+
+
+def platform_name(provider: str) -> str:
+    return PLATFORM_NAMES.get(provider, provider)
+
+
+def status_words(provider: str, status: int) -> str:
+    """What an HTTP status from the platform means, in our words (never the platform's body)."""
+    name = platform_name(provider)
+    if status in (401, 403):
+        return f"{name} refused the key ({status})"
+    if status == 404:
+        return f"{name} does not know this resource ({status})"
+    if status == 408:
+        return f"{name} did not answer in time ({status})"
+    if status == 429:
+        return f"{name} is limiting our requests ({status})"
+    if status >= 500:
+        return f"the platform answered {status}"
+    return f"{name} rejected the request ({status})"
+
+
+def unreachable(provider: str, operation: str) -> str:
+    """The one message for every transport failure (refused, reset, timed out, no such name):
+    a tenant who points a URL somewhere learns nothing about what is listening there."""
+    return f"{UNREACHABLE} ({operation})"
+
+
 def error_for_status(provider: str, operation: str, status: int, detail: str, *, retry_after: float | None = None) -> ProviderError:
-    """The error an HTTP status means: 408/429/5xx retryable, other 4xx rejected."""
+    """The error an HTTP status means: 408/429/5xx retryable, other 4xx rejected. The message is
+    ours (status and a short reason); the platform's own text stays in `detail`, for server logs."""
     from switchboard.providers.base import ProviderRejected, ProviderUnavailable
 
-    message = f"{operation}: HTTP {status}: {_shorten(detail)}"
+    message = f"{status_words(provider, status)} during {operation}"
     if status == 408:
-        return ProviderTimeout(provider, message, status_code=status)
-    if status == 429 or status >= 500:
-        return ProviderUnavailable(provider, message, status_code=status, retry_after=retry_after)
-    return ProviderRejected(provider, message, status_code=status)
+        error: ProviderError = ProviderTimeout(provider, message, status_code=status)
+    elif status == 429 or status >= 500:
+        error = ProviderUnavailable(provider, message, status_code=status, retry_after=retry_after)
+    else:
+        error = ProviderRejected(provider, message, status_code=status)
+    error.detail = scrub(_shorten(detail))
+    return error
+
+
+_TOKENISH = re.compile(r"(?i)(bearer\s+|basic\s+|key[=:]\s*|token[=:]\s*)?[A-Za-z0-9_\-\.\+/=]{24,}")
+
+
+def scrub(text: str) -> str:
+    """`text` (a platform's error body) fit for a server log: long token-like runs masked."""
+    return _TOKENISH.sub("***", text)
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -161,8 +161,9 @@ def _unused_port() -> int:
     ("failure", "reason"),
     [
         ("status", "answered HTTP 503"),
-        ("timeout", "did not answer within 0.3 seconds"),
-        ("refused", "could not be reached"),
+        # refused and timed out read the same: a tool's answers map no ports
+        ("timeout", "could not reach the service"),
+        ("refused", "could not reach the service"),
     ],
 )
 async def test_http_tool_failures_go_back_to_the_model_as_text(org_server: OrgServer, failure: str, reason: str) -> None:
@@ -196,7 +197,7 @@ async def test_http_tool_arguments_are_checked_against_its_schema() -> None:
     async with httpx.AsyncClient() as client:
         with pytest.raises(ToolError, match="invalid arguments: 0 is less than the minimum of 1"):
             await call_http_tool(client, spec, {"party_size": 0}, allow_private=True)
-        with pytest.raises(ToolError, match="private network address"):
+        with pytest.raises(ToolError, match="must be an https URL on a public host"):
             await call_http_tool(client, spec, {"party_size": 2}, allow_private=False)
 
 

@@ -16,6 +16,7 @@ from agent_worker.health import VendorHealth
 from agent_worker.offline import ESpeakTTS
 from agent_worker.vendors import FACTORIES
 from switchboard.db import Database
+from switchboard.secrets import put_secret
 from switchboard.pipeline.catalog import BY_KEY
 from switchboard.pipeline.config import PipelineCache, PipelineConfig, VendorSettings
 from switchboard.providers.base import AgentSpec
@@ -56,6 +57,8 @@ async def test_chains_follow_the_organisations_priorities(db: Database) -> None:
             ("espeak-tts", 0, True, {}), ("openai-tts", 100, True, {}), ("cartesia-tts", 100, True, {}),
         ],
     )
+    async with db.as_service() as conn:
+        await put_secret(conn, org.id, "openai", {"api_key": "gsk_org_own_key_0000001"})
     settings = _settings(OPENAI_API_KEY="sk-operator-default-0001", CARTESIA_API_KEY="sk_car_operator_0001")
     cache = PipelineCache(db, settings=settings)
     config = await cache.get(org.id, org.agent_id)
@@ -68,8 +71,10 @@ async def test_chains_follow_the_organisations_priorities(db: Database) -> None:
     }
     openai_llm = chains.members["llm"][0].inner
     assert str(openai_llm._client.base_url).startswith("https://api.groq.com/openai/v1")  # OpenAI-compatible
-    assert config.llm[0].credential_source == "environment"
-    assert "sk-operator" not in repr(config)  # secrets never in reprs/logs
+    # A custom base URL goes with the organisation's own key; the operator's serve the others.
+    assert config.llm[0].credential_source == "organization"
+    assert config.tts[0].credential_source == "environment"
+    assert "sk-operator" not in repr(config) and "gsk_org" not in repr(config)  # secrets never in reprs/logs
     await chains.aclose()
 
 

@@ -38,7 +38,8 @@ from switchboard.providers.common import require, sip_connect_swml, sip_dial_lam
 from switchboard.providers.livekit import compile as lk_compile
 from switchboard.providers.livekit import webhooks
 from switchboard.providers.livekit.voices import PRESET_VOICES, TTS_VENDORS
-from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status
+from switchboard import egress
+from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, unreachable
 
 SIP_URI = "sip:{to}@{host};transport=tcp"
 
@@ -63,6 +64,7 @@ class LiveKitProvider(VoiceAIProvider):
         self.prices = prices
         self.retry = retry or DEFAULT_POLICY
         self._session = session
+        self._own_session: aiohttp.ClientSession | None = None
         self._api: lk.LiveKitAPI | None = None
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -73,12 +75,19 @@ class LiveKitProvider(VoiceAIProvider):
     @property
     def api(self) -> lk.LiveKitAPI:
         if self._api is None:
+            url = self.url
+            session = self._session
+            if session is None:
+                # The URL may be the tenant's: checked, then an aiohttp session whose resolver
+                # answers only checked addresses and whose every hop is checked again.
+                egress.check_url(url, what="url", schemes=("https", "wss"))
+                session = self._own_session = egress.aiohttp_session(timeout_seconds=self.retry.attempt_timeout, what="url")
             self._api = lk.LiveKitAPI(
-                url=self.url,
+                url=url,
                 api_key=require(self.credentials.get("api_key"), self.code, "LiveKit API key"),
                 api_secret=require(self.credentials.get("api_secret"), self.code, "LiveKit API secret"),
                 timeout=aiohttp.ClientTimeout(total=self.retry.attempt_timeout),
-                session=self._session,
+                session=session,
                 failover=False,  # one server (or LiveKit Cloud's own routing); our retries decide
             )
         return self._api
@@ -87,18 +96,26 @@ class LiveKitProvider(VoiceAIProvider):
         if self._api is not None:
             await self._api.aclose()
             self._api = None
+        if self._own_session is not None:
+            await self._own_session.close()
+            self._own_session = None
 
     def _classify(self, operation: str):
         def classify(exc: BaseException) -> ProviderError:
+            refused = egress.refusal_in(exc)
+            if refused is not None:
+                return ProviderRejected(self.code, str(refused))
             if isinstance(exc, lk.TwirpError):
                 return error_for_status(self.code, operation, exc.status, f"{exc.code}: {exc.message}")
+            words = unreachable(self.code, operation)
             if isinstance(exc, aiohttp.ClientConnectorError):
-                return ProviderUnavailable(self.code, f"{operation}: cannot connect ({exc})", request_sent=False)
-            if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-                return ProviderTimeout(self.code, f"{operation}: timed out")
-            if isinstance(exc, aiohttp.ClientError):
-                return ProviderUnavailable(self.code, f"{operation}: {type(exc).__name__}: {exc}")
-            return ProviderUnavailable(self.code, f"{operation}: {type(exc).__name__}: {exc}")
+                error: ProviderError = ProviderUnavailable(self.code, words, request_sent=False)
+            elif isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+                error = ProviderTimeout(self.code, words)
+            else:
+                error = ProviderUnavailable(self.code, words)
+            error.detail = f"{type(exc).__name__}: {exc}"
+            return error
 
         return classify
 

@@ -27,7 +27,8 @@ from switchboard.providers.base import (
     WebhookRequest,
 )
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
-from switchboard.providers.resilience import call_with_retries, error_for_status, parse_retry_after
+from switchboard import egress
+from switchboard.providers.resilience import call_with_retries, error_for_status, parse_retry_after, unreachable
 from switchboard.providers.retell import compile as retell_compile
 from switchboard.providers.retell import webhooks
 from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
@@ -56,28 +57,33 @@ class RetellProvider(HttpPlatformAdapter):
                 base_url=self.credentials.base_url or None,
                 max_retries=0,  # retries are ours (bounded, jittered, deadline-aware)
                 timeout=self.retry.attempt_timeout,
-                http_client=self._http_client,
+                http_client=self.http,  # the caller's, or ours under the egress policy
             )
         return self._client
 
     async def aclose(self) -> None:
-        if self._client is not None and self._http_client is None:
-            await self._client.close()
         self._client = None
+        await super().aclose()  # closes our own http client (the SDK's shares it)
 
     def _classify(self, operation: str):
         def classify(exc: BaseException) -> ProviderError:
-            if isinstance(exc, retell.APITimeoutError):
-                return ProviderTimeout(self.code, f"{operation}: timed out")
-            if isinstance(exc, retell.APIConnectionError):
-                sent = not isinstance(exc.__cause__, httpx.ConnectError)
-                return ProviderUnavailable(self.code, f"{operation}: connection failed", request_sent=sent)
+            refused = egress.refusal_in(exc)
+            if refused is not None:
+                return ProviderRejected(self.code, str(refused))
             if isinstance(exc, retell.APIStatusError):
                 return error_for_status(
                     self.code, operation, exc.status_code, getattr(exc, "message", "") or str(exc.body),
                     retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
                 )
-            return ProviderUnavailable(self.code, f"{operation}: {type(exc).__name__}: {exc}")
+            if isinstance(exc, retell.APITimeoutError):
+                error: ProviderError = ProviderTimeout(self.code, unreachable(self.code, operation))
+            elif isinstance(exc, retell.APIConnectionError):
+                sent = not isinstance(exc.__cause__, httpx.ConnectError)
+                error = ProviderUnavailable(self.code, unreachable(self.code, operation), request_sent=sent)
+            else:
+                error = ProviderUnavailable(self.code, unreachable(self.code, operation))
+            error.detail = f"{type(exc).__name__}: {exc.__cause__ or exc}"
+            return error
 
         return classify
 

@@ -38,6 +38,7 @@ COMPAT_PREFIX = "/api/laml/2010-04-01"
 
 class SignalWireProvider(HttpPlatformAdapter):
     code = "signalwire"
+    url_field = "space_url"
     name = "SignalWire AI Agent"
     capabilities = Capabilities(
         preset_voices=True, custom_voices=True, function_calling=True, recording=True,

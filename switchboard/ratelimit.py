@@ -45,7 +45,7 @@ class AuthLimits:
 
     sign_in_account: str = "10/minute"
     sign_in_address: str = "30/minute"
-    sign_up_account: str = "5/minute"
+    sign_up_account: str = "10/minute"
     sign_up_address: str = "10/minute"
 
     def items(self, action: str) -> tuple[RateLimitItem, RateLimitItem]:

@@ -77,6 +77,9 @@ class Session(rx.State):
             db = await database()
             async with db.as_user(claims) as conn:
                 mine = await orgs.list_my_organizations(conn)
+        except auth.AuthError:  # banned or deleted since the token was issued
+            self.token, self.org_id, self.signed_in = "", "", False
+            return rx.redirect("/sign-in")
         except Exception as exc:  # the database is down: say so, stay on the page
             self.signed_in = False
             return rx.toast.error(problem(exc))
@@ -141,7 +144,9 @@ class AuthForm(Session):
         try:
             db = await database()
             action = auth.sign_up if create else auth.sign_in
-            session = await action(db, form.get("email", ""), form.get("password", ""))
+            # Attempts are limited per account and per address (switchboard.ratelimit).
+            session = await action(db, form.get("email", ""), form.get("password", ""),
+                                   client=self.router.session.client_ip or None)
         except Exception as exc:
             self.error, self.busy = problem(exc), False
             return

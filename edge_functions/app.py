@@ -27,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge_functions import metrics
+from edge_functions.body_limit import BodyLimitMiddleware
 from edge_functions.runtime import Runtime
 from switchboard.batching import GroupWriter
 from switchboard.db import Database
@@ -88,15 +89,16 @@ class EdgeFunctionsApp(FastAPI):
     """FastAPI for everything but the two hot functions' POSTs (voice-ai-router and an
     organisation's provider-webhook-router), which go straight to their handlers: FastAPI's
     middleware stack, routing and parameter handling cost about a third of a routing decision's
-    CPU. The fast path keeps what the stack gave them — the observability middleware and the
-    503 when the database is down. Their FastAPI routes stay: they document them in OpenAPI and
+    CPU. The fast path keeps what the stack gave them — the observability middleware, the body
+    limit (413) and the 503 when the database is down. Their FastAPI routes stay: they document them in OpenAPI and
     answer whatever the fast path does not match (a bad provider or organisation id → 422)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fast_routes: dict[str, Endpoint] = {}  # exact path → endpoint
         self.fast_prefixes: list[tuple[str, Callable[[str], Endpoint | None]]] = []  # prefix → matcher of the rest
-        self._fast = ObservabilityMiddleware(self._serve_fast)
+        # The same door as FastAPI's stack (create_app adds it there): bodies over the limit → 413.
+        self._fast = ObservabilityMiddleware(BodyLimitMiddleware(self._serve_fast))
 
     def fast_endpoint(self, path: str) -> Endpoint | None:
         endpoint = self.fast_routes.get(path)
@@ -218,6 +220,7 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
         ),
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimitMiddleware)  # inside the observability one: a 413 is logged and counted
     app.add_middleware(ObservabilityMiddleware)
 
     from edge_functions import provider_webhook_router, sync_agent, voice_ai_router, webhook_inbound_call

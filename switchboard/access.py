@@ -110,14 +110,14 @@ async def resolve_access(conn: AsyncConnection, claims: Claims, requested: UUID 
 
 
 async def issue_api_token(db: Database, email: str, password: str, *, scopes: list[str] | None = None,
-                          organization_id: UUID | None = None) -> ApiToken:
+                          organization_id: UUID | None = None, client: str | None = None) -> ApiToken:
     """Sign in (locally or through Supabase Auth) and hand back an access token for scripts,
     optionally pinned to one organisation and narrowed to some scopes (never widened: at use,
     the scopes are still the membership role's, intersected with these)."""
     unknown = sorted(set(scopes or []) - ALL_SCOPES - set(SCOPE_ALIASES))
     if unknown:
         raise InvalidInput(FieldError("scopes", f"unknown scope(s): {', '.join(unknown)} (known: read, write, admin:secrets)"))
-    session = await sign_in(db, email, password)
+    session = await sign_in(db, email, password, client=client)  # rate-limited per account and address
     extra: dict[str, object] = {}
     if organization_id is not None:
         async with db.as_user(session.claims) as conn:

@@ -6,6 +6,12 @@ secret — so a token from a hosted Supabase project (legacy HS256 JWT secret) a
 look the same. With `SUPABASE_URL` and `SUPABASE_ANON_KEY` set, sign-up and sign-in go through
 the `supabase` client's auth (GoTrue) instead; either way the caller gets an `AuthSession`
 whose `claims` the database scopes (`db.as_user`) take.
+
+At the door: every sign-in and sign-up attempt is counted per account and per client address
+(`switchboard.ratelimit`, shared by the admin app and the API's token minting) before a password
+is looked at; new passwords must be hard to guess (zxcvbn score ≥ 3, at least 8 characters);
+tokens must be for the `authenticated` audience (Supabase's service_role and anon keys carry
+none); and `db.as_user` refuses a banned or deleted user within a minute, whatever the token.
 """
 
 from __future__ import annotations
@@ -25,19 +31,22 @@ from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 from rich.console import Console
 
+from switchboard import ratelimit
 from switchboard.db import Database
 from switchboard.models import AuthSession
 from switchboard.settings import get_settings
-from switchboard.tenancy import Claims
+from switchboard.tenancy import AuthError, Claims
 
 __all__ = [
-    "AuthError", "AuthSession", "sign_up", "sign_in", "issue_token", "verify_token",
-    "service_role_token", "claims_from_bearer",
+    "AuthError", "TooManyAttempts", "AuthSession", "sign_up", "sign_in", "issue_token", "verify_token",
+    "service_role_token", "claims_from_bearer", "password_problem",
 ]
 
 ALGORITHM = "HS256"
+AUDIENCE = "authenticated"  # what Supabase Auth puts in a signed-in user's token
 BCRYPT_COST = 10  # GoTrue's default cost
 MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 "safely unguessable" (~10^8 guesses), 4 very unguessable
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _GOTRUE_INSTANCE = "00000000-0000-0000-0000-000000000000"
 _EMAIL_APP_METADATA = {"provider": "email", "providers": ["email"]}
@@ -45,9 +54,19 @@ _EMAIL_APP_METADATA = {"provider": "email", "providers": ["email"]}
 _DUMMY_HASH = bcrypt.hashpw(b"switchboard-no-such-user", bcrypt.gensalt(BCRYPT_COST))
 
 
-class AuthError(Exception):
-    """Sign-up, sign-in or token verification failed; the message says why (never a password
-    or a token)."""
+class TooManyAttempts(AuthError):
+    """Too many sign-in or sign-up attempts for this account or from this address."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many attempts: try again in {retry_after} second{'s' if retry_after != 1 else ''}.")
+        self.retry_after = retry_after
+
+
+async def _count_attempt(action: str, email: str, client: str | None) -> None:
+    try:
+        await ratelimit.limiter().attempt(action, account=email, address=client)
+    except ratelimit.RateLimited as exc:
+        raise TooManyAttempts(exc.retry_after) from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -91,14 +110,21 @@ def verify_token(token: str) -> Claims:
     """Check the signature and expiry of a Supabase-style JWT and return its claims."""
     if not token or not isinstance(token, str):
         raise AuthError("no token given")
+    secret = get_settings().resolved_jwt_secret()
     try:
-        payload = jwt.decode(
-            token,
-            get_settings().resolved_jwt_secret(),
-            algorithms=[ALGORITHM],
-            options={"require": ["exp", "role"], "verify_aud": False},
-            leeway=10,
-        )
+        try:
+            payload = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE,
+                                 options={"require": ["exp", "role"]}, leeway=10)
+        except jwt.MissingRequiredClaimError as exc:
+            if exc.claim != "aud":
+                raise
+            # Supabase's service_role and anon keys carry no audience; a user's token must.
+            payload = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                                 options={"require": ["exp", "role"], "verify_aud": False}, leeway=10)
+            if payload.get("role") == "authenticated":
+                raise AuthError(f"the token is not for the {AUDIENCE!r} audience") from None
+    except jwt.InvalidAudienceError:
+        raise AuthError(f"the token is not for the {AUDIENCE!r} audience") from None
     except jwt.ExpiredSignatureError:
         raise AuthError("the token has expired: sign in again") from None
     except jwt.InvalidSignatureError:
@@ -110,7 +136,7 @@ def verify_token(token: str) -> Claims:
     except jwt.InvalidTokenError:
         raise AuthError("the token is malformed") from None
     if isinstance(payload.get("aud"), list):
-        payload["aud"] = payload["aud"][0] if payload["aud"] else "authenticated"
+        payload["aud"] = AUDIENCE  # the list holds ours (checked above)
     try:
         claims = Claims.model_validate(payload)
     except ValidationError:
@@ -153,14 +179,37 @@ def _normalise(email: str, password: str, *, new: bool) -> str:
     return email
 
 
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why a new password is too easy to guess, in words (zxcvbn's feedback), or None. The
+    e-mail's parts count as known words (a password made of one's own address is weak)."""
+    from zxcvbn import zxcvbn
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"the password needs at least {MIN_PASSWORD_LENGTH} characters"
+    hints = [part for part in re.split(r"[@.+_-]", email) if len(part) > 2]
+    result = zxcvbn(password, user_inputs=hints + ["switchboard"])
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    feedback = result.get("feedback") or {}
+    words = [feedback.get("warning") or ""] + list(feedback.get("suggestions") or [])
+    advice = " ".join(w.strip() for w in words if w and w.strip()) or "Add another word or two. Uncommon words are better."
+    return f"This password is too easy to guess: {advice}"
+
+
 def hosted_auth_enabled() -> bool:
     s = get_settings()
     return bool(s.supabase_url and s.supabase_anon_key)
 
 
-async def sign_up(db: Database, email: str, password: str) -> AuthSession:
-    """Create an account and sign it in. Local accounts are confirmed at once (no mail server)."""
+async def sign_up(db: Database, email: str, password: str, *, client: str | None = None,
+                  check_strength: bool = True) -> AuthSession:
+    """Create an account and sign it in. Local accounts are confirmed at once (no mail server).
+    `client`: the caller's address (rate limits). `check_strength=False` only for the demo
+    seed's documented accounts (switchboard.demo)."""
     email = _normalise(email, password, new=True)
+    await _count_attempt("sign_up", email, client)
+    if check_strength and (problem := password_problem(password, email)):
+        raise AuthError(problem)
     if hosted_auth_enabled():
         return await _hosted("sign_up", email, password)
     hashed = (await asyncio.to_thread(bcrypt.hashpw, password.encode(), bcrypt.gensalt(BCRYPT_COST))).decode()
@@ -184,8 +233,11 @@ async def sign_up(db: Database, email: str, password: str) -> AuthSession:
     return _session(issue_token(user_id, email))
 
 
-async def sign_in(db: Database, email: str, password: str) -> AuthSession:
+async def sign_in(db: Database, email: str, password: str, *, client: str | None = None) -> AuthSession:
+    """`client`: the caller's address (rate limits: per account and per address). Every failure
+    of the password reads the same, whether or not the account exists."""
     email = _normalise(email, password, new=False)
+    await _count_attempt("sign_in", email, client)
     if hosted_auth_enabled():
         return await _hosted("sign_in", email, password)
     async with db.as_owner() as conn:
@@ -207,6 +259,7 @@ async def sign_in(db: Database, email: str, password: str) -> AuthSession:
         raise AuthError("this account is suspended")
     async with db.as_owner() as conn:
         await conn.execute("update auth.users set last_sign_in_at = now() where id = %s", (row["id"],))
+    db.user_status.forget(row["id"])  # a ban lifted since it was last read: not held against them
     return _session(issue_token(row["id"], row["email"]))
 
 

@@ -9,6 +9,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 
+class AuthError(Exception):
+    """Sign-up, sign-in or token verification failed, or the token's user may no longer act;
+    the message says why (never a password or a token). Re-exported as `switchboard.auth.AuthError`."""
+
+
 class Claims(BaseModel):
     """Supabase's JWT claims. Extra claims are kept (e.g. `scopes`)."""
 

@@ -66,3 +66,14 @@ def db_url(pg_cluster: LocalCluster, template_db: str) -> Iterator[str]:
 async def db(db_url: str) -> AsyncIterator[Database]:
     async with Database(db_url, min_size=1, max_size=5) as database:
         yield database
+
+
+@pytest.fixture(autouse=True)
+def _no_attempts_counted() -> Iterator[None]:
+    """Sign-in and sign-up limits (switchboard.ratelimit) count per process: every test starts
+    with none counted, so tests that sign in often do not see each other's attempts."""
+    from switchboard import ratelimit
+
+    ratelimit.reset()
+    yield
+    ratelimit.reset()

@@ -62,7 +62,7 @@ def sign_up_page() -> rx.Component:
         rx.form(
             rx.vstack(
                 _field("E-mail", "email", "email", "you@example.com"),
-                _field("Password (at least 8 characters)", "password", "password"),
+                _field("Password (at least 8 characters, hard to guess)", "password", "password"),
                 _field("Password again", "password_again", "password"),
                 rx.button("Create account", type="submit", loading=AuthForm.busy, width="100%", size="3", id="submit"),
                 spacing="3",

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException  # FastAPI raises Starlette's (the base of its own)
 
-from switchboard.auth import AuthError
+from switchboard.auth import AuthError, TooManyAttempts
 from switchboard.errors import (
     FieldError, Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired, SwitchboardError,
 )
@@ -32,7 +32,8 @@ class ErrorField(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    code: str = Field(description="unauthorized, forbidden, not_found, invalid_input, precondition_required, precondition_failed")
+    code: str = Field(description="unauthorized, forbidden, not_found, invalid_input, precondition_required, "
+                                  "precondition_failed, rate_limited, payload_too_large")
     message: str
     fields: list[ErrorField] = []
 
@@ -64,6 +65,8 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def from_exception(exc: Exception) -> Response:
+    if isinstance(exc, TooManyAttempts):
+        return error_response(429, "rate_limited", str(exc), headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, AuthError):
         return error_response(401, "unauthorized", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     if isinstance(exc, Unauthorized):
@@ -158,7 +161,8 @@ class ApiRoute(APIRoute):
 _TEXT = {
     401: "no valid bearer token", 403: "the token lacks the scope this needs", 404: "not found (or not yours)",
     412: "changed since you read it (If-Match is stale)", 422: "invalid input; each error names its field",
-    428: "If-Match is required", 503: "the database is unavailable; retry after Retry-After seconds",
+    428: "If-Match is required", 429: "too many attempts; retry after Retry-After seconds",
+    503: "the database is unavailable; retry after Retry-After seconds",
 }
 
 

@@ -1,11 +1,17 @@
 """The one way to talk to Postgres: an async psycopg pool, and two transaction scopes —
 `as_user(claims)` (role `authenticated` with the caller's JWT claims, as PostgREST does, so RLS
-applies) and `as_service()` (role `service_role`, for trusted paths only)."""
+applies) and `as_service()` (role `service_role`, for trusted paths only).
+
+A token outlives its user's ban or deletion; `as_user` does not: it refuses a user who is
+banned (`auth.users.banned_until` in the future), deleted (`deleted_at`) or gone, as seen at most
+`UserStatusCache.ttl` (60 s) ago."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from uuid import UUID
 
 import psycopg
 from psycopg import AsyncConnection
@@ -13,9 +19,58 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from switchboard.tenancy import ANON_CLAIMS, SERVICE_CLAIMS, Claims
+from switchboard.tenancy import ANON_CLAIMS, SERVICE_CLAIMS, AuthError, Claims
 
 _SET_CLAIMS = "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)"
+_USER_STATUS = (
+    "select coalesce(deleted_at is not null, false) as deleted, banned_until > now() as banned "
+    "from auth.users where id = %s"
+)
+
+
+class UserStatusCache:
+    """Whether each user may act, as read from auth.users at most `ttl` seconds ago (bounded:
+    past `max_entries` users it starts again empty). `clock` is injectable for tests."""
+
+    def __init__(self, ttl: float = 60.0, *, max_entries: int = 100_000, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[UUID, tuple[float, str | None]] = {}  # user → (read at, refusal or None)
+
+    def get(self, user: UUID) -> tuple[bool, str | None]:
+        """(known, refusal): known is False when never read or read over `ttl` ago."""
+        entry = self._entries.get(user)
+        if entry is None or self.clock() - entry[0] >= self.ttl:
+            return False, None
+        return True, entry[1]
+
+    def put(self, user: UUID, refusal: str | None) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[user] = (self.clock(), refusal)
+
+    def forget(self, user: UUID | None = None) -> None:
+        if user is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(user, None)
+
+    async def check(self, conn: AsyncConnection, user: UUID) -> None:
+        """Raise `AuthError` when `user` may not act. `conn` runs as the connecting role (it
+        reads auth.users, which the API roles cannot)."""
+        known, refusal = self.get(user)
+        if not known:
+            row = await (await conn.execute(_USER_STATUS, (user,))).fetchone()
+            if row is None or row["deleted"]:
+                refusal = "this account no longer exists: sign in again"
+            elif row["banned"]:
+                refusal = "this account is suspended"
+            else:
+                refusal = None
+            self.put(user, refusal)
+        if refusal is not None:
+            raise AuthError(refusal)
 
 
 class Database:
@@ -28,6 +83,7 @@ class Database:
         self.pool = AsyncConnectionPool(
             url, min_size=min_size, max_size=max_size, open=False, kwargs=kwargs, name=name
         )
+        self.user_status = UserStatusCache()
 
     async def open(self) -> "Database":
         await self.pool.open(wait=True, timeout=30)
@@ -50,6 +106,8 @@ class Database:
             return
         async with self.pool.connection() as conn:
             async with conn.transaction():
+                if claims.role == "authenticated" and claims.sub is not None:
+                    await self.user_status.check(conn, claims.sub)
                 await conn.execute(_SET_CLAIMS, (claims.role, claims.as_json()))
                 yield conn
 

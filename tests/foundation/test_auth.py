@@ -199,9 +199,9 @@ def test_users_cli_creates_a_user_and_their_organisation(db_url: str, monkeypatc
     monkeypatch.setenv("DATABASE_URL", db_url)
     reset_settings_cache()
     try:
-        out = CliRunner().invoke(app, ["users", "create", "cli@example.com", "--password", "cli-password", "--org", "Cli Co"])
+        out = CliRunner().invoke(app, ["users", "create", "cli@example.com", "--password", "cli-harbour-tangent-92", "--org", "Cli Co"])
         assert out.exit_code == 0, out.output
-        again = CliRunner().invoke(app, ["users", "create", "cli@example.com", "--password", "cli-password"])
+        again = CliRunner().invoke(app, ["users", "create", "cli@example.com", "--password", "cli-harbour-tangent-92"])
         assert again.exit_code == 1 and "already exists" in again.output
     finally:
         monkeypatch.delenv("DATABASE_URL")

@@ -41,6 +41,9 @@ from switchboard.settings import Settings, get_settings
 log = logging.getLogger("edge_functions")
 FUNCTIONS_PREFIX = "/functions/v1"
 DB_REQUEST_TIMEOUT = 3.0  # seconds a request waits for a pooled connection before answering 503
+FUNCTIONS = ("voice-ai-router", "provider-webhook-router", "webhook-inbound-call", "sync-agent")
+# The names requests are counted under; anything else is "other".
+METRIC_NAMES = frozenset((*FUNCTIONS, "api", "root", "health", "metrics", "docs", "openapi.json", "redoc"))
 
 
 class ObservabilityMiddleware:
@@ -57,11 +60,13 @@ class ObservabilityMiddleware:
             return
         path: str = scope["path"]
         if path.startswith(FUNCTIONS_PREFIX + "/"):
-            function = path[len(FUNCTIONS_PREFIX) + 1:].split("/", 1)[0] or "unknown"
+            function = path[len(FUNCTIONS_PREFIX) + 1:].split("/", 1)[0]
         elif path.startswith("/api/"):
             function = "api"
         else:
             function = path.strip("/") or "root"
+        if function not in METRIC_NAMES:  # any path may be asked for: the label set stays bounded
+            function = "other"
         status = {"code": 500}
 
         async def send_wrapper(message: Message) -> None:

@@ -281,13 +281,14 @@ class InboundRouter:
                     handoff = await provider.hand_off_inbound(number.refs.get(code, AgentRef()), number.spec, call)
             if handoff.swml is None and handoff.laml is None:
                 error, handoff = "the platform gave no answer document", None
+        # `error` is kept with the call (tenants read it): our words only, never an exception's.
         except TimeoutError as exc:
             error, cause = f"no answer within {timeout:.2f}s", failure_cause(exc)
         except ProviderError as exc:
-            error, cause = f"{type(exc).__name__}: {exc.message}", failure_cause(exc)
-        except Exception as exc:  # an adapter bug must not drop the call: try the next platform
+            error, cause = exc.message, failure_cause(exc)
+        except Exception:  # an adapter bug must not drop the call: try the next platform
             log.exception("hand-off to %s raised", code)
-            error = f"{type(exc).__name__}"
+            error = "the hand-off failed on our side"
         latency_ms = (time.perf_counter() - t0) * 1000
         attempt = Attempt(code, handoff is not None, latency_ms, error)
         result.attempts.append(attempt)

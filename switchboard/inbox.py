@@ -161,13 +161,15 @@ class WebhookInbox:
         try:
             events = adapter.parse_webhook(wreq)
         except Exception as exc:  # WebhookMalformed, or a payload our parser did not expect
-            reason = str(exc) if isinstance(exc, WebhookMalformed) else f"unreadable payload ({type(exc).__name__}: {exc})"
+            # The sender hears our words; the dead letter keeps what our parser said, for inspection.
+            words = str(exc) if isinstance(exc, WebhookMalformed) else "unreadable payload: its fields are not what the platform publishes"
+            reason = words if isinstance(exc, WebhookMalformed) else f"{words} ({type(exc).__name__}: {exc})"
             async with self.db.as_service() as conn:
                 await store_dead_letter(conn, code, reason, headers, d.body, d.remote_addr)
             self.count(code, "malformed")
             await self.breaker.outcome(code, "webhook", False, (time.perf_counter() - t0) * 1000)
             log.warning("webhook malformed: %s", reason, extra={"provider": code})
-            return Outcome("malformed", error=reason)
+            return Outcome("malformed", error=words)
 
         events = speaking_for(events, org)
         event_id = inbox_event_id(events, d.body)
@@ -181,7 +183,7 @@ class WebhookInbox:
         except InboxRefused as exc:
             self.count(code, "refused")
             log.error("webhook refused by the database: %s", exc, extra={"provider": code})
-            return Outcome("refused", event_id, str(exc))
+            return Outcome("refused", event_id, "the event could not be stored; retry later")
         # Committed (synchronous_commit on): from here the event survives a crash of this process.
         self.count(code, "stored" if new else "duplicate")
         await self.breaker.outcome(code, "webhook", True, (time.perf_counter() - t0) * 1000)

@@ -170,7 +170,7 @@ async def _insert(conn: AsyncConnection, event: CallEvent) -> UUID | None:
         "id": event.call_record_id,
     }
     col_sql = ", ".join(cols)
-    val_sql = ", ".join(f"%({c})s" for c in cols)
+    val_sql = ", ".join(_value_sql(c, "%(organization_id)s::uuid", cast=False) for c in cols)
     cur = await conn.execute(
         f"""
         insert into public.call_records
@@ -195,14 +195,15 @@ async def _merge_into(conn: AsyncConnection, call_id: UUID, event: CallEvent) ->
     rank = EVENT_RANK[event.kind]
     sets = []
     for col in _MERGED_COLUMNS:
+        value = _value_sql(col, "cr.organization_id")
         if col in _EXTREMES:
             # Times and lengths take the widest span any event saw, whatever the order.
-            sets.append(f"{col} = {_EXTREMES[col]}(cr.{col}, %({col})s::{_pg_type(col)})")
+            sets.append(f"{col} = {_EXTREMES[col]}(cr.{col}, {value})")
             continue
         # A later stage overwrites; an earlier one only fills what is missing. NULL never blanks.
         sets.append(
-            f"{col} = case when %({col})s::{_pg_type(col)} is null then cr.{col} "
-            f"when %(rank)s >= {_ROW_RANK} or cr.{col} is null then %({col})s::{_pg_type(col)} "
+            f"{col} = case when {value} is null then cr.{col} "
+            f"when %(rank)s >= {_ROW_RANK} or cr.{col} is null then {value} "
             f"else cr.{col} end"
         )
     status_new = _STATUS_RANK_SQL.format(col="%(status)s")
@@ -244,6 +245,16 @@ _PG_TYPES = {
 
 def _pg_type(col: str) -> str:
     return _PG_TYPES.get(col, "text")
+
+
+def _value_sql(col: str, organization: str, *, cast: bool = True) -> str:
+    """The SQL for an event's value of `col`. An agent id the event names counts only if it is
+    an agent of the call's own organisation (a signed event may carry any id): another's is
+    taken as none, so the event still merges instead of failing on the composite foreign key."""
+    if col == "agent_config_id":
+        return (f"(select a.id from public.agent_configs a where a.id = %(agent_config_id)s::uuid "
+                f"and a.organization_id = {organization})")
+    return f"%({col})s::{_pg_type(col)}" if cast else f"%({col})s"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,11 +21,11 @@ from typing import Any, Literal
 from uuid import UUID
 
 import psycopg
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
 from switchboard.db import database_unavailable
 from switchboard.pipeline.catalog import BY_KEY, CATALOG, ServiceType, merge_config, order_by_priority
-from switchboard.providers.base import AgentSpec, AnalysisSpec, ToolSpec, VoiceSpec
+from switchboard.providers.base import AgentSpec, VoiceSpec
 from switchboard.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -94,9 +94,6 @@ class PipelineConfig(BaseModel):
 # ---------------------------------------------------------------------------------------------
 # Loading from the database
 # ---------------------------------------------------------------------------------------------
-_TOOL = TypeAdapter(ToolSpec)
-
-
 def agent_spec_from_row(row: dict[str, Any]) -> AgentSpec:
     """`agent_configs` row → AgentSpec, by the one reader every part uses (`switchboard.spec`:
     an invalid tool or analysis is dropped with a warning, the rest kept). A spec that cannot run
@@ -108,10 +105,6 @@ def agent_spec_from_row(row: dict[str, Any]) -> AgentSpec:
         return read_spec(row)
     except AgentSpecInvalid as exc:
         raise PipelineConfigError(str(exc)) from exc
-
-
-def _short(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
 
 
 def environment_secret(vendor: str, settings: Settings) -> dict[str, str] | None:
@@ -214,9 +207,14 @@ async def load_pipeline(
             entry = BY_KEY.get(row["key"])
             needs_secret = bool(entry and entry.secrets_schema.get("properties"))
             if needs_secret:
-                from switchboard.secrets import get_secret  # AES-GCM, the foundation's key ring
+                from switchboard.secrets import SecretError, get_secret  # AES-GCM, the foundation's key ring
 
-                secret = await get_secret(conn, organization_id, vendor)
+                try:
+                    secret = await get_secret(conn, organization_id, vendor)
+                except SecretError as exc:  # a key that does not decrypt is no key, as for platforms
+                    log.warning("organisation %s: the %s key could not be read (%s): treated as not set",
+                                organization_id, vendor, type(exc).__name__)
+                    secret = None
                 source = "organization" if secret else "none"
                 if not secret and (secret := environment_secret(vendor, settings)):
                     source = "environment"

@@ -224,3 +224,39 @@ async def test_unpriced_usage_is_priced_later_not_zero(db: Database, seeded: See
     async with db.as_service() as conn:
         spend = await spend_this_month(conn, seeded.organization_id)
     assert spend.this_month == pytest.approx(1.269333) and spend.unpriced_calls_this_month == 0
+
+
+async def test_event_naming_another_orgs_agent_merges_without_it(db: Database) -> None:
+    """A tenant signs its own events, so it can put any agent id in them: another
+    organisation's agent is taken as none (the call is recorded, linked to nothing of B's),
+    on the first event and on a later one alike, and the event does not fail."""
+    from datetime import UTC, datetime
+
+    from switchboard.ingest import record_call_event
+    from switchboard.providers.base import CallEvent
+    from tests.foundation.conftest import make_tenant
+
+    a, b = await make_tenant(db, "Alpha"), await make_tenant(db, "Beta")
+    async with db.as_service() as conn:
+        agents = {}
+        for t in (a, b):
+            cur = await conn.execute(
+                "insert into public.agent_configs (organization_id, name, prompt) values (%s, 'Agent', 'Hi') "
+                "returning id", (t.org_id,))
+            agents[t.org_id] = (await cur.fetchone())["id"]
+        common = dict(provider="retell", provider_call_id="c-foreign", organization_id=a.org_id)
+        started = CallEvent(kind="started", event_id="c-foreign:started", event_type="call_started", status="ongoing",
+                            started_at=datetime.now(UTC), agent_config_id=agents[b.org_id], **common)
+        call_id = await record_call_event(conn, started)
+        ended = started.model_copy(update={"kind": "ended", "event_id": "c-foreign:ended", "status": "ended"})
+        assert await record_call_event(conn, ended) == call_id
+        row = await (await conn.execute("select organization_id, agent_config_id, status from public.call_records "
+                                        "where id = %s", (call_id,))).fetchone()
+        assert row == {"organization_id": a.org_id, "agent_config_id": None, "status": "ended"}
+        # Its own agent is still linked.
+        own = ended.model_copy(update={"event_id": "c-foreign:analyzed", "kind": "analyzed",
+                                       "agent_config_id": agents[a.org_id]})
+        await record_call_event(conn, own)
+        row = await (await conn.execute("select agent_config_id from public.call_records where id = %s",
+                                        (call_id,))).fetchone()
+        assert row["agent_config_id"] == agents[a.org_id]

@@ -241,6 +241,8 @@ async def list_invitations(conn: AsyncConnection, organization_id: UUID, *, pend
 
 async def revoke_invitation(conn: AsyncConnection, organization_id: UUID, invitation_id: UUID) -> Invitation:
     """Revoke a pending invitation: its link stops working at once."""
+    mine = await _my_role(conn, organization_id)
+    _may_grant(mine, "member")  # plain members revoke nothing
     cur = await conn.execute(f"select {_COLUMNS} from public.invitations where organization_id = %s and id = %s",
                              (organization_id, invitation_id))
     row = await cur.fetchone()
@@ -251,7 +253,7 @@ async def revoke_invitation(conn: AsyncConnection, organization_id: UUID, invita
         raise Conflict("this invitation has already been used: remove the member instead")
     if current.revoked_at is not None:
         raise Conflict("this invitation was already revoked")
-    _may_grant(await _my_role(conn, organization_id), current.role)
+    _may_grant(mine, current.role)
     cur = await conn.execute(
         "update public.invitations set revoked_at = now(), revoked_by = auth.uid() "
         f"where organization_id = %s and id = %s and accepted_at is null and revoked_at is null returning {_COLUMNS}",

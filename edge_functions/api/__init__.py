@@ -37,7 +37,8 @@ def _method_not_allowed(allow: str):
 
 
 router = APIRouter(route_class=ApiRoute, responses=errors(503))
-for _part in (tokens, providers, agents, calls, usage, invitations):
-    router.include_router(_answer_other_methods(_part.router))
+for _part in (tokens.router, providers.router, agents.router, calls.router, usage.router,
+              invitations.accept_router, invitations.router):
+    router.include_router(_answer_other_methods(_part))
 
 __all__ = ["router"]

@@ -20,6 +20,9 @@ from switchboard.models import MemberRole
 from switchboard.settings import get_settings
 
 router = APIRouter(route_class=ApiRoute, tags=["invitations"])
+# Its own router, included before `router`: other methods on /invitations/accept answer 405
+# before DELETE /invitations/{invitation_id} could take "accept" for an id.
+accept_router = APIRouter(route_class=ApiRoute, tags=["invitations"])
 
 
 class InvitationRequest(BaseModel):
@@ -96,7 +99,7 @@ async def list_invitations(who: Caller = Depends(caller)) -> InvitationList:
         return InvitationList(items=[_out(i) for i in await invitations.list_invitations(conn, access.organization_id)])
 
 
-@router.post("/invitations/accept", response_model=AcceptedOut, responses=errors(401, 403, 404, 409, 410, 422),
+@accept_router.post("/invitations/accept", response_model=AcceptedOut, responses=errors(401, 403, 404, 409, 410, 422),
              summary="Accept an invitation as the signed-in invitee")
 async def accept_invitation(body: AcceptRequest, who: Caller = Depends(caller)) -> AcceptedOut:
     """Any signed-in user's token (it need belong to no organisation yet), whose e-mail is the

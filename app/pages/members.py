@@ -177,6 +177,7 @@ def members_page() -> rx.Component:
         rx.cond(
             Members.is_admin,
             rx.card(rx.form(
+                rx.text("Add someone who already has an account", size="2", weight="medium", padding_bottom="0.5em"),
                 rx.hstack(
                     rx.input(name="email", placeholder="colleague@example.com", type="email", width="280px",
                              id="member-email"),

@@ -47,8 +47,10 @@ async def test_an_invited_newcomer_signs_up_through_the_link_and_joins_with_the_
     other = f"other-{uuid.uuid4().hex[:8]}@example.test"
     await page.fill("#invite-email", other)
     await page.click("#invite-submit")
-    await page.locator("#invite-link").wait_for()
+    await page.wait_for_function("(old) => { const e = document.querySelector('#invite-link'); "
+                                 "return e && e.value && e.value !== old; }", arg=link)
     revoked_link = await page.locator("#invite-link").input_value()
+    assert revoked_link != link
     await page.locator(".invite-row", has_text=other).get_by_role("button", name=re.compile("Revoke")).click()
     await page.wait_for_function(f"() => ![...document.querySelectorAll('.invite-row')].some(r => r.innerText.includes('{other}'))")
     await context.close()

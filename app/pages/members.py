@@ -93,6 +93,8 @@ class Members(Session):
             self.action_error = "Enter the e-mail address of someone who has an account."
             return
         await self._change(lambda conn: orgs.add_member(conn, self._org(), email, role), f"{email} added as {role}.")
+        if "sign up first" in self.action_error and self.is_admin:
+            self.action_error += " Or invite them by e-mail below: they sign up through the link."
 
     @rx.event
     async def invite(self, form: dict):

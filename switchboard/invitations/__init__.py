@@ -279,6 +279,8 @@ async def accept_invitation(conn: AsyncConnection, token: str) -> Accepted:
     except (psycopg.errors.RaiseException, psycopg.errors.InsufficientPrivilege) as exc:
         kind = _BY_HINT.get(exc.diag.message_hint or "", InvitationInvalid)
         raise kind(exc.diag.message_primary or "this invitation cannot be used") from None
+    except psycopg.errors.UniqueViolation:  # added as a member by someone else meanwhile
+        raise AlreadyMember("you are already a member of this organisation") from None
     return Accepted.model_validate(row)
 
 

@@ -45,6 +45,7 @@ class SmtpServer:
         self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._tls.load_cert_chain(self.cert_file, key_file)
         self._sock = socket.create_server((self.host, 0))
+        self._sock.settimeout(0.2)
         self.port = self._sock.getsockname()[1]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -59,10 +60,10 @@ class SmtpServer:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
+        self._thread.join(timeout=5)
         self._sock.close()
 
     def _serve(self) -> None:
-        self._sock.settimeout(0.2)
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()

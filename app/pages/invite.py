@@ -5,12 +5,19 @@ the form's submit event only, never in a state var."""
 
 from __future__ import annotations
 
+from datetime import timezone
+
 import reflex as rx
 
 from app.backend import database, problem, when
 from app.components.layout import error
 from app.state import Session
 from switchboard import auth, invitations
+
+
+def utc(value):
+    """A time in UTC, as the pages label it."""
+    return value.astimezone(timezone.utc) if value is not None else None
 
 
 class InvitePage(Session):
@@ -41,7 +48,7 @@ class InvitePage(Session):
             self.problem_text, self.checked = problem(exc), True
             return
         self.organization, self.invited_email, self.invited_role = preview.organization_name, preview.email, preview.role
-        self.expires = when(preview.expires_at)
+        self.expires = when(utc(preview.expires_at))
         self.problem_text = {
             "used": "This invitation has already been used. If it was not you, ask for a new one.",
             "revoked": "This invitation was revoked: ask for a new one.",

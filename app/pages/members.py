@@ -5,6 +5,7 @@ invitation's link is shown once, to copy (and mailed when SMTP is configured).""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timezone
 from uuid import UUID
 
 import reflex as rx
@@ -34,6 +35,11 @@ class InviteRow:
     email: str
     role: str
     expires: str
+
+
+def utc(value):
+    """A time in UTC, as the pages label it."""
+    return value.astimezone(timezone.utc) if value is not None else None
 
 
 class Members(Session):
@@ -73,7 +79,7 @@ class Members(Session):
             pending = await invitations.list_invitations(conn, self._org())
         self.rows = [MemberRow(user_id=str(m.user_id), email=m.email or "—", role=m.role, joined=when(m.created_at),
                                is_me=str(m.user_id) == me) for m in members]
-        self.invites = [InviteRow(id=str(i.id), email=i.email, role=i.role, expires=when(i.expires_at)) for i in pending]
+        self.invites = [InviteRow(id=str(i.id), email=i.email, role=i.role, expires=when(utc(i.expires_at))) for i in pending]
 
     async def _change(self, action, note: str):
         self.action_error, self.note = "", ""
@@ -116,11 +122,11 @@ class Members(Session):
             self.action_error = problem(exc)
             return
         self.new_link, self.new_link_for = link, inv.email
-        note = f"{inv.email} is invited as {inv.role} until {when(inv.expires_at)} UTC."
+        note = f"{inv.email} is invited as {inv.role} until {when(utc(inv.expires_at))} UTC."
         if mail.mail_configured():
             why = await mail.mail_invitation(to=inv.email, organization=self.org_name or "Switchboard", role=inv.role,
                                              link=link, invited_by=self.email or None,
-                                             expires=f"{when(inv.expires_at)} UTC")
+                                             expires=f"{when(utc(inv.expires_at))} UTC")
             note += " The link was e-mailed too." if why is None else f" It could not be e-mailed ({why}): copy the link."
         else:
             note += " Copy the link and send it to them."

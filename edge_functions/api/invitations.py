@@ -4,7 +4,7 @@ its hash is stored); with SMTP settings it is also mailed."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
@@ -86,7 +86,7 @@ async def create_invitation(body: InvitationRequest, who: Caller = Depends(calle
     if mail.mail_configured():
         problem = await mail.mail_invitation(
             to=inv.email, organization=org.name if org else "Switchboard", role=inv.role, link=link,
-            invited_by=who.claims.email or None, expires=inv.expires_at.strftime("%Y-%m-%d %H:%M UTC"))
+            invited_by=who.claims.email or None, expires=inv.expires_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     return CreatedInvitationOut(id=inv.id, email=inv.email, role=inv.role, link=link, expires_at=inv.expires_at,
                                 mailed=mail.mail_configured() and problem is None, mail_error=problem)
 

@@ -7,6 +7,7 @@ from app.pages.auth import sign_in_page, sign_up_page
 from app.pages.calls import CallList, CallPage, call_page, calls_page
 from app.pages.dashboard import Dashboard, dashboard_page
 from app.pages.health import Health, health_page
+from app.pages.invite import InvitePage, invite_page
 from app.pages.members import Members, members_page
 from app.pages.onboarding import Onboarding, onboarding_page
 from app.state import Session
@@ -20,6 +21,7 @@ app = rx.App(toaster=rx.toast.provider())
 app.add_page(index, route="/", title="Switchboard", on_load=Session.go_home)
 app.add_page(sign_in_page, route="/sign-in", title="Sign in · Switchboard")
 app.add_page(sign_up_page, route="/sign-up", title="Sign up · Switchboard")
+app.add_page(invite_page, route="/invite/[invite_token]", title="Invitation · Switchboard", on_load=InvitePage.load)
 app.add_page(onboarding_page, route="/onboarding", title="Set up · Switchboard",
              on_load=[Session.ensure_signed_in, Onboarding.start])
 app.add_page(dashboard_page, route="/dashboard", title="Costs · Switchboard",

@@ -24,6 +24,18 @@ class Forbidden(SwitchboardError):
     code = "forbidden"
 
 
+class Conflict(SwitchboardError):
+    """The thing is in a state that does not allow this (already done, already there)."""
+
+    code = "conflict"
+
+
+class Gone(SwitchboardError):
+    """The thing existed but can no longer be used (expired, revoked, used up)."""
+
+    code = "gone"
+
+
 class PreconditionRequired(SwitchboardError):
     """A write that could overwrite someone else's change came without the version it was based on."""
 

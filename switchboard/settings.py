@@ -83,6 +83,19 @@ class Settings(BaseSettings):
     egress_allow_http_hosts: str = Field("", alias="EGRESS_ALLOW_HTTP_HOSTS")
     egress_allow_private_hosts: str = Field("", alias="EGRESS_ALLOW_PRIVATE_HOSTS")
 
+    # The admin app's public address (invitation links in API answers and e-mails); unset =
+    # http://127.0.0.1:<APP_PORT>. The app itself uses the address the admin's browser shows.
+    app_public_url: str | None = Field(None, alias="APP_PUBLIC_URL")
+
+    # Outgoing mail (invitations). Unset SMTP_HOST = no mail: the link is shown to the admin.
+    smtp_host: str | None = Field(None, alias="SMTP_HOST")
+    smtp_port: int = Field(587, alias="SMTP_PORT")
+    smtp_username: str | None = Field(None, alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(None, alias="SMTP_PASSWORD")
+    smtp_from: str | None = Field(None, alias="SMTP_FROM")
+    smtp_starttls: bool = Field(True, alias="SMTP_STARTTLS")
+    smtp_timeout_seconds: float = Field(10.0, alias="SMTP_TIMEOUT_SECONDS")
+
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
     @model_validator(mode="after")
@@ -127,6 +140,9 @@ class Settings(BaseSettings):
         if self.encryption_keys:
             return self.encryption_keys.get_secret_value()
         return self._local_secrets()["encryption_keys"]
+
+    def resolved_app_url(self) -> str:
+        return (self.app_public_url or f"http://127.0.0.1:{self.app_port}").rstrip("/")
 
     def resolved_jwt_secret(self) -> str:
         if self.jwt_secret:

@@ -21,7 +21,8 @@ from starlette.exceptions import HTTPException  # FastAPI raises Starlette's (th
 
 from switchboard.auth import AuthError, TooManyAttempts
 from switchboard.errors import (
-    FieldError, Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired, SwitchboardError,
+    Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired,
+    SwitchboardError,
 )
 from switchboard.secrets import SecretError, SecretPermissionError
 
@@ -33,7 +34,7 @@ class ErrorField(BaseModel):
 
 class ErrorBody(BaseModel):
     code: str = Field(description="unauthorized, forbidden, not_found, invalid_input, precondition_required, "
-                                  "precondition_failed, rate_limited, payload_too_large")
+                                  "precondition_failed, conflict, gone, rate_limited, payload_too_large, or a sharper one (invitation_expired, …)")
     message: str
     fields: list[ErrorField] = []
 
@@ -43,9 +44,14 @@ class Unauthorized(SwitchboardError):
 
 
 STATUS: dict[type[SwitchboardError], int] = {
-    Unauthorized: 401, Forbidden: 403, NotFound: 404, PreconditionFailed: 412, InvalidInput: 422,
-    PreconditionRequired: 428,
+    Unauthorized: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410, PreconditionFailed: 412,
+    InvalidInput: 422, PreconditionRequired: 428,
 }
+
+
+def status_of(exc: SwitchboardError) -> int:
+    """The status of the error's nearest kind in STATUS (an InvitationExpired is a Gone: 410)."""
+    return next((STATUS[k] for k in type(exc).__mro__ if k in STATUS), 400)
 
 
 def error_response(status: int, code: str, message: str, fields: list[ErrorField] | None = None,
@@ -75,7 +81,7 @@ def from_exception(exc: Exception) -> Response:
         fields = [ErrorField(field=e.field, message=e.message) for e in exc.errors]
         return error_response(422, exc.code, str(exc), fields)
     if isinstance(exc, SwitchboardError):
-        return error_response(STATUS.get(type(exc), 400), exc.code, str(exc))
+        return error_response(status_of(exc), exc.code, str(exc))
     if isinstance(exc, RequestValidationError):
         fields = [ErrorField(field=_loc(tuple(e.get("loc", ()))), message=e.get("msg", "is not valid")) for e in exc.errors()]
         return error_response(422, "invalid_input", "; ".join(f"{f.field}: {f.message}" for f in fields), fields)
@@ -160,6 +166,8 @@ class ApiRoute(APIRoute):
 
 _TEXT = {
     401: "no valid bearer token", 403: "the token lacks the scope this needs", 404: "not found (or not yours)",
+    409: "conflicts with the current state (already done, already there)",
+    410: "no longer usable (expired, revoked, used)",
     412: "changed since you read it (If-Match is stale)", 422: "invalid input; each error names its field",
     428: "If-Match is required", 429: "too many attempts; retry after Retry-After seconds",
     503: "the database is unavailable; retry after Retry-After seconds",

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from switchboard import invitations
 from switchboard import secrets as sec
 from switchboard.db import Database
 from switchboard.demo import Tenant as DemoTenant
@@ -64,6 +65,8 @@ async def world(db: Database, db_url: str) -> tuple[Tenant, Tenant, dict[str, st
                 "insert into webhook_inbox (provider, event_id, event_type, organization_id, body) values ('retell', %s, 'call_ended', %s, %s)",
                 (f"evt-{t.org_id}", t.org_id, b"{}"),
             )
+        async with db.as_user(t.admin) as conn:  # an invitation: its checks are not a generic row's
+            await invitations.create_invitation(conn, t.org_id, f"invitee@{t.org_id.hex}.test", "member")
         calls.append((DemoTenant(t.org_id, t.owner.sub, t.owner, agent, number), 8))
     await replace_calls(db, calls, seed=3)
     tables = tenant_tables(db_url)

@@ -18,6 +18,8 @@ EXECUTABLE = {
     ("authenticated", "public.organization_members(p_org uuid)"): "the members page lists co-members (checks membership itself)",
     ("authenticated", "public.add_organization_member(p_org uuid, p_email text, p_role member_role)"):
         "admins add members by e-mail (checks the caller's role itself)",
+    ("authenticated", "public.accept_invitation(p_token text)"):
+        "an invitee joins: checks the token's hash, expiry, use and the caller's e-mail itself",
     ("authenticated", "private.user_org_ids()"): "row-level security policies evaluate it as the caller",
     ("authenticated", "private.user_admin_org_ids()"): "row-level security policies evaluate it as the caller",
     ("authenticated", "private.user_owner_org_ids()"): "row-level security policies evaluate it as the caller",

@@ -24,7 +24,7 @@ def test_round_trip_and_unknown_keys_are_ignored() -> None:
         ("{not json", "not JSON"),
         ("[1, 2]", "must be a JSON object"),
         ('{"organization_id": "abc"}', "organization_id"),
-        ('{"organization_id": "%s"}' % uuid.uuid4(), "agent_config_id: Field required"),
+        ('{"organization_id": "%s"}' % uuid.UUID(int=7), "agent_config_id: Field required"),
     ],
 )
 def test_bad_metadata_gets_a_clear_error(raw, message) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from switchboard.providers.base import AnalysisSpec, ToolSpec, VoiceSpec
 from switchboard.tenancy import Claims
@@ -359,7 +359,13 @@ class CallDetail(CallSummary):
 
 class CallFilters(BaseModel):
     # Query parameters: each absent (None) or a value, never null — typed without `| None` so the
-    # API's document does not offer null.
+    # API's document does not offer null. In code, None still means "no such filter".
+
+    @model_validator(mode="before")
+    @classmethod
+    def _none_is_absent(cls, values: Any) -> Any:
+        return {k: v for k, v in values.items() if v is not None} if isinstance(values, dict) else values
+
     provider: str = None  # type: ignore[assignment]
     status: CallStatus = None  # type: ignore[assignment]
     direction: CallDirection = None  # type: ignore[assignment]

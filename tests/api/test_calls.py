@@ -87,3 +87,12 @@ async def test_another_organisations_call_is_not_found(client: httpx.AsyncClient
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     assert (await client.get(f"/api/calls/{world.calls_b[0]}", headers=world.owner_b.headers())).status_code == 200
     assert await _all(client, world.owner_a, number="+442071234567") == []
+
+
+def test_call_filters_take_none_as_no_filter() -> None:
+    """In code (the app's calls page) None means "no such filter", though the API's document
+    offers no null."""
+    from switchboard.models import CallFilters
+
+    assert CallFilters(provider=None, status=None, number=None) == CallFilters()
+    assert CallFilters(provider="vapi", number=None).provider == "vapi"

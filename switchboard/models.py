@@ -361,3 +361,6 @@ class CallFilters(BaseModel):
     started_to: datetime | None = None
     number: str | None = Field(None, description="a whole +E.164 number matches the caller or the callee exactly; "
                                "3 to 15 digits match the end of either (last four digits, a national number)")
+    q: str | None = Field(None, max_length=200, description="free text: a number (as `number`), our call id or the "
+                          "platform's (exactly), or words said in the transcript (every word, any order; "
+                          "\"quoted phrase\", -word, or)")

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg import AsyncConnection
 
 from switchboard.errors import FieldError, InvalidInput, NotFound
@@ -52,6 +53,7 @@ def number_range(number: str) -> tuple[str, str]:
 
 
 COUNT_CAP = 10_000  # counts stop here ("10,000+ calls"): the cost of a count stays bounded
+COUNT_BUDGET_MS = 1_000
 WORD_MATCH_CAP = 10_000  # transcript matches taken from the GIN index before walking instead
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -181,14 +183,26 @@ async def _page(conn: AsyncConnection, where: list[str], args: list[Any], cursor
 
 
 async def count_calls(conn: AsyncConnection, organization_id: UUID, filters: CallFilters | None = None, *,
-                      cap: int = COUNT_CAP) -> tuple[int, bool]:
+                      cap: int = COUNT_CAP, budget_ms: int = COUNT_BUDGET_MS) -> tuple[int | None, bool]:
     """How many calls match, exactly up to `cap`: (n, False), or (cap, True) for "cap or more"
-    (a count that stops at the cap costs a bounded index walk, whatever the history)."""
+    (a count that stops at the cap is a bounded index walk, whatever the history). A count that
+    must test rows one by one (a word said in very many calls, with other filters) may still
+    be slow: after `budget_ms` it gives up, (None, True), and the transaction goes on."""
     where, args = await _filter_sql(conn, filters or CallFilters(), organization_id)
-    row = await (await conn.execute(
-        f"select count(*) as n from (select 1 from public.call_records c where {' and '.join(where)} limit %s) s",
-        (*args, cap + 1),
-    )).fetchone()
+    row = None
+    try:
+        # A savepoint: the timeout set in it ends with it, and a count cut short leaves the
+        # caller's transaction usable. It is rolled back either way (it wrote nothing).
+        async with conn.transaction() as savepoint:
+            await conn.execute("select set_config('statement_timeout', %s, true)", (str(budget_ms),))
+            row = await (await conn.execute(
+                f"select count(*) as n from (select 1 from public.call_records c where {' and '.join(where)} limit %s) s",
+                (*args, cap + 1),
+            )).fetchone()
+            raise psycopg.Rollback(savepoint)
+    except psycopg.errors.QueryCanceled:
+        return None, True
+    assert row is not None
     n = int(row["n"])
     return (cap, True) if n > cap else (n, False)
 

@@ -160,3 +160,14 @@ async def test_csv_export_streams_the_filtered_rows_defused(client: httpx.AsyncC
     assert (await client.get("/api/calls.csv")).status_code == 401
     other = list(csv.DictReader(io.StringIO((await client.get("/api/calls.csv", headers=world.owner_b.headers())).text)))
     assert [row["id"] for row in other] == [str(world.calls_b[0])]
+
+
+async def test_a_count_too_slow_gives_up_and_the_transaction_goes_on(db, world: World) -> None:
+    from switchboard import calls
+    from switchboard.tenancy import Claims
+
+    member = Claims(sub=world.member_a.id, email=world.member_a.email)
+    async with db.as_user(member) as conn:
+        assert await calls.count_calls(conn, world.org_a, budget_ms=1) in ((None, True), (5, False))
+        await conn.execute("select pg_sleep(0.01)")  # the statement timeout ended with the savepoint
+        assert await calls.count_calls(conn, world.org_a) == (5, False)

@@ -171,3 +171,18 @@ async def test_a_count_too_slow_gives_up_and_the_transaction_goes_on(db, world: 
         assert await calls.count_calls(conn, world.org_a, budget_ms=1) in ((None, True), (5, False))
         await conn.execute("select pg_sleep(0.01)")  # the statement timeout ended with the savepoint
         assert await calls.count_calls(conn, world.org_a) == (5, False)
+
+
+async def test_a_word_in_very_many_calls_is_searched_by_walking(client: httpx.AsyncClient, world: World, db,
+                                                                 monkeypatch) -> None:
+    from switchboard import calls
+    from switchboard.models import CallFilters
+    from switchboard.tenancy import Claims
+
+    monkeypatch.setattr(calls, "WORD_MATCH_CAP", 2)  # "hello" is said in all five calls: more than the cap
+    u = world.member_a
+    assert [c["id"] for c in await _all(client, u, q="hello", limit=2)] == [str(c) for c in world.calls_a]
+    assert [c["id"] for c in await _all(client, u, q="hello", provider="vapi")] == [str(world.calls_a[1])]
+    async with db.as_user(Claims(sub=u.id, email=u.email)) as conn:
+        assert await calls.count_calls(conn, world.org_a, CallFilters(q="hello")) == (2, True)  # "2+": all it knows
+        assert await calls.count_calls(conn, world.org_a, CallFilters(q="hello", provider="retell")) == (2, False)

@@ -269,7 +269,7 @@ async def test_every_page_fits_a_phone_and_the_navigation_is_reachable(browser, 
     await shot(page, "36-phone-menu", full_page=False)
     await page.click("#menu-nav-calls")
     await page.wait_for_url(re.compile(r"/calls$"))
-    await settled(page)
-    assert (await page.locator("#page-title").inner_text()).strip() == "Calls"
+    await page.locator("#page-title", has_text="Calls").wait_for()
+    await page.locator(".call-card").first.wait_for()
     assert await page.locator("#menu-sign-out").count() == 0  # the drawer closed with the navigation
     await context.close()

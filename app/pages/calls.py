@@ -198,8 +198,8 @@ def _select(name: str, label: str, options: list[str], value) -> rx.Component:
     )
 
 
-def _field(label: str, for_id: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(_label(label, for_id), control, spacing="1")
+def _field(label: str, for_id: str, control: rx.Component, **props) -> rx.Component:
+    return rx.vstack(_label(label, for_id), control, spacing="1", **props)
 
 
 def filters_bar() -> rx.Component:
@@ -207,7 +207,7 @@ def filters_bar() -> rx.Component:
         rx.flex(
             _field("Search", "filter-q", rx.input(
                 name="q", type="search", placeholder="Words said, a call id or a number", width="100%",
-                id="filter-q", max_length=200)),
+                id="filter-q", max_length=200), width="min(320px, 100%)"),
             _select("provider", "Platform", ["retell", "vapi", "signalwire", "livekit"], CallList.provider),
             _select("status", "Status", ["registered", "ongoing", "ended", "error", "not_connected"], CallList.status),
             _select("direction", "Direction", ["inbound", "outbound", "web"], CallList.direction),

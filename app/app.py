@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from app.backend import export_api
 from app.pages.agent import AgentConfig, agent_page
 from app.pages.auth import sign_in_page, sign_up_page
 from app.pages.calls import CallList, CallPage, call_page, calls_page
@@ -17,7 +18,7 @@ def index() -> rx.Component:
     return rx.center(rx.spinner(), height="100vh")
 
 
-app = rx.App(toaster=rx.toast.provider())
+app = rx.App(toaster=rx.toast.provider(), api_transformer=export_api())
 app.add_page(index, route="/", title="Switchboard", on_load=Session.go_home)
 app.add_page(sign_in_page, route="/sign-in", title="Sign in · Switchboard")
 app.add_page(sign_up_page, route="/sign-up", title="Sign up · Switchboard")

@@ -376,3 +376,6 @@ class CallFilters(BaseModel):
     number: str = Field(None,  # type: ignore[assignment]
                          description="a whole +E.164 number matches the caller or the callee exactly; "
                          "3 to 15 digits match the end of either (last four digits, a national number)")
+    q: str = Field(None, max_length=200,  # type: ignore[assignment]
+                    description="free text: a number (as `number`), our call id or the platform's (exactly), "
+                    "or words said in the transcript (every word, any order; \"quoted phrase\", -word, or)")

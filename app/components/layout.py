@@ -1,5 +1,9 @@
 """The frame around every signed-in page (navigation, organisation switcher, user menu) and
-the loading / empty / error states every page uses, in words."""
+the loading / empty / error states every page uses, in words.
+
+One `<h1>` per page: the page's title (page_frame); the brand, card titles and stat values are
+not headings of that level. From 768 px wide the navigation is a sidebar; below, a top bar
+whose Menu button opens the same navigation in a drawer."""
 
 from __future__ import annotations
 
@@ -16,7 +20,13 @@ NAV = [
 ]
 
 
-def nav_link(label: str, href: str, icon: str) -> rx.Component:
+def field_label(*children, for_id, **text_props) -> rx.Component:
+    """A form label linked to its control (<label for=…>; Radix Text's as_="label" drops the
+    attribute), styled as text."""
+    return rx.el.label(rx.text(*children, as_="span", **text_props), html_for=for_id)
+
+
+def nav_link(label: str, href: str, icon: str, prefix: str = "nav-") -> rx.Component:
     active = Session.router.url.path.startswith(href)
     return rx.link(
         rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"), align="center", spacing="2"),
@@ -28,39 +38,51 @@ def nav_link(label: str, href: str, icon: str) -> rx.Component:
         width="100%",
         color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 11)),
         background=rx.cond(active, rx.color("accent", 3), "transparent"),
-        id=f"nav-{label.lower().replace(' ', '-')}",
+        id=f"{prefix}{label.lower().replace(' ', '-')}",
     )
 
 
-def org_switcher() -> rx.Component:
+def org_switcher(prefix: str = "") -> rx.Component:
     return rx.vstack(
-        rx.text("Organisation", size="1", color_scheme="gray"),
+        field_label("Organisation", for_id=f"{prefix}org-switcher", size="1", color_scheme="gray"),
         rx.select.root(
-            rx.select.trigger(placeholder="Choose…", width="100%", id="org-switcher"),
+            rx.select.trigger(placeholder="Choose…", width="100%", id=f"{prefix}org-switcher"),
             rx.select.content(
                 rx.foreach(Session.organizations, lambda o: rx.select.item(o["name"], value=o["id"])),
             ),
             value=Session.org_id,
             on_change=Session.switch_organization,
         ),
-        rx.link(rx.text("+ New organisation", size="1"), href="/onboarding?new=1", id="new-org-link"),
+        rx.link(rx.text("+ New organisation", size="1"), href="/onboarding?new=1", id=f"{prefix}new-org-link"),
         spacing="1",
         width="100%",
     )
 
 
-def sidebar() -> rx.Component:
-    return rx.vstack(
-        rx.hstack(rx.icon("radio-tower", size=20), rx.heading("Switchboard", size="4"), align="center"),
-        org_switcher(),
+def brand() -> rx.Component:
+    return rx.hstack(rx.icon("radio-tower", size=20), rx.text("Switchboard", size="4", weight="bold"), align="center")
+
+
+def _nav_contents(prefix: str = "") -> list[rx.Component]:
+    """The sidebar's contents; `prefix` keeps ids unique for the phone-sized drawer's copy."""
+    return [
+        brand(),
+        org_switcher(prefix),
         rx.separator(),
-        *[nav_link(*n) for n in NAV],
+        rx.el.nav(rx.vstack(*[nav_link(*n, prefix=f"{prefix}nav-") for n in NAV], spacing="1", width="100%"),
+                  aria_label="Main", width="100%"),
         rx.spacer(),
         rx.separator(),
-        rx.text(Session.email, size="1", color_scheme="gray", id="user-email"),
-        rx.cond(Session.role != "", rx.badge(Session.role, variant="soft", id="user-role")),
+        rx.text(Session.email, size="1", color_scheme="gray", id=f"{prefix}user-email", word_break="break-all"),
+        rx.cond(Session.role != "", rx.badge(Session.role, variant="soft", id=f"{prefix}user-role")),
         rx.button("Sign out", on_click=Session.sign_out, variant="soft", color_scheme="gray", size="1",
-                  width="100%", id="sign-out"),
+                  width="100%", id=f"{prefix}sign-out"),
+    ]
+
+
+def sidebar() -> rx.Component:
+    return rx.vstack(
+        *_nav_contents(),
         width="220px",
         min_width="220px",
         height="100vh",
@@ -69,27 +91,62 @@ def sidebar() -> rx.Component:
         border_right=f"1px solid {rx.color('gray', 5)}",
         position="sticky",
         top="0",
+        display=rx.breakpoints(initial="none", sm="flex"),
+        id="sidebar",
+    )
+
+
+def top_bar() -> rx.Component:
+    """Phone-sized screens: the brand and a Menu button opening the navigation in a drawer."""
+    return rx.hstack(
+        brand(),
+        rx.spacer(),
+        rx.drawer.root(
+            rx.drawer.trigger(rx.button(rx.icon("menu", size=16), "Menu", variant="soft", size="2", id="nav-menu",
+                                        aria_label="Open the navigation")),
+            rx.drawer.overlay(z_index="50"),
+            rx.drawer.portal(rx.drawer.content(
+                rx.vstack(
+                    rx.hstack(rx.spacer(), rx.drawer.close(rx.icon_button(rx.icon("x", size=16), variant="ghost",
+                                                                          aria_label="Close the navigation",
+                                                                          id="nav-menu-close")), width="100%"),
+                    *_nav_contents("menu-"),
+                    spacing="3", padding="1em", height="100%", width="100%",
+                ),
+                top="0", left="0", height="100%", width="min(280px, 85vw)", z_index="60",
+                background=rx.color("gray", 1), id="nav-drawer",
+            )),
+            direction="left",
+        ),
+        align="center",
+        width="100%",
+        padding="0.75em 1em",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        display=rx.breakpoints(initial="flex", sm="none"),
+        id="top-bar",
     )
 
 
 def page_frame(title: str, *children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
-    """A signed-in page: sidebar, title, content. Shows a loading line until the session is known."""
-    return rx.hstack(
+    """A signed-in page: sidebar (or top bar), title, content. Shows a loading line until the
+    session is known."""
+    return rx.flex(
         sidebar(),
-        rx.box(
-            rx.hstack(rx.heading(title, size="6", id="page-title"), rx.spacer(), actions or rx.fragment(),
-                      align="center", width="100%"),
+        top_bar(),
+        rx.el.main(
+            rx.hstack(rx.heading(title, size="6", as_="h1", id="page-title"), rx.spacer(), actions or rx.fragment(),
+                      align="center", width="100%", wrap="wrap"),
             rx.cond(
                 Session.signed_in,
                 rx.vstack(*children, spacing="4", width="100%", padding_top="1em"),
                 loading("Checking your session…"),
             ),
-            padding="1.5em",
+            padding=rx.breakpoints(initial="1em", sm="1.5em"),
             width="100%",
             max_width="1200px",
             min_width="0",  # lets wide tables scroll inside the page instead of pushing it wider
         ),
-        spacing="0",
+        direction=rx.breakpoints(initial="column", sm="row"),
         align="start",
         width="100%",
     )
@@ -121,9 +178,9 @@ def stat(label: str, value, hint=None, id: str | None = None) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(label, size="2", color_scheme="gray"),
-            rx.heading(value, size="7", id=id),
+            rx.text(value, size="7", weight="bold", id=id),
             rx.cond(hint is not None, rx.text(hint, size="1", color_scheme="gray")) if hint is not None else rx.fragment(),
             spacing="1",
         ),
-        min_width="200px",
+        min_width="min(200px, 100%)",
     )

@@ -316,7 +316,7 @@ def chain_row(r: ChainRow) -> rx.Component:
 
 def chains_section() -> rx.Component:
     return rx.vstack(
-        rx.heading("STT, LLM and TTS chains", size="3"),
+        rx.heading("STT, LLM and TTS chains", size="3", as_="h3"),
         rx.text("Our LiveKit worker listens, thinks and speaks with these vendors. Enabled ones are tried by priority "
                 "(highest first); when one fails the next takes over.", size="1", color_scheme="gray"),
         rx.table.root(
@@ -344,12 +344,12 @@ def provider_settings_dialog() -> rx.Component:
                 rx.cond(
                     ProviderSettings.is_admin,
                     rx.vstack(
-                        rx.heading("API keys", size="3"),
+                        rx.heading("API keys", size="3", as_="h3"),
                         rx.text("Keys are write-only: once saved, only their last four characters are shown.",
                                 size="1", color_scheme="gray"),
                         rx.foreach(ProviderSettings.vendors, key_form),
                         rx.cond(ProviderSettings.platform == "livekit", chains_section()),
-                        rx.heading("Advanced settings", size="3"),
+                        rx.heading("Advanced settings", size="3", as_="h3"),
                         rx.text("Options of this platform beyond the agent's own settings, passed to it as they are "
                                 "(JSON).", size="1", color_scheme="gray"),
                         rx.text_area(value=ProviderSettings.settings_json, on_change=ProviderSettings.set_settings_json,

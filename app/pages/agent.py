@@ -11,7 +11,7 @@ from uuid import UUID
 import reflex as rx
 
 from app.backend import problem, usd, when
-from app.components.layout import empty, error, loading, page_frame
+from app.components.layout import field_label, empty, error, loading, page_frame
 from app.components.provider_settings import ProviderSettings, provider_settings_dialog
 from app.state import NotSignedIn, Session
 from switchboard import agents, orgconfig
@@ -338,7 +338,7 @@ def platform_card(p: PlatformCard) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.cond(selected, rx.icon("circle-check", color=rx.color("accent", 9)), rx.icon("circle")),
-                rx.heading(p.name, size="3"),
+                rx.heading(p.name, size="3", as_="h3"),
                 rx.spacer(),
                 rx.badge(p.price, "/min", color_scheme="green", variant="soft"),
                 align="center", width="100%",
@@ -362,13 +362,15 @@ def platform_card(p: PlatformCard) -> rx.Component:
 def voice_section() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Voice", size="4"),
+            rx.heading("Voice", size="4", as_="h2"),
             rx.cond(
                 AgentConfig.active_supports_custom,
                 rx.radio_group.root(
                     rx.hstack(
-                        rx.radio_group.item(value="preset", id="voice-mode-preset"), rx.text("Preset voice"),
-                        rx.radio_group.item(value="custom", id="voice-mode-custom"), rx.text("Custom or cloned voice"),
+                        rx.radio_group.item(value="preset", id="voice-mode-preset"),
+                        field_label("Preset voice", for_id="voice-mode-preset"),
+                        rx.radio_group.item(value="custom", id="voice-mode-custom"),
+                        field_label("Custom or cloned voice", for_id="voice-mode-custom"),
                         align="center",
                     ),
                     value=AgentConfig.voice_mode, on_change=AgentConfig.set_voice_mode,
@@ -383,15 +385,17 @@ def voice_section() -> rx.Component:
                 (AgentConfig.voice_mode == "custom") & AgentConfig.active_supports_custom,
                 rx.vstack(
                     rx.text("Your custom or cloned voice: its TTS vendor and voice id", size="2"),
+                    field_label("TTS vendor", for_id="custom-vendor", size="1"),
                     rx.select(["cartesia", "elevenlabs", "openai", "deepgram", "azure"], value=AgentConfig.custom_vendor,
                               on_change=AgentConfig.set_custom_vendor, id="custom-vendor"),
+                    field_label("Voice id", for_id="custom-voice-id", size="1"),
                     rx.input(value=AgentConfig.custom_voice_id, on_change=AgentConfig.set_custom_voice_id,
                              placeholder="e.g. 6f84f4b8-58a2-430c-8c79-688dad597532", width="100%",
                              id="custom-voice-id"),
                     width="100%",
                 ),
                 rx.vstack(
-                    rx.text(AgentConfig.active_name, " preset voices", size="2"),
+                    field_label(AgentConfig.active_name, " preset voices", for_id="preset-voice", size="2"),
                     rx.select.root(
                         rx.select.trigger(placeholder="Choose a voice", width="100%", id="preset-voice"),
                         rx.select.content(
@@ -416,26 +420,27 @@ def voice_section() -> rx.Component:
 def behaviour_section() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Conversation", size="4"),
-            rx.text("Prompt", size="2", weight="medium"),
+            rx.heading("Conversation", size="4", as_="h2"),
+            field_label("Prompt", for_id="prompt", size="2", weight="medium"),
             rx.text_area(value=AgentConfig.prompt, on_change=AgentConfig.set_prompt, rows="6", width="100%",
                          placeholder="You are the front desk of Acme Dental…", id="prompt"),
-            rx.text("Begin message", size="2", weight="medium"),
+            field_label("Begin message", for_id="begin-message", size="2", weight="medium"),
             rx.input(value=AgentConfig.begin_message, on_change=AgentConfig.set_begin_message, width="100%",
                      placeholder="Hello, Acme Dental, how can I help?", id="begin-message"),
             rx.hstack(
                 rx.vstack(
-                    rx.text("Language", size="2", weight="medium"),
+                    field_label("Language", for_id="language", size="2", weight="medium"),
                     rx.select(LANGUAGES, value=AgentConfig.language, on_change=AgentConfig.set_language, id="language"),
                 ),
                 rx.vstack(
                     rx.text("Tools", size="2", weight="medium"),
+                    field_label("Transfer to a human (number)", for_id="transfer-number", size="1"),
                     rx.checkbox("End the call when done", checked=AgentConfig.tool_end_call,
-                                on_change=AgentConfig.set_tool_end_call),
+                                on_change=AgentConfig.set_tool_end_call, id="tool-end-call"),
                     rx.input(value=AgentConfig.transfer_number, on_change=AgentConfig.set_transfer_number,
                              placeholder="Transfer to a human: +15551234567", width="280px", id="transfer-number"),
                 ),
-                spacing="6", align="start",
+                spacing="6", align="start", wrap="wrap",
             ),
             spacing="2", width="100%",
         ),
@@ -446,7 +451,7 @@ def behaviour_section() -> rx.Component:
 def routing_section() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Fallback and traffic split", size="4"),
+            rx.heading("Fallback and traffic split", size="4", as_="h2"),
             rx.text("When ", AgentConfig.active_name, " is down, calls go to these platforms in order:", size="2"),
             rx.foreach(
                 AgentConfig.fallback_candidates,
@@ -457,6 +462,7 @@ def routing_section() -> rx.Component:
                             rx.badge(AgentConfig.fallback_rank[p.code], variant="soft", id=f"fallback-rank-{p.code}")),
                     rx.cond(AgentConfig.fallback.contains(p.code),
                             rx.icon_button(rx.icon("arrow-up", size=12), size="1", variant="ghost",
+                                           aria_label="Move " + p.name + " up",
                                            on_click=AgentConfig.move_fallback_up(p.code))),
                     align="center",
                 ),
@@ -471,13 +477,13 @@ def routing_section() -> rx.Component:
                 rx.foreach(
                     AgentConfig.platforms,
                     lambda p: rx.vstack(
-                        rx.text(p.name, size="1"),
+                        field_label(p.name, for_id=f"split-{p.code}", size="1"),
                         rx.input(value=AgentConfig.split[p.code].to(str), on_change=lambda v: AgentConfig.set_split(p.code, v),
                                  type="number", min="0", max="100", width="90px", id=f"split-{p.code}"),
                         spacing="1",
                     ),
                 ),
-                spacing="4",
+                spacing="4", wrap="wrap",
             ),
             rx.text("Total: ", AgentConfig.split_total, " %", size="1",
                     color=rx.cond((AgentConfig.split_total == 0) | (AgentConfig.split_total == 100),
@@ -492,7 +498,7 @@ def sync_section() -> rx.Component:
     status_color = {"synced": "green", "pending": "amber", "failed": "red", "deleted": "gray"}
     return rx.card(
         rx.vstack(
-            rx.heading("Sync state per platform", size="4"),
+            rx.heading("Sync state per platform", size="4", as_="h2"),
             rx.cond(
                 AgentConfig.sync.length() > 0,
                 rx.table.root(
@@ -530,8 +536,8 @@ def agent_page() -> rx.Component:
                           rx.link(rx.button("Set one up"), href="/onboarding?new=1")),
                     rx.vstack(
                         rx.text(AgentConfig.agent_name, size="3", color_scheme="gray"),
-                        rx.heading("Platform", size="4"),
-                        rx.grid(rx.foreach(AgentConfig.platforms, platform_card), columns="2", spacing="3",
+                        rx.heading("Platform", size="4", as_="h2"),
+                        rx.grid(rx.foreach(AgentConfig.platforms, platform_card), columns=rx.breakpoints(initial="1", sm="2"), spacing="3",
                                 width="100%"),
                         voice_section(),
                         behaviour_section(),

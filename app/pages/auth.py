@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app.components.layout import error
+from app.components.layout import field_label, error
 from app.state import AuthForm
 
 
@@ -12,26 +12,27 @@ def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(
-                rx.hstack(rx.icon("radio-tower", size=24), rx.heading("Switchboard", size="5"), align="center"),
+                rx.hstack(rx.icon("radio-tower", size=24), rx.text("Switchboard", size="5", weight="bold"), align="center"),
                 rx.text("One voice agent, any voice-AI platform.", size="2", color_scheme="gray"),
-                rx.heading(title, size="6", id="page-title", padding_top="0.5em"),
+                rx.heading(title, size="6", as_="h1", id="page-title", padding_top="0.5em"),
                 rx.cond(AuthForm.error != "", error(AuthForm.error)),
                 form,
                 footer,
                 spacing="3",
                 width="100%",
             ),
-            width="400px",
-            padding="2em",
+            width="min(400px, 100%)",
+            padding=rx.breakpoints(initial="1.25em", sm="2em"),
         ),
-        height="100vh",
+        min_height="100vh",
+        padding="0.5em",
         on_mount=AuthForm.clear,
     )
 
 
 def _field(label: str, name: str, kind: str = "text", placeholder: str = "") -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        field_label(label, for_id=name, size="2", weight="medium"),
         rx.input(name=name, id=name, type=kind, placeholder=placeholder, required=True, width="100%", size="3"),
         spacing="1",
         width="100%",

@@ -221,19 +221,19 @@ def ab_section() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("A/B comparison", rx.cond(Dashboard.extras_loaded, ", last " + Dashboard.extras_days + " days", ""),
-                       size="4"),
+                       size="4", as_="h2"),
             rx.cond(
                 ~Dashboard.extras_loaded,
                 loading("Comparing arms…"),
                 rx.vstack(
-                    rx.cond(Dashboard.arms.length() > 0, rx.table.root(
+                    rx.cond(Dashboard.arms.length() > 0, rx.box(rx.table.root(
                         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                             "Arm", "Calls", "Cost / min", "Avg duration", "Success", "Positive sentiment")])),
                         rx.table.body(rx.foreach(Dashboard.arms, lambda a: rx.table.row(
                             rx.table.cell(a.arm), rx.table.cell(a.calls), rx.table.cell(a.cost_per_minute),
                             rx.table.cell(a.duration), rx.table.cell(a.success), rx.table.cell(a.positive)))),
                         width="100%", size="1",
-                    )),
+                    ), width="100%", overflow_x="auto")),
                     rx.cond(Dashboard.tests.length() > 0, rx.table.root(
                         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                             "Measure", "Test", "p", "Result")])),
@@ -256,7 +256,7 @@ def ab_section() -> rx.Component:
 def savings_section() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Ways to save", size="4"),
+            rx.heading("Ways to save", size="4", as_="h2"),
             rx.cond(
                 ~Dashboard.extras_loaded,
                 loading("Looking for savings in your calls…"),
@@ -308,7 +308,7 @@ def dashboard_page() -> rx.Component:
                             rx.grid(
                                 rx.card(_chart(Dashboard.components, "chart-components")),
                                 rx.card(_chart(Dashboard.per_minute, "chart-per-minute")),
-                                columns="2", spacing="3", width="100%",
+                                columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%",
                             ),
                             # dimmed while the charts are recomputed for a new period
                             opacity=rx.cond(Dashboard.charts_days == Dashboard.days, "1", "0.5"),

@@ -11,7 +11,7 @@ from uuid import UUID
 import reflex as rx
 
 from app.backend import problem, when
-from app.components.layout import error, loading, page_frame
+from app.components.layout import field_label, error, loading, page_frame
 from app.state import NotSignedIn, Session
 from switchboard import invitations, orgs
 from switchboard.invitations import mail
@@ -156,7 +156,11 @@ def member_row(m: MemberRow) -> rx.Component:
         rx.table.cell(m.email, rx.cond(m.is_me, rx.text(" (you)", as_="span", color_scheme="gray"))),
         rx.table.cell(rx.cond(
             Members.is_admin,
-            rx.select(ROLES, value=m.role, on_change=lambda r: Members.set_role(m.user_id, r), size="1"),
+            rx.select.root(
+                rx.select.trigger(aria_label="Role of " + m.email),
+                rx.select.content(*[rx.select.item(r, value=r) for r in ROLES]),
+                value=m.role, on_change=lambda r: Members.set_role(m.user_id, r), size="1",
+            ),
             rx.badge(m.role),
         )),
         rx.table.cell(m.joined),
@@ -176,22 +180,24 @@ def members_page() -> rx.Component:
         rx.cond(
             ~Members.loaded,
             loading("Loading members…"),
-            rx.table.root(
+            rx.box(rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("E-mail", "Role", "Joined", "")])),
                 rx.table.body(rx.foreach(Members.rows, member_row)),
                 width="100%", id="members-table",
-            ),
+            ), width="100%", overflow_x="auto"),
         ),
         rx.cond(
             Members.is_admin,
             rx.card(rx.form(
                 rx.text("Add someone who already has an account", size="2", weight="medium", padding_bottom="0.5em"),
                 rx.hstack(
-                    rx.input(name="email", placeholder="colleague@example.com", type="email", width="280px",
-                             id="member-email"),
-                    rx.select(ROLES, name="role", default_value="member", id="member-role"),
+                    rx.vstack(field_label("E-mail", for_id="member-email", size="1", weight="medium"),
+                              rx.input(name="email", placeholder="colleague@example.com", type="email",
+                                       width="min(280px, 100%)", id="member-email"), spacing="1"),
+                    rx.vstack(field_label("Role", for_id="member-role", size="1", weight="medium"),
+                              rx.select(ROLES, name="role", default_value="member", id="member-role"), spacing="1"),
                     rx.button("Add member", type="submit", id="add-member"),
-                    align="center",
+                    align="end", wrap="wrap",
                 ),
                 on_submit=Members.add, reset_on_submit=True,
             ), width="100%"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.backend import problem, usd
-from app.components.layout import error, loading
+from app.components.layout import field_label, error, loading
 from app.state import Session
 from switchboard import onboarding, orgconfig
 from switchboard.providers.recommend import Needs, recommend_provider
@@ -134,9 +134,14 @@ class Onboarding(Session):
 
 
 def _choice(value: str, label: str, current, on_click) -> rx.Component:
+    # A real button inside (Radix Card asChild): reachable with Tab, chosen with Enter or Space.
     return rx.card(
-        rx.hstack(rx.cond(current == value, rx.icon("circle-check", color=rx.color("accent", 9)), rx.icon("circle")),
-                  rx.text(label, size="3"), align="center"),
+        rx.el.button(
+            rx.hstack(rx.cond(current == value, rx.icon("circle-check", color=rx.color("accent", 9)), rx.icon("circle")),
+                      rx.text(label, size="3"), align="center"),
+            type="button", aria_pressed=rx.cond(current == value, "true", "false"), text_align="left",
+        ),
+        as_child=True,
         on_click=on_click(value),
         cursor="pointer",
         width="100%",
@@ -147,7 +152,7 @@ def _choice(value: str, label: str, current, on_click) -> rx.Component:
 
 def _step_org() -> rx.Component:
     return rx.vstack(
-        rx.text("What is your organisation called?", size="4", weight="medium"),
+        field_label("What is your organisation called?", for_id="org-name", size="4", weight="medium"),
         rx.input(value=Onboarding.org_name, on_change=Onboarding.set_org_name, placeholder="Acme Dental",
                  size="3", width="100%", id="org-name"),
         width="100%",
@@ -177,7 +182,7 @@ def _step_recommendation() -> rx.Component:
     return rx.vstack(
         rx.text("We recommend", size="2", color_scheme="gray"),
         rx.hstack(
-            rx.heading(Onboarding.platform_name, size="7", id="recommended-platform"),
+            rx.heading(Onboarding.platform_name, size="7", as_="h2", id="recommended-platform"),
             rx.badge(Onboarding.price_per_minute, " per minute", size="3", id="recommended-price"),
             align="center",
         ),
@@ -199,7 +204,7 @@ def _step_recommendation() -> rx.Component:
 
 def _step_phone() -> rx.Component:
     return rx.vstack(
-        rx.text("Connect a phone number (optional)", size="4", weight="medium"),
+        field_label("Connect a phone number (optional)", for_id="phone-number", size="4", weight="medium"),
         rx.text("A SignalWire number in E.164 form, e.g. +15551234567. You can add one later.",
                 size="2", color_scheme="gray"),
         rx.input(value=Onboarding.phone, on_change=Onboarding.set_phone, placeholder="+15551234567", size="3",
@@ -212,7 +217,7 @@ def onboarding_page() -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(
-                rx.hstack(rx.icon("radio-tower", size=22), rx.heading("Set up Switchboard", size="5", id="page-title"),
+                rx.hstack(rx.icon("radio-tower", size=22), rx.heading("Set up Switchboard", size="5", as_="h1", id="page-title"),
                           align="center"),
                 rx.hstack(
                     *[rx.badge(f"{i + 1}. {name}", variant=rx.cond(Onboarding.step == i, "solid", "soft"),
@@ -244,8 +249,9 @@ def onboarding_page() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            width="560px",
-            padding="2em",
+            width="min(560px, 100%)",
+            padding=rx.breakpoints(initial="1em", sm="2em"),
         ),
         min_height="100vh",
+        padding="0.5em",
     )

@@ -44,6 +44,7 @@ def routes(w: World) -> list[tuple[str, str, str, dict | None]]:
         ("PATCH", f"/api/agents/{a}", "write", {"name": "renamed"}),
         ("PUT", f"/api/agents/{a}/provider", "write", {"active_provider": "vapi"}),
         ("GET", "/api/calls", "read", None),
+        ("GET", "/api/calls.csv", "read", None),
         ("GET", f"/api/calls/{c}", "read", None),
         ("GET", "/api/usage/summary", "read", None),
         ("GET", "/api/usage/daily", "read", None),

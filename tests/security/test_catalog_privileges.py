@@ -20,6 +20,8 @@ EXECUTABLE = {
         "admins add members by e-mail (checks the caller's role itself)",
     ("authenticated", "public.accept_invitation(p_token text)"):
         "an invitee joins: checks the token's hash, expiry, use and the caller's e-mail itself",
+    ("authenticated", "private.call_transcript_matches(p_org uuid, p_query text, p_cap integer)"):
+        "calls search by transcript words (GIN is not used under RLS); answers only for the caller's organisations",
     ("authenticated", "private.user_org_ids()"): "row-level security policies evaluate it as the caller",
     ("authenticated", "private.user_admin_org_ids()"): "row-level security policies evaluate it as the caller",
     ("authenticated", "private.user_owner_org_ids()"): "row-level security policies evaluate it as the caller",

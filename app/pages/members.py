@@ -211,16 +211,19 @@ def members_page() -> rx.Component:
 
 def invite_card() -> rx.Component:
     return rx.card(rx.vstack(
-        rx.heading("Invite by e-mail", size="3"),
+        rx.heading("Invite by e-mail", size="3", as_="h2"),
         rx.text("For someone without an account yet (or with one): they sign up or sign in with this address "
                 "through the link, which works once, for 7 days.", size="2", color_scheme="gray"),
         rx.form(
             rx.hstack(
-                rx.input(name="email", placeholder="new.colleague@example.com", type="email", width="280px",
-                         id="invite-email", aria_label="E-mail address to invite"),
-                rx.select(Members.invite_roles, name="role", default_value="member", id="invite-role"),
+                rx.vstack(field_label("E-mail", for_id="invite-email", size="1", weight="medium"),
+                          rx.input(name="email", placeholder="new.colleague@example.com", type="email", width="280px",
+                                   id="invite-email"), spacing="1"),
+                rx.vstack(field_label("Role", for_id="invite-role", size="1", weight="medium"),
+                          rx.select(Members.invite_roles, name="role", default_value="member", id="invite-role"),
+                          spacing="1"),
                 rx.button("Invite", type="submit", id="invite-submit"),
-                align="center",
+                align="end",
             ),
             on_submit=Members.invite, reset_on_submit=True,
         ),
@@ -259,7 +262,7 @@ def invite_row(i: InviteRow) -> rx.Component:
 
 def invites_table() -> rx.Component:
     return rx.vstack(
-        rx.heading("Pending invitations", size="3"),
+        rx.heading("Pending invitations", size="3", as_="h2"),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("E-mail", "Role", "Expires (UTC)", "")])),
             rx.table.body(rx.foreach(Members.invites, invite_row)),

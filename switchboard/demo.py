@@ -566,7 +566,36 @@ async def seed_demo(db: Database, calls: int = 50_000, *, other_calls: int | Non
     other_calls = other_calls_for(calls) if other_calls is None else other_calls
     began = time.perf_counter()
     total = await replace_calls(db, [(demo, calls), (other, other_calls)], now=now, seed=seed, on_progress=on_progress)
+    await seed_platform_health(db, now=now)
     return SeedReport(demo, other, total, time.perf_counter() - began)
+
+
+async def seed_platform_health(db: Database, *, now: datetime | None = None, days: int = 7) -> None:
+    """The router's minute buckets for the demo's calls of the last `days` days (replaced), so the
+    health page shows the traffic the dashboard does: one hand-off per call, failed where the
+    call errored, with a latency of 80–400 ms drawn per call (a hash of its id and platform)."""
+    until = now or datetime.now(timezone.utc)
+    async with db.as_service() as conn:
+        await conn.execute("delete from public.provider_health_minutely where kind = 'handoff' and minute >= %s",
+                           (until - timedelta(days=days),))
+        await conn.execute(
+            """
+            insert into public.provider_health_minutely
+              (provider_code, kind, minute, successes, failures, latency_ms_sum, latency_ms_max)
+            select vp.code, 'handoff', date_trunc('minute', c.started_at),
+                   count(*) filter (where c.status <> 'error'), count(*) filter (where c.status = 'error'),
+                   sum(l.ms), max(l.ms)
+            from public.call_records c
+            join public.voice_ai_providers vp on vp.id = c.provider_id
+            cross join lateral (select 80 + abs(hashtext(vp.code || c.id::text)) %% 320 as ms) l
+            where c.started_at >= %s and c.started_at <= %s
+            group by 1, 3
+            on conflict (provider_code, kind, minute) do update
+              set successes = excluded.successes, failures = excluded.failures,
+                  latency_ms_sum = excluded.latency_ms_sum, latency_ms_max = excluded.latency_ms_max
+            """,
+            (until - timedelta(days=days), until),
+        )
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""What the provider-health page shows: per platform over the last hour, success rate and
-latency (from the router's minute buckets) and the shared circuit breaker's state. Reads only;
-the buckets and circuits are written by `switchboard.health`.
+"""What the provider-health page shows: per platform over a window (the last hour, 24 hours or
+7 days), success rate and latency (from the router's minute buckets, summed in the database)
+and the shared circuit breaker's state. Reads only; the buckets and circuits are written by
+`switchboard.health`.
 
 Platform health is not tenant data: any signed-in user may read it (RLS `health_read`)."""
 
@@ -25,14 +26,19 @@ class PlatformHealth(BaseModel):
     consecutive_failures: int
 
 
-async def last_hour(conn: AsyncConnection, *, minutes: int = 60, now: datetime | None = None) -> list[PlatformHealth]:
-    since = (now or datetime.now(timezone.utc)) - timedelta(minutes=minutes)
+# The windows the page offers, in hours, by the label it shows.
+WINDOWS = {"1 h": 1, "24 h": 24, "7 d": 24 * 7}
+
+
+async def platform_health(conn: AsyncConnection, *, hours: int = 24, now: datetime | None = None) -> list[PlatformHealth]:
+    since = (now or datetime.now(timezone.utc)) - timedelta(hours=hours)
     cur = await conn.execute(
-        "select provider_code, minute, successes, failures, latency_ms_sum, latency_ms_max "
-        "from public.provider_health_minutely where minute >= %s",
+        "select provider_code, min(minute) as minute, sum(successes)::int as successes, "
+        "sum(failures)::int as failures, sum(latency_ms_sum) as latency_ms_sum, max(latency_ms_max) as latency_ms_max "
+        "from public.provider_health_minutely where minute >= %s group by provider_code",
         (since,),
     )
-    rates = success_rates(await cur.fetchall(), since=since)
+    rates = success_rates(await cur.fetchall())
     circuits = await load_circuits(conn)
     cur = await conn.execute("select code, name from public.voice_ai_providers where is_active order by name")
     report = []

@@ -1,5 +1,6 @@
-"""Provider health over the last hour: success rate, latency and circuit-breaker state per
-platform (from provider_health_minutely and provider_circuits, written by the router)."""
+"""Provider health over the last 24 hours (or 1 hour, 7 days): success rate, latency and
+circuit-breaker state per platform (from provider_health_minutely and provider_circuits,
+written by the router)."""
 
 from __future__ import annotations
 
@@ -31,10 +32,26 @@ class HealthRow:
     circuit_words: str
 
 
+WINDOW_WORDS = {"1 h": "the last hour", "24 h": "the last 24 hours", "7 d": "the last 7 days"}
+
+
 class Health(Session):
     loaded: bool = False
     load_error: str = ""
     rows: list[HealthRow] = []
+    window: str = "24 h"  # one of health_report.WINDOWS
+
+    @rx.var
+    def window_words(self) -> str:
+        return WINDOW_WORDS.get(self.window, self.window)
+
+    @rx.event
+    async def set_window(self, window: str | list[str]):
+        window = window if isinstance(window, str) else window[0]
+        if window in health_report.WINDOWS and window != self.window:
+            self.window = window
+            async for update in self.load():
+                yield update
 
     @rx.event
     async def load(self):
@@ -44,16 +61,17 @@ class Health(Session):
         yield
         try:
             async with self._as_user() as conn:
-                report = await health_report.last_hour(conn)
+                report = await health_report.platform_health(conn, hours=health_report.WINDOWS[self.window])
         except NotSignedIn:
             yield rx.redirect("/sign-in")
             return
         except Exception as exc:
             self.load_error, self.loaded = problem(exc), True
             return
+        words = WINDOW_WORDS[self.window]
         self.rows = [HealthRow(
             code=r.code, name=r.name,
-            attempts=f"{r.attempts:,} attempts in the last hour" if r.attempts else "No traffic in the last hour",
+            attempts=f"{r.attempts:,} attempts in {words}" if r.attempts else f"No traffic in {words}",
             success_rate="—" if r.success_rate is None else f"{r.success_rate:.1%}",
             avg_latency="—" if r.avg_latency_ms is None else f"{r.avg_latency_ms:.0f} ms",
             max_latency="—" if r.max_latency_ms is None else f"{r.max_latency_ms:.0f} ms",
@@ -62,15 +80,24 @@ class Health(Session):
         self.loaded = True
 
 
+def window_control() -> rx.Component:
+    return rx.segmented_control.root(
+        *[rx.segmented_control.item(label, value=label, id="window-" + label.replace(" ", ""))
+          for label in health_report.WINDOWS],
+        value=Health.window, on_change=Health.set_window, id="window", aria_label="Time window",
+    )
+
+
 def health_page() -> rx.Component:
     colors = {"closed": "green", "open": "red", "half_open": "amber"}
     return page_frame(
         "Provider health",
-        rx.text("Hand-offs, webhooks and API calls to each platform over the last hour.", size="2", color_scheme="gray"),
+        rx.text("Hand-offs, webhooks and API calls to each platform over ", Health.window_words, ".", size="2",
+                color_scheme="gray"),
         rx.cond(Health.load_error != "", error(Health.load_error)),
         rx.cond(
             ~Health.loaded,
-            loading("Reading the last hour…"),
+            loading("Reading the platforms' health…"),
             rx.cond(
                 Health.rows.length() == 0,
                 empty("No platforms are offered by this installation."),
@@ -92,4 +119,5 @@ def health_page() -> rx.Component:
             ),
         ),
         rx.button("Refresh", on_click=Health.load, variant="soft"),
+        actions=window_control(),
     )

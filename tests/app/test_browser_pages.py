@@ -143,7 +143,7 @@ async def test_calls_filter_pages_and_a_call(browser, app_server, app_db):
     await context.close()
 
 
-async def test_provider_health_shows_the_last_hour_and_circuits(browser, app_server, app_db):
+async def test_provider_health_shows_24_hours_by_default_then_1_hour_and_circuits(browser, app_server, app_db):
     email, _, _ = await account(app_db)
     minute = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     async with app_db.as_service() as conn:
@@ -151,8 +151,10 @@ async def test_provider_health_shows_the_last_hour_and_circuits(browser, app_ser
         await conn.execute(
             "insert into provider_health_minutely (provider_code, kind, minute, successes, failures, latency_ms_sum, "
             "latency_ms_max) values ('retell', 'handoff', %s, 45, 5, 6000, 410), ('retell', 'webhook', %s, 45, 5, 4000, 300), "
-            "('retell', 'handoff', %s, 100, 100, 1, 1), ('vapi', 'handoff', %s, 3, 7, 20000, 9000)",
-            (minute - timedelta(minutes=5), minute - timedelta(minutes=20), minute - timedelta(minutes=90), minute))
+            "('retell', 'handoff', %s, 100, 100, 1, 1), ('retell', 'handoff', %s, 1000, 0, 1, 1), "
+            "('vapi', 'handoff', %s, 3, 7, 20000, 9000)",
+            (minute - timedelta(minutes=5), minute - timedelta(minutes=20), minute - timedelta(minutes=90),
+             minute - timedelta(days=3), minute))
         await conn.execute(
             "insert into provider_circuits (provider_code, state, consecutive_failures, opened_at, retry_at) "
             "values ('vapi', 'open', 7, now(), now() + interval '30 seconds') on conflict (provider_code) do update "
@@ -161,9 +163,17 @@ async def test_provider_health_shows_the_last_hour_and_circuits(browser, app_ser
         context, page = await sign_in(browser, app_server, email, "/health")
         retell = page.locator("#health-retell")
         await retell.wait_for()
+        # By default the last 24 hours: the 90-minute-old bucket counts, the 3-day-old one not.
+        await page.wait_for_function("() => document.querySelector('#health-retell').innerText.includes('300 attempts')")
         text = await retell.inner_text()
-        # The 90-minute-old bucket is outside the hour: 90 of 100 succeeded, 100 ms on average.
-        assert "90.0%" in text and "100 ms" in text and "410 ms" in text and "100 attempts" in text
+        assert "63.3%" in text and "in the last 24 hours" in text, text
+        # The last hour: 90 of 100 succeeded, 100 ms on average.
+        await page.click("#window-1h")
+        await page.wait_for_function("() => document.querySelector('#health-retell').innerText.includes('100 attempts')")
+        text = await retell.inner_text()
+        assert "90.0%" in text and "100 ms" in text and "410 ms" in text and "in the last hour" in text, text
+        await page.click("#window-7d")
+        await page.wait_for_function("() => document.querySelector('#health-retell').innerText.includes('1,300 attempts')")
         assert "closed" in await page.locator("#circuit-retell").inner_text()
         assert "open" in await page.locator("#circuit-vapi").inner_text()
         assert "30.0%" in await page.locator("#health-vapi").inner_text()

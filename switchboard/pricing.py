@@ -34,6 +34,7 @@ class PlatformPrice:
     calls: int
     minutes: float
     days: int
+    cost: Decimal = Decimal(0)  # USD of the organisation's calls on it in the window
 
 
 def window(days: int, today: date | None = None) -> tuple[date, date]:
@@ -74,7 +75,8 @@ async def platform_prices(conn: Any, organization_id: UUID | None, *, days: int 
         measured = (Decimal(r["cost"]) / priced) if priced > 0 else None
         out[r["code"]] = PlatformPrice(
             code=r["code"], name=r["name"], list_price=Decimal(listed) if listed is not None else None,
-            measured=measured, calls=int(r["calls"]), minutes=round(float(r["seconds"]) / 60, 2), days=days)
+            measured=measured, calls=int(r["calls"]), minutes=round(float(r["seconds"]) / 60, 2), days=days,
+            cost=Decimal(r["cost"]))
     return out
 
 

@@ -18,6 +18,7 @@ from switchboard import agents, orgconfig
 from switchboard.providers import registry
 from switchboard.models import AgentUpdate, ProviderSelection
 from switchboard.providers.base import VoiceSpec
+from switchboard import pricing
 
 LANGUAGES = ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "it-IT", "pt-BR", "nl-NL", "ja-JP"]
 BADGES = [
@@ -31,7 +32,8 @@ BADGES = [
 class PlatformCard:
     code: str
     name: str
-    price: str
+    price: str  # "list price $0.0450/min" (switchboard.pricing's labels, as every page)
+    measured: str  # "your calls $0.0409/min (last 30 days)" or "your calls: no calls yet"
     description: str
     badges: list[str]
     custom_voices: bool
@@ -154,6 +156,7 @@ class AgentConfig(Session):
             async with self._as_user() as conn:
                 catalog = await orgconfig.list_providers(conn, type="platform", enabled=True)
                 mine = (await agents.list_agents(conn, self._org(), limit=1)).items
+                prices = await pricing.platform_prices(conn, self._org())
                 detail = await agents.get_agent(conn, self._org(), mine[0].id) if mine else None
         except NotSignedIn:
             return rx.redirect("/sign-in")
@@ -162,7 +165,8 @@ class AgentConfig(Session):
             return None
         self.platforms = [
             PlatformCard(
-                code=p.key, name=p.name, price=usd(p.metadata.get("cost_per_minute"), 3),
+                code=p.key, name=p.name, price=pricing.list_label(prices.get(p.key)),
+                measured=pricing.measured_label(prices.get(p.key)),
                 description=p.description or "",
                 badges=[label for key, label in BADGES if key in p.capabilities],
                 custom_voices="custom_voices" in p.capabilities,
@@ -340,8 +344,12 @@ def platform_card(p: PlatformCard) -> rx.Component:
                 rx.cond(selected, rx.icon("circle-check", color=rx.color("accent", 9)), rx.icon("circle")),
                 rx.heading(p.name, size="3", as_="h3"),
                 rx.spacer(),
-                rx.badge(p.price, "/min", color_scheme="green", variant="soft"),
                 align="center", width="100%",
+            ),
+            rx.flex(
+                rx.badge(p.price, color_scheme="green", variant="soft", id=f"list-price-{p.code}"),
+                rx.badge(p.measured, color_scheme="gray", variant="soft", id=f"measured-price-{p.code}"),
+                wrap="wrap", gap="1",
             ),
             rx.text(p.description, size="1", color_scheme="gray"),
             rx.flex(rx.foreach(p.badges, lambda b: rx.badge(b, variant="outline", size="1")), wrap="wrap", gap="1"),

@@ -164,16 +164,16 @@ async def test_provider_health_shows_24_hours_by_default_then_1_hour_and_circuit
         retell = page.locator("#health-retell")
         await retell.wait_for()
         # By default the last 24 hours: the 90-minute-old bucket counts, the 3-day-old one not.
-        await page.wait_for_function("() => document.querySelector('#health-retell').innerText.includes('300 attempts')")
+        await page.wait_for_function("() => document.querySelector('#health-retell')?.innerText.includes('300 attempts')")
         text = await retell.inner_text()
         assert "63.3%" in text and "in the last 24 hours" in text, text
         # The last hour: 90 of 100 succeeded, 100 ms on average.
         await page.click("#window-1h")
-        await page.wait_for_function("() => document.querySelector('#health-retell').innerText.includes('100 attempts')")
+        await page.wait_for_function("() => document.querySelector('#health-retell')?.innerText.includes('100 attempts')")
         text = await retell.inner_text()
         assert "90.0%" in text and "100 ms" in text and "410 ms" in text and "in the last hour" in text, text
         await page.click("#window-7d")
-        await page.wait_for_function("() => document.querySelector('#health-retell').innerText.includes('1,300 attempts')")
+        await page.wait_for_function("() => document.querySelector('#health-retell')?.innerText.includes('1,300 attempts')")
         assert "closed" in await page.locator("#circuit-retell").inner_text()
         assert "open" in await page.locator("#circuit-vapi").inner_text()
         assert "30.0%" in await page.locator("#health-vapi").inner_text()

@@ -16,7 +16,8 @@ from app.components.provider_settings import ProviderSettings, provider_settings
 from app.state import NotSignedIn, Session
 from switchboard import agents, orgconfig
 from switchboard.providers import registry
-from switchboard.models import AgentUpdate, ProviderSelection
+from switchboard.errors import PHONE_EXAMPLE, PHONE_RULE
+from switchboard.models import PROMPT_MAX_CHARS, AgentUpdate, ProviderSelection
 from switchboard.providers.base import VoiceSpec
 
 LANGUAGES = ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "it-IT", "pt-BR", "nl-NL", "ja-JP"]
@@ -424,6 +425,9 @@ def behaviour_section() -> rx.Component:
             field_label("Prompt", for_id="prompt", size="2", weight="medium"),
             rx.text_area(value=AgentConfig.prompt, on_change=AgentConfig.set_prompt, rows="6", width="100%",
                          placeholder="You are the front desk of Acme Dental…", id="prompt"),
+            rx.text(AgentConfig.prompt.length().to_string(), f" of {PROMPT_MAX_CHARS:,} characters", size="1",
+                    color_scheme=rx.cond(AgentConfig.prompt.length() > PROMPT_MAX_CHARS, "red", "gray"),
+                    id="prompt-count"),
             field_label("Begin message", for_id="begin-message", size="2", weight="medium"),
             rx.input(value=AgentConfig.begin_message, on_change=AgentConfig.set_begin_message, width="100%",
                      placeholder="Hello, Acme Dental, how can I help?", id="begin-message"),
@@ -438,7 +442,9 @@ def behaviour_section() -> rx.Component:
                     rx.checkbox("End the call when done", checked=AgentConfig.tool_end_call,
                                 on_change=AgentConfig.set_tool_end_call, id="tool-end-call"),
                     rx.input(value=AgentConfig.transfer_number, on_change=AgentConfig.set_transfer_number,
-                             placeholder="Transfer to a human: +15551234567", width="280px", id="transfer-number"),
+                             placeholder=f"Transfer to a human: {PHONE_EXAMPLE}", width="280px", id="transfer-number"),
+                    rx.text(f"Optional: {PHONE_RULE} (+, country code, number).", size="1", color_scheme="gray",
+                            id="transfer-number-help"),
                 ),
                 spacing="6", align="start", wrap="wrap",
             ),
@@ -542,7 +548,7 @@ def agent_page() -> rx.Component:
                         voice_section(),
                         behaviour_section(),
                         routing_section(),
-                        rx.cond(AgentConfig.save_error != "", error(AgentConfig.save_error)),
+                        rx.cond(AgentConfig.save_error != "", rx.box(error(AgentConfig.save_error), id="agent-form-error", width="100%")),
                         rx.cond(AgentConfig.saved_note != "",
                                 rx.callout.root(rx.callout.text(AgentConfig.saved_note), color_scheme="green",
                                                 id="saved-note")),

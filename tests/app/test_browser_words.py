@@ -58,3 +58,41 @@ async def test_form_errors_are_sentences_about_the_field(page):
     await page.fill("#prompt", "")
     await save_and_read_error(page, "Prompt: is required")
     assert await page.locator("#saved-note").count() == 0
+
+
+async def test_a_fresh_agent_is_not_red_and_says_what_is_next(page):
+    await fresh_agent(page, custom_voice=True)
+    assert "welcome=1" in page.url
+    steps = page.locator("#next-steps")
+    await steps.wait_for()
+    text = await steps.inner_text()
+    assert "custom voice id" in text and "phone number" in text
+    await page.locator("#sync-section [id^='sync-']").first.wait_for()
+    section = await page.locator("#sync-section").inner_text()
+    assert await page.locator("#sync-section [data-tone='red']").count() == 0, section
+    assert "failed" not in section and "SIP trunk" not in section and "[" not in section, section
+    await shot(page, "words-03-welcome")
+
+    # Switch to Retell: the platform left behind is "not in use"; Retell needs its key.
+    first = (await page.locator("[id^='platform-'][data-selected='true']").get_attribute("id")).removeprefix("platform-")
+    await page.click("#platform-retell")
+    await page.click("#save-agent")
+    await page.locator("#saved-note").wait_for()
+    retell = page.locator("#sync-retell")
+    await shot(page, "words-03b-retell")
+    await retell.filter(has_text="needs set-up").wait_for()
+    assert "needs your Retell AI API key — add it in Settings" in await page.locator("#sync-reason-retell").inner_text()
+    if first != "retell":
+        assert (await page.locator(f"#sync-{first}").inner_text()).strip() == "not in use"
+    assert await page.locator("#sync-section [data-tone='red']").count() == 0
+
+    # Saving the key from the row's own button changes the row, without a reload.
+    await page.click("#sync-settings-retell")
+    await page.locator("#keys-retell").wait_for()
+    await page.fill("#keys-retell input[name='secret:api_key']", "key_live_" + uuid.uuid4().hex[:16])
+    await page.click("#keys-retell .save-key")
+    await page.locator("#settings-note").wait_for()
+    await page.click("#close-settings")
+    await page.locator("#sync-reason-retell").filter(has_not_text="API key").wait_for()
+    assert (await retell.inner_text()).strip() != "needs set-up"
+    await shot(page, "words-04-key-saved")

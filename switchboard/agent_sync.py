@@ -266,12 +266,14 @@ def shown_state(code: str, name: str, *, used: bool, status: str, error: str | N
     if not used:
         return ShownState("not in use", "gray",
                           f"Not synced: this agent does not use {name} (not active, not a fallback, no traffic share).")
-    if key_missing:
-        return ShownState("needs set-up", "amber", f"needs your {name} API key — add it in Settings", "settings")
     if "SIP trunk" in error:
         return ShownState("needs set-up", "amber",
                           f"Set-up step: {name} needs a phone number routed to it (or SIP credentials) before it can "
                           f"take calls — add them in Settings.", "settings")
+    if status == "failed" and "not configured" not in error:  # the platform itself refused: a real failure
+        return ShownState("failed", "red", error or f"{name} refused the agent; it is retried automatically.")
+    if key_missing:
+        return ShownState("needs set-up", "amber", f"needs your {name} API key — add it in Settings", "settings")
     if "not configured" in error:
         if key_missing is False:
             return ShownState("pending", "amber", "Key added: this platform syncs again shortly.")

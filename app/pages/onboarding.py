@@ -215,9 +215,10 @@ def _step_recommendation() -> rx.Component:
 def _step_phone() -> rx.Component:
     return rx.vstack(
         field_label("Connect a phone number (optional)", for_id="phone-number", size="4", weight="medium"),
-        rx.text("A SignalWire number in E.164 form, e.g. +15551234567. You can add one later.",
+        rx.text("A SignalWire number in international form (+, country code, number), like +14155550123. "
+                "You can add one later.",
                 size="2", color_scheme="gray"),
-        rx.input(value=Onboarding.phone, on_change=Onboarding.set_phone, placeholder="+15551234567", size="3",
+        rx.input(value=Onboarding.phone, on_change=Onboarding.set_phone, placeholder="+14155550123", size="3",
                  width="100%", id="phone-number"),
         width="100%",
     )

@@ -76,10 +76,17 @@ def seconds(value: int | float | None) -> str:
 def problem(exc: BaseException) -> str:
     """An error in words for the page. Core errors carry messages written for people (never a
     secret); anything else is logged and shown as a generic failure."""
+    from pydantic import ValidationError
+
     from switchboard.auth import AuthError
-    from switchboard.errors import SwitchboardError
+    from switchboard.errors import SwitchboardError, field_label, in_words
+    from switchboard.errors import InvalidInput
     from switchboard.secrets import SecretError
 
+    if isinstance(exc, ValidationError):  # the core's models refused a form's value: the one mapping
+        return in_words(exc.errors())
+    if isinstance(exc, InvalidInput):
+        return " ".join(f"{field_label(e.field)}: {e.message}." if e.field else f"{e.message}." for e in exc.errors)
     if isinstance(exc, (AuthError, SecretError, SwitchboardError, PermissionError, ValueError, LookupError)):
         return str(exc) or type(exc).__name__
     log.exception("unexpected error in the admin app", exc_info=exc)

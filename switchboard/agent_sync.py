@@ -134,7 +134,8 @@ async def sync_provider_config(db: Database, platforms: ProviderSource, provider
     async with db.as_service() as conn:
         row = await (await conn.execute(
             """
-            select pc.*, p.code, ac.name, ac.prompt, ac.begin_message, ac.voice, ac.language, ac.tools,
+            select pc.*, p.code, ac.name, ac.prompt, ac.fallback_order, ac.traffic_split,
+                   (ac.active_provider_id = pc.provider_id) as is_active_platform, ac.begin_message, ac.voice, ac.language, ac.tools,
                    ac.analysis, ac.max_duration_seconds, ac.metadata
             from public.provider_configs pc
             join public.voice_ai_providers p on p.id = pc.provider_id
@@ -148,6 +149,10 @@ async def sync_provider_config(db: Database, platforms: ProviderSource, provider
             return SyncOutcome("unknown", "skipped", provider_config_id, error="no such provider config")
         code = row["code"]
         if not row["is_active"]:
+            return SyncOutcome(code, "skipped", provider_config_id, row["agent_id"])
+        if not in_use(code, active=code if row["is_active_platform"] else None,
+                      fallback_order=list(row["fallback_order"] or []), traffic_split=dict(row["traffic_split"] or {})):
+            # The agent cannot send a call there: nothing to push, and nothing failed.
             return SyncOutcome(code, "skipped", provider_config_id, row["agent_id"])
         spec = agent_spec_from_row(row)
         settings = dict(row["settings"] or {})
@@ -233,3 +238,48 @@ async def due_provider_configs(db: Database, *, limit: int = 20, pending_grace_s
             (MAX_SYNC_ATTEMPTS, pending_grace_seconds, limit),
         )).fetchall()
     return [r["id"] for r in rows]
+
+
+# --- the sync state a person reads --------------------------------------------------------------
+def in_use(code: str, *, active: str | None, fallback_order: list[str], traffic_split: dict[str, Any]) -> bool:
+    """Whether the agent can send a call to this platform: active, a fallback, or a split arm."""
+    return code == active or code in (fallback_order or []) or bool((traffic_split or {}).get(code))
+
+
+@dataclass(frozen=True)
+class ShownState:
+    state: str  # synced | pending | failed | deleted | not in use | needs set-up
+    tone: str  # green | amber | red | gray
+    reason: str
+    action: str = ""  # "settings": the fix is in the platform's settings
+
+
+def shown_state(code: str, name: str, *, used: bool, status: str, error: str | None,
+                key_missing: bool | None) -> ShownState:
+    """The truth about one platform deployment in words: a platform the agent does not use is
+    "not in use" (never "failed"), a missing key or set-up step says what to add and where, and
+    only a real failure of a platform the agent uses is red. `key_missing` is None when unknown
+    (the reader may not see the organisation's keys)."""
+    error = error or ""
+    if status == "deleted":
+        return ShownState("deleted", "gray", "")
+    if not used:
+        return ShownState("not in use", "gray",
+                          f"Not synced: this agent does not use {name} (not active, not a fallback, no traffic share).")
+    if "SIP trunk" in error:
+        return ShownState("needs set-up", "amber",
+                          f"Set-up step: {name} needs a phone number routed to it (or SIP credentials) before it can "
+                          f"take calls — add them in Settings.", "settings")
+    if status == "failed" and "not configured" not in error:  # the platform itself refused: a real failure
+        return ShownState("failed", "red", error or f"{name} refused the agent; it is retried automatically.")
+    if key_missing:
+        return ShownState("needs set-up", "amber", f"needs your {name} API key — add it in Settings", "settings")
+    if "not configured" in error:
+        if key_missing is False:
+            return ShownState("pending", "amber", "Key added: this platform syncs again shortly.")
+        return ShownState("needs set-up", "amber", f"needs your {name} API key — add it in Settings", "settings")
+    if status == "failed":
+        return ShownState("failed", "red", error or f"{name} refused the agent; it is retried automatically.")
+    if status == "synced":
+        return ShownState("synced", "green", "")
+    return ShownState("pending", "amber", "Waiting to sync: this takes a few seconds.")

@@ -139,30 +139,18 @@ async def component_breakdown(
 async def cost_per_minute_by_provider(
     conn: AsyncConnection, organization_id: UUID, *, days: int = 30, today: date | None = None
 ) -> list[ProviderCostPerMinute]:
-    """Measured cost per minute of each platform (cheapest first), beside its list price."""
-    start, end = _window(days, today)
-    cur = await conn.execute(
-        """
-        select p.code, p.name, p.cost_per_minute as list_price, coalesce(sum(u.calls), 0) as calls,
-               coalesce(sum(u.duration_seconds), 0) as seconds, coalesce(sum(u.cost_amount), 0) as cost,
-               -- unpriced calls' minutes have no cost yet: they would make a minute look cheaper
-               coalesce(sum(u.duration_seconds - u.unpriced_seconds), 0) as priced_seconds
-        from public.voice_ai_providers p
-        left join public.usage_daily u
-          on u.provider_id = p.id and u.organization_id = %s and u.day between %s and %s
-        where p.is_active
-        group by p.code, p.name, p.cost_per_minute
-        """,
-        (organization_id, start, end),
-    )
-    result = []
-    for r in await cur.fetchall():
-        minutes, priced = float(r["seconds"]) / 60, float(r["priced_seconds"]) / 60
-        cost = _money(r["cost"])
-        result.append(ProviderCostPerMinute(
-            provider_code=r["code"], provider_name=r["name"], calls=int(r["calls"]), minutes=round(minutes, 2),
-            cost=cost, cost_per_minute=round(cost / priced, 6) if priced else None,
-            list_price_per_minute=float(r["list_price"]) if r["list_price"] is not None else None,
-        ))
+    """Measured cost per minute of each platform (cheapest first), beside its list price: both
+    from `switchboard.pricing.platform_prices`, the one source of per-minute prices."""
+    from switchboard import pricing
+
+    _, end = _window(days, today)
+    result = [
+        ProviderCostPerMinute(
+            provider_code=p.code, provider_name=p.name, calls=p.calls, minutes=p.minutes, cost=_money(p.cost),
+            cost_per_minute=round(float(p.measured), 6) if p.measured is not None else None,
+            list_price_per_minute=float(p.list_price) if p.list_price is not None else None,
+        )
+        for p in (await pricing.platform_prices(conn, organization_id, days=days, today=end)).values()
+    ]
     result.sort(key=lambda x: (x.cost_per_minute is None, x.cost_per_minute or 0, x.provider_code))
     return result

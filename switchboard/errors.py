@@ -65,3 +65,123 @@ class InvalidInput(SwitchboardError):
     def __init__(self, errors: list[FieldError] | FieldError):
         self.errors = [errors] if isinstance(errors, FieldError) else list(errors)
         super().__init__("; ".join(str(e) for e in self.errors))
+
+
+# --- validation errors in words ----------------------------------------------------------------
+# ONE mapping of pydantic's validation errors to sentences about the field, used by the API
+# (each `fields[].message`) and the admin app (the sentence under a form). No pydantic text, no
+# link to its docs, and never the input itself (it could be a secret): at most its length.
+PHONE_EXAMPLE = "+14155550123"
+PHONE_RULE = f"a phone number in international form, like {PHONE_EXAMPLE}"
+
+LABELS = {
+    "name": "Name", "prompt": "Prompt", "begin_message": "First message", "language": "Language",
+    "voice": "Voice", "voice.voice_id": "Voice id", "voice.vendor": "Voice vendor",
+    "tools": "Tools", "number": "Transfer number", "max_duration_seconds": "Maximum call length",
+    "active_provider": "Platform", "fallback_order": "Fallback order", "traffic_split": "Traffic split",
+    "phone_number": "Phone number", "email": "E-mail", "url": "URL",
+}
+
+# fields whose pattern has a rule worth saying (the last part of the path)
+_PATTERN_RULES = {
+    "number": PHONE_RULE, "phone_number": PHONE_RULE, "transfer_number": PHONE_RULE, "from_number": PHONE_RULE,
+    "to_number": PHONE_RULE,
+    "language": "a language code like en or en-US",
+    "name": "letters, digits, _ and - only (up to 64)",
+}
+
+
+def _n(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def field_message(error: dict) -> str:
+    """One pydantic error (an item of `ValidationError.errors()`) as a sentence about its field."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    loc = [p for p in error.get("loc", ()) if isinstance(p, str)]
+    last = loc[-1] if loc else ""
+    value = error.get("input")
+    if kind == "missing":
+        return "is required"
+    if kind == "string_too_short":
+        return "is required" if ctx.get("min_length") == 1 else f"at least {_n(ctx.get('min_length'))} characters"
+    if kind == "string_too_long":
+        has = f" (this one has {len(value):,})" if isinstance(value, str) else ""
+        return f"at most {_n(ctx.get('max_length'))} characters{has}"
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return f"{'at least' if kind == 'too_short' else 'at most'} {_n(n)} items"
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_RULES.get(last, "is not in the expected form")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "a whole number"
+    if kind in ("float_type", "float_parsing", "decimal_type", "decimal_parsing"):
+        return "a number"
+    if kind in ("bool_type", "bool_parsing"):
+        return "yes or no (true or false)"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most",
+                 "less_than": "less than"}[kind]
+        bound = next((ctx[k] for k in ("ge", "gt", "le", "lt") if k in ctx), "")
+        return f"{words} {_n(bound)}"
+    if kind == "literal_error" or kind == "enum":
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        return f"one of {expected}" if expected else "is not one of the accepted values"
+    if kind == "extra_forbidden":
+        return "is not a field of this request"
+    if kind in ("string_type", "string_unicode"):
+        return "text"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "an object"
+    if kind in ("list_type", "tuple_type", "set_type"):
+        return "a list"
+    if kind in ("uuid_type", "uuid_parsing"):
+        return "an id (a UUID)"
+    if kind in ("url_parsing", "url_type", "url_scheme"):
+        return "a web address, like https://example.com/hook"
+    if kind == "value_error" and isinstance(ctx.get("error"), (str, Exception)):
+        return str(ctx["error"])  # a validator of ours: its words
+    if kind == "blank":
+        return "is required"
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        return "is not a known kind"
+    if kind == "json_invalid":
+        return "is not valid JSON"
+    return "is not valid"
+
+
+def field_path(loc: tuple | list) -> str:
+    """A location as the caller wrote it: dotted from the root, list items in brackets."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def field_label(path: str) -> str:
+    """A field's name for people: "tools[0].number" → "Transfer number"."""
+    plain = path.split("[", 1)[0] if "." not in path else path
+    for candidate in (path, ".".join(p.split("[")[0] for p in path.split(".")), path.rsplit(".", 1)[-1], plain):
+        if candidate in LABELS:
+            return LABELS[candidate]
+    tail = path.rsplit(".", 1)[-1].split("[")[0] or "Value"
+    return tail.replace("_", " ").capitalize()
+
+
+def field_errors(errors: list[dict], *, strip: int = 0) -> list[FieldError]:
+    """pydantic errors as FieldErrors (path, sentence); `strip` drops leading location parts
+    (FastAPI's "body")."""
+    return [FieldError(field_path(tuple(e.get("loc", ()))[strip:]) or "body", field_message(e)) for e in errors]
+
+
+def in_words(errors: list[dict]) -> str:
+    """The errors as sentences for a form: "Prompt: at most 20,000 characters (this one has 120,000)." """
+    seen: list[str] = []
+    for e in errors:
+        path = field_path(tuple(e.get("loc", ())))
+        # a tagged union reports under the tag ("tools[0].transfer.number"): keep the field
+        line = f"{field_label(path)}: {field_message(e)}." if path else f"{field_message(e)[:1].upper()}{field_message(e)[1:]}."
+        if line not in seen:
+            seen.append(line)
+    return " ".join(seen)

@@ -8,10 +8,25 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic_core import PydanticCustomError
 
 from switchboard.providers.base import AnalysisSpec, ToolSpec, VoiceSpec
 from switchboard.tenancy import Claims
+
+# The longest prompt an agent may have: every platform takes it (Retell's general prompt, Vapi's
+# system message and ElevenLabs' agent prompt all accept well over this), and a prompt longer
+# than this is almost always a pasted document that belongs in a knowledge base.
+PROMPT_MAX_CHARS = 20_000
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", "is required")
+    return value
+
+
+Prompt = Annotated[str, Field(min_length=1, max_length=PROMPT_MAX_CHARS), AfterValidator(_not_blank)]
 
 MemberRole = Literal["owner", "admin", "member"]
 
@@ -282,7 +297,7 @@ class AgentUpdate(BaseModel):
     # Omitted fields keep their value; only begin_message may be set to null (no first message).
     # The others are typed without `| None`, so the document does not offer a null they refuse.
     name: str = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]
-    prompt: str = Field(None, max_length=100_000)  # type: ignore[assignment]
+    prompt: Prompt = None  # type: ignore[assignment]
     begin_message: str | None = Field(None, max_length=2000)
     voice: VoiceSpec = None  # type: ignore[assignment]
     language: str = Field(None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # type: ignore[assignment]

@@ -149,6 +149,12 @@ class ProviderSettings(Session):
         self.offline_note = (f"Nothing is enabled for {' / '.join(k.upper() for k in idle)}: the worker uses "
                              f"{', '.join(offline)} there (no key needed)." if idle and offline else "")
 
+    def _resync(self):
+        """The agent page's sync rows follow a key change at once (no reload)."""
+        from app.pages.agent import AgentConfig
+
+        return AgentConfig.refresh_sync
+
     # --- keys (write-only) ------------------------------------------------------------------
     @rx.event
     async def save_keys(self, form: dict):
@@ -172,6 +178,7 @@ class ProviderSettings(Session):
             self.error = problem(exc)
             return
         self.note = "Key saved. Only its last four characters are shown from now on."
+        return self._resync()
 
     @rx.event
     async def remove_keys(self, vendor: str):
@@ -187,6 +194,7 @@ class ProviderSettings(Session):
             self.error = problem(exc)
             return
         self.note = "Key removed."
+        return self._resync()
 
     # --- advanced settings -------------------------------------------------------------------
     @rx.event

@@ -15,9 +15,12 @@ from app.components.layout import field_label, empty, error, loading, page_frame
 from app.components.provider_settings import ProviderSettings, provider_settings_dialog
 from app.state import NotSignedIn, Session
 from switchboard import agents, orgconfig
+from switchboard.agent_sync import in_use, shown_state
 from switchboard.providers import registry
-from switchboard.models import AgentUpdate, ProviderSelection
+from switchboard.errors import PHONE_EXAMPLE, PHONE_RULE
+from switchboard.models import PROMPT_MAX_CHARS, AgentUpdate, ProviderSelection
 from switchboard.providers.base import VoiceSpec
+from switchboard import pricing
 
 LANGUAGES = ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "it-IT", "pt-BR", "nl-NL", "ja-JP"]
 BADGES = [
@@ -31,7 +34,8 @@ BADGES = [
 class PlatformCard:
     code: str
     name: str
-    price: str
+    price: str  # "list price $0.0450/min" (switchboard.pricing's labels, as every page)
+    measured: str  # "your calls $0.0409/min (last 30 days)" or "your calls: no calls yet"
     description: str
     badges: list[str]
     custom_voices: bool
@@ -49,9 +53,11 @@ class VoiceOption:
 class SyncRow:
     provider: str
     name: str
-    status: str
-    error: str
+    status: str  # the state in words: synced, pending, failed, not in use, needs set-up
+    error: str  # the reason in words
     synced_at: str
+    tone: str = "gray"
+    action: str = ""  # "settings": the fix is in this platform's settings
 
 
 def _voice_option(v) -> VoiceOption:
@@ -88,6 +94,9 @@ class AgentConfig(Session):
     split: dict[str, str] = {}
     sync: list[SyncRow] = []
     saved_voice: str = ""  # "vendor · id" of the voice as saved
+    key_missing: dict[str, bool] = {}  # platform code -> no key stored (admins only: members cannot see keys)
+    has_number: bool = False
+    welcome: bool = False
 
     # --- derived -----------------------------------------------------------------------------
     @rx.var
@@ -144,17 +153,33 @@ class AgentConfig(Session):
                 pass
         return total
 
+    @rx.var
+    def next_steps(self) -> list[str]:
+        """After onboarding: what is left before the agent takes calls."""
+        steps = []
+        if self.voice_mode == "custom" and not self.custom_voice_id:
+            steps.append("Fill in your custom voice id (Voice, below): the agent cannot speak with your voice without it.")
+        if not self.has_number:
+            steps.append("Connect a phone number, so callers can reach the agent.")
+        if self.key_missing.get(self.active):
+            steps.append(f"Add your {self.active_name} API key: open {self.active_name}'s Settings.")
+        return steps
+
     # --- loading -----------------------------------------------------------------------------
     @rx.event
     async def load(self):
         if not self.signed_in:
             return
         self.loaded, self.load_error, self.save_error, self.saved_note = False, "", "", ""
+        self.welcome = self.router.url.query_parameters.get("welcome") == "1"
         try:
             async with self._as_user() as conn:
                 catalog = await orgconfig.list_providers(conn, type="platform", enabled=True)
                 mine = (await agents.list_agents(conn, self._org(), limit=1)).items
+                prices = await pricing.platform_prices(conn, self._org())
                 detail = await agents.get_agent(conn, self._org(), mine[0].id) if mine else None
+                if detail is not None:
+                    await self._read_setup(conn, detail)
         except NotSignedIn:
             return rx.redirect("/sign-in")
         except Exception as exc:
@@ -162,7 +187,8 @@ class AgentConfig(Session):
             return None
         self.platforms = [
             PlatformCard(
-                code=p.key, name=p.name, price=usd(p.metadata.get("cost_per_minute"), 3),
+                code=p.key, name=p.name, price=pricing.list_label(prices.get(p.key)),
+                measured=pricing.measured_label(prices.get(p.key)),
                 description=p.description or "",
                 badges=[label for key, label in BADGES if key in p.capabilities],
                 custom_voices="custom_voices" in p.capabilities,
@@ -186,6 +212,47 @@ class AgentConfig(Session):
         self.loaded = True
         return None
 
+    async def _read_setup(self, conn, detail) -> None:
+        """What the sync rows and the next steps depend on besides the agent: which platforms have
+        a key (admins only), and whether a number is connected."""
+        missing: dict[str, bool] = {}
+        if self.is_admin:
+            for c in detail.provider_configs:
+                op = await orgconfig.get_org_provider(conn, self._org(), c.provider, include_secrets=True)
+                if op.secrets is not None and (op.secrets.required_fields or op.provider.secrets_schema.get("properties")):
+                    missing[c.provider] = not op.secrets.has_secrets
+        self.key_missing = missing
+        row = await (await conn.execute("select count(*) as n from public.phone_numbers where agent_config_id = %s",
+                                        (detail.id,))).fetchone()
+        self.has_number = bool(row and row["n"])
+
+    @rx.event
+    async def refresh_sync(self):
+        """Re-read the sync state (after a key is saved or removed in the settings modal)."""
+        if not self.agent_id:
+            return
+        try:
+            async with self._as_user() as conn:
+                detail = await agents.get_agent(conn, self._org(), UUID(self.agent_id))
+                await self._read_setup(conn, detail)
+        except Exception as exc:
+            self.save_error = problem(exc)
+            return
+        self._show_sync(detail)
+
+    def _show_sync(self, a) -> None:
+        names = {p.code: p.name for p in self.platforms}
+        rows = []
+        for c in a.provider_configs:
+            name = names.get(c.provider, c.provider)
+            used = in_use(c.provider, active=a.active_provider, fallback_order=a.fallback_order,
+                          traffic_split=a.traffic_split)
+            shown = shown_state(c.provider, name, used=used, status=c.sync_status, error=c.sync_error,
+                                key_missing=self.key_missing.get(c.provider))
+            rows.append(SyncRow(provider=c.provider, name=name, status=shown.state, error=shown.reason,
+                                synced_at=when(c.synced_at), tone=shown.tone, action=shown.action))
+        self.sync = rows
+
     def _show(self, a) -> None:
         self.agent_id, self.agent_name, self.etag = str(a.id), a.name, a.etag
         self.active = a.active_provider or (self.platforms[0].code if self.platforms else "")
@@ -201,12 +268,7 @@ class AgentConfig(Session):
         self.transfer_number = next((t.get("number", "") for t in a.tools if t.get("type") == "transfer"), "")
         self.fallback = list(a.fallback_order)
         self.split = {k: str(v) for k, v in a.traffic_split.items()}
-        names = {p.code: p.name for p in self.platforms}
-        self.sync = [
-            SyncRow(provider=c.provider, name=names.get(c.provider, c.provider), status=c.sync_status,
-                    error=c.sync_error or "", synced_at=when(c.synced_at))
-            for c in a.provider_configs
-        ]
+        self._show_sync(a)
 
     # --- editing -----------------------------------------------------------------------------
     @rx.event
@@ -324,6 +386,7 @@ class AgentConfig(Session):
                 else:
                     detail = await agents.update_agent(conn, org, agent_id, update, if_match=self.etag)
                     detail = await agents.select_provider(conn, org, agent_id, selection, if_match=detail.etag)
+                await self._read_setup(conn, detail)
         except Exception as exc:
             self.save_error, self.saving = problem(exc), False
             return
@@ -340,8 +403,12 @@ def platform_card(p: PlatformCard) -> rx.Component:
                 rx.cond(selected, rx.icon("circle-check", color=rx.color("accent", 9)), rx.icon("circle")),
                 rx.heading(p.name, size="3", as_="h3"),
                 rx.spacer(),
-                rx.badge(p.price, "/min", color_scheme="green", variant="soft"),
                 align="center", width="100%",
+            ),
+            rx.flex(
+                rx.badge(p.price, color_scheme="green", variant="soft", id=f"list-price-{p.code}"),
+                rx.badge(p.measured, color_scheme="gray", variant="soft", id=f"measured-price-{p.code}"),
+                wrap="wrap", gap="1",
             ),
             rx.text(p.description, size="1", color_scheme="gray"),
             rx.flex(rx.foreach(p.badges, lambda b: rx.badge(b, variant="outline", size="1")), wrap="wrap", gap="1"),
@@ -424,6 +491,9 @@ def behaviour_section() -> rx.Component:
             field_label("Prompt", for_id="prompt", size="2", weight="medium"),
             rx.text_area(value=AgentConfig.prompt, on_change=AgentConfig.set_prompt, rows="6", width="100%",
                          placeholder="You are the front desk of Acme Dental…", id="prompt"),
+            rx.text(AgentConfig.prompt.length().to_string(), f" of {PROMPT_MAX_CHARS:,} characters", size="1",
+                    color_scheme=rx.cond(AgentConfig.prompt.length() > PROMPT_MAX_CHARS, "red", "gray"),
+                    id="prompt-count"),
             field_label("Begin message", for_id="begin-message", size="2", weight="medium"),
             rx.input(value=AgentConfig.begin_message, on_change=AgentConfig.set_begin_message, width="100%",
                      placeholder="Hello, Acme Dental, how can I help?", id="begin-message"),
@@ -438,7 +508,9 @@ def behaviour_section() -> rx.Component:
                     rx.checkbox("End the call when done", checked=AgentConfig.tool_end_call,
                                 on_change=AgentConfig.set_tool_end_call, id="tool-end-call"),
                     rx.input(value=AgentConfig.transfer_number, on_change=AgentConfig.set_transfer_number,
-                             placeholder="Transfer to a human: +15551234567", width="280px", id="transfer-number"),
+                             placeholder=f"Transfer to a human: {PHONE_EXAMPLE}", width="280px", id="transfer-number"),
+                    rx.text(f"Optional: {PHONE_RULE} (+, country code, number).", size="1", color_scheme="gray",
+                            id="transfer-number-help"),
                 ),
                 spacing="6", align="start", wrap="wrap",
             ),
@@ -495,7 +567,6 @@ def routing_section() -> rx.Component:
 
 
 def sync_section() -> rx.Component:
-    status_color = {"synced": "green", "pending": "amber", "failed": "red", "deleted": "gray"}
     return rx.card(
         rx.vstack(
             rx.heading("Sync state per platform", size="4", as_="h2"),
@@ -506,9 +577,18 @@ def sync_section() -> rx.Component:
                                                    ("Platform", "State", "Reason", "Last synced")])),
                     rx.table.body(rx.foreach(AgentConfig.sync, lambda s: rx.table.row(
                         rx.table.cell(s.name),
-                        rx.table.cell(rx.badge(s.status, color_scheme=rx.match(s.status, *status_color.items(), "gray"),
-                                               id=f"sync-{s.provider}")),
-                        rx.table.cell(rx.text(s.error, size="1", color_scheme="red")),
+                        rx.table.cell(rx.badge(s.status, color_scheme=rx.match(
+                            s.tone, ("green", "green"), ("amber", "amber"), ("red", "red"), "gray"),
+                            id=f"sync-{s.provider}", data_tone=s.tone)),
+                        rx.table.cell(rx.hstack(
+                            rx.text(s.error, size="1", color_scheme=rx.cond(s.tone == "red", "red", "gray"),
+                                    id=f"sync-reason-{s.provider}"),
+                            rx.cond(s.action == "settings",
+                                    rx.button("Open settings", size="1", variant="soft",
+                                              on_click=ProviderSettings.open(s.provider),
+                                              id=f"sync-settings-{s.provider}")),
+                            align="center", wrap="wrap",
+                        )),
                         rx.table.cell(s.synced_at),
                     ))),
                     width="100%",
@@ -518,6 +598,26 @@ def sync_section() -> rx.Component:
             spacing="2", width="100%",
         ),
         width="100%", id="sync-section",
+    )
+
+
+def next_steps_card() -> rx.Component:
+    return rx.cond(
+        AgentConfig.welcome & (AgentConfig.next_steps.length() > 0),
+        rx.callout.root(
+            rx.callout.icon(rx.icon("list-checks")),
+            rx.vstack(
+                rx.text("Next steps", weight="bold", size="3"),
+                rx.el.ol(rx.foreach(AgentConfig.next_steps, lambda step: rx.el.li(rx.text(step, size="2"),
+                                                                                   class_name="next-step"))),
+                rx.hstack(
+                    rx.button("Open ", AgentConfig.active_name, " settings", size="1", variant="soft",
+                              on_click=ProviderSettings.open(AgentConfig.active), id="next-steps-settings"),
+                ),
+                spacing="1",
+            ),
+            color_scheme="blue", width="100%", id="next-steps",
+        ),
     )
 
 
@@ -536,13 +636,14 @@ def agent_page() -> rx.Component:
                           rx.link(rx.button("Set one up"), href="/onboarding?new=1")),
                     rx.vstack(
                         rx.text(AgentConfig.agent_name, size="3", color_scheme="gray"),
+                        next_steps_card(),
                         rx.heading("Platform", size="4", as_="h2"),
                         rx.grid(rx.foreach(AgentConfig.platforms, platform_card), columns=rx.breakpoints(initial="1", sm="2"), spacing="3",
                                 width="100%"),
                         voice_section(),
                         behaviour_section(),
                         routing_section(),
-                        rx.cond(AgentConfig.save_error != "", error(AgentConfig.save_error)),
+                        rx.cond(AgentConfig.save_error != "", rx.box(error(AgentConfig.save_error), id="agent-form-error", width="100%")),
                         rx.cond(AgentConfig.saved_note != "",
                                 rx.callout.root(rx.callout.text(AgentConfig.saved_note), color_scheme="green",
                                                 id="saved-note")),

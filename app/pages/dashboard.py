@@ -15,7 +15,7 @@ import reflex as rx
 from app.backend import problem, usd
 from app.components.layout import empty, error, loading, page_frame, stat
 from app.state import NotSignedIn, Session
-from switchboard import analytics, experiments, savings
+from switchboard import analytics, experiments, pricing, savings
 
 COLORS = {"retell": "#6366f1", "vapi": "#10b981", "signalwire": "#f59e0b", "livekit": "#ef4444"}
 COMPONENT_NAMES = {"stt": "STT", "llm": "LLM", "tts": "TTS", "platform": "Platform", "telephony": "Telephony"}
@@ -62,6 +62,14 @@ class TestRow:
 
 
 @dataclasses.dataclass
+class PriceRow:
+    code: str
+    name: str
+    list_price: str  # switchboard.pricing's labels, as on the onboarding and agent pages
+    measured: str
+
+
+@dataclasses.dataclass
 class SavingRow:
     sentence: str
     saving: str
@@ -88,6 +96,7 @@ class Dashboard(Session):
     per_day: go.Figure = go.Figure()
     components: go.Figure = go.Figure()
     per_minute: go.Figure = go.Figure()
+    prices: list[PriceRow] = []
 
     arms: list[ArmRow] = []
     tests: list[TestRow] = []
@@ -137,13 +146,13 @@ class Dashboard(Session):
         org, days = self._org(), int(self.days)
         return (await analytics.cost_per_provider_per_day(conn, org, days=days),
                 await analytics.component_breakdown(conn, org, days=days),
-                await analytics.cost_per_minute_by_provider(conn, org, days=days))
+                await pricing.platform_prices(conn, org, days=days))
 
     def _show_month(self, month) -> None:
         self.spend_month = usd(month.this_month)
         self.calls_month = f"{month.calls_this_month:,}"
         self.minutes_month = f"{month.minutes_this_month:,.0f}"
-        self.avg_cost_per_minute = (usd(month.this_month / month.minutes_this_month, 4)
+        self.avg_cost_per_minute = (pricing.per_minute(month.this_month / month.minutes_this_month)
                                     if month.minutes_this_month else "—")
         if month.change_vs_last_month_pct is not None:
             change = month.change_vs_last_month_pct
@@ -162,12 +171,15 @@ class Dashboard(Session):
             text=[f"{usd(c.cost)} ({c.share:.0%})" for c in parts], textposition="outside", textangle=0,
             cliponaxis=False,
         )), f"Where the money goes ({period})")
-        used = [r for r in cpm if r.cost_per_minute is not None]
+        # What your calls cost per minute, per platform, and every platform's list price beside it.
+        used = sorted((p for p in cpm.values() if p.measured is not None), key=lambda p: (p.measured, p.code))
         self.per_minute = _layout(go.Figure(go.Bar(
-            x=[r.provider_name for r in used], y=[r.cost_per_minute for r in used],
-            marker_color=[COLORS.get(r.provider_code, "#888") for r in used],
-            text=[usd(r.cost_per_minute, 4) for r in used], textposition="outside", textangle=0, cliponaxis=False,
-        )), f"Cost per minute per platform ({period})")
+            x=[p.name for p in used], y=[float(p.measured) for p in used],
+            marker_color=[COLORS.get(p.code, "#888") for p in used],
+            text=[pricing.per_minute(p.measured) for p in used], textposition="outside", textangle=0, cliponaxis=False,
+        )), f"What your calls cost per minute, per platform ({period})")
+        self.prices = [PriceRow(code=p.code, name=p.name, list_price=pricing.list_label(p),
+                                measured=pricing.measured_label(p)) for p in cpm.values()]
 
     @rx.event(background=True)
     async def load_extras(self):
@@ -253,6 +265,24 @@ def ab_section() -> rx.Component:
     )
 
 
+def prices_section() -> rx.Component:
+    return rx.card(
+        rx.heading("Price per minute", size="3", as_="h2"),
+        rx.text("Each platform's list price, and what your own calls on it cost in the period.",
+                size="1", color_scheme="gray"),
+        rx.table.root(
+            rx.table.header(rx.table.row(rx.table.column_header_cell("Platform"),
+                                         rx.table.column_header_cell("List price"),
+                                         rx.table.column_header_cell("Your calls"))),
+            rx.table.body(rx.foreach(Dashboard.prices, lambda p: rx.table.row(
+                rx.table.row_header_cell(p.name), rx.table.cell(p.list_price, id="list-price-" + p.code),
+                rx.table.cell(p.measured, id="measured-price-" + p.code), id="price-row-" + p.code))),
+            size="1", width="100%",
+        ),
+        width="100%", id="prices",
+    )
+
+
 def savings_section() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -300,7 +330,7 @@ def dashboard_page() -> rx.Component:
                             stat("Spend this month", Dashboard.spend_month, Dashboard.spend_trend, id="spend-month"),
                             stat("Calls this month", Dashboard.calls_month, id="calls-month"),
                             stat("Minutes this month", Dashboard.minutes_month, id="minutes-month"),
-                            stat("Average per minute", Dashboard.avg_cost_per_minute, id="avg-cpm"),
+                            stat("Average per minute (your calls, this month)", Dashboard.avg_cost_per_minute, id="avg-cpm"),
                             wrap="wrap", spacing="3",
                         ),
                         rx.vstack(
@@ -310,6 +340,7 @@ def dashboard_page() -> rx.Component:
                                 rx.card(_chart(Dashboard.per_minute, "chart-per-minute")),
                                 columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%",
                             ),
+                            prices_section(),
                             # dimmed while the charts are recomputed for a new period
                             opacity=rx.cond(Dashboard.charts_days == Dashboard.days, "1", "0.5"),
                             transition="opacity 0.2s", spacing="4", width="100%",

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app.backend import problem, usd
+from app.backend import problem
 from app.components.layout import field_label, error, loading
 from app.state import Session
-from switchboard import onboarding, orgconfig
+from uuid import UUID
+
+from switchboard import onboarding, orgconfig, pricing
 from switchboard.providers.recommend import Needs, recommend_provider
 
 PRIORITIES = [
@@ -31,7 +33,8 @@ class Onboarding(Session):
     # The recommendation, from the database's prices and capabilities.
     platform: str = ""
     platform_name: str = ""
-    price_per_minute: str = ""
+    price_per_minute: str = ""  # "list price $0.0450/min" (switchboard.pricing's labels)
+    measured_per_minute: str = ""  # "your calls $0.0409/min (last 30 days)" or "your calls: no calls yet"
     reasons: list[str] = []
     alternatives: list[dict[str, str]] = []
     error: str = ""
@@ -63,6 +66,7 @@ class Onboarding(Session):
         for alt in self.alternatives:
             if alt["code"] == code:
                 self.platform, self.platform_name, self.price_per_minute = code, alt["name"], alt["price"]
+                self.measured_per_minute = alt["measured"]
                 self.reasons = [alt["why"]]
 
     @rx.event
@@ -104,15 +108,19 @@ class Onboarding(Session):
         async with self._as_user() as conn:
             rec = await recommend_provider(conn, needs)
             platforms = await orgconfig.list_providers(conn, type="platform", enabled=True)
+            # What your calls cost, when you already have an organisation with calls.
+            prices = await pricing.platform_prices(conn, UUID(self.org_id) if self.org_id else None)
         by_code = {p.key: p for p in platforms}
         self.platform, self.platform_name = rec.code, rec.name
-        self.price_per_minute = usd(rec.price_per_minute, 3)
+        self.price_per_minute = pricing.list_label(prices.get(rec.code))
+        self.measured_per_minute = pricing.measured_label(prices.get(rec.code))
         self.reasons = list(rec.reasons)
         # The other platforms that still meet the hard needs (a custom voice, enterprise), best first.
         self.alternatives = [
-            {"code": code, "name": by_code[code].name, "price": usd(by_code[code].metadata.get("cost_per_minute"), 3),
+            {"code": code, "name": by_code[code].name, "price": pricing.list_label(prices.get(code)),
+             "measured": pricing.measured_label(prices.get(code)),
              "why": f"You chose {by_code[code].name}: {by_code[code].description or ''} "
-                    f"({usd(by_code[code].metadata.get('cost_per_minute'), 3)} per minute)."}
+                    f"({pricing.list_label(prices.get(code))}; {pricing.measured_label(prices.get(code))})."}
             for code in rec.alternatives if code in by_code
         ]
 
@@ -183,8 +191,10 @@ def _step_recommendation() -> rx.Component:
         rx.text("We recommend", size="2", color_scheme="gray"),
         rx.hstack(
             rx.heading(Onboarding.platform_name, size="7", as_="h2", id="recommended-platform"),
-            rx.badge(Onboarding.price_per_minute, " per minute", size="3", id="recommended-price"),
-            align="center",
+            rx.badge(Onboarding.price_per_minute, size="3", id="recommended-price"),
+            rx.badge(Onboarding.measured_per_minute, size="3", color_scheme="gray", variant="soft",
+                     id="recommended-measured"),
+            align="center", wrap="wrap",
         ),
         rx.unordered_list(rx.foreach(Onboarding.reasons, lambda r: rx.list_item(r)), id="recommendation-reasons"),
         rx.text("Or pick another platform (you can switch any time without re-entering anything):",
@@ -192,8 +202,8 @@ def _step_recommendation() -> rx.Component:
         rx.hstack(
             rx.foreach(
                 Onboarding.alternatives,
-                lambda a: rx.button(a["name"], " · ", a["price"], "/min", variant="outline", size="1",
-                                    on_click=Onboarding.choose(a["code"])),
+                lambda a: rx.button(a["name"], " · ", a["price"], " · ", a["measured"], variant="outline", size="1",
+                                    on_click=Onboarding.choose(a["code"]), id="alt-" + a["code"]),
             ),
             wrap="wrap",
         ),
@@ -205,9 +215,10 @@ def _step_recommendation() -> rx.Component:
 def _step_phone() -> rx.Component:
     return rx.vstack(
         field_label("Connect a phone number (optional)", for_id="phone-number", size="4", weight="medium"),
-        rx.text("A SignalWire number in E.164 form, e.g. +15551234567. You can add one later.",
+        rx.text("A SignalWire number in international form (+, country code, number), like +14155550123. "
+                "You can add one later.",
                 size="2", color_scheme="gray"),
-        rx.input(value=Onboarding.phone, on_change=Onboarding.set_phone, placeholder="+15551234567", size="3",
+        rx.input(value=Onboarding.phone, on_change=Onboarding.set_phone, placeholder="+14155550123", size="3",
                  width="100%", id="phone-number"),
         width="100%",
     )

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException  # FastAPI raises Starlette's (th
 from switchboard.auth import AuthError, TooManyAttempts
 from switchboard.errors import (
     Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired,
-    SwitchboardError,
+    SwitchboardError, field_message,
 )
 from switchboard.secrets import SecretError, SecretPermissionError
 
@@ -83,7 +83,7 @@ def from_exception(exc: Exception) -> Response:
     if isinstance(exc, SwitchboardError):
         return error_response(status_of(exc), exc.code, str(exc))
     if isinstance(exc, RequestValidationError):
-        fields = [ErrorField(field=_loc(tuple(e.get("loc", ()))), message=e.get("msg", "is not valid")) for e in exc.errors()]
+        fields = [ErrorField(field=_loc(tuple(e.get("loc", ()))), message=field_message(e)) for e in exc.errors()]
         return error_response(422, "invalid_input", "; ".join(f"{f.field}: {f.message}" for f in fields), fields)
     if isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout)):
         return error_response(503, "unavailable", "the database is unavailable; retry later", headers={"Retry-After": "5"})

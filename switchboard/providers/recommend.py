@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from switchboard.billing import load_price_book
+from switchboard.pricing import per_minute
 
 _SETUP_RANK = {"low": 0, "medium": 1, "high": 2}
 _CUSTOMIZATION_RANK = {"medium": 0, "high": 1, "very_high": 2}
@@ -89,7 +90,8 @@ def _price(p: PlatformFacts) -> Decimal:
 
 
 def _money(value: Decimal | None) -> str:
-    return "price unknown" if value is None or value == Decimal("Infinity") else f"${Decimal(value).quantize(Decimal('0.001'))}/min"
+    # The one per-minute format (switchboard.pricing), so a reason reads as the price badges do.
+    return "no list price" if value is None or value == Decimal("Infinity") else per_minute(value)
 
 
 def choose(needs: Needs, platforms: list[PlatformFacts]) -> Recommendation:
@@ -129,7 +131,7 @@ def choose(needs: Needs, platforms: list[PlatformFacts]) -> Recommendation:
     suitable = list(candidates)  # what the hard needs leave; the rest are preferences
     if needs.wants_lowest_cost:
         best("price", lambda p: _price(p) if _price(p) != Decimal("Infinity") else None,
-             lambda p: f"lowest typical price per minute: {_money(_price(p))}")
+             lambda p: f"lowest list price per minute: {_money(_price(p))}")
     if needs.wants_easy_setup:
         best("setup complexity", lambda p: _SETUP_RANK.get(p.setup_complexity or ""),
              lambda p: f"easiest to set up ({p.setup_complexity} complexity)")
@@ -144,7 +146,7 @@ def choose(needs: Needs, platforms: list[PlatformFacts]) -> Recommendation:
              lambda p: f"the cheapest of those: {_money(_price(p))}")
 
     chosen = candidates[0]
-    reasons.append(f"typical all-in price {_money(_price(chosen))}"
+    reasons.append(f"list price (typical all-in) {_money(_price(chosen))}"
                    + (f" (prices effective {chosen.prices_effective_from.isoformat()})" if chosen.prices_effective_from else ""))
     others = [p.code for p in suitable if p.code != chosen.code]
     return Recommendation(

@@ -152,3 +152,38 @@ async def test_another_organisations_agent_is_not_found(client: httpx.AsyncClien
     assert r.status_code == 404
     listed = (await client.get("/api/agents", headers=world.owner_b.headers())).json()["items"]
     assert [a["name"] for a in listed] == ["Beta receptionist"]
+
+
+@pytest.mark.parametrize("prompt, message", [
+    ("x" * 120_000, "at most 20,000 characters (this one has 120,000)"),
+    ("", "is required"),
+    ("   \n ", "is required"),
+])
+async def test_patch_refuses_a_prompt_too_long_or_empty_in_words(client: httpx.AsyncClient, world: World, prompt, message) -> None:
+    etag = (await _get(client, world)).headers["ETag"]
+    r = await client.patch(f"/api/agents/{world.agent_a}", headers={**world.owner_a.headers(), "If-Match": etag},
+                           json={"prompt": prompt})
+    assert r.status_code == 422, r.text
+    assert {"field": "prompt", "message": message} in r.json()["fields"]
+    assert "pydantic" not in r.text and "should" not in r.text
+    assert (await _get(client, world)).headers["ETag"] == etag
+
+
+async def test_patch_explains_a_phone_number(client: httpx.AsyncClient, world: World) -> None:
+    etag = (await _get(client, world)).headers["ETag"]
+    r = await client.patch(f"/api/agents/{world.agent_a}", headers={**world.owner_a.headers(), "If-Match": etag},
+                           json={"tools": [{"type": "transfer", "number": "call bob"}]})
+    assert r.status_code == 422
+    assert {"field": "tools[0].transfer.number",
+            "message": "a phone number in international form, like +14155550123"} in r.json()["fields"]
+
+
+def test_the_prompt_limit_is_in_the_core_model() -> None:
+    from pydantic import ValidationError
+
+    from switchboard.models import PROMPT_MAX_CHARS, AgentUpdate
+
+    assert PROMPT_MAX_CHARS == 20_000
+    AgentUpdate(prompt="x" * PROMPT_MAX_CHARS)
+    with pytest.raises(ValidationError):
+        AgentUpdate(prompt="x" * (PROMPT_MAX_CHARS + 1))

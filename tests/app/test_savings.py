@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.savings import per_minute_prices, recommendations
+from switchboard.savings import recommendations
 from tests.app.factories import add_calls, make_agent, make_org, make_user
 
 
@@ -23,53 +23,43 @@ async def _usage(conn, org_id):
     return {k: float(v) for k, v in (await cur.fetchone()).items()}
 
 
-async def test_expensive_retell_calls_are_repriced_at_the_cheapest_platform(db):
+async def test_expensive_retell_calls_are_repriced_at_the_cheapest_list_price(db):
     owner, org_id = await _setup(db, "retell", 0.20)
     async with db.as_user(owner) as conn:
         recs = await recommendations(conn, org_id)
-        prices = await per_minute_prices(conn)
         u = await _usage(conn, org_id)
-    # Every alternative priced as the module documents: its own per-minute rows, plus (LiveKit,
-    # which leaves STT/LLM/TTS to you, and has no calls here) its typical all-in price less those.
-    per_minute = {code: sum(rows.values()) for code, rows in prices.items()}
     async with db.as_service() as conn:
-        cur = await conn.execute("select cost_per_minute from voice_ai_providers where code = 'livekit'")
-        livekit_typical = float((await cur.fetchone())["cost_per_minute"])
-    per_minute["livekit"] = max(per_minute["livekit"], livekit_typical)
-    cheapest = min((c for c in per_minute if c != "retell"), key=per_minute.get)
+        cur = await conn.execute("select code, cost_per_minute from voice_ai_providers where is_active")
+        listed = {r["code"]: float(r["cost_per_minute"]) for r in await cur.fetchall()}
+    # No calls on the others: each priced at its list price, and the sentence says so.
+    cheapest = min((c for c in listed if c != "retell"), key=listed.get)
     assert len(recs) == 1
     rec = recs[0]
-    assert (rec.from_provider, rec.to_provider) == ("retell", cheapest)
+    assert (rec.from_provider, rec.to_provider, rec.borrowed_basis) == ("retell", cheapest, "list")
     assert rec.calls == 100
-    assert rec.estimated_cost == pytest.approx(per_minute[cheapest] * u["minutes"], abs=0.01)
-    assert rec.saving == pytest.approx(u["cost"] - per_minute[cheapest] * u["minutes"], abs=0.01)
+    assert rec.estimated_cost == pytest.approx(listed[cheapest] * u["minutes"], abs=0.01)
+    assert rec.saving == pytest.approx(u["cost"] - listed[cheapest] * u["minutes"], abs=0.01)
     assert rec.sentence.startswith("These 100 calls on Retell AI")
     assert f"${rec.saving:,.2f} less on {rec.to_name}" in rec.sentence
+    assert f"at {rec.to_name}'s list price of ${listed[cheapest]:.4f}/min" in rec.sentence
 
 
-async def test_bring_your_own_pipeline_is_priced_at_its_measured_cost_not_the_bundles_zero(db):
-    # SignalWire reports everything as platform cost (STT/LLM/TTS = 0); LiveKit calls of the same
-    # organisation show what its own STT/LLM/TTS cost per minute.
+async def test_a_platform_you_use_is_priced_at_what_your_calls_on_it_cost(db):
+    # SignalWire calls dear; LiveKit calls of the same organisation measured at about $0.06/min.
     owner, org_id = await _setup(db, "signalwire", 0.20)
     await add_calls(db, org_id, None, "livekit", 50, cost_per_minute=0.06, seed=12)
     async with db.as_service() as conn:
-        await conn.execute(
-            "update provider_usage u set platform_cost = u.cost_amount, stt_cost = 0, llm_cost = 0, tts_cost = 0, "
-            "telephony_cost = 0 from voice_ai_providers p where p.id = u.provider_id and p.code = 'signalwire' "
-            "and u.organization_id = %s", (org_id,))
         cur = await conn.execute(
-            "select (sum(u.stt_cost) + sum(u.llm_cost) + sum(u.tts_cost)) / (sum(u.duration_seconds) / 60.0) as pipeline "
-            "from provider_usage u join voice_ai_providers p on p.id = u.provider_id "
+            "select sum(u.cost_amount) / (sum(u.duration_seconds - u.unpriced_seconds) / 60.0) as cpm "
+            "from usage_daily u join voice_ai_providers p on p.id = u.provider_id "
             "where p.code = 'livekit' and u.organization_id = %s", (org_id,))
-        pipeline = float((await cur.fetchone())["pipeline"])
+        measured = float((await cur.fetchone())["cpm"])
     async with db.as_user(owner) as conn:
         recs = {r.from_provider: r for r in await recommendations(conn, org_id)}
-        prices = await per_minute_prices(conn)
     rec = recs["signalwire"]
     assert rec.to_provider == "livekit" and rec.borrowed_basis == "measured"
-    assert pipeline > 0.01
-    assert rec.to_price_per_minute == pytest.approx(sum(prices["livekit"].values()) + pipeline, abs=1e-4)
-    assert "priced at what they cost you on LiveKit now" in rec.sentence
+    assert rec.to_price_per_minute == pytest.approx(measured, abs=1e-9)
+    assert f"at what your LiveKit calls cost, ${measured:.4f}/min over the last 30 days" in rec.sentence
 
 
 async def test_custom_voice_never_recommends_a_platform_without_custom_voices(db):

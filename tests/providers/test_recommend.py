@@ -35,7 +35,7 @@ async def test_decision_matrix(db, needs, expected):
 async def test_reasons_carry_real_prices(db):
     choice = await recommend(db, wants_lowest_cost=True)
     assert choice.price_per_minute == Decimal("0.0450")
-    assert "lowest typical price per minute: $0.045/min" in choice.reasons
+    assert "lowest list price per minute: $0.0450/min" in choice.reasons
     assert choice.minute_prices == {"platform": Decimal("0.01000000"), "telephony": Decimal("0.00300000")}
     custom = await recommend(db, has_custom_voice=True)
     assert custom.alternatives == ["vapi", "signalwire"]  # the other custom-voice platforms, cheapest first

@@ -15,23 +15,13 @@ import pytest
 
 from tests.app.conftest import shot
 from tests.app.factories import add_calls
-from tests.app.test_browser_pages import PASSWORD, account
+from tests.app.test_browser_pages import account, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 async def open_as(browser, app_server, email: str, path: str, **context_options):
-    options = {"viewport": {"width": 1360, "height": 900}, **context_options}
-    context = await browser.new_context(base_url=app_server.url, **options)
-    context.set_default_timeout(20_000)
-    page = await context.new_page()
-    await page.goto("/sign-in")
-    await page.fill("#email", email)
-    await page.fill("#password", PASSWORD)
-    await page.click("#submit")
-    await page.wait_for_url(re.compile(r"/dashboard"))
-    if path != "/dashboard":
-        await page.goto(path)
+    context, page = await sign_in(browser, app_server, email, path, **context_options)
     await settled(page)
     return context, page
 

@@ -31,8 +31,11 @@ async def account(db, *, org: str | None = "Bright Smiles", platform: str = "liv
     return email, done.organization.id, done.agent_id
 
 
-async def sign_in(browser, app_server, email: str, path: str = "/dashboard"):
-    context = await browser.new_context(base_url=app_server.url, viewport={"width": 1360, "height": 900})
+async def sign_in(browser, app_server, email: str, path: str = "/dashboard", **context_options):
+    """A new browser context (options: viewport, timezone_id, color_scheme…) signed in as `email`,
+    on `path` once it has loaded."""
+    options = {"viewport": {"width": 1360, "height": 900}, **context_options}
+    context = await browser.new_context(base_url=app_server.url, **options)
     context.set_default_timeout(20_000)
     page = await context.new_page()
     await page.goto("/sign-in")

@@ -9,7 +9,7 @@ import pytest
 
 from tests.app.conftest import shot
 from tests.app.factories import add_calls
-from tests.app.test_browser_pages import PASSWORD, account
+from tests.app.test_browser_pages import account, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,15 +40,7 @@ def _alpha(css: str) -> float:
 async def test_dashboard_charts_follow_the_colour_mode(browser, app_server, app_db, scheme):
     email, org_id, agent_id = await account(app_db, org=f"Theme {scheme}")
     await add_calls(app_db, org_id, agent_id, "livekit", 12)
-    context = await browser.new_context(base_url=app_server.url, viewport={"width": 1360, "height": 900},
-                                        color_scheme=scheme)
-    context.set_default_timeout(20_000)
-    page = await context.new_page()
-    await page.goto("/sign-in")
-    await page.fill("#email", email)
-    await page.fill("#password", PASSWORD)
-    await page.click("#submit")
-    await page.wait_for_url(re.compile(r"/dashboard"))
+    context, page = await sign_in(browser, app_server, email, color_scheme=scheme)
     await page.locator("#chart-per-day .gtitle").wait_for()
     colours = await page.evaluate(_COLOURS)
     await shot(page, f"dashboard-{scheme}")

@@ -40,6 +40,8 @@ async def _pages(browser, app_server, email: str, tag: str) -> dict[str, tuple[s
                          await page.locator("#prices #measured-price-livekit").inner_text())
     await page.locator(".saving").first.wait_for()
     seen["savings"] = (await page.locator(".saving").first.inner_text(), "")
+    # plotly draws after the page has its data: wait for the chart's own text.
+    await page.wait_for_function("() => (document.querySelector('#chart-per-minute')?.innerText || '').includes('$')")
     seen["chart"] = (await page.locator("#chart-per-minute").inner_text(), "")
     await shot(page, f"30-prices-dashboard-{tag}")
 

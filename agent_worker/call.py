@@ -27,7 +27,7 @@ from switchboard.db import database_unavailable
 from switchboard.ingest import record_call_event
 from switchboard.pipeline.config import PipelineConfig
 from switchboard.pipeline.dispatch import DispatchMetadata
-from switchboard.providers.base import AgentSpec, CallEvent
+from switchboard.spec import AgentSpec, CallEvent
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from livekit.agents import RunContext, ToolError, function_tool, get_job_context
 from livekit.agents.beta.tools import EndCallTool as LiveKitEndCallTool
 
 from switchboard import egress
-from switchboard.providers.base import AgentSpec, EndCallTool, HttpTool, TransferTool
+from switchboard.spec import AgentSpec, EndCallTool, HttpTool, TransferTool
 
 log = logging.getLogger(__name__)
 MAX_TOOL_OUTPUT = 4000  # characters of a response handed back to the model

@@ -21,7 +21,7 @@ from livekit.plugins import cartesia, openai
 from agent_worker.offline import ESpeakTTS, LocalLLM, PocketSphinxSTT
 from switchboard import egress
 from switchboard.pipeline.config import VendorSettings
-from switchboard.providers.base import AgentSpec
+from switchboard.spec import AgentSpec
 
 
 class VendorUnavailable(Exception):

@@ -16,10 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from switchboard.providers.base import (  # noqa: E402
-    AgentSpec, EndCallTool, HttpTool, InboundCall, ProviderCredentials, TransferTool, VoiceSpec, WebhookRequest,
-)
+from switchboard.providers.base import ProviderCredentials
 from switchboard.providers.registry import get_provider  # noqa: E402
+from switchboard.spec import (
+    AgentSpec,
+    EndCallTool,
+    HttpTool,
+    InboundCall,
+    TransferTool,
+    VoiceSpec,
+    WebhookRequest,
+)
 
 
 def rate(label: str, fn, *, seconds: float = 1.0) -> None:
@@ -90,7 +97,7 @@ def main() -> None:
     inbound = InboundCall(telephony_call_id="t1", from_number="+14155550100", to_number="+14155550199",
                           organization_id=uuid4(), agent_config_id=uuid4(), call_record_id=uuid4())
     loop = asyncio.new_event_loop()
-    from switchboard.providers.base import AgentRef
+    from switchboard.spec import AgentRef
 
     rate("signalwire hand_off_inbound", lambda: loop.run_until_complete(providers["signalwire"].hand_off_inbound(AgentRef(), spec, inbound)))
     loop.close()

@@ -46,7 +46,7 @@ from switchboard.pipeline.catalog import BY_KEY  # noqa: E402
 from switchboard.pipeline.config import PipelineConfig, VendorSettings  # noqa: E402
 
 from _stats import pct  # noqa: E402  (this directory is on sys.path when run as a script)
-from switchboard.providers.base import AgentSpec  # noqa: E402
+from switchboard.spec import AgentSpec  # noqa: E402
 from tests.worker.doubles import FailingLLM, FailingSTT, FailingTTS  # noqa: E402
 
 PROMPT = "You are the receptionist of Demo Dental. Our opening hours are 9am to 5pm, Monday to Friday."

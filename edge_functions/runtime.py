@@ -12,12 +12,13 @@ from fastapi import Request
 
 from switchboard.batching import GroupWriter
 from switchboard.db import Database
-from switchboard.ingest import InboxItem
 from switchboard.health import CircuitBreaker
-from switchboard.inbox import WebhookInbox
 from switchboard.inbound import InboundRouter
-from switchboard.providers.base import VoiceAIProvider, WebhookRejected, WebhookRequest
+from switchboard.inbox import WebhookInbox
+from switchboard.ingest import InboxItem
+from switchboard.providers.base import VoiceAIProvider, WebhookRejected
 from switchboard.settings import Settings
+from switchboard.spec import WebhookRequest
 
 if TYPE_CHECKING:
     from switchboard.billing import PriceBook

@@ -27,10 +27,12 @@ from fastapi.responses import JSONResponse, Response
 from edge_functions import metrics
 from edge_functions.runtime import request_headers, runtime
 from switchboard.db import database_unavailable
-from switchboard.inbound import NO_PLATFORM_MESSAGE, UNKNOWN_NUMBER_MESSAGE, InboundRequest, apology_answer
+from switchboard.inbound import NO_PLATFORM_MESSAGE, UNKNOWN_NUMBER_MESSAGE, apology_answer
 from switchboard.logs import bind
-from switchboard.providers.base import HandOff, WebhookRejected
+from switchboard.providers.base import WebhookRejected
 from switchboard.providers.signalwire.webhooks import SIGNATURE, TWILIO_SIGNATURE
+from switchboard.spec import InboundRequest
+from switchboard.spec import HandOff
 
 router = APIRouter(tags=["voice-ai-router"])
 log = logging.getLogger(__name__)

@@ -18,8 +18,9 @@ from edge_functions.runtime import Runtime, request_headers, runtime
 from switchboard.db import database_unavailable
 from switchboard.logs import bind
 from switchboard.precall import PrecallMalformed, answer_precall, parse_precall
-from switchboard.providers.base import ProviderRejected, WebhookRejected, WebhookRequest
+from switchboard.providers.base import ProviderRejected, WebhookRejected
 from switchboard.providers.common import webhook_url
+from switchboard.spec import WebhookRequest
 from switchboard.spec import AgentSpecInvalid
 
 router = APIRouter(tags=["webhook-inbound-call"])

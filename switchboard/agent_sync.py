@@ -21,8 +21,9 @@ from psycopg.types.json import Jsonb
 
 from switchboard.db import Database
 from switchboard.inbound import ProviderSource, agent_spec_from_row
-from switchboard.providers.base import AgentRef, AgentSpec, ProviderError
+from switchboard.providers.base import ProviderError
 from switchboard.providers.resilience import deadline, unreachable
+from switchboard.spec import AgentRef, AgentSpec
 
 log = logging.getLogger(__name__)
 

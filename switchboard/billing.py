@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from switchboard.providers.base import CostBreakdown
+from switchboard.spec import CostBreakdown
 
 Component = Literal["platform", "stt", "llm", "tts", "telephony"]
 Unit = Literal["minute", "1m_input_tokens", "1m_output_tokens", "1k_characters"]

@@ -140,7 +140,7 @@ AGENT_PROMPT = (
     "the check_availability tool before offering a time, confirm the patient's name and phone number, "
     "and book with book_appointment. Transfer to a human for emergencies or when asked. Keep answers short."
 )
-# Tools as the spec model defines them (`switchboard.providers.base`: end_call, transfer, http):
+# Tools as the spec model defines them (`switchboard.spec`: end_call, transfer, http):
 # every reader of the spec accepts them, so the demo numbers route after `switchboard seed --demo`.
 DEMO_TOOLS_URL = "https://dental-demo.example.com/tools"  # a placeholder backend (.example never resolves)
 AGENT_TOOLS = [

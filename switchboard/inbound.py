@@ -30,17 +30,18 @@ from switchboard.cache import TTLCache
 from switchboard.db import Database, database_unavailable
 from switchboard.health import Cause, CircuitBreaker, failure_cause
 from switchboard.logs import bind
-from switchboard.providers.base import (
-    AgentRef,
-    AgentSpec,
-    HandOff,
-    InboundCall,
-    ProviderError,
-    VoiceAIProvider,
-)
+from switchboard.providers.base import ProviderError, VoiceAIProvider
 from switchboard.providers.resilience import deadline
 from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
-from switchboard.spec import AgentSpecInvalid, agent_spec_from_row  # the one reader (agent_sync imports it from here)
+from switchboard.spec import (  # the one reader (agent_sync imports it from here)
+    AgentRef,
+    AgentSpec,
+    AgentSpecInvalid,
+    HandOff,
+    InboundCall,
+    InboundRequest,
+    agent_spec_from_row,
+)
 
 log = logging.getLogger(__name__)
 
@@ -141,15 +142,6 @@ class ProviderSource(Protocol):
 
     async def get(self, organization_id: UUID, code: str, secrets_version: str | None = None, *,
                   known_version: bool = False) -> VoiceAIProvider: ...
-
-
-@dataclass(frozen=True)
-class InboundRequest:
-    telephony_call_id: str
-    from_number: str
-    to_number: str
-    answer_format: AnswerFormat = "swml"
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

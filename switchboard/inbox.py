@@ -48,13 +48,8 @@ from switchboard.ingest import (
     strip_credentials,
 )
 from switchboard.logs import bind, call_context
-from switchboard.providers.base import (
-    CallEvent,
-    VoiceAIProvider,
-    WebhookMalformed,
-    WebhookRejected,
-    WebhookRequest,
-)
+from switchboard.providers.base import VoiceAIProvider, WebhookMalformed, WebhookRejected
+from switchboard.spec import CallEvent, WebhookRequest
 
 if TYPE_CHECKING:
     from switchboard.billing import PriceBook

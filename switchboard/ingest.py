@@ -37,7 +37,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from switchboard.db.pool import database_unavailable
-from switchboard.providers.base import CallEvent, CostBreakdown
+from switchboard.spec import CallEvent, CostBreakdown
 
 if TYPE_CHECKING:  # ingestion only asks the price book for a call's cost
     from switchboard.billing import PriceBook

@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic_core import PydanticCustomError
 
-from switchboard.providers.base import AnalysisSpec, ToolSpec, VoiceSpec
+from switchboard.spec import AnalysisSpec, ToolSpec, VoiceSpec
 from switchboard.tenancy import Claims
 
 # The longest prompt an agent may have: every platform takes it (Retell's general prompt, Vapi's

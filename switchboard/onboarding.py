@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from switchboard import orgs
 from switchboard.models import Organization
-from switchboard.providers.base import VoiceSpec
+from switchboard.spec import VoiceSpec
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 DEFAULT_PROMPT = (

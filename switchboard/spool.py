@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from switchboard.db import Database
-from switchboard.providers.base import CallEvent
+from switchboard.spec import CallEvent
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ from app.components.layout import field_label, empty, error, loading, page_frame
 from app.components.provider_settings import ProviderSettings, provider_settings_dialog
 from app.state import NotSignedIn, Session
 from switchboard import agents, orgconfig
+from switchboard import pricing
 from switchboard.agent_sync import in_use, shown_state
-from switchboard.providers import registry
 from switchboard.errors import PHONE_EXAMPLE, PHONE_RULE
 from switchboard.models import PROMPT_MAX_CHARS, AgentUpdate, ProviderSelection
-from switchboard.providers.base import VoiceSpec
-from switchboard import pricing
+from switchboard.providers import registry
+from switchboard.spec import VoiceSpec
 
 LANGUAGES = ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "it-IT", "pt-BR", "nl-NL", "ja-JP"]
 BADGES = [

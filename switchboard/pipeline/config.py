@@ -25,8 +25,8 @@ from pydantic import BaseModel
 
 from switchboard.db import database_unavailable
 from switchboard.pipeline.catalog import BY_KEY, CATALOG, ServiceType, merge_config, order_by_priority
-from switchboard.providers.base import AgentSpec, VoiceSpec
 from switchboard.settings import Settings, get_settings
+from switchboard.spec import AgentSpec, VoiceSpec
 
 log = logging.getLogger(__name__)
 

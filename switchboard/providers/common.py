@@ -9,8 +9,9 @@ from uuid import UUID
 
 import httpx
 
-from switchboard.providers.base import CallEvent, InboundCall, ProviderCredentials, ProviderRejected, VoiceAIProvider
+from switchboard.providers.base import ProviderCredentials, ProviderRejected, VoiceAIProvider
 from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy
+from switchboard.spec import CallEvent, InboundCall
 
 # Keys of the metadata we attach to every call at hand-off (and read back from its webhooks).
 CALL_METADATA_KEYS = ("organization_id", "agent_config_id", "call_record_id", "telephony_call_id")

@@ -6,8 +6,9 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from switchboard.providers.base import ProviderCredentials, Voice, VoiceAIProvider, VoiceSpec
+from switchboard.providers.base import ProviderCredentials, VoiceAIProvider
 from switchboard.providers.resilience import RetryPolicy
+from switchboard.spec import Voice, VoiceSpec
 
 PROVIDERS: dict[str, str] = {
     "retell": "switchboard.providers.retell:RetellProvider",

@@ -21,7 +21,7 @@ from switchboard.ingest import (
     store_webhooks,
     strip_credentials,
 )
-from switchboard.providers.base import CallEvent, CostBreakdown
+from switchboard.spec import CallEvent, CostBreakdown
 
 from .conftest import Seeded, seed_org
 

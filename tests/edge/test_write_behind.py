@@ -13,9 +13,10 @@ import pytest
 from switchboard.batching import WriteBehind
 from switchboard.db import Database, database_unavailable
 from switchboard.health import CircuitBreaker
-from switchboard.inbound import InboundRequest, InboundRouter, call_record_id_for
+from switchboard.inbound import InboundRouter, call_record_id_for
 from switchboard.platforms import PlatformSource
 from switchboard.settings import get_settings
+from switchboard.spec import InboundRequest
 from tests.support.tcp_proxy import TcpProxy
 
 from .conftest import seed_org, use_settings

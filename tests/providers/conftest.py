@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from switchboard.providers.base import AgentSpec, AnalysisSpec, EndCallTool, HttpTool, TransferTool, VoiceSpec
+from switchboard.spec import AgentSpec, AnalysisSpec, EndCallTool, HttpTool, TransferTool, VoiceSpec
 from tests.support.openapi import OpenAPIDocument, RequestRecorder, openapi_document
 from tests.support.prism import CONTRACTS, PrismServer
 

@@ -10,10 +10,11 @@ from uuid import UUID
 import pytest
 
 from switchboard.pipeline.dispatch import DispatchMetadata
-from switchboard.providers.base import AgentRef, InboundCall, ProviderCredentials, ProviderRejected, ProviderUnavailable
+from switchboard.providers.base import ProviderCredentials, ProviderRejected, ProviderUnavailable
 from switchboard.providers.livekit import LiveKitProvider
 from switchboard.providers.livekit.compile import AGENT_NAME, HEADERS_TO_ATTRIBUTES
 from switchboard.providers.resilience import RetryPolicy
+from switchboard.spec import AgentRef, InboundCall
 from tests.support.livekit_twirp import LiveKitTwirpServer
 
 API_KEY, API_SECRET = "APIkey123", "secret-of-at-least-32-characters-long"

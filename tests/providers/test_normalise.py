@@ -15,12 +15,13 @@ from google.protobuf.json_format import MessageToJson
 from livekit.protocol import egress, models, webhook
 
 from switchboard.billing import load_price_book
-from switchboard.providers.base import ProviderCredentials, WebhookMalformed, WebhookRequest
+from switchboard.providers.base import ProviderCredentials, WebhookMalformed
 from switchboard.providers.livekit import LiveKitProvider
 from switchboard.providers.livekit.costs import livekit_cost
 from switchboard.providers.retell import RetellProvider
 from switchboard.providers.signalwire import SignalWireProvider
 from switchboard.providers.vapi import VapiProvider
+from switchboard.spec import WebhookRequest
 
 ORG = "9b2f6c1e-4a57-4d0e-9f3a-2c8d7e6b5a41"
 AGENT_CONFIG = "3f6a1d2c-8b9e-4f70-a1b2-c3d4e5f60718"

@@ -7,10 +7,11 @@ import httpx
 import pytest
 import retell as retell_sdk
 
-from switchboard.providers.base import AgentRef, InboundCall, ProviderCredentials, ProviderRejected, ProviderUnavailable
+from switchboard.providers.base import ProviderCredentials, ProviderRejected, ProviderUnavailable
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.providers.retell import RetellProvider
 from switchboard.providers.retell.voices import PRESET_VOICES
+from switchboard.spec import AgentRef, InboundCall
 from tests.support.openapi import ContractViolation, RequestRecorder
 
 ORG = "9b2f6c1e-4a57-4d0e-9f3a-2c8d7e6b5a41"

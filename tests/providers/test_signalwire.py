@@ -10,9 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from switchboard.providers.base import AgentRef, InboundCall, ProviderCredentials, ProviderRejected, WebhookRequest
+from switchboard.providers.base import ProviderCredentials, ProviderRejected
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.providers.signalwire import SignalWireProvider
+from switchboard.spec import AgentRef, InboundCall, WebhookRequest
 
 PROJECT = "b3877c40-da60-4998-90ad-b792e98472af"
 AGENT = "3fa85f64-5717-4562-b3fc-2c963f66afa6"

@@ -9,9 +9,10 @@ import json
 import httpx
 import pytest
 
-from switchboard.providers.base import AgentSpec, ProviderCredentials
+from switchboard.providers.base import ProviderCredentials
 from switchboard.providers.registry import PROVIDERS, get_provider
 from switchboard.providers.resilience import RetryPolicy
+from switchboard.spec import AgentSpec
 from tests.support.livekit_twirp import LiveKitTwirpServer
 from tests.support.openapi import RequestRecorder
 

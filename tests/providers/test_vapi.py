@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
-from switchboard.providers.base import AgentRef, InboundCall, ProviderCredentials, ProviderRejected
+from switchboard.providers.base import ProviderCredentials, ProviderRejected
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.providers.vapi import VapiProvider
+from switchboard.spec import AgentRef, InboundCall
 from tests.support.openapi import ContractViolation
 
 ASSISTANT = "5b0a9c1e-2d3f-4a5b-8c7d-9e0f1a2b3c4d"

@@ -11,9 +11,10 @@ import httpcore
 import httpx
 import pytest
 
-from switchboard.providers.base import HttpTool, ProviderCredentials, ProviderRejected
+from switchboard.providers.base import ProviderCredentials, ProviderRejected
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.settings import reset_settings_cache
+from switchboard.spec import HttpTool
 from tests.security.egress_support import RecordingServer, local, production
 
 PUBLIC_IP = "93.184.216.34"  # a public address; tests never really connect to it
@@ -226,7 +227,7 @@ def test_address_classes() -> None:
 
 
 def _spec():
-    from switchboard.providers.base import AgentSpec
+    from switchboard.spec import AgentSpec
 
     return AgentSpec(prompt="You are the front desk.")
 
@@ -312,7 +313,7 @@ async def test_ssrf_cartesia_base_url_is_checked_and_its_session_resolves_only_p
     from agent_worker.vendors import BuildContext, VendorUnavailable, cartesia_tts
     from switchboard import egress
     from switchboard.pipeline.config import VendorSettings
-    from switchboard.providers.base import AgentSpec
+    from switchboard.spec import AgentSpec
 
     def vendor(url: str) -> VendorSettings:
         return VendorSettings(key="cartesia-tts", type="tts", vendor="cartesia", name="Cartesia", priority=1,

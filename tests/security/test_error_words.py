@@ -12,9 +12,10 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from switchboard.db import Database
-from switchboard.providers.base import AgentSpec, HttpTool, ProviderCredentials, ProviderError
+from switchboard.providers.base import ProviderCredentials, ProviderError
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.settings import reset_settings_cache
+from switchboard.spec import AgentSpec, HttpTool
 from tests.security.egress_support import MARKER, RecordingServer, local, marker_body
 
 

@@ -186,7 +186,7 @@ async def test_unpriced_usage_is_priced_later_not_zero(db: Database, seeded: See
     from switchboard.analytics import spend_this_month
     from switchboard.billing import load_price_book
     from switchboard.ingest import record_call_event, reprice_unpriced
-    from switchboard.providers.base import CallEvent
+    from switchboard.spec import CallEvent
 
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     usage = {"platform": "livekit", "platform_minutes": "2", "telephony_minutes": "2",
@@ -233,7 +233,7 @@ async def test_event_naming_another_orgs_agent_merges_without_it(db: Database) -
     from datetime import UTC, datetime
 
     from switchboard.ingest import record_call_event
-    from switchboard.providers.base import CallEvent
+    from switchboard.spec import CallEvent
     from tests.foundation.conftest import make_tenant
 
     a, b = await make_tenant(db, "Alpha"), await make_tenant(db, "Beta")

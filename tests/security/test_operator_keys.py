@@ -10,9 +10,10 @@ import pytest
 from livekit.agents import llm
 
 from switchboard.db import Database
-from switchboard.providers.base import AgentSpec, ProviderCredentials, ProviderRejected
+from switchboard.providers.base import ProviderCredentials, ProviderRejected
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.settings import Settings, reset_settings_cache
+from switchboard.spec import AgentSpec
 from tests.security.egress_support import RecordingServer, local, marker_body
 from tests.worker.conftest import create_org
 

@@ -17,7 +17,7 @@ from livekit.agents.testing import fake_job_context
 from agent_worker.call import SwitchboardAgent
 from agent_worker.offline import LocalLLM
 from agent_worker.tools import CallOutcome, build_tools
-from switchboard.providers.base import AgentSpec
+from switchboard.spec import AgentSpec
 
 PROMPT = (
     "You are the receptionist of Demo Dental. Our opening hours are 9am to 5pm, Monday to Friday. "
@@ -190,7 +190,7 @@ async def test_http_tool_arguments_are_checked_against_its_schema() -> None:
     from livekit.agents import ToolError
 
     from agent_worker.tools import call_http_tool
-    from switchboard.providers.base import HttpTool
+    from switchboard.spec import HttpTool
 
     spec = HttpTool.model_validate(_booking_tool("http://127.0.0.1:9/x") | {"parameters": {
         "type": "object", "properties": {"party_size": {"type": "integer", "minimum": 1}}, "required": ["party_size"]}})

@@ -16,11 +16,11 @@ from agent_worker.health import VendorHealth
 from agent_worker.offline import ESpeakTTS
 from agent_worker.vendors import FACTORIES
 from switchboard.db import Database
-from switchboard.secrets import put_secret
 from switchboard.pipeline.catalog import BY_KEY
 from switchboard.pipeline.config import PipelineCache, PipelineConfig, VendorSettings
-from switchboard.providers.base import AgentSpec
+from switchboard.secrets import put_secret
 from switchboard.settings import Settings
+from switchboard.spec import AgentSpec
 from tests.worker.conftest import create_org
 from tests.worker.doubles import FailingLLM, FailingSTT, FailingTTS
 

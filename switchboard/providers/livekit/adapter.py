@@ -15,31 +15,33 @@ from livekit.protocol.room import DeleteRoomRequest, ListRoomsRequest
 from livekit.protocol.models import ListUpdate
 from livekit.protocol.sip import DeleteSIPDispatchRuleRequest, DeleteSIPTrunkRequest
 
+from switchboard import egress
 from switchboard.billing import PriceBook
 from switchboard.providers.base import (
-    AgentRef,
-    AgentSpec,
     Capabilities,
-    CallEvent,
-    HandOff,
-    HealthStatus,
-    InboundCall,
-    OutboundCall,
     ProviderCredentials,
     ProviderError,
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
-    Voice,
     VoiceAIProvider,
-    WebhookRequest,
 )
 from switchboard.providers.common import require, sip_connect_swml, sip_dial_laml
 from switchboard.providers.livekit import compile as lk_compile
 from switchboard.providers.livekit import webhooks
 from switchboard.providers.livekit.voices import PRESET_VOICES, TTS_VENDORS
-from switchboard import egress
 from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, unreachable
+from switchboard.spec import (
+    AgentRef,
+    AgentSpec,
+    CallEvent,
+    HandOff,
+    HealthStatus,
+    InboundCall,
+    OutboundCall,
+    Voice,
+    WebhookRequest,
+)
 
 SIP_URI = "sip:{to}@{host};transport=tcp"
 

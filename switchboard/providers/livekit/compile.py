@@ -29,8 +29,9 @@ from livekit.protocol.sip import (
 )
 
 from switchboard.pipeline.dispatch import AGENT_NAME, DispatchMetadata
-from switchboard.providers.base import AgentSpec, ProviderRejected
+from switchboard.providers.base import ProviderRejected
 from switchboard.providers.common import CALL_METADATA_KEYS, SIP_HEADERS
+from switchboard.spec import AgentSpec
 
 ROOM_PREFIX = "call-"
 ATTRIBUTE_PREFIX = "switchboard."

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from switchboard.billing import CallUsage, PriceBook, price_usage_if_known
-from switchboard.providers.base import CostBreakdown
+from switchboard.spec import CostBreakdown
 
 
 def livekit_cost(usage: CallUsage | dict[str, Any], prices: PriceBook | None, *, on: date | None = None) -> CostBreakdown | None:

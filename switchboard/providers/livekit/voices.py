@@ -4,7 +4,7 @@ takes any custom or cloned voice id."""
 
 from __future__ import annotations
 
-from switchboard.providers.base import Voice
+from switchboard.spec import Voice
 
 PRESET_VOICES: list[Voice] = [
     Voice(id="openai:alloy", name="Alloy (OpenAI)", vendor="openai", language="en-US", gender="female"),

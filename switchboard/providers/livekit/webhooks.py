@@ -15,9 +15,10 @@ from livekit.api import AccessToken, TokenVerifier, WebhookReceiver
 from livekit.protocol.models import ParticipantInfo, RoomEndReason
 from livekit.protocol.webhook import WebhookEvent
 
-from switchboard.providers.base import CallEvent, WebhookMalformed, WebhookRejected, WebhookRequest
+from switchboard.providers.base import WebhookMalformed, WebhookRejected
 from switchboard.providers.common import event_duration, from_epoch, ids_from_metadata
 from switchboard.providers.livekit.compile import ATTRIBUTE_PREFIX
+from switchboard.spec import CallEvent, WebhookRequest
 
 _KINDS = {"room_started": "started", "room_finished": "ended", "participant_joined": "started"}
 

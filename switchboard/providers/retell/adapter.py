@@ -10,28 +10,30 @@ import httpx
 import retell
 from retell import AsyncRetell
 
+from switchboard import egress
 from switchboard.providers.base import (
+    Capabilities,
+    ProviderError,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
+from switchboard.providers.resilience import call_with_retries, error_for_status, parse_retry_after, unreachable
+from switchboard.providers.retell import compile as retell_compile
+from switchboard.providers.retell import webhooks
+from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
+from switchboard.spec import (
     AgentRef,
     AgentSpec,
-    Capabilities,
     CallEvent,
     HandOff,
     HealthStatus,
     InboundCall,
     OutboundCall,
-    ProviderError,
-    ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
     Voice,
     WebhookRequest,
 )
-from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
-from switchboard import egress
-from switchboard.providers.resilience import call_with_retries, error_for_status, parse_retry_after, unreachable
-from switchboard.providers.retell import compile as retell_compile
-from switchboard.providers.retell import webhooks
-from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
 
 SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
 

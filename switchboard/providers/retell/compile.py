@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.providers.base import AgentSpec, EndCallTool, HttpTool, ProviderRejected, TransferTool, VoiceSpec
+from switchboard.providers.base import ProviderRejected
+from switchboard.spec import AgentSpec, EndCallTool, HttpTool, TransferTool, VoiceSpec
 
 # Retell voice ids name their vendor ("11labs-Adrian", "openai-Alloy", "cartesia-Cleo").
 RETELL_VOICE_PREFIXES = {

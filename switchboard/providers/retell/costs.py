@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from switchboard.billing import cents_to_usd
-from switchboard.providers.base import CostBreakdown
+from switchboard.spec import CostBreakdown
 
 _TTS = ("tts", "elevenlabs", "cartesia", "minimax", "fish_audio", "playht", "voice_synthesis")
 _LLM = ("llm", "gpt", "claude", "gemini", "o1", "o3", "o4", "llama", "deepseek", "model")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.providers.base import Voice
+from switchboard.spec import Voice
 
 PRESET_VOICES: list[Voice] = [
     Voice(id="11labs-Adrian", name="Adrian", vendor="elevenlabs", language="en-US", gender="male"),

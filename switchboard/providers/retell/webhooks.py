@@ -12,9 +12,10 @@ from typing import Any
 
 from retell.lib.webhook_auth import FIVE_MINUTES, verify as retell_verify
 
-from switchboard.providers.base import CallEvent, WebhookMalformed, WebhookRejected, WebhookRequest
+from switchboard.providers.base import WebhookMalformed, WebhookRejected
 from switchboard.providers.common import from_epoch, ids_from_metadata
 from switchboard.providers.retell.costs import retell_cost
+from switchboard.spec import CallEvent, WebhookRequest
 
 SIGNATURE_HEADER = "x-retell-signature"
 _SIGNATURE = re.compile(r"v=(\d+),d=([0-9a-f]{64})")

@@ -11,25 +11,23 @@ from typing import Any
 from urllib.parse import urlencode
 
 
-from switchboard.providers.base import (
-    AgentRef,
-    AgentSpec,
-    Capabilities,
-    CallEvent,
-    HandOff,
-    HealthStatus,
-    InboundCall,
-    OutboundCall,
-    ProviderError,
-    ProviderRejected,
-    Voice,
-    WebhookRequest,
-)
+from switchboard.providers.base import Capabilities, ProviderError, ProviderRejected
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
 from switchboard.providers.http import request_json
 from switchboard.providers.signalwire import compile as sw_compile
 from switchboard.providers.signalwire import webhooks
 from switchboard.providers.signalwire.voices import PRESET_VOICES
+from switchboard.spec import (
+    AgentRef,
+    AgentSpec,
+    CallEvent,
+    HandOff,
+    HealthStatus,
+    InboundCall,
+    OutboundCall,
+    Voice,
+    WebhookRequest,
+)
 
 AI_AGENTS = "/api/fabric/resources/ai_agents"
 CALLS = "/api/calling/calls"

@@ -11,7 +11,7 @@ from typing import Any
 from signalwire.core.data_map import DataMap
 from signalwire.core.function_result import FunctionResult
 
-from switchboard.providers.base import AgentSpec, EndCallTool, HttpTool, TransferTool, VoiceSpec
+from switchboard.spec import AgentSpec, EndCallTool, HttpTool, TransferTool, VoiceSpec
 
 # Our vendor names → SignalWire TTS engine ids (`<engine>.<voice id>`).
 VOICE_ENGINES = {

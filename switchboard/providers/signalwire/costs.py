@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from switchboard.billing import CallUsage, PriceBook, price_usage_if_known
-from switchboard.providers.base import CostBreakdown
+from switchboard.spec import CostBreakdown
 
 
 def accounting_usage(report: dict[str, Any]) -> CallUsage | None:

@@ -3,7 +3,7 @@ so the voice selector offers this preset list, and any engine voice id also work
 
 from __future__ import annotations
 
-from switchboard.providers.base import Voice
+from switchboard.spec import Voice
 
 PRESET_VOICES: list[Voice] = [
     Voice(id="openai.alloy", name="Alloy (OpenAI)", vendor="openai", language="en-US", gender="female"),

@@ -30,9 +30,10 @@ from signalwire.core.security.webhook_validator import (
 )
 
 from switchboard.billing import PriceBook
-from switchboard.providers.base import CallEvent, ProviderCredentials, WebhookMalformed, WebhookRejected, WebhookRequest
+from switchboard.providers.base import ProviderCredentials, WebhookMalformed, WebhookRejected
 from switchboard.providers.common import event_duration, from_epoch, ids_from_metadata
 from switchboard.providers.signalwire.costs import accounting_details, accounting_usage, signalwire_cost
+from switchboard.spec import CallEvent, WebhookRequest
 
 SIGNATURE = "x-signalwire-signature"
 SIGNATURE_SHA256 = "x-signalwire-sha256-signature"

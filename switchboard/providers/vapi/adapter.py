@@ -8,26 +8,24 @@ import time
 from typing import Any
 
 
-from switchboard.providers.base import (
-    AgentRef,
-    AgentSpec,
-    Capabilities,
-    CallEvent,
-    HandOff,
-    HealthStatus,
-    InboundCall,
-    OutboundCall,
-    ProviderError,
-    ProviderRejected,
-    Voice,
-    WebhookRequest,
-)
+from switchboard.providers.base import Capabilities, ProviderError, ProviderRejected
 from switchboard.providers.common import HttpPlatformAdapter, require, sip_connect_swml, sip_dial_laml, webhook_url
 from switchboard.providers.http import classify_transport_error, request_json
 from switchboard.providers.resilience import call_with_retries, error_for_status
 from switchboard.providers.vapi import compile as vapi_compile
 from switchboard.providers.vapi import webhooks
 from switchboard.providers.vapi.voices import PRESET_VOICES
+from switchboard.spec import (
+    AgentRef,
+    AgentSpec,
+    CallEvent,
+    HandOff,
+    HealthStatus,
+    InboundCall,
+    OutboundCall,
+    Voice,
+    WebhookRequest,
+)
 
 SIP_URI = "sip:{to}@{credential_id}.sip.vapi.ai"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.providers.base import AgentSpec, EndCallTool, HttpTool, TransferTool, VoiceSpec
+from switchboard.spec import AgentSpec, EndCallTool, HttpTool, TransferTool, VoiceSpec
 
 LLM = {"provider": "openai", "model": "gpt-4o-mini"}
 TRANSCRIBER = {"provider": "deepgram", "model": "nova-2"}

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from switchboard.billing import usd
-from switchboard.providers.base import CostBreakdown
+from switchboard.spec import CostBreakdown
 
 _COSTS_TYPE = {"transport": "telephony", "transcriber": "stt", "model": "llm", "voice": "tts", "vapi": "platform",
                "analysis": "llm", "voicemail-detection": "platform", "knowledge-base": "llm"}

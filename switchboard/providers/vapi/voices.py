@@ -3,7 +3,7 @@ this offline preset list is what the voice selector offers; any vendor voice id 
 
 from __future__ import annotations
 
-from switchboard.providers.base import Voice
+from switchboard.spec import Voice
 
 PRESET_VOICES: list[Voice] = [
     Voice(id="openai:alloy", name="Alloy (OpenAI)", vendor="openai", language="en-US", gender="female"),

@@ -13,9 +13,10 @@ import json
 import time
 from typing import Any
 
-from switchboard.providers.base import CallEvent, ProviderCredentials, WebhookMalformed, WebhookRejected, WebhookRequest
+from switchboard.providers.base import ProviderCredentials, WebhookMalformed, WebhookRejected
 from switchboard.providers.common import from_iso, ids_from_metadata
 from switchboard.providers.vapi.costs import vapi_cost
+from switchboard.spec import CallEvent, WebhookRequest
 
 MAX_SKEW_SECONDS = 300
 _ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}

@@ -31,8 +31,7 @@ from switchboard.inbound import NO_PLATFORM_MESSAGE, UNKNOWN_NUMBER_MESSAGE, apo
 from switchboard.logs import bind
 from switchboard.providers.base import WebhookRejected
 from switchboard.providers.signalwire.webhooks import SIGNATURE, TWILIO_SIGNATURE
-from switchboard.spec import InboundRequest
-from switchboard.spec import HandOff
+from switchboard.spec import HandOff, InboundRequest
 
 router = APIRouter(tags=["voice-ai-router"])
 log = logging.getLogger(__name__)

@@ -20,8 +20,7 @@ from switchboard.logs import bind
 from switchboard.precall import PrecallMalformed, answer_precall, parse_precall
 from switchboard.providers.base import ProviderRejected, WebhookRejected
 from switchboard.providers.common import webhook_url
-from switchboard.spec import WebhookRequest
-from switchboard.spec import AgentSpecInvalid
+from switchboard.spec import AgentSpecInvalid, WebhookRequest
 
 router = APIRouter(tags=["webhook-inbound-call"])
 log = logging.getLogger(__name__)

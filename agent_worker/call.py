@@ -26,7 +26,8 @@ from switchboard.billing import load_price_book
 from switchboard.db import database_unavailable
 from switchboard.ingest import record_call_event
 from switchboard.pipeline.config import PipelineConfig
-from switchboard.pipeline.dispatch import DispatchMetadata
+from switchboard.providers.livekit.dispatch import DispatchMetadata
+from switchboard.providers.livekit.platform import CODE as LIVEKIT
 from switchboard.spec import AgentSpec, CallEvent
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ class Call:
     def _event(self, kind: str, **fields: Any) -> CallEvent:
         return CallEvent(
             kind=kind,
-            provider="livekit",
+            provider=LIVEKIT,
             event_id=f"{self.provider_call_id}:{self.job_id}:{kind}",
             event_type=f"session_{kind}",
             provider_call_id=self.provider_call_id,
@@ -170,7 +171,7 @@ class Call:
             from_number=self.sip.get("sip.phoneNumber"),
             to_number=self.sip.get("sip.trunkPhoneNumber"),
             started_at=self.started_at,
-            metadata={"livekit": {"room": self.room_name, "room_sid": self.room_sid, "job_id": self.job_id}},
+            metadata={LIVEKIT: {"room": self.room_name, "room_sid": self.room_sid, "job_id": self.job_id}},
             **fields,
         )
 

@@ -17,8 +17,9 @@ from livekit.agents.metrics import LLMModelUsage, STTModelUsage, TTSModelUsage
 
 from switchboard.billing import CallUsage, ComponentUsage
 from switchboard.pipeline.catalog import BY_KEY
+from switchboard.providers.livekit.platform import CODE as LIVEKIT
 
-PLATFORM = "livekit"
+PLATFORM = LIVEKIT
 
 
 def _units(key: str) -> set[str]:

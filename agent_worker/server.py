@@ -28,8 +28,8 @@ from switchboard.pipeline.config import (
     PipelineUnavailable,
     environment_pipeline,
 )
-from switchboard.pipeline.dispatch import AGENT_NAME, DispatchMetadata, InvalidDispatchMetadata
 from switchboard.providers.livekit.compile import ATTRIBUTE_PREFIX
+from switchboard.providers.livekit.dispatch import AGENT_NAME, DispatchMetadata, InvalidDispatchMetadata
 from switchboard.settings import Settings, get_settings
 from switchboard.spool import ReportSpool
 

@@ -31,9 +31,9 @@ from edge_functions.body_limit import BodyLimitMiddleware
 from edge_functions.runtime import Runtime
 from switchboard.batching import GroupWriter
 from switchboard.db import Database
-from switchboard.ingest import store_webhooks
 from switchboard.health import CircuitBreaker
 from switchboard.inbound import InboundRouter
+from switchboard.ingest import store_webhooks
 from switchboard.logs import call_context, current_context
 from switchboard.platforms import PlatformSource
 from switchboard.settings import Settings, get_settings
@@ -230,8 +230,9 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
 
     from edge_functions import provider_webhook_router, sync_agent, voice_ai_router, webhook_inbound_call
 
-    for module in (voice_ai_router, provider_webhook_router, webhook_inbound_call, sync_agent):
-        app.include_router(module.router, prefix=FUNCTIONS_PREFIX)
+    for part in (voice_ai_router.router, provider_webhook_router.make_router(), webhook_inbound_call.make_router(),
+                 sync_agent.router):
+        app.include_router(part, prefix=FUNCTIONS_PREFIX)
     app.fast_routes[f"{FUNCTIONS_PREFIX}/voice-ai-router"] = voice_ai_router.voice_ai_router
     app.fast_prefixes.append((f"{FUNCTIONS_PREFIX}/provider-webhook-router/", provider_webhook_router.fast_endpoint))
 

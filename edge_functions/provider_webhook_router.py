@@ -1,7 +1,7 @@
 """`provider-webhook-router/{provider}/{organization_id}`: every platform's call webhooks.
 
 Configure each platform to call (PUBLIC_BASE_URL +)
-`/functions/v1/provider-webhook-router/<retell|vapi|signalwire|livekit>/<organization id>` — the
+`/functions/v1/provider-webhook-router/<platform code>/<organization id>` — the
 organisation in the path picks the key the signature is checked with (its own secret, else the
 server default). `/functions/v1/provider-webhook-router/<provider>` (or `?organization_id=`)
 checks with the server defaults, or the keys of the organisation the event's metadata names.
@@ -11,11 +11,9 @@ The inbox is conducted by `switchboard.inbox` (its invariants are there): a 2xx 
 exist, a redelivery is 200 "duplicate", and the database unreachable is 503 (the platform retries).
 """
 
-from __future__ import annotations
-
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Literal, get_args
+from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -23,11 +21,8 @@ from fastapi.responses import JSONResponse, Response
 
 from edge_functions.runtime import Runtime, request_headers, runtime
 from switchboard.inbox import Delivery
+from switchboard.providers import registry
 
-router = APIRouter(tags=["provider-webhook-router"])
-
-Platform = Literal["retell", "vapi", "signalwire", "livekit"]
-_PLATFORMS = frozenset(get_args(Platform))
 _STATUS = {"stored": 200, "duplicate": 200, "unknown_organisation": 404, "rejected": 401, "malformed": 400, "refused": 500}
 _RESPONSES = {
     200: {"description": "Stored (or a duplicate of a stored event)"},
@@ -40,24 +35,31 @@ _RESPONSES = {
 _BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
-@router.post("/provider-webhook-router/{provider}/{organization_id}", summary="Receive a platform's call webhook for an organisation",
-             responses=_RESPONSES, openapi_extra=_BODY)
-async def provider_webhook_for_org(provider: Platform, organization_id: UUID, request: Request) -> JSONResponse:
-    return await receive(runtime(request), provider, organization_id, request)
+def make_router() -> APIRouter:
+    """The routes, for the platforms of the registry as it is when the app is built (the
+    annotations are evaluated here, not postponed: `Platform` is local)."""
+    router = APIRouter(tags=["provider-webhook-router"])
+    Platform = Literal[registry.codes()]  # noqa: N806 (a type, built from the registry)
 
+    @router.post("/provider-webhook-router/{provider}/{organization_id}", summary="Receive a platform's call webhook for an organisation",
+                 responses=_RESPONSES, openapi_extra=_BODY)
+    async def provider_webhook_for_org(provider: Platform, organization_id: UUID, request: Request) -> JSONResponse:
+        return await receive(runtime(request), provider, organization_id, request)
 
-@router.post("/provider-webhook-router/{provider}", summary="Receive a platform's call webhook (server-default keys)",
-             responses=_RESPONSES, openapi_extra=_BODY)
-async def provider_webhook(provider: Platform, request: Request,
-                           organization_id: UUID | None = Query(None, description="The organisation whose keys sign it")) -> JSONResponse:
-    return await receive(runtime(request), provider, organization_id, request)
+    @router.post("/provider-webhook-router/{provider}", summary="Receive a platform's call webhook (server-default keys)",
+                 responses=_RESPONSES, openapi_extra=_BODY)
+    async def provider_webhook(provider: Platform, request: Request,
+                               organization_id: UUID | None = Query(None, description="The organisation whose keys sign it")) -> JSONResponse:
+        return await receive(runtime(request), provider, organization_id, request)
+
+    return router
 
 
 def fast_endpoint(rest: str) -> Callable[[Request], Awaitable[Response]] | None:
     """The handler for `<provider>/<organization id>` (the hot path, served without FastAPI's
     routing), or None for anything else — FastAPI then answers it (422 for a bad provider or id)."""
     provider, _, org = rest.partition("/")
-    if provider not in _PLATFORMS or not org or "/" in org:
+    if provider not in registry.PLATFORMS or not org or "/" in org:
         return None
     try:
         organization_id = UUID(org)

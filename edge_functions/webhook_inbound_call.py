@@ -4,8 +4,6 @@ Vapi's `assistant-request` (the number's or the account's server URL) — answer
 number's agent compiled from the canonical spec. Signed with the platform's webhook scheme
 (the organisation's key from the path, else the server default)."""
 
-from __future__ import annotations
-
 import logging
 from typing import Literal
 from uuid import UUID
@@ -18,14 +16,13 @@ from edge_functions.runtime import Runtime, request_headers, runtime
 from switchboard.db import database_unavailable
 from switchboard.logs import bind
 from switchboard.precall import PrecallMalformed, answer_precall, parse_precall
+from switchboard.providers import registry
 from switchboard.providers.base import ProviderRejected, WebhookRejected
 from switchboard.providers.common import webhook_url
 from switchboard.spec import AgentSpecInvalid, WebhookRequest
 
-router = APIRouter(tags=["webhook-inbound-call"])
 log = logging.getLogger(__name__)
 
-PrecallPlatform = Literal["retell", "vapi"]
 _RESPONSES = {
     200: {"description": "The agent for the call (Retell call_inbound / Vapi assistant)"},
     400: {"description": "Not a pre-call request"},
@@ -36,17 +33,23 @@ _RESPONSES = {
 _BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
-@router.post("/webhook-inbound-call/{provider}/{organization_id}", summary="Pick the agent for a call on a platform-hosted number",
-             responses=_RESPONSES, openapi_extra=_BODY)
-async def inbound_call_for_org(provider: PrecallPlatform, organization_id: UUID, request: Request) -> JSONResponse:
-    return await answer(runtime(request), provider, organization_id, request)
+def make_router() -> APIRouter:
+    """The routes, for the registry's platforms that send a pre-call webhook (a `precall` module)."""
+    router = APIRouter(tags=["webhook-inbound-call"])
+    PrecallPlatform = Literal[tuple(p.code for p in registry.with_role("precall"))]  # noqa: N806
 
+    @router.post("/webhook-inbound-call/{provider}/{organization_id}", summary="Pick the agent for a call on a platform-hosted number",
+                 responses=_RESPONSES, openapi_extra=_BODY)
+    async def inbound_call_for_org(provider: PrecallPlatform, organization_id: UUID, request: Request) -> JSONResponse:
+        return await answer(runtime(request), provider, organization_id, request)
 
-@router.post("/webhook-inbound-call/{provider}", summary="Pick the agent for a call (server-default keys)",
-             responses=_RESPONSES, openapi_extra=_BODY)
-async def inbound_call(provider: PrecallPlatform, request: Request,
-                       organization_id: UUID | None = Query(None, description="The organisation whose keys sign it")) -> JSONResponse:
-    return await answer(runtime(request), provider, organization_id, request)
+    @router.post("/webhook-inbound-call/{provider}", summary="Pick the agent for a call (server-default keys)",
+                 responses=_RESPONSES, openapi_extra=_BODY)
+    async def inbound_call(provider: PrecallPlatform, request: Request,
+                           organization_id: UUID | None = Query(None, description="The organisation whose keys sign it")) -> JSONResponse:
+        return await answer(runtime(request), provider, organization_id, request)
+
+    return router
 
 
 async def answer(rt: Runtime, code: str, organization_id: UUID | None, request: Request) -> JSONResponse:

@@ -1,16 +1,17 @@
 """Demo data: `switchboard seed --demo [--calls N]`.
 
 Creates (idempotently) the organisation "Demo Dental" with its user demo@switchboard.local /
-demo-password, an agent spec with a 50/50 Retell/Vapi experiment, a phone number, a
-provider config on each of the four platforms and the LiveKit worker's STT/LLM/TTS chain; and
+demo-password, an agent spec with a 50/50 experiment between the first two platforms of the
+registry, a phone number, a provider config on each platform (its folder's `DemoProfile`) and
+the worker's STT/LLM/TTS chain; and
 "Other Org" with its own user, so tenant isolation can be seen. Then it replaces both
 organisations' calls with N calls (Other Org: a few hundred) over the last 90 days, with
 durations, outcomes, short transcripts and costs.
 
 Costs come from the database's `price_book` (the price in force on each call's day; before the
 first recorded price, the earliest one), split into the components the price book lists for the
-platform; LiveKit's STT/LLM/TTS are priced from the catalog vendors of the organisation's
-pipeline. Only the usage profile (tokens and characters per minute of conversation) is assumed
+platform; a vendor-chain platform's (LiveKit's) STT/LLM/TTS are priced from the catalog vendors
+of the organisation's pipeline. Only the usage profile (tokens and characters per minute of conversation) is assumed
 here. Rows go in with COPY, the rollup trigger paused, and `usage_daily` is rebuilt once.
 """
 
@@ -36,22 +37,32 @@ from switchboard.auth import AuthError, sign_in, sign_up
 from switchboard.billing import Component, PriceBook, Unit, load_price_book
 from switchboard.db import Database
 from switchboard.orgs import create_organization
+from switchboard.providers import registry
+from switchboard.providers.descriptor import PlatformDescriptor
 from switchboard.tenancy import Claims
 
 DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG = "demo@switchboard.local", "demo-password", "Demo Dental"
 OTHER_EMAIL, OTHER_PASSWORD, OTHER_ORG = "other@switchboard.local", "other-password", "Other Org"
 DEMO_NUMBER, OTHER_NUMBER = "+14155550123", "+12125550188"
 DAYS = 90
-PLATFORMS = ("retell", "vapi", "signalwire", "livekit")
 COMPONENTS = ("stt", "llm", "tts", "platform", "telephony")
-# The LiveKit worker's chain in the demo organisation (catalog keys) and the usage profile a
-# minute of conversation has (assumed, not priced): LLM tokens and characters spoken.
-LIVEKIT_CHAIN = {"stt": "openai-stt", "llm": "openai-llm", "tts": "cartesia-tts"}
+# The usage profile a minute of conversation has on a vendor-chain platform (assumed, not
+# priced): LLM tokens and characters spoken.
 LLM_INPUT_TOKENS_PER_MINUTE = 2400
 LLM_OUTPUT_TOKENS_PER_MINUTE = 180
 TTS_CHARACTERS_PER_MINUTE = 650
 
 CHUNK = 20_000
+
+
+def demo_platforms() -> tuple[PlatformDescriptor, ...]:
+    """The platforms in the demo data, in the registry's order (the first two run the A/B split)."""
+    return tuple(d for d in registry.descriptors() if d.demo)
+
+
+def worker_chain() -> dict[str, str]:
+    """The STT/LLM/TTS chain (catalog keys) of the demo organisation's vendor-chain platform."""
+    return next(d.demo.chain for d in demo_platforms() if d.vendor_chains and d.demo.chain)
 
 
 # ---------------------------------------------------------------------------------------
@@ -85,7 +96,8 @@ class DemoRates:
         cached = self._tables.get(first_day)
         if cached is None:
             days = [first_day + timedelta(days=i) for i in range(DAYS)]
-            cached = np.array([[[self.per_minute_rates(p, d)[c] for c in COMPONENTS] for p in PLATFORMS] for d in days])
+            codes = [p.code for p in demo_platforms()]
+            cached = np.array([[[self.per_minute_rates(p, d)[c] for c in COMPONENTS] for p in codes] for d in days])
             self._tables[first_day] = cached
         return cached
 
@@ -94,13 +106,14 @@ class DemoRates:
         rates = {c: 0.0 for c in COMPONENTS}
         for component in {p.component for p in self.book.prices if p.subject == platform and p.unit == "minute"}:
             rates[component] = self.price(platform, component, "minute", day)
-        if platform == "livekit":  # the worker's own vendors, from the catalog
-            rates["stt"] = self.price(LIVEKIT_CHAIN["stt"], "stt", "minute", day)
+        if registry.descriptor(platform).vendor_chains:  # the worker's own vendors, from the catalog
+            chain = worker_chain()
+            rates["stt"] = self.price(chain["stt"], "stt", "minute", day)
             rates["llm"] = (
-                LLM_INPUT_TOKENS_PER_MINUTE / 1e6 * self.price(LIVEKIT_CHAIN["llm"], "llm", "1m_input_tokens", day)
-                + LLM_OUTPUT_TOKENS_PER_MINUTE / 1e6 * self.price(LIVEKIT_CHAIN["llm"], "llm", "1m_output_tokens", day)
+                LLM_INPUT_TOKENS_PER_MINUTE / 1e6 * self.price(chain["llm"], "llm", "1m_input_tokens", day)
+                + LLM_OUTPUT_TOKENS_PER_MINUTE / 1e6 * self.price(chain["llm"], "llm", "1m_output_tokens", day)
             )
-            rates["tts"] = TTS_CHARACTERS_PER_MINUTE / 1000 * self.price(LIVEKIT_CHAIN["tts"], "tts", "1k_characters", day)
+            rates["tts"] = TTS_CHARACTERS_PER_MINUTE / 1000 * self.price(chain["tts"], "tts", "1k_characters", day)
         return rates
 
 # ---------------------------------------------------------------------------------------
@@ -171,7 +184,7 @@ async def _agent_and_configs(conn: AsyncConnection, org: UUID, org_name: str, nu
         "tools": Jsonb(AGENT_TOOLS),
         "analysis": Jsonb(AGENT_ANALYSIS),
         "active_provider_id": providers[active],
-        "fallback_order": [p for p in PLATFORMS if p != active],
+        "fallback_order": [p.code for p in demo_platforms() if p.code != active],
         "traffic_split": Jsonb(split),
     }
     cur = await conn.execute(
@@ -193,13 +206,7 @@ async def _agent_and_configs(conn: AsyncConnection, org: UUID, org_name: str, nu
             (org, *spec.values()),
         )
         agent_id = (await cur.fetchone())["id"]
-    platform_settings = {
-        "retell": ({"response_engine": "retell-llm", "voice_model": "eleven_turbo_v2"}, "11labs-Adrian"),
-        "vapi": ({"model": {"provider": "openai", "model": "gpt-4.1-mini"}, "transcriber": {"provider": "deepgram"}}, "Elliot"),
-        "signalwire": ({"ai_model": "gpt-4.1-nano", "enable_accounting": True}, "elevenlabs.adam"),
-        "livekit": ({"agent_name": "switchboard-agent", "chain": LIVEKIT_CHAIN}, "f786b574-daa5-4673-aa0c-cbe3e8534c02"),
-    }
-    for code, (settings, voice) in platform_settings.items():
+    for code, (settings, voice) in ((p.code, (p.demo.settings, p.demo.voice_id)) for p in demo_platforms()):
         await conn.execute(
             """
             insert into public.provider_configs (organization_id, agent_config_id, provider_id, agent_id, settings,
@@ -213,13 +220,14 @@ async def _agent_and_configs(conn: AsyncConnection, org: UUID, org_name: str, nu
     await conn.execute(
         """
         insert into public.phone_numbers (organization_id, agent_config_id, e164, carrier, label)
-        values (%s, %s, %s, 'signalwire', 'Main line')
+        values (%s, %s, %s, %s, 'Main line')
         on conflict (e164) do update set agent_config_id = excluded.agent_config_id, label = excluded.label
         where public.phone_numbers.organization_id = excluded.organization_id
         """,
-        (org, agent_id, number),
+        (org, agent_id, number, registry.carrier().code),
     )
-    for priority, key in ((30, LIVEKIT_CHAIN["stt"]), (30, LIVEKIT_CHAIN["llm"]), (30, LIVEKIT_CHAIN["tts"]),
+    chain = worker_chain()
+    for priority, key in ((30, chain["stt"]), (30, chain["llm"]), (30, chain["tts"]),
                           (10, "pocketsphinx-stt"), (10, "espeak-tts")):
         await conn.execute(
             """
@@ -235,9 +243,10 @@ async def _agent_and_configs(conn: AsyncConnection, org: UUID, org_name: str, nu
 async def ensure_tenants(db: Database) -> tuple[Tenant, Tenant]:
     """The demo organisation and the other one, created once and brought up to date after."""
     tenants = []
+    a, b = (p.code for p in demo_platforms()[:2])
     for email, password, name, number, active, split in (
-        (DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG, DEMO_NUMBER, "retell", {"retell": 50, "vapi": 50}),
-        (OTHER_EMAIL, OTHER_PASSWORD, OTHER_ORG, OTHER_NUMBER, "vapi", {}),
+        (DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG, DEMO_NUMBER, a, {a: 50, b: 50}),
+        (OTHER_EMAIL, OTHER_PASSWORD, OTHER_ORG, OTHER_NUMBER, b, {}),
     ):
         claims = await _user(db, email, password)
         org = await _organization(db, claims, name)
@@ -249,9 +258,10 @@ async def ensure_tenants(db: Database) -> tuple[Tenant, Tenant]:
 
 
 async def _platform_ids(conn: AsyncConnection) -> dict[str, UUID]:
-    cur = await conn.execute("select code, id from public.voice_ai_providers where code = any(%s)", (list(PLATFORMS),))
+    codes = [p.code for p in demo_platforms()]
+    cur = await conn.execute("select code, id from public.voice_ai_providers where code = any(%s)", (codes,))
     found = {r["code"]: r["id"] for r in await cur.fetchall()}
-    missing = set(PLATFORMS) - set(found)
+    missing = set(codes) - set(found)
     if missing:
         raise LookupError(f"voice_ai_providers lacks {', '.join(sorted(missing))}: run `switchboard db migrate`")
     return found
@@ -260,13 +270,10 @@ async def _platform_ids(conn: AsyncConnection) -> dict[str, UUID]:
 # ---------------------------------------------------------------------------------------
 # Calls (vectorised generation, COPY)
 # ---------------------------------------------------------------------------------------
-# Demo realism, per platform: share of traffic, median call length, answered-call success rate.
-PLATFORM_SHARE = {"retell": 0.36, "vapi": 0.34, "signalwire": 0.14, "livekit": 0.16}
-MEDIAN_SECONDS = {"retell": 150, "vapi": 160, "signalwire": 140, "livekit": 170}
-SUCCESS_RATE = {"retell": 0.83, "vapi": 0.80, "signalwire": 0.74, "livekit": 0.77}
-ERROR_RATE = {"retell": 0.012, "vapi": 0.018, "signalwire": 0.02, "livekit": 0.025}
+# Demo realism per platform (share of traffic, median call length, success and error rates) is
+# each platform's `DemoProfile`.
 NOT_CONNECTED_RATE = 0.04
-EXPERIMENT_DAYS = 30  # the Retell/Vapi 50/50 split started a month ago
+EXPERIMENT_DAYS = 30  # the first two platforms' 50/50 split started a month ago
 
 INTENTS = ("book", "reschedule", "cancel", "billing", "other")
 _TRANSCRIPTS = {
@@ -331,9 +338,10 @@ class CallBatch:
 def generate_calls(tenant: Tenant, providers: dict[str, UUID], book: DemoRates, n: int, *,
                    now: datetime, rng: np.random.Generator) -> CallBatch:
     """n calls over the DAYS days before `now`, as COPY text for call_records and provider_usage."""
-    codes = np.array(PLATFORMS)
-    shares = np.array([PLATFORM_SHARE[p] for p in PLATFORMS])
-    platform_idx = rng.choice(len(PLATFORMS), size=n, p=shares / shares.sum())
+    platforms = demo_platforms()
+    codes = [p.code for p in platforms]
+    shares = np.array([p.demo.share for p in platforms])
+    platform_idx = rng.choice(len(platforms), size=n, p=shares / shares.sum())
 
     # When: uniform over days, business-hours weighted (UTC-8 practice: 16:00–01:00 UTC peak).
     day_offset = rng.integers(0, DAYS, size=n)
@@ -348,15 +356,15 @@ def generate_calls(tenant: Tenant, providers: dict[str, UUID], book: DemoRates, 
     started = np.minimum(started, latest - np.timedelta64(300, "s"))  # no call starts in the future
     day_index = ((started - base).astype("timedelta64[D]").astype(int))
 
-    medians = np.array([MEDIAN_SECONDS[p] for p in PLATFORMS])[platform_idx]
+    medians = np.array([p.demo.median_seconds for p in platforms])[platform_idx]
     duration = np.clip(rng.lognormal(np.log(medians), 0.6), 8, 1800).astype(int)
     u = rng.random(n)
-    err = np.array([ERROR_RATE[p] for p in PLATFORMS])[platform_idx]
+    err = np.array([p.demo.error_rate for p in platforms])[platform_idx]
     not_connected = u < NOT_CONNECTED_RATE
     errored = (~not_connected) & (u < NOT_CONNECTED_RATE + err)
     duration = np.where(not_connected, 0, np.where(errored, np.minimum(duration, 40), duration))
     ended = started + duration.astype("timedelta64[s]")
-    successful = (~not_connected) & (~errored) & (rng.random(n) < np.array([SUCCESS_RATE[p] for p in PLATFORMS])[platform_idx])
+    successful = (~not_connected) & (~errored) & (rng.random(n) < np.array([p.demo.success_rate for p in platforms])[platform_idx])
     sentiment_idx = np.where(successful, rng.choice(3, size=n, p=[0.62, 0.32, 0.06]), rng.choice(3, size=n, p=[0.15, 0.5, 0.35]))
     intent_idx = rng.choice(len(INTENTS), size=n, p=[0.42, 0.2, 0.1, 0.13, 0.15])
     reason_idx = rng.choice(len(REASONS_ENDED), size=n, p=[0.55, 0.3, 0.1, 0.04, 0.01])
@@ -380,9 +388,8 @@ def generate_calls(tenant: Tenant, providers: dict[str, UUID], book: DemoRates, 
     telephony_ids = _hex_ids(rng, n)
 
     org, agent, number = str(tenant.organization_id), str(tenant.agent_config_id), tenant.phone_number
-    provider_of = [str(providers[p]) for p in PLATFORMS]
-    prefix = {"retell": "call_", "vapi": "", "signalwire": "", "livekit": "SCL_"}
-    prefixes = [prefix[p] for p in PLATFORMS]
+    provider_of = [str(providers[p]) for p in codes]
+    prefixes = [p.demo.call_id_prefix for p in platforms]
     now_s = now.strftime("%Y-%m-%d %H:%M:%S+00")
     directions = ("inbound", "outbound", "web")
     pi, di, ii, si, ri = (a.tolist() for a in (platform_idx, direction_idx, intent_idx, sentiment_idx, reason_idx))
@@ -411,7 +418,7 @@ def generate_calls(tenant: Tenant, providers: dict[str, UUID], book: DemoRates, 
             transcript = _TRANSCRIPT_COPY[intent]
             analysis = _ANALYSIS_COPY[(intent, sentiment)]
             success = "t" if succ[i] else "f"
-        arm = PLATFORMS[p] if exp_arm[i] else "\\N"
+        arm = codes[p] if exp_arm[i] else "\\N"
         call_lines.append(
             f"{call_ids[i]}\t{org}\t{agent}\t{provider_of[p]}\t{prefixes[p]}{provider_call_ids[i]}\t{tel}\t"
             f"{directions[d]}\t{frm}\t{to}\t{status}\t{started_s[i]}+00\t{ended_s[i]}+00\t{dur[i]}\t{transcript}\t"

@@ -15,6 +15,7 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -95,9 +96,17 @@ def _services(settings, skip: set[str]) -> list[Service]:
         services.append(Service("admin app", [py, "-m", "reflex", "run", "--env", "prod", "--frontend-port",
                                               str(settings.app_port), "--backend-port", str(settings.app_port)],
                                 f"http://127.0.0.1:{settings.app_port}", f"http://127.0.0.1:{settings.app_port}/"))
-    if settings.livekit_url and _has_module("agent_worker") and "worker" not in skip:
-        services.append(Service("LiveKit worker", [py, "-m", "agent_worker", "start"], settings.livekit_url))
+    for platform, where in _workers(settings):
+        if where and _has_module(platform.worker) and "worker" not in skip:
+            services.append(Service(f"{platform.label} worker", [py, "-m", platform.worker, "start"], where))
     return services
+
+
+def _workers(settings) -> list[tuple[Any, str | None]]:
+    """The platforms served by a worker process of ours, with the setting that enables it."""
+    from switchboard.providers import registry
+
+    return [(p, getattr(settings.platform(p.code), p.worker_setting)) for p in registry.with_role("worker")]
 
 
 def _wait_ready(services: list[Service], timeout: float) -> Service | None:
@@ -184,9 +193,12 @@ def _print_ready(settings, url: str, services: list[Service], logs: Path, json_l
     for s in services:
         table.add_row(s.name, s.url or "(background)")
     console.print(table)
-    if not settings.livekit_url:
-        console.print("LiveKit worker not started: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET "
-                      "(or run `python -m agent_worker console` to talk to the agent locally).")
+    for platform, where in _workers(settings):
+        if not where:
+            names = ", ".join(f.alias for f in type(settings.platform(platform.code)).model_fields.values()
+                              if f.alias and "SIP" not in f.alias)
+            console.print(f"{platform.label} worker not started: set {names} "
+                          f"(or run `python -m {platform.worker} console` to talk to the agent locally).")
     if not json_logs:
         console.print(f"Logs: {logs}/ (or `switchboard run --json` to see them here).")
     console.print("Demo sign-in: demo@switchboard.local / demo-password. Ctrl-C stops everything.")

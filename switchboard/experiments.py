@@ -20,6 +20,8 @@ from psycopg import AsyncConnection
 from pydantic import BaseModel
 from scipy import stats
 
+from switchboard.providers import registry
+
 MIN_CALLS_PER_ARM = 30  # below this no test is attempted
 ALPHA = 0.05
 
@@ -171,7 +173,7 @@ def _p(p: float) -> str:
 
 
 def _name(arm: str) -> str:
-    return {"retell": "Retell", "vapi": "Vapi", "signalwire": "SignalWire", "livekit": "LiveKit"}.get(arm, arm)
+    return registry.descriptor(arm).short_label if arm in registry.PLATFORMS else arm
 
 
 def verdict(arms: list[ArmStats], tests: list[TestResult]) -> str:

@@ -30,7 +30,8 @@ from switchboard.cache import TTLCache
 from switchboard.db import Database, database_unavailable
 from switchboard.health import Cause, CircuitBreaker, failure_cause
 from switchboard.logs import bind
-from switchboard.providers.base import ProviderError, VoiceAIProvider
+from switchboard.providers import registry
+from switchboard.providers.base import ProviderError, VoiceAIProvider, WebhookRejected
 from switchboard.providers.resilience import deadline
 from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
 from switchboard.spec import (  # the one reader (agent_sync imports it from here)
@@ -154,7 +155,7 @@ class Attempt:
 
 @dataclass
 class RoutingResult:
-    outcome: Literal["routed", "unknown_number", "no_platform", "agent_invalid"]
+    outcome: Literal["routed", "unknown_number", "no_platform", "agent_invalid", "error"]
     answer: HandOff
     provider: str | None = None
     arm: str | None = None
@@ -204,13 +205,41 @@ class InboundRouter:
         async with self.db.as_service() as conn:
             return await lookup_number(conn, to_number)
 
+    async def answer(self, req: InboundRequest, verify: Callable[[VoiceAIProvider], object]) -> RoutingResult:
+        """The carrier's call request, end to end: the number's organisation, the carrier's
+        adapter with that organisation's keys (the server's for a number we do not know, so a
+        forged request is refused the same way either way), `verify(adapter)` — which raises
+        `WebhookRejected` — and only then the routing. Anything that goes wrong while checking
+        is a refusal; past it, an apology and a hang-up. Database outages are raised (503)."""
+        try:
+            number = await self.resolve(req.to_number)
+            carrier = registry.carrier().code
+            adapter = await self.providers.get(number.organization_id if number else None, carrier,
+                                               number.secrets_version.get(carrier) if number else None,
+                                               known_version=True)
+            verify(adapter)
+        except WebhookRejected:
+            raise
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise
+            log.exception("call request refused: checking it raised")
+            raise WebhookRejected("checking the call request raised") from None
+        try:
+            return await self.route(req, number)
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise
+            log.exception("routing the call raised: apology and hang-up")
+            return RoutingResult("error", apology_answer(req.answer_format, NO_PLATFORM_MESSAGE))
+
     async def route(self, req: InboundRequest, number: NumberRoute | None = None) -> RoutingResult:
         """Hand the call to a platform. Pass `number` when the caller resolved it already (to
         check the request's signature with the organisation's key first)."""
         bind(call_id=req.telephony_call_id)
         if number is None:
             number = await self.resolve(req.to_number)
-        if number is None:
+        if number is None:  # the one unknown-number branch
             log.warning("call to a number with no agent: apology and hang-up",
                         extra={"to_number": req.to_number, "from_number": req.from_number})
             return RoutingResult("unknown_number", apology_answer(req.answer_format, UNKNOWN_NUMBER_MESSAGE))

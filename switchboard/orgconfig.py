@@ -28,70 +28,20 @@ from switchboard.errors import FieldError, InvalidInput, NotFound
 from switchboard.etag import check_precondition, make_etag
 from switchboard.models import OrgConfigUpdate, OrgProvider, Price, Provider, ProviderType, SecretsStatus, ServiceType
 from switchboard.pipeline.catalog import merge_config, order_by_priority
+from switchboard.providers import registry
 
 _TYPE_ORDER = {"platform": 0, "stt": 1, "llm": 2, "tts": 3}
 
 
-def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-
-
-def _key(title: str) -> dict[str, Any]:
-    return {"type": "string", "minLength": 8, "maxLength": 4096, "title": title}
-
-
-def _text(title: str, max_length: int = 255) -> dict[str, Any]:
-    return {"type": "string", "minLength": 1, "maxLength": max_length, "title": title}
-
-
-# The credentials each platform's adapter reads (switchboard/providers/<code>/), stored as the
-# organisation's secret under vendor = platform code. Required: what every call needs.
-PLATFORM_SECRET_SCHEMAS: dict[str, dict[str, Any]] = {
-    "retell": _object(
-        {"api_key": _key("API key"), "webhook_api_key": _key("Webhook key (when not the API key)")},
-        ["api_key"],
-    ),
-    "vapi": _object(
-        {
-            "api_key": _key("Private API key"),
-            "webhook_secret": _key("Server URL secret"),
-            "webhook_secret_header": _text("Header carrying the server URL secret (default X-Vapi-Secret)", 100),
-            "webhook_credential_id": _text("Webhook credential id (HMAC credential)"),
-            "webhook_hmac_secret": _key("Webhook HMAC secret"),
-            "webhook_hmac_secret_is_base64": {"type": "string", "enum": ["true", "false"], "title": "HMAC secret is base64"},
-            "webhook_hmac_algorithm": {"type": "string", "enum": ["sha1", "sha256", "sha512"], "title": "HMAC algorithm"},
-            "webhook_hmac_encoding": {"type": "string", "enum": ["hex", "base64"], "title": "HMAC signature encoding"},
-            "webhook_hmac_prefix": _text("Signature prefix (e.g. sha256=)", 50),
-            "webhook_signature_header": _text("Signature header (default x-signature)", 100),
-            "webhook_timestamp_header": _text("Timestamp header (default x-timestamp)", 100),
-            "sip_credential_id": _text("BYO SIP trunk credential id (inbound calls)"),
-        },
-        ["api_key"],
-    ),
-    "signalwire": _object(
-        {
-            "project_id": {"type": "string", "minLength": 8, "maxLength": 64, "title": "Project id"},
-            "api_token": _key("API token"),
-            "space_url": {"type": "string", "minLength": 4, "maxLength": 255, "title": "Space URL (example.signalwire.com)"},
-            "signing_key": _key("Signing key"),
-        },
-        ["project_id", "api_token", "space_url"],
-    ),
-    "livekit": _object(
-        {
-            "url": {"type": "string", "format": "uri", "pattern": "^(wss?|https?)://", "title": "Server URL"},
-            "api_key": {"type": "string", "minLength": 3, "maxLength": 255, "title": "API key"},
-            "api_secret": _key("API secret"),
-            "sip_host": _text("SIP host (project.sip.livekit.cloud)"),
-            "sip_username": _text("Inbound trunk user name"),
-            "sip_password": _key("Inbound trunk password"),
-            "sip_allowed_addresses": _text("Addresses allowed to call the inbound trunk (comma-separated)", 2000),
-            "outbound_trunk_id": _text("Outbound SIP trunk id"),
-        },
-        ["url", "api_key", "api_secret"],
-    ),
-}
 _NO_SECRETS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
+
+
+def _platform_secrets_schema(code: str) -> dict[str, Any]:
+    """The credentials a platform's adapter reads (its folder's `platform.py`), stored as the
+    organisation's secret under vendor = platform code. Required: what every call needs."""
+    if code not in registry.PLATFORMS:
+        return _NO_SECRETS
+    return registry.descriptor(code).secrets_schema
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -192,7 +142,7 @@ def _platform(row: dict[str, Any], prices: list[Price]) -> Provider:
     return Provider(
         key=row["code"], type="platform", vendor=row["code"], name=row["name"], description=row["description"],
         enabled=row["is_active"], capabilities=sorted(k for k, v in caps.items() if v),
-        config_schema=None, secrets_schema=PLATFORM_SECRET_SCHEMAS.get(row["code"], _NO_SECRETS), default_config={},
+        config_schema=None, secrets_schema=_platform_secrets_schema(row["code"]), default_config={},
         metadata={
             "cost_per_minute": float(row["cost_per_minute"]) if row["cost_per_minute"] is not None else None,
             "prices_effective_from": row["prices_effective_from"].isoformat() if row["prices_effective_from"] else None,

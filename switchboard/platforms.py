@@ -17,13 +17,13 @@ from uuid import UUID
 
 from switchboard.cache import TTLCache
 from switchboard.db import Database
+from switchboard.providers import registry
 from switchboard.providers.base import ProviderCredentials, ProviderRejected, VoiceAIProvider
 from switchboard.settings import Settings
 
 if TYPE_CHECKING:
     from switchboard.billing import PriceBook
 
-PLATFORMS = ("retell", "vapi", "signalwire", "livekit")
 log = logging.getLogger(__name__)
 
 
@@ -63,7 +63,7 @@ class PlatformSource:
                   *, known_version: bool = False) -> VoiceAIProvider:
         """The adapter for `code` with the organisation's keys. `secrets_version` is the secret's
         updated_at when the caller already read it (the router's lookup does); otherwise it is read."""
-        if code not in PLATFORMS:
+        if code not in registry.PLATFORMS:
             raise ProviderRejected(code, "not a voice-AI platform")
         if secrets_version is None and not known_version:
             secrets_version = await self.secret_version(organization_id, code)
@@ -97,12 +97,10 @@ class PlatformSource:
             return None
 
     def _build(self, code: str, values: dict[str, str] | None) -> VoiceAIProvider:
-        from switchboard.providers.registry import UnknownProvider, get_provider
-
         # Fields the organisation did not set come from the settings defaults (the registry's rule).
         try:
-            return get_provider(code, ProviderCredentials(values=values or {}), prices=self.prices)
-        except UnknownProvider:
+            return registry.get_provider(code, ProviderCredentials(values=values or {}), prices=self.prices)
+        except registry.UnknownProvider:
             raise ProviderRejected(code, "this server has no adapter for the platform") from None
 
     async def aclose(self) -> None:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -56,20 +56,6 @@ class Settings(BaseSettings):
     app_backend_port: int = Field(8000, alias="APP_BACKEND_PORT")
     public_base_url: str = Field("http://127.0.0.1:54321", alias="PUBLIC_BASE_URL")
 
-    # Platform defaults (an organisation's own keys in organization_secrets take precedence).
-    retell_api_key: SecretStr | None = Field(None, alias="RETELL_API_KEY")
-    retell_base_url: str = Field("https://api.retellai.com", alias="RETELL_BASE_URL")
-    vapi_api_key: SecretStr | None = Field(None, alias="VAPI_API_KEY")
-    vapi_base_url: str = Field("https://api.vapi.ai", alias="VAPI_BASE_URL")
-    signalwire_project_id: str | None = Field(None, alias="SIGNALWIRE_PROJECT_ID")
-    signalwire_api_token: SecretStr | None = Field(None, alias="SIGNALWIRE_API_TOKEN")
-    signalwire_space_url: str | None = Field(None, alias="SIGNALWIRE_SPACE_URL")
-    signalwire_signing_key: SecretStr | None = Field(None, alias="SIGNALWIRE_SIGNING_KEY")
-    livekit_url: str | None = Field(None, alias="LIVEKIT_URL")
-    livekit_api_key: str | None = Field(None, alias="LIVEKIT_API_KEY")
-    livekit_api_secret: SecretStr | None = Field(None, alias="LIVEKIT_API_SECRET")
-    livekit_sip_host: str | None = Field(None, alias="LIVEKIT_SIP_HOST")
-
     # Worker vendors (seed 002's environment fallback when the database is unreachable).
     provider_env_fallback: bool = Field(True, alias="PROVIDER_ENV_FALLBACK")
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
@@ -97,6 +83,10 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(10.0, alias="SMTP_TIMEOUT_SECONDS")
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    # Each platform's defaults (RETELL_API_KEY, LIVEKIT_URL, …) are declared by its folder
+    # (`switchboard/providers/<code>/platform.py`) and read on first use: `platform(code)`.
+    _platforms: dict[str, BaseSettings] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _require_secrets_in_production(self) -> "Settings":
@@ -143,6 +133,15 @@ class Settings(BaseSettings):
 
     def resolved_app_url(self) -> str:
         return (self.app_public_url or f"http://127.0.0.1:{self.app_port}").rstrip("/")
+
+    def platform(self, code: str) -> BaseSettings:
+        """The operator's defaults for platform `code` (an organisation's own keys in
+        organization_secrets take precedence: `registry.with_defaults`)."""
+        if code not in self._platforms:
+            from switchboard.providers.registry import descriptor
+
+            self._platforms[code] = descriptor(code).settings()
+        return self._platforms[code]
 
     def resolved_jwt_secret(self) -> str:
         if self.jwt_secret:

@@ -16,6 +16,7 @@ from app.components.layout import error, loading
 from app.state import Session
 from switchboard import deployments, orgconfig, secrets
 from switchboard.models import OrgConfigUpdate, Provider
+from switchboard.providers import registry
 
 
 # How vendors write their own names (the catalog keys them in lower case).
@@ -86,6 +87,7 @@ class ProviderSettings(Session):
     is_open: bool = False
     platform: str = ""
     platform_name: str = ""
+    vendor_chains: bool = False  # the platform runs our STT/LLM/TTS chains (their section is shown)
     busy: bool = False
     error: str = ""
     note: str = ""
@@ -97,6 +99,7 @@ class ProviderSettings(Session):
     @rx.event
     async def open(self, code: str):
         self.is_open, self.platform, self.error, self.note, self.busy = True, code, "", "", True
+        self.vendor_chains = code in registry.PLATFORMS and registry.descriptor(code).vendor_chains
         yield
         try:
             await self._load()
@@ -116,7 +119,7 @@ class ProviderSettings(Session):
         async with self._as_user() as conn:
             platform = await orgconfig.get_org_provider(conn, org, self.platform, include_secrets=admin)
             services = (await orgconfig.list_org_providers(conn, org, include_secrets=admin)
-                        if self.platform == "livekit" else [])
+                        if self.vendor_chains else [])
             settings = (await deployments.get_platform_settings(conn, org, UUID(page.agent_id), self.platform)
                         if page.agent_id else {})
         self.platform_name = platform.provider.name
@@ -356,7 +359,7 @@ def provider_settings_dialog() -> rx.Component:
                         rx.text("Keys are write-only: once saved, only their last four characters are shown.",
                                 size="1", color_scheme="gray"),
                         rx.foreach(ProviderSettings.vendors, key_form),
-                        rx.cond(ProviderSettings.platform == "livekit", chains_section()),
+                        rx.cond(ProviderSettings.vendor_chains, chains_section()),
                         rx.heading("Advanced settings", size="3", as_="h3"),
                         rx.text("Options of this platform beyond the agent's own settings, passed to it as they are "
                                 "(JSON).", size="1", color_scheme="gray"),

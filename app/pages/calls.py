@@ -21,6 +21,7 @@ from app.state import NotSignedIn, Session
 from switchboard import calls
 from switchboard.errors import NotFound
 from switchboard.models import CallFilters
+from switchboard.providers import registry
 
 PAGE_SIZE = 25
 ANY = "any"
@@ -208,7 +209,7 @@ def filters_bar() -> rx.Component:
             _field("Search", "filter-q", rx.input(
                 name="q", type="search", placeholder="Words said, a call id or a number", width="100%",
                 id="filter-q", max_length=200), width="min(320px, 100%)"),
-            _select("provider", "Platform", ["retell", "vapi", "signalwire", "livekit"], CallList.provider),
+            _select("provider", "Platform", list(registry.codes()), CallList.provider),
             _select("status", "Status", ["registered", "ongoing", "ended", "error", "not_connected"], CallList.status),
             _select("direction", "Direction", ["inbound", "outbound", "web"], CallList.direction),
             _field("Number", "filter-number", rx.input(name="number", placeholder="+1555… or its last digits",

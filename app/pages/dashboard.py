@@ -16,12 +16,15 @@ from app.backend import problem, usd
 from app.components.layout import empty, error, loading, page_frame, stat
 from app.state import NotSignedIn, Session
 from switchboard import analytics, experiments, pricing, savings
+from switchboard.providers import registry
 
-COLORS = {"retell": "#6366f1", "vapi": "#10b981", "signalwire": "#f59e0b", "livekit": "#ef4444"}
 COMPONENT_NAMES = {"stt": "STT", "llm": "LLM", "tts": "TTS", "platform": "Platform", "telephony": "Telephony"}
 
 
-ARM_NAMES = {"retell": "Retell AI", "vapi": "Vapi", "signalwire": "SignalWire AI Agent", "livekit": "LiveKit"}
+def _color(code: str) -> str:
+    return registry.descriptor(code).color if code in registry.PLATFORMS else "#888"
+
+
 # Static charts: no mode bar over the titles, no zoom to get lost in.
 PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
 # Plotly's white and dark templates, chosen in the browser by the app's colour mode.
@@ -175,7 +178,7 @@ class Dashboard(Session):
         used = sorted((p for p in cpm.values() if p.measured is not None), key=lambda p: (p.measured, p.code))
         self.per_minute = _layout(go.Figure(go.Bar(
             x=[p.name for p in used], y=[float(p.measured) for p in used],
-            marker_color=[COLORS.get(p.code, "#888") for p in used],
+            marker_color=[_color(p.code) for p in used],
             text=[pricing.per_minute(p.measured) for p in used], textposition="outside", textangle=0, cliponaxis=False,
         )), f"What your calls cost per minute, per platform ({period})")
         self.prices = [PriceRow(code=p.code, name=p.name, list_price=pricing.list_label(p),
@@ -202,7 +205,7 @@ class Dashboard(Session):
 
     def _show_extras(self, comparison, found, days: int) -> None:
         self.arms = [ArmRow(
-            arm=ARM_NAMES.get(a.arm, a.arm), calls=f"{a.calls:,}", cost_per_minute=usd(a.cost_per_minute, 4),
+            arm=registry.label(a.arm), calls=f"{a.calls:,}", cost_per_minute=usd(a.cost_per_minute, 4),
             duration=f"{a.avg_duration_seconds:.0f} s" if a.avg_duration_seconds is not None else "—",
             success=f"{a.success_rate:.0%}" if a.success_rate is not None else "—",
             positive=f"{a.positive_rate:.0%}" if a.positive_rate is not None else "—",
@@ -210,7 +213,7 @@ class Dashboard(Session):
         self.tests = [TestRow(
             measure=t.measure.capitalize(), test=t.test,
             p_value="—" if t.p_value is None else "< 0.0001" if t.p_value < 0.0001 else f"{t.p_value:.4f}",
-            result=(f"{ARM_NAMES.get(t.better_arm, t.better_arm)} is better" if t.significant and t.better_arm else
+            result=(f"{registry.label(t.better_arm)} is better" if t.significant and t.better_arm else
                     "significant difference" if t.significant else
                     "no significant difference" if t.p_value is not None else t.note),
         ) for t in comparison.tests]
@@ -224,7 +227,7 @@ class Dashboard(Session):
         fig = go.Figure()
         for p in series.providers:
             fig.add_trace(go.Bar(x=[pt.day.isoformat() for pt in p.points], y=[pt.cost for pt in p.points],
-                                 name=p.provider_name, marker_color=COLORS.get(p.provider_code, "#888")))
+                                 name=p.provider_name, marker_color=_color(p.provider_code)))
         fig.update_layout(barmode="stack")
         return _layout(fig, f"Cost per platform per day ({period})")
 

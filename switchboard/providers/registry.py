@@ -1,5 +1,10 @@
-"""Platform code → provider class: one line per platform. Classes are imported on first use, so
-asking for one platform never loads the others' SDKs."""
+"""The platforms: one line per platform, naming the folder's descriptor module (`platform.py`,
+a `PlatformDescriptor` that imports no SDK). Every platform list, label, credentials schema and
+settings default elsewhere is derived from here; adapter classes are imported on first use, so
+asking for one platform never loads the others' SDKs.
+
+Adding a platform: a folder `switchboard/providers/<code>/` (its `platform.py` and adapter), one
+line below, and a migration seeding its `voice_ai_providers` row and prices (README.md)."""
 
 from __future__ import annotations
 
@@ -7,14 +12,15 @@ from importlib import import_module
 from typing import Any
 
 from switchboard.providers.base import ProviderCredentials, VoiceAIProvider
+from switchboard.providers.descriptor import PlatformDescriptor
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.spec import Voice, VoiceSpec
 
-PROVIDERS: dict[str, str] = {
-    "retell": "switchboard.providers.retell:RetellProvider",
-    "vapi": "switchboard.providers.vapi:VapiProvider",
-    "signalwire": "switchboard.providers.signalwire:SignalWireProvider",
-    "livekit": "switchboard.providers.livekit:LiveKitProvider",
+PLATFORMS: dict[str, str] = {
+    "retell": "switchboard.providers.retell.platform",
+    "vapi": "switchboard.providers.vapi.platform",
+    "signalwire": "switchboard.providers.signalwire.platform",
+    "livekit": "switchboard.providers.livekit.platform",
 }
 
 
@@ -22,11 +28,48 @@ class UnknownProvider(KeyError):
     """No platform with this code."""
 
 
-def _entry(code: str) -> tuple[str, str]:
+def codes() -> tuple[str, ...]:
+    """Every platform's code, in the registry's order."""
+    return tuple(PLATFORMS)
+
+
+def descriptor(code: str) -> PlatformDescriptor:
     try:
-        module, _, name = PROVIDERS[code].partition(":")
+        module = PLATFORMS[code]
     except KeyError:
-        raise UnknownProvider(f"unknown voice-AI platform {code!r}; known: {', '.join(sorted(PROVIDERS))}") from None
+        raise UnknownProvider(f"unknown voice-AI platform {code!r}; known: {', '.join(sorted(PLATFORMS))}") from None
+    return import_module(module).PLATFORM
+
+
+def descriptors() -> list[PlatformDescriptor]:
+    return [descriptor(code) for code in PLATFORMS]
+
+
+def label(code: str) -> str:
+    """The platform's display label; an unknown code as it is."""
+    return descriptor(code).label if code in PLATFORMS else code
+
+
+def with_role(role: str) -> list[PlatformDescriptor]:
+    """The platforms that have a role module (`precall`, `inbound`) or flag (`vendor_chains`)."""
+    return [d for d in descriptors() if getattr(d, role)]
+
+
+def role_module(code: str, role: str) -> Any:
+    """The folder's module for `role` ("precall", "inbound"); UnknownProvider when it has none."""
+    name = getattr(descriptor(code), role)
+    if not name:
+        raise UnknownProvider(f"{code} has no {role}")
+    return import_module(name)
+
+
+def carrier() -> PlatformDescriptor:
+    """The platform carrying our own numbers (its call requests reach the router)."""
+    return with_role("inbound")[0]
+
+
+def _entry(code: str) -> tuple[str, str]:
+    module, _, name = descriptor(code).adapter.partition(":")
     return module, name
 
 
@@ -51,10 +94,6 @@ def get_provider(
     return cls(creds, prices=prices, retry=retry, **options)
 
 
-# The credential fields that name where a platform is reached; an organisation that sets one
-# to anything but the operator's value must bring its own keys (no operator default follows it).
-URL_FIELDS: dict[str, tuple[str, ...]] = {"retell": ("base_url",), "vapi": ("base_url",),
-                                          "signalwire": ("space_url", "base_url"), "livekit": ("url", "base_url")}
 BYO_KEY = "bring your own key to use a custom base URL"
 
 
@@ -72,49 +111,30 @@ def with_defaults(code: str, credentials: ProviderCredentials) -> ProviderCreden
     names its own base URL (space_url, url), none of the operator's values are filled in, and
     without keys of its own the platform is refused ("bring your own key to use a custom base
     URL"). An organisation's URL must also pass the egress policy (https, public host)."""
+    from pydantic import SecretStr
+
     from switchboard import egress
     from switchboard.providers.base import ProviderRejected
     from switchboard.settings import get_settings
 
-    s = get_settings()
-    secret = lambda v: v.get_secret_value() if v is not None else None  # noqa: E731
-    defaults: dict[str, str | None]
-    base_url: str | None
-    if code == "retell":
-        defaults, base_url = {"api_key": secret(s.retell_api_key)}, s.retell_base_url
-    elif code == "vapi":
-        defaults, base_url = {"api_key": secret(s.vapi_api_key)}, s.vapi_base_url
-    elif code == "signalwire":
-        defaults = {
-            "project_id": s.signalwire_project_id,
-            "api_token": secret(s.signalwire_api_token),
-            "space_url": s.signalwire_space_url,
-            "signing_key": secret(s.signalwire_signing_key),
-        }
-        base_url = None
-    elif code == "livekit":
-        defaults = {
-            "url": s.livekit_url,
-            "api_key": s.livekit_api_key,
-            "api_secret": secret(s.livekit_api_secret),
-            "sip_host": s.livekit_sip_host,
-        }
-        base_url = None
-    else:
-        defaults, base_url = {}, None
+    platform = descriptor(code)
+    operator = get_settings().platform(code)
+    plain = lambda v: v.get_secret_value() if isinstance(v, SecretStr) else v  # noqa: E731
+    defaults: dict[str, str | None] = {k: plain(getattr(operator, k)) for k in type(operator).model_fields if k != "base_url"}
+    base_url: str | None = getattr(operator, "base_url", None)
     own = {k: v for k, v in credentials.values.items() if v}
     operator_urls = {"base_url": base_url, **{k: defaults.get(k) for k in ("space_url", "url")}}
     tenant_urls = {"base_url": credentials.base_url or own.get("base_url"), "space_url": own.get("space_url"), "url": own.get("url")}
-    custom = [f for f in URL_FIELDS.get(code, ()) if tenant_urls.get(f) and not _same_url(tenant_urls[f], operator_urls.get(f))]
+    custom = [f for f in platform.url_fields if tenant_urls.get(f) and not _same_url(tenant_urls[f], operator_urls.get(f))]
     if custom:
         for f in custom:
             try:
                 url = tenant_urls[f]
                 egress.check_url(url if "://" in url else "https://" + url, what=f,
-                                 schemes=("https", "wss") if code == "livekit" else ("https",))
+                                 schemes=platform.url_schemes)
             except egress.EgressRefused as exc:
                 raise ProviderRejected(code, str(exc)) from None
-        secret_fields = [k for k in defaults if k not in ("space_url", "url", "sip_host")]
+        secret_fields = [k for k in defaults if k not in (*platform.url_fields, *platform.address_fields)]
         if not any(own.get(k) for k in secret_fields):
             raise ProviderRejected(code, BYO_KEY)
         # Nothing of the operator's follows an organisation's URL.
@@ -127,8 +147,9 @@ def with_defaults(code: str, credentials: ProviderCredentials) -> ProviderCreden
 def preset_voices(code: str) -> list[Voice]:
     """The platform's offline preset voices (its `voices.PRESET_VOICES`, the list `list_voices()`
     answers without a key): what a voice selector offers before any credentials exist."""
-    module, _ = _entry(code)
-    return list(import_module(f"{module}.voices").PRESET_VOICES)
+    descriptor(code)  # UnknownProvider for a code that is not a platform
+    folder = PLATFORMS[code].rpartition(".")[0]
+    return list(import_module(f"{folder}.voices").PRESET_VOICES)
 
 
 def preset_voice_spec(voice: Voice) -> VoiceSpec:

@@ -68,10 +68,10 @@ def test_platform_secret_schemas_know_every_credential_the_adapters_read() -> No
     import re
     from pathlib import Path
 
-    from switchboard.orgconfig import PLATFORM_SECRET_SCHEMAS
+    from switchboard.providers import registry
 
     root = Path(__file__).resolve().parents[2] / "switchboard" / "providers"
-    for code, schema in PLATFORM_SECRET_SCHEMAS.items():
+    for code, schema in ((d.code, d.secrets_schema) for d in registry.descriptors()):
         source = "\n".join(p.read_text() for p in (root / code).glob("*.py"))
         read = set(re.findall(r'(?:credentials|creds)\.get\("([a-z0-9_]+)"', source))
         assert read, code

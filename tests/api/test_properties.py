@@ -19,6 +19,7 @@ from switchboard.etag import check_precondition, make_etag
 from switchboard.models import OrgConfigUpdate, OrgProvider, Provider, ProviderSelection
 from switchboard.pagination import decode_cursor, encode_cursor
 from switchboard.pipeline.catalog import BY_KEY, merge_config, order_by_priority
+from switchboard.providers import registry
 from tests.api.conftest import World, add_call
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
@@ -136,7 +137,7 @@ def test_temperature_is_checked_against_the_schema(value) -> None:
 @PURE
 @given(st.text(min_size=1, max_size=40))
 def test_secret_errors_never_quote_the_value(value) -> None:
-    schema = orgconfig.PLATFORM_SECRET_SCHEMAS["livekit"]
+    schema = registry.descriptor("livekit").secrets_schema
     for e in orgconfig.schema_errors(schema, {"url": value, "api_key": value, "api_secret": value}, "secrets", reveal_values=False):
         assert len(value) < 4 or value not in e.message
 

@@ -99,7 +99,7 @@ async def test_an_agent_change_is_pushed_once(sync_edge, db: Database, monkeypat
                                             "where id = %s", (pc["id"],))).fetchone())["s"]
     assert 0 < due_in <= 5.5  # first back-off
     # The retry loop picks it up once due, against the platform that works again.
-    monkeypatch.setenv("RETELL_BASE_URL", sync_edge.runtime.settings.retell_base_url)
+    monkeypatch.setenv("RETELL_BASE_URL", sync_edge.runtime.settings.platform("retell").base_url)
     reset_settings_cache()
     sync_edge.runtime.providers._cache.clear()
     from edge_functions.sync_agent import retry_due_syncs

@@ -9,10 +9,10 @@ from uuid import UUID
 
 import pytest
 
-from switchboard.pipeline.dispatch import DispatchMetadata
 from switchboard.providers.base import ProviderCredentials, ProviderRejected, ProviderUnavailable
-from switchboard.providers.livekit import LiveKitProvider
+from switchboard.providers.livekit.adapter import LiveKitProvider
 from switchboard.providers.livekit.compile import AGENT_NAME, HEADERS_TO_ATTRIBUTES
+from switchboard.providers.livekit.dispatch import DispatchMetadata
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.spec import AgentRef, InboundCall
 from tests.support.livekit_twirp import LiveKitTwirpServer

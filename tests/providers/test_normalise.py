@@ -16,11 +16,11 @@ from livekit.protocol import egress, models, webhook
 
 from switchboard.billing import load_price_book
 from switchboard.providers.base import ProviderCredentials, WebhookMalformed
-from switchboard.providers.livekit import LiveKitProvider
+from switchboard.providers.livekit.adapter import LiveKitProvider
 from switchboard.providers.livekit.costs import livekit_cost
-from switchboard.providers.retell import RetellProvider
-from switchboard.providers.signalwire import SignalWireProvider
-from switchboard.providers.vapi import VapiProvider
+from switchboard.providers.retell.adapter import RetellProvider
+from switchboard.providers.signalwire.adapter import SignalWireProvider
+from switchboard.providers.vapi.adapter import VapiProvider
 from switchboard.spec import WebhookRequest
 
 ORG = "9b2f6c1e-4a57-4d0e-9f3a-2c8d7e6b5a41"

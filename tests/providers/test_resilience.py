@@ -10,7 +10,7 @@ import pytest
 
 from switchboard.providers.base import ProviderCredentials, ProviderRejected, ProviderTimeout, ProviderUnavailable
 from switchboard.providers.resilience import RetryPolicy, call_with_retries, deadline
-from switchboard.providers.retell import RetellProvider
+from switchboard.providers.retell.adapter import RetellProvider
 
 
 def classify(exc):

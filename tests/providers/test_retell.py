@@ -9,7 +9,7 @@ import retell as retell_sdk
 
 from switchboard.providers.base import ProviderCredentials, ProviderRejected, ProviderUnavailable
 from switchboard.providers.resilience import RetryPolicy
-from switchboard.providers.retell import RetellProvider
+from switchboard.providers.retell.adapter import RetellProvider
 from switchboard.providers.retell.voices import PRESET_VOICES
 from switchboard.spec import AgentRef, InboundCall
 from tests.support.openapi import ContractViolation, RequestRecorder

@@ -12,7 +12,7 @@ import pytest
 
 from switchboard.providers.base import ProviderCredentials, ProviderRejected
 from switchboard.providers.resilience import RetryPolicy
-from switchboard.providers.signalwire import SignalWireProvider
+from switchboard.providers.signalwire.adapter import SignalWireProvider
 from switchboard.spec import AgentRef, InboundCall, WebhookRequest
 
 PROJECT = "b3877c40-da60-4998-90ad-b792e98472af"

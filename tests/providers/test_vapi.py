@@ -8,7 +8,7 @@ from aiohttp import web
 
 from switchboard.providers.base import ProviderCredentials, ProviderRejected
 from switchboard.providers.resilience import RetryPolicy
-from switchboard.providers.vapi import VapiProvider
+from switchboard.providers.vapi.adapter import VapiProvider
 from switchboard.spec import AgentRef, InboundCall
 from tests.support.openapi import ContractViolation
 

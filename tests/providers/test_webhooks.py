@@ -16,11 +16,11 @@ import jwt
 import pytest
 
 from switchboard.providers.base import ProviderCredentials, WebhookRejected
-from switchboard.providers.livekit import LiveKitProvider
-from switchboard.providers.retell import RetellProvider
-from switchboard.providers.signalwire import SignalWireProvider
+from switchboard.providers.livekit.adapter import LiveKitProvider
+from switchboard.providers.retell.adapter import RetellProvider
+from switchboard.providers.signalwire.adapter import SignalWireProvider
 from switchboard.providers.signalwire.webhooks import post_prompt_password
-from switchboard.providers.vapi import VapiProvider
+from switchboard.providers.vapi.adapter import VapiProvider
 from switchboard.spec import WebhookRequest
 
 URL = "https://switchboard.example.com/functions/v1/provider-webhook-router/{code}"

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from switchboard.pipeline.dispatch import DispatchMetadata, InvalidDispatchMetadata
+from switchboard.providers.livekit.dispatch import DispatchMetadata, InvalidDispatchMetadata
 
 
 def test_round_trip_and_unknown_keys_are_ignored() -> None:

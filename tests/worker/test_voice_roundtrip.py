@@ -15,7 +15,7 @@ from agent_worker.call import Call
 from agent_worker.offline import ESpeakTTS
 from agent_worker.server import WorkerRuntime
 from switchboard.db import Database
-from switchboard.pipeline.dispatch import DispatchMetadata
+from switchboard.providers.livekit.dispatch import DispatchMetadata
 from tests.worker.conftest import create_org
 
 RATE = 48000  # what a LiveKit room delivers

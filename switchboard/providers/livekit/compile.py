@@ -6,7 +6,7 @@ with metadata naming the organisation and the agent config (the worker loads the
 Per-call ids cannot live in a standing dispatch rule: for an inbound call they ride as SIP
 headers (X-Switchboard-*) into the SIP participant's attributes (`switchboard.<field>`); for an
 outbound call they are in the explicit dispatch's metadata. Either way the worker sees the same
-`DispatchMetadata` (switchboard.pipeline.dispatch): organization_id, agent_config_id,
+`DispatchMetadata` (switchboard.providers.livekit.dispatch): organization_id, agent_config_id,
 call_record_id, telephony_call_id.
 """
 
@@ -28,9 +28,9 @@ from livekit.protocol.sip import (
     SIPInboundTrunkInfo,
 )
 
-from switchboard.pipeline.dispatch import AGENT_NAME, DispatchMetadata
 from switchboard.providers.base import ProviderRejected
 from switchboard.providers.common import CALL_METADATA_KEYS, SIP_HEADERS
+from switchboard.providers.livekit.dispatch import AGENT_NAME, DispatchMetadata
 from switchboard.spec import AgentSpec
 
 ROOM_PREFIX = "call-"
@@ -41,7 +41,7 @@ HEADERS_TO_ATTRIBUTES = {SIP_HEADERS[k]: ATTRIBUTE_PREFIX + k for k in CALL_META
 def dispatch_metadata(
     *, organization_id: str, agent_config_id: str, call_record_id: str | None = None, telephony_call_id: str | None = None
 ) -> str:
-    """The dispatch metadata JSON the worker parses (`switchboard.pipeline.dispatch.DispatchMetadata`)."""
+    """The dispatch metadata JSON the worker parses (`switchboard.providers.livekit.dispatch.DispatchMetadata`)."""
     return DispatchMetadata(
         organization_id=organization_id, agent_config_id=agent_config_id,
         call_record_id=call_record_id or None, telephony_call_id=telephony_call_id or None,

@@ -1,0 +1,31 @@
+"""Retell AI, as the registry knows it (no SDK imported here)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from switchboard.providers.descriptor import DemoProfile, PlatformDescriptor, PlatformSettings
+from switchboard.providers.schema import key, secret_object
+
+
+class RetellSettings(PlatformSettings):
+    api_key: SecretStr | None = Field(None, alias="RETELL_API_KEY")
+    base_url: str = Field("https://api.retellai.com", alias="RETELL_BASE_URL")
+
+
+PLATFORM = PlatformDescriptor(
+    code="retell",
+    label="Retell AI",
+    short_label="Retell",
+    adapter="switchboard.providers.retell.adapter:RetellProvider",
+    secrets_schema=secret_object(
+        {"api_key": key("API key"), "webhook_api_key": key("Webhook key (when not the API key)")},
+        ["api_key"],
+    ),
+    settings=RetellSettings,
+    color="#6366f1",
+    precall="switchboard.providers.retell.precall",
+    demo=DemoProfile(settings={"response_engine": "retell-llm", "voice_model": "eleven_turbo_v2"},
+                     voice_id="11labs-Adrian", share=0.36, median_seconds=150, success_rate=0.83,
+                     error_rate=0.012, call_id_prefix="call_"),
+)

@@ -274,9 +274,9 @@ def _count_attempt(attempt) -> None:
 
 
 def _preload_adapters() -> None:
-    from switchboard.providers.registry import PROVIDERS, provider_class
+    from switchboard.providers.registry import PLATFORMS, provider_class
 
-    for code in PROVIDERS:
+    for code in PLATFORMS:
         provider_class(code)
 
 

@@ -216,7 +216,7 @@ class WebhookInbox:
                     row = await claim_event(conn, code, event_id)
                     if row is None:
                         return  # another process has it, or it is done
-                    ok = await process_inbox_row(conn, row, lambda _row: events, prices)
+                    ok = await process_inbox_row(conn, row, events, prices)
             except Exception as exc:  # left pending/failed in the inbox: the drain retries it
                 log.warning("processing deferred: %s", type(exc).__name__)
             self.count(code, "processed" if ok else "failed")

@@ -589,16 +589,19 @@ async def mark_failed(conn: AsyncConnection, inbox_id: int, error: str) -> None:
 EventParser = Callable[[dict[str, Any]], Awaitable[list[CallEvent]] | list[CallEvent]]
 
 
-async def process_inbox_row(conn: AsyncConnection, row: dict[str, Any], parse: EventParser, prices: PriceBook | None = None) -> bool:
-    """Turn one locked inbox row into call records: parse it (the provider's parser), record
-    each event, mark it processed — or failed with the error. Returns whether it succeeded.
-    Runs in the caller's transaction; the recording is undone if any event fails."""
+async def process_inbox_row(conn: AsyncConnection, row: dict[str, Any], events: Sequence[CallEvent] | EventParser,
+                            prices: PriceBook | None = None) -> bool:
+    """Turn one locked inbox row into call records: record each of its events — given as they
+    were parsed on receipt, or `events(row)` re-parses the stored row (the drain) — and mark it
+    processed, or failed with the error. Returns whether it succeeded. Runs in the caller's
+    transaction; the recording is undone if any event fails."""
     try:
         async with conn.transaction():
-            events = parse(row)
-            if hasattr(events, "__await__"):
-                events = await events  # type: ignore[misc]
-            for event in events:  # `parse` says whom they speak for (switchboard.inbox.speaking_for)
+            if callable(events):
+                events = events(row)
+                if hasattr(events, "__await__"):
+                    events = await events  # type: ignore[misc]
+            for event in events:  # the caller says whom they speak for (switchboard.inbox.speaking_for)
                 await record_call_event(conn, event, prices)
     except Exception as exc:  # recorded on the row, retried by the next drain
         log.warning("inbox row %s (%s %s) failed: %s", row["id"], row["provider"], row["event_id"], exc)

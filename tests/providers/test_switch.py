@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from switchboard.providers.base import ProviderCredentials
-from switchboard.providers.registry import PROVIDERS, get_provider
+from switchboard.providers.registry import PLATFORMS, get_provider
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.spec import AgentSpec
 from tests.support.livekit_twirp import LiveKitTwirpServer
@@ -84,7 +84,7 @@ async def platforms(retell_prism, vapi_prism, signalwire_prism, signalwire_compa
 
 async def test_one_spec_compiled_for_all_four_platforms(platforms, recorder: RequestRecorder, docs, spec: AgentSpec):
     providers, twirp = platforms
-    assert set(providers) == set(PROVIDERS) == {"retell", "vapi", "signalwire", "livekit"}
+    assert set(providers) == set(PLATFORMS) == {"retell", "vapi", "signalwire", "livekit"}
     refs = {code: await p.create_agent(spec) for code, p in providers.items()}
     assert all(ref.agent_id for ref in refs.values())
 

@@ -1,0 +1,3 @@
+from switchboard.spec import Voice
+
+PRESET_VOICES = [Voice(id="openai:alloy", name="Alloy", vendor="openai")]

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from switchboard.db.local import LocalCluster, free_port  # noqa: E402
 from switchboard.db.migrate import migrate  # noqa: E402
+from switchboard.pipeline.catalog import sync_catalog_at  # noqa: E402
 from tests.support.reflex_app import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app  # noqa: E402
 
 TARGET_S = 2.0
@@ -111,6 +112,7 @@ def main(calls: int, loads: int, database_url: str | None) -> int:
             cluster.ensure_running()
             database_url = cluster.url()
             migrate(database_url)
+            sync_catalog_at(database_url)
             t = time.perf_counter()
             seed(database_url, calls)
             print(f"seeded {calls:,} demo calls in {time.perf_counter() - t:.0f} s", flush=True)

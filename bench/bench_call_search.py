@@ -28,6 +28,7 @@ from switchboard import calls  # noqa: E402
 from switchboard.db import Database  # noqa: E402
 from switchboard.db.local import LocalCluster, free_port  # noqa: E402
 from switchboard.db.migrate import migrate  # noqa: E402
+from switchboard.pipeline.catalog import sync_catalog_at  # noqa: E402
 from switchboard.demo import seed_demo  # noqa: E402
 from switchboard.models import CallFilters  # noqa: E402
 
@@ -54,6 +55,7 @@ async def main(n_calls: int, runs: int) -> int:
     cluster.ensure_running()
     try:
         migrate(cluster.url())
+        sync_catalog_at(cluster.url())
         async with Database(cluster.url(), min_size=2, max_size=4) as db:
             t0 = time.perf_counter()
             report = await seed_demo(db, n_calls, seed=11)

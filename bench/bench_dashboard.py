@@ -20,6 +20,7 @@ from switchboard import analytics  # noqa: E402
 from switchboard.db import Database  # noqa: E402
 from switchboard.db.local import LocalCluster, free_port  # noqa: E402
 from switchboard.db.migrate import migrate  # noqa: E402
+from switchboard.pipeline.catalog import sync_catalog_at  # noqa: E402
 from switchboard.demo import seed_demo  # noqa: E402
 
 from _stats import timing_line, verdict  # noqa: E402  (this directory is on sys.path when run as a script)
@@ -37,6 +38,7 @@ async def main(calls: int, runs: int) -> int:
     cluster.ensure_running()
     try:
         migrate(cluster.url())
+        sync_catalog_at(cluster.url())
         async with Database(cluster.url(), min_size=2, max_size=4) as db:
             t = time.perf_counter()
             report = await seed_demo(db, calls, seed=7)

@@ -35,6 +35,7 @@ from switchboard import auth  # noqa: E402
 from switchboard.db import Database  # noqa: E402
 from switchboard.db.local import LocalCluster, free_port  # noqa: E402
 from switchboard.db.migrate import migrate  # noqa: E402
+from switchboard.pipeline.catalog import sync_catalog_at  # noqa: E402
 from tests.edge.conftest import TEST_KEYS  # noqa: E402
 from tests.edge.server import EdgeServer  # noqa: E402
 
@@ -238,6 +239,7 @@ async def main() -> int:
         cluster.ensure_running()
         url = cluster.url()
         migrate(url)
+        sync_catalog_at(url)
         async with Database(url, min_size=1, max_size=2) as db:
             await auth.sign_up(db, EMAIL, PASSWORD)
         server = EdgeServer(url, free_port(), env=dict(TEST_KEYS), workers=1, log_path=root / "edge.log").start()

@@ -53,6 +53,7 @@ from _stats import pct  # noqa: E402  (this directory is on sys.path when run as
 from switchboard.db import Database  # noqa: E402
 from switchboard.db.local import LocalCluster, find_bindir, free_port  # noqa: E402
 from switchboard.db.migrate import migrate  # noqa: E402
+from switchboard.pipeline.catalog import sync_catalog_at  # noqa: E402
 from tests.edge.conftest import TEST_KEYS, seed_org  # noqa: E402
 from tests.edge.payloads import retell_call  # noqa: E402
 from tests.edge.server import EdgeServer  # noqa: E402
@@ -367,6 +368,7 @@ async def main() -> None:
         cluster.ensure_running()
         url = cluster.url()
         migrate(url)
+        sync_catalog_at(url)
         async with Database(url) as db:
             seeded = await seed_org(db, active="signalwire")
         org, number = str(seeded.organization_id), seeded.number

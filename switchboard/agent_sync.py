@@ -20,10 +20,10 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from switchboard.db import Database
-from switchboard.inbound import ProviderSource, agent_spec_from_row
+from switchboard.inbound import ProviderSource
 from switchboard.providers.base import ProviderError
 from switchboard.providers.resilience import deadline, unreachable
-from switchboard.spec import AgentRef, AgentSpec
+from switchboard.spec import AgentRef, AgentSpec, agent_spec_from_row
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import psycopg
 from psycopg import AsyncConnection
 
 from switchboard.errors import FieldError, InvalidInput, NotFound
-from switchboard.models import CallDetail, CallFilters, CallSummary, CallUsage, Page
+from switchboard.models import CallCost, CallDetail, CallFilters, CallSummary, Page
 from switchboard.pagination import MAX_LIMIT, bad_cursor, decode_cursor, encode_cursor
 
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -290,5 +290,5 @@ async def get_call(conn: AsyncConnection, organization_id: UUID, call_id: UUID) 
         raise NotFound("call not found")
     usage = None
     if row["usage_id"] is not None:
-        usage = CallUsage.model_validate({**row, "duration_seconds": row["usage_duration"]})
+        usage = CallCost.model_validate({**row, "duration_seconds": row["usage_duration"]})
     return CallDetail.model_validate({**row, "usage": usage})

@@ -82,8 +82,11 @@ def db_migrate() -> None:
     """Apply pending migrations (and the local auth shim on plain Postgres)."""
     from switchboard.db.migrate import migrate
     from switchboard.db.pool import database_url
+    from switchboard.pipeline.catalog import sync_catalog_at
 
-    applied = migrate(database_url(), on_apply=lambda m: console.print(f"  applied {m.version}_{m.name}"))
+    url = database_url()
+    applied = migrate(url, on_apply=lambda m: console.print(f"  applied {m.version}_{m.name}"))
+    sync_catalog_at(url)
     console.print(f"[green]{len(applied)} migration(s) applied[/]; catalog synced.")
 
 

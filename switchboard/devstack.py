@@ -54,6 +54,7 @@ def _prepare_database(seed_calls: int, logs: Path) -> tuple[str, LocalCluster | 
     """The database URL, migrated and seeded; and the embedded cluster when this run started it
     (so Ctrl-C stops what it started, and nothing it found running)."""
     from switchboard.db.migrate import migrate
+    from switchboard.pipeline.catalog import sync_catalog_at
 
     settings = get_settings()
     started: LocalCluster | None = None
@@ -68,6 +69,7 @@ def _prepare_database(seed_calls: int, logs: Path) -> tuple[str, LocalCluster | 
         url = cluster.url()
     console.print(f"[green]✓[/] Postgres at {url}")
     applied = migrate(url)
+    sync_catalog_at(url)
     console.print(f"[green]✓[/] migrations up to date ({len(applied)} applied now)")
     with psycopg.connect(url) as conn:
         seeded = conn.execute("select exists(select 1 from organizations where name = %s)", (DEMO_ORG,)).fetchone()[0]
@@ -106,7 +108,7 @@ def _workers(settings) -> list[tuple[Any, str | None]]:
     """The platforms served by a worker process of ours, with the setting that enables it."""
     from switchboard.providers import registry
 
-    return [(p, getattr(settings.platform(p.code), p.worker_setting)) for p in registry.with_role("worker")]
+    return [(p, getattr(registry.operator_settings(p.code, settings), p.worker_setting)) for p in registry.with_role("worker")]
 
 
 def _wait_ready(services: list[Service], timeout: float) -> Service | None:
@@ -195,8 +197,7 @@ def _print_ready(settings, url: str, services: list[Service], logs: Path, json_l
     console.print(table)
     for platform, where in _workers(settings):
         if not where:
-            names = ", ".join(f.alias for f in type(settings.platform(platform.code)).model_fields.values()
-                              if f.alias and "SIP" not in f.alias)
+            names = ", ".join(f.alias for f in platform.settings.model_fields.values() if f.alias and "SIP" not in f.alias)
             console.print(f"{platform.label} worker not started: set {names} "
                           f"(or run `python -m {platform.worker} console` to talk to the agent locally).")
     if not json_logs:

@@ -34,7 +34,7 @@ from switchboard.providers import registry
 from switchboard.providers.base import ProviderError, VoiceAIProvider, WebhookRejected
 from switchboard.providers.resilience import deadline
 from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
-from switchboard.spec import (  # the one reader (agent_sync imports it from here)
+from switchboard.spec import (
     AgentRef,
     AgentSpec,
     AgentSpecInvalid,

@@ -325,7 +325,7 @@ CallStatus = Literal["registered", "ongoing", "ended", "error", "not_connected"]
 CallDirection = Literal["inbound", "outbound", "web"]
 
 
-class CallUsage(Row):
+class CallCost(Row):
     """A call's cost. "unpriced": its price is not known yet — the costs are null (not $0) until
     the price book can price the usage kept in `details`."""
 
@@ -367,7 +367,7 @@ class CallDetail(CallSummary):
     recording_url: str | None = None
     analysis: dict[str, Any] | None = None
     metadata: dict[str, Any] = {}
-    usage: CallUsage | None = None
+    usage: CallCost | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -84,9 +84,9 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
-    # Each platform's defaults (RETELL_API_KEY, LIVEKIT_URL, …) are declared by its folder
-    # (`switchboard/providers/<code>/platform.py`) and read on first use: `platform(code)`.
-    _platforms: dict[str, BaseSettings] = PrivateAttr(default_factory=dict)
+    # Sections declared elsewhere — each platform's defaults (RETELL_API_KEY, LIVEKIT_URL, …) in
+    # its folder's `platform.py` — read once per Settings on first use: `section(cls)`.
+    _sections: dict[type, BaseSettings] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _require_secrets_in_production(self) -> "Settings":
@@ -134,14 +134,11 @@ class Settings(BaseSettings):
     def resolved_app_url(self) -> str:
         return (self.app_public_url or f"http://127.0.0.1:{self.app_port}").rstrip("/")
 
-    def platform(self, code: str) -> BaseSettings:
-        """The operator's defaults for platform `code` (an organisation's own keys in
-        organization_secrets take precedence: `registry.with_defaults`)."""
-        if code not in self._platforms:
-            from switchboard.providers.registry import descriptor
-
-            self._platforms[code] = descriptor(code).settings()
-        return self._platforms[code]
+    def section(self, cls: type[BaseSettings]) -> BaseSettings:
+        """The settings section `cls` (a BaseSettings of its own variables), read once."""
+        if cls not in self._sections:
+            self._sections[cls] = cls()
+        return self._sections[cls]
 
     def resolved_jwt_secret(self) -> str:
         if self.jwt_secret:

@@ -15,6 +15,7 @@ import pytest
 from switchboard.db import Database
 from switchboard.db.local import LocalCluster, free_port
 from switchboard.db.migrate import migrate
+from switchboard.pipeline.catalog import sync_catalog_at
 from tests.support.databases import cloned_database
 
 TEMPLATE = "sb_template"
@@ -52,6 +53,7 @@ def template_db(pg_cluster: LocalCluster) -> str:
         conn.execute(f"drop database if exists {TEMPLATE}")
         conn.execute(f"create database {TEMPLATE}")
     migrate(pg_cluster.url(TEMPLATE))
+    sync_catalog_at(pg_cluster.url(TEMPLATE))
     return TEMPLATE
 
 

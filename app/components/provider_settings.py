@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 from uuid import UUID
 
 import reflex as rx
@@ -86,6 +87,7 @@ def _enum(schema: dict, prop: str) -> list[str]:
 class ProviderSettings(Session):
     is_open: bool = False
     platform: str = ""
+    agent_id: str = ""  # the agent whose platform settings are shown (given by the page that opens us)
     platform_name: str = ""
     vendor_chains: bool = False  # the platform runs our STT/LLM/TTS chains (their section is shown)
     busy: bool = False
@@ -97,8 +99,9 @@ class ProviderSettings(Session):
     offline_note: str = ""
 
     @rx.event
-    async def open(self, code: str):
+    async def open(self, code: str, agent_id: str = ""):
         self.is_open, self.platform, self.error, self.note, self.busy = True, code, "", "", True
+        self.agent_id = agent_id
         self.vendor_chains = code in registry.PLATFORMS and registry.descriptor(code).vendor_chains
         yield
         try:
@@ -112,16 +115,13 @@ class ProviderSettings(Session):
         self.is_open = value
 
     async def _load(self) -> None:
-        from app.pages.agent import AgentConfig
-
-        page = await self.get_state(AgentConfig)
         org, admin = self._org(), self.is_admin
         async with self._as_user() as conn:
             platform = await orgconfig.get_org_provider(conn, org, self.platform, include_secrets=admin)
             services = (await orgconfig.list_org_providers(conn, org, include_secrets=admin)
                         if self.vendor_chains else [])
-            settings = (await deployments.get_platform_settings(conn, org, UUID(page.agent_id), self.platform)
-                        if page.agent_id else {})
+            settings = (await deployments.get_platform_settings(conn, org, UUID(self.agent_id), self.platform)
+                        if self.agent_id else {})
         self.platform_name = platform.provider.name
         self.settings_json = json.dumps(settings, indent=2, sort_keys=True)
         vendors = [_vendor_keys(platform.provider, platform.secrets.hints if platform.secrets else {},
@@ -152,12 +152,6 @@ class ProviderSettings(Session):
         self.offline_note = (f"Nothing is enabled for {' / '.join(k.upper() for k in idle)}: the worker uses "
                              f"{', '.join(offline)} there (no key needed)." if idle and offline else "")
 
-    def _resync(self):
-        """The agent page's sync rows follow a key change at once (no reload)."""
-        from app.pages.agent import AgentConfig
-
-        return AgentConfig.refresh_sync
-
     # --- keys (write-only) ------------------------------------------------------------------
     @rx.event
     async def save_keys(self, form: dict):
@@ -181,7 +175,6 @@ class ProviderSettings(Session):
             self.error = problem(exc)
             return
         self.note = "Key saved. Only its last four characters are shown from now on."
-        return self._resync()
 
     @rx.event
     async def remove_keys(self, vendor: str):
@@ -197,7 +190,6 @@ class ProviderSettings(Session):
             self.error = problem(exc)
             return
         self.note = "Key removed."
-        return self._resync()
 
     # --- advanced settings -------------------------------------------------------------------
     @rx.event
@@ -206,8 +198,6 @@ class ProviderSettings(Session):
 
     @rx.event
     async def save_settings(self):
-        from app.pages.agent import AgentConfig
-
         self.error, self.note = "", ""
         try:
             settings = json.loads(self.settings_json or "{}")
@@ -219,10 +209,9 @@ class ProviderSettings(Session):
         except ValueError as exc:
             self.error = str(exc)
             return
-        page = await self.get_state(AgentConfig)
         try:
             async with self._as_user() as conn:
-                await deployments.set_platform_settings(conn, self._org(), UUID(page.agent_id), self.platform, settings)
+                await deployments.set_platform_settings(conn, self._org(), UUID(self.agent_id), self.platform, settings)
         except Exception as exc:
             self.error = problem(exc)
             return
@@ -266,7 +255,10 @@ class ProviderSettings(Session):
 
 
 # --- view ---------------------------------------------------------------------------------------
-def key_form(v: VendorKeys) -> rx.Component:
+def key_form(v: VendorKeys, on_keys_changed: Any = None) -> rx.Component:
+    """`on_keys_changed`: the opening page's event, run after a key is saved or removed (its
+    sync rows follow a key change at once, without a reload)."""
+    after = [on_keys_changed] if on_keys_changed is not None else []
     return rx.card(
         rx.form(
             rx.vstack(
@@ -284,11 +276,11 @@ def key_form(v: VendorKeys) -> rx.Component:
                 rx.hstack(
                     rx.button(rx.cond(v.is_set, "Replace", "Save key"), type="submit", size="1", class_name="save-key"),
                     rx.cond(v.is_set, rx.button("Remove", type="button", size="1", color_scheme="red", variant="soft",
-                                                on_click=ProviderSettings.remove_keys(v.vendor), class_name="remove-key")),
+                                                on_click=[ProviderSettings.remove_keys(v.vendor), *after], class_name="remove-key")),
                 ),
                 spacing="2",
             ),
-            on_submit=ProviderSettings.save_keys,
+            on_submit=[ProviderSettings.save_keys, *after],
             reset_on_submit=True,
         ),
         width="100%",
@@ -343,7 +335,7 @@ def chains_section() -> rx.Component:
     )
 
 
-def provider_settings_dialog() -> rx.Component:
+def provider_settings_dialog(on_keys_changed: Any = None) -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.vstack(
@@ -358,7 +350,7 @@ def provider_settings_dialog() -> rx.Component:
                         rx.heading("API keys", size="3", as_="h3"),
                         rx.text("Keys are write-only: once saved, only their last four characters are shown.",
                                 size="1", color_scheme="gray"),
-                        rx.foreach(ProviderSettings.vendors, key_form),
+                        rx.foreach(ProviderSettings.vendors, lambda v: key_form(v, on_keys_changed)),
                         rx.cond(ProviderSettings.vendor_chains, chains_section()),
                         rx.heading("Advanced settings", size="3", as_="h3"),
                         rx.text("Options of this platform beyond the agent's own settings, passed to it as they are "

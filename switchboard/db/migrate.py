@@ -67,9 +67,10 @@ def applied_versions(conn: psycopg.Connection) -> set[str]:
     return {r[0] for r in conn.execute("select version from supabase_migrations.schema_migrations")}
 
 
-def migrate(url: str, *, on_apply: Callable[[Migration], None] | None = None, sync_catalog: bool = True) -> list[Migration]:
+def migrate(url: str, *, on_apply: Callable[[Migration], None] | None = None) -> list[Migration]:
     """Apply what is pending; returns the migrations applied now. Each migration runs in its own
-    transaction together with its history row, so a failure leaves nothing half-applied."""
+    transaction together with its history row, so a failure leaves nothing half-applied. (The
+    STT/TTS/LLM catalog is synced by the `db migrate` command after this: `catalog.sync_catalog_at`.)"""
     done: list[Migration] = []
     with psycopg.connect(url, autocommit=True) as conn:
         # One runner at a time (make run and a test may race on a fresh cluster).
@@ -89,11 +90,6 @@ def migrate(url: str, *, on_apply: Callable[[Migration], None] | None = None, sy
                 done.append(m)
                 if on_apply:
                     on_apply(m)
-            if sync_catalog:
-                from switchboard.pipeline.catalog import sync_catalog as _sync
-
-                with conn.transaction():
-                    _sync(conn)
         finally:
             conn.execute("select pg_advisory_unlock(727001)")
     return done

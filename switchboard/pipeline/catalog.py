@@ -170,6 +170,13 @@ def order_by_priority(items: list[Any], *, priority=lambda x: x.priority, name=l
 
 
 # --- sync into the database ---------------------------------------------------------------
+def sync_catalog_at(url: str) -> None:
+    """Bring the database's catalog (`providers`, their `price_book` rows) up to this code's
+    definitions, in one transaction: what `switchboard db migrate` does after the migrations."""
+    with psycopg.connect(url) as conn, conn.transaction():
+        sync_catalog(conn)
+
+
 def sync_catalog(conn: psycopg.Connection) -> None:
     for e in CATALOG:
         conn.execute(

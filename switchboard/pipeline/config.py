@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from switchboard.db import database_unavailable
 from switchboard.pipeline.catalog import BY_KEY, CATALOG, ServiceType, merge_config, order_by_priority
 from switchboard.settings import Settings, get_settings
-from switchboard.spec import AgentSpec, VoiceSpec
+from switchboard.spec import AgentSpec, AgentSpecInvalid, VoiceSpec, agent_spec_from_row
 
 log = logging.getLogger(__name__)
 
@@ -94,19 +94,6 @@ class PipelineConfig(BaseModel):
 # ---------------------------------------------------------------------------------------------
 # Loading from the database
 # ---------------------------------------------------------------------------------------------
-def agent_spec_from_row(row: dict[str, Any]) -> AgentSpec:
-    """`agent_configs` row → AgentSpec, by the one reader every part uses (`switchboard.spec`:
-    an invalid tool or analysis is dropped with a warning, the rest kept). A spec that cannot run
-    (its prompt or voice invalid) is a `PipelineConfigError` here: the call is not configured."""
-    from switchboard.spec import AgentSpecInvalid
-    from switchboard.spec import agent_spec_from_row as read_spec
-
-    try:
-        return read_spec(row)
-    except AgentSpecInvalid as exc:
-        raise PipelineConfigError(str(exc)) from exc
-
-
 def environment_secret(vendor: str, settings: Settings) -> dict[str, str] | None:
     """The operator's default credentials for a vendor (OPENAI_API_KEY, CARTESIA_API_KEY)."""
     if vendor == "openai" and settings.openai_api_key:
@@ -172,7 +159,10 @@ async def load_pipeline(
     agent_row = await cur.fetchone()
     if agent_row is None:
         raise PipelineConfigError(f"agent {agent_config_id} is not an agent of organisation {organization_id}")
-    agent = agent_spec_from_row(agent_row)
+    try:  # the one reader (switchboard.spec); a spec that cannot run means the call is not configured
+        agent = agent_spec_from_row(agent_row)
+    except AgentSpecInvalid as exc:
+        raise PipelineConfigError(str(exc)) from exc
     voice_was_set = bool(agent_row.get("voice"))
 
     cur = await conn.execute(

@@ -12,7 +12,7 @@ from importlib import import_module
 from typing import Any
 
 from switchboard.providers.base import ProviderCredentials, VoiceAIProvider
-from switchboard.providers.descriptor import PlatformDescriptor
+from switchboard.providers.descriptor import PlatformDescriptor, PlatformSettings
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.spec import Voice, VoiceSpec
 
@@ -68,6 +68,14 @@ def carrier() -> PlatformDescriptor:
     return with_role("inbound")[0]
 
 
+def operator_settings(code: str, settings: Any = None) -> PlatformSettings:
+    """The operator's defaults for platform `code` (its folder's settings class, read from the
+    environment once per `Settings`); an organisation's own keys take precedence (`with_defaults`)."""
+    from switchboard.settings import get_settings
+
+    return (settings or get_settings()).section(descriptor(code).settings)
+
+
 def _entry(code: str) -> tuple[str, str]:
     module, _, name = descriptor(code).adapter.partition(":")
     return module, name
@@ -115,10 +123,9 @@ def with_defaults(code: str, credentials: ProviderCredentials) -> ProviderCreden
 
     from switchboard import egress
     from switchboard.providers.base import ProviderRejected
-    from switchboard.settings import get_settings
 
     platform = descriptor(code)
-    operator = get_settings().platform(code)
+    operator = operator_settings(code)
     plain = lambda v: v.get_secret_value() if isinstance(v, SecretStr) else v  # noqa: E731
     defaults: dict[str, str | None] = {k: plain(getattr(operator, k)) for k in type(operator).model_fields if k != "base_url"}
     base_url: str | None = getattr(operator, "base_url", None)

@@ -16,6 +16,7 @@ import uvicorn
 from switchboard.db import Database
 from switchboard.db.local import free_port
 from switchboard.db.migrate import MIGRATIONS_DIR
+from switchboard.providers import registry
 
 from .conftest import FailingPlatform, running_edge, seed_org, use_settings
 
@@ -99,7 +100,7 @@ async def test_an_agent_change_is_pushed_once(sync_edge, db: Database, monkeypat
                                             "where id = %s", (pc["id"],))).fetchone())["s"]
     assert 0 < due_in <= 5.5  # first back-off
     # The retry loop picks it up once due, against the platform that works again.
-    monkeypatch.setenv("RETELL_BASE_URL", sync_edge.runtime.settings.platform("retell").base_url)
+    monkeypatch.setenv("RETELL_BASE_URL", registry.operator_settings("retell", sync_edge.runtime.settings).base_url)
     reset_settings_cache()
     sync_edge.runtime.providers._cache.clear()
     from edge_functions.sync_agent import retry_due_syncs

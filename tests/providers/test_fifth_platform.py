@@ -16,7 +16,6 @@ import pytest
 
 from switchboard.db import Database
 from switchboard.providers import registry
-from switchboard.settings import get_settings
 from tests.api.conftest import make_user
 from tests.edge.conftest import _fresh_settings_after_each_test, running_edge, use_settings  # noqa: F401
 from tests.providers.fifth.adapter import SIGNATURE, sign
@@ -37,7 +36,7 @@ async def _seed_prices(db: Database) -> None:
 
 
 def test_the_registry_line_is_all_the_settings_need(fifth: None) -> None:
-    settings = get_settings().platform("fifth")
+    settings = registry.operator_settings("fifth")
     assert settings.api_key.get_secret_value() == "fifth-operator-key-0001"
     assert settings.base_url == "https://api.fifth.example"
     adapter = registry.get_provider("fifth")

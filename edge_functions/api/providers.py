@@ -12,6 +12,7 @@ from edge_functions.api.errors import ApiRoute, errors
 from switchboard import orgconfig
 from switchboard.db import Database
 from switchboard.models import OrgConfigUpdate, OrgProvider, Provider, ProviderType, SecretsStatus, SecretsUpdate, ServiceType
+from switchboard.providers import registry
 
 router = APIRouter(route_class=ApiRoute)
 ETAG = {"ETag": {"description": "the version; send it back in If-Match to change or delete this", "schema": {"type": "string"}}}
@@ -20,7 +21,8 @@ ETAG = {"ETag": {"description": "the version; send it back in If-Match to change
 IF_MATCH = Header(None, alias="If-Match", description="ETag of the version this change is based on "
                   "(a PUT needs it, or If-None-Match: *, else 428; DELETE checks it when sent)")
 IF_NONE_MATCH = Header(None, alias="If-None-Match", description="`*` to create a config only if none exists")
-KeyPath = Annotated[str, Path(description="a catalog key: openai-llm, cartesia-tts, … or a platform code: retell, vapi, signalwire, livekit")]
+KeyPath = Annotated[str, Path(description="a catalog key: openai-llm, cartesia-tts, … or a platform code: "
+                                          + ", ".join(registry.codes()))]
 
 @router.get("/providers", response_model=list[Provider], tags=["catalog"], responses=errors(422),
             summary="List the catalog: platforms and STT/TTS/LLM services")

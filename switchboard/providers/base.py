@@ -10,6 +10,7 @@ are raised as one of the errors below so routing can decide whether to fail over
 from __future__ import annotations
 
 import abc
+import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
@@ -359,8 +360,18 @@ class VoiceAIProvider(abc.ABC):
         as configured (a shared token in a header the organisation chose): never stored."""
         return frozenset({"authorization"})
 
+    async def health_check(self) -> HealthStatus:
+        """Whether the platform answers us now: `_probe()` timed, a failure in our words."""
+        start = time.perf_counter()
+        try:
+            await self._probe()
+        except ProviderError as exc:
+            return HealthStatus(ok=False, latency_ms=(time.perf_counter() - start) * 1000, detail=exc.message)
+        return HealthStatus(ok=True, latency_ms=(time.perf_counter() - start) * 1000)
+
     @abc.abstractmethod
-    async def health_check(self) -> HealthStatus: ...
+    async def _probe(self) -> None:
+        """The platform's cheapest authenticated request; raises a ProviderError when it fails."""
 
     def native_form(self, spec: AgentSpec) -> dict[str, Any]:
         """What this platform is given for `spec` (request bodies or messages, ids left as

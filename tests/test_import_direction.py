@@ -59,3 +59,23 @@ def test_the_probe_sees_a_forbidden_import():
                           capture_output=True, text=True, timeout=240, check=True)
     found = json.loads(done.stdout.strip().splitlines()[-1])["found"]
     assert set(found) == {"fastapi", "edge_functions"}
+
+
+def test_the_shells_dependencies_are_extras_and_make_installs_them_all():
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.split(r"[\[<>=!~ ;]", r, maxsplit=1)[0].lower() for r in requirements}
+
+    core = names(project["dependencies"])
+    extras = {name: names(reqs) for name, reqs in project["optional-dependencies"].items()}
+    assert not core & {"fastapi", "starlette", "uvicorn", "reflex", "livekit-agents", "pocketsphinx"}
+    assert {"reflex", "plotly"} <= extras["app"]
+    assert {"fastapi", "uvicorn"} <= extras["functions"]
+    assert {"livekit-agents", "livekit-plugins-silero", "pocketsphinx"} <= extras["worker"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-e '.[app,functions,worker,test]'" in makefile
+    assert re.search(r"^run: .*deps", makefile, re.M) and re.search(r"^test: .*deps", makefile, re.M)

@@ -23,6 +23,7 @@ from switchboard.db import Database
 from switchboard.inbound import ProviderSource, agent_spec_from_row
 from switchboard.providers.base import AgentRef, AgentSpec, ProviderError
 from switchboard.providers.resilience import deadline, unreachable
+from switchboard.errors import Refused
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ TABLES = ("agent_configs", "provider_configs")
 Action = Literal["created", "updated", "deleted", "unchanged", "skipped", "failed"]
 
 
-class BadDbWebhook(ValueError):
+class BadDbWebhook(Refused, ValueError):
     """Not a database-webhook payload this function handles."""
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from switchboard.providers.base import AgentSpec, AnalysisSpec, ToolSpec
+from switchboard.errors import Refused
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ AGENT_COLUMNS = ("name", "prompt", "begin_message", "voice", "language", "tools"
 _TOOL: TypeAdapter[Any] = TypeAdapter(ToolSpec)
 
 
-class AgentSpecInvalid(ValueError):
+class AgentSpecInvalid(Refused, ValueError):
     """A stored agent spec cannot run: the message names the part and the reason."""
 
     def __init__(self, agent: object, reason: str):

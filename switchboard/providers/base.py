@@ -1,4 +1,4 @@
-"""The platform provider interface (seed 000's `VoiceAIProvider`), its canonical agent spec and
+"""The voice-AI platform interface (`VoiceAIProvider`), its canonical agent spec and
 the normalised call events every platform's webhooks are parsed into.
 
 One folder per platform under `switchboard/providers/<code>/`, each of the same shape, each
@@ -18,12 +18,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from switchboard.errors import Refused, Unauthenticated, Upstream
+
 # ---------------------------------------------------------------------------------------------
 # Errors: one hierarchy for every platform (after livekit-agents' APIConnectionError/APIStatusError)
 # ---------------------------------------------------------------------------------------------
 
 
-class ProviderError(Exception):
+class ProviderError(Upstream):
     """A platform call failed. `retryable` says whether another attempt (or platform) may help.
 
     `message` is ours, fit for the tenant to read (sync_error, API errors): a status and a short
@@ -68,11 +70,11 @@ class ProviderRejected(ProviderError):
     """4xx other than 429: the request itself is wrong (bad key, invalid body); retrying won't help."""
 
 
-class WebhookRejected(Exception):
+class WebhookRejected(Unauthenticated):
     """The webhook failed authentication (signature, token, timestamp): answer 401, store nothing."""
 
 
-class WebhookMalformed(Exception):
+class WebhookMalformed(Refused):
     """The webhook is authentic but not understood: answer 400 with this reason, keep the body."""
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 import httpx
 
 from switchboard.providers.base import (
-    AgentSpec, CallEvent, HandOff, InboundCall, ProviderCredentials, ProviderError, ProviderRejected, VoiceAIProvider,
+    AgentSpec, CallEvent, HandOff, InboundCall, ProviderCredentials, ProviderError, ProviderRejected, Voice, VoiceAIProvider,
 )
 from switchboard.providers.http import classify_transport_error, send_json
 from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries
@@ -102,6 +102,16 @@ def sip_connect_swml(uri: str, call: InboundCall, *, max_duration: int | None = 
     if max_duration:
         connect["max_duration"] = max_duration
     return {"version": "1.0.0", "sections": {"main": [{"connect": connect}]}}
+
+
+def preset_voices(package: str) -> list[Voice]:
+    """The offline voice list a platform's folder keeps in `voices.csv` (id, name, vendor,
+    language, gender; empty cells are unknown)."""
+    import csv
+    from importlib.resources import files
+
+    with files(package).joinpath("voices.csv").open(encoding="utf-8") as handle:
+        return [Voice(**{k: v for k, v in row.items() if v}) for row in csv.DictReader(handle)]
 
 
 def require(value: str | None, provider: str, what: str) -> str:

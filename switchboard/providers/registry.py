@@ -8,6 +8,7 @@ from typing import Any
 
 from switchboard.providers.base import ProviderCredentials, Voice, VoiceAIProvider, VoiceSpec
 from switchboard.providers.resilience import RetryPolicy
+from switchboard.errors import NotFound
 
 PROVIDERS: dict[str, str] = {
     "retell": "switchboard.providers.retell:RetellProvider",
@@ -17,7 +18,7 @@ PROVIDERS: dict[str, str] = {
 }
 
 
-class UnknownProvider(KeyError):
+class UnknownProvider(NotFound, KeyError):
     """No platform with this code."""
 
 

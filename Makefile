@@ -21,7 +21,7 @@ system-deps:
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[app,functions,worker,test]'
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

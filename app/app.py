@@ -33,7 +33,7 @@ app.add_page(calls_page, route="/calls", title="Calls · Switchboard",
              on_load=[Session.ensure_signed_in, CallList.load])
 app.add_page(call_page, route="/calls/[call_id]", title="Call · Switchboard",
              on_load=[Session.ensure_signed_in, CallPage.load])
-app.add_page(health_page, route="/health", title="Provider health · Switchboard",
+app.add_page(health_page, route="/health", title="Platform health · Switchboard",
              on_load=[Session.ensure_signed_in, Health.load])
 app.add_page(members_page, route="/members", title="Members · Switchboard",
              on_load=[Session.ensure_signed_in, Members.load])

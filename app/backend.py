@@ -78,16 +78,13 @@ def problem(exc: BaseException) -> str:
     secret); anything else is logged and shown as a generic failure."""
     from pydantic import ValidationError
 
-    from switchboard.auth import AuthError
-    from switchboard.errors import SwitchboardError, field_label, in_words
-    from switchboard.errors import InvalidInput
-    from switchboard.secrets import SecretError
+    from switchboard.errors import InvalidInput, SwitchboardError, field_label, in_words
 
     if isinstance(exc, ValidationError):  # the core's models refused a form's value: the one mapping
         return in_words(exc.errors())
     if isinstance(exc, InvalidInput):
         return " ".join(f"{field_label(e.field)}: {e.message}." if e.field else f"{e.message}." for e in exc.errors)
-    if isinstance(exc, (AuthError, SecretError, SwitchboardError, PermissionError, ValueError, LookupError)):
+    if isinstance(exc, (SwitchboardError, PermissionError, ValueError, LookupError)):
         return str(exc) or type(exc).__name__
     log.exception("unexpected error in the admin app", exc_info=exc)
     return "Something went wrong on our side; it has been logged. Try again in a moment."

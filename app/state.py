@@ -20,7 +20,7 @@ PUBLIC_ROUTES = ("/sign-in", "/sign-up")
 
 
 class NotSignedIn(Exception):
-    pass
+    """The session has no valid token or no organisation: the page sends the user to sign in."""
 
 
 class Session(rx.State):
@@ -51,6 +51,17 @@ class Session(rx.State):
         db = await database()
         async with db.as_user(claims) as conn:
             yield conn
+
+    def _failed(self, exc: BaseException, **reset):
+        """How a page's load answers a failure: to the sign-in page when the session is gone,
+        otherwise `reset` applied (so no earlier answer reads as this one's) and the error in
+        words under `load_error` (every page state that loads has one)."""
+        if isinstance(exc, NotSignedIn):
+            return rx.redirect("/sign-in")
+        for name, value in reset.items():
+            setattr(self, name, value)
+        self.load_error = problem(exc)
+        return None
 
     @rx.var
     def is_admin(self) -> bool:

@@ -14,110 +14,67 @@ Prints p50/p95/max per query; target p95 ≤ 50 ms for a page and a count.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _seeded import arguments, measure, seeded, time_as_member  # this directory is on sys.path when run as a script
+from _stats import timing_line, verdict
 
-from switchboard import calls  # noqa: E402
-from switchboard.db import Database  # noqa: E402
-from switchboard.db.local import LocalCluster, free_port  # noqa: E402
-from switchboard.db.migrate import migrate  # noqa: E402
-from switchboard.pipeline.catalog import sync_catalog_at  # noqa: E402
-from switchboard.demo import seed_demo  # noqa: E402
-from switchboard.models import CallFilters  # noqa: E402
-
-from _stats import timing_line, verdict  # noqa: E402
+from switchboard import calls
+from switchboard.models import CallFilters
 
 TARGET_P95_MS = 50.0
 
 
-async def _measure(run, runs: int, warm: int = 2) -> list[float]:
-    for _ in range(warm):
-        await run()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        await run()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return samples
-
-
 async def main(n_calls: int, runs: int) -> int:
-    root = Path(tempfile.mkdtemp(prefix="sb-bench-search-"))
-    os.environ.setdefault("SWITCHBOARD_DATA_DIR", str(root / "data"))
-    cluster = LocalCluster(data_dir=root, port=free_port(), fast=True)
-    cluster.ensure_running()
-    try:
-        migrate(cluster.url())
-        sync_catalog_at(cluster.url())
-        async with Database(cluster.url(), min_size=2, max_size=4) as db:
-            t0 = time.perf_counter()
-            report = await seed_demo(db, n_calls, seed=11)
-            print(f"seeded {report.calls:,} calls in {time.perf_counter() - t0:.1f} s")
-            org, claims = report.demo.organization_id, report.demo.claims
-            async with db.as_service() as conn:
-                await conn.execute("analyze public.call_records")
-                rows = await (await conn.execute(
-                    "select id, provider_call_id from public.call_records where organization_id = %s "
-                    "and started_at is not null order by started_at limit 3", (org,))).fetchall()
-                for r in rows:  # a word said in three calls only, the oldest ones (the worst case for a walk)
-                    await conn.execute("update public.call_records set transcript = transcript || ' zygomatic' "
-                                       "where id = %s", (r["id"],))
-                n_org = (await (await conn.execute(
-                    "select count(*) as n from public.call_records where organization_id = %s", (org,))).fetchone())["n"]
-            print(f"the demo organisation holds {n_org:,} calls")
-            oldest = rows[0]
-            queries = {
-                "search: rare word (3 calls)": lambda c: calls.list_calls(c, org, CallFilters(q="zygomatic"), limit=25),
-                "search: word in no call": lambda c: calls.list_calls(c, org, CallFilters(q="dentures"), limit=25),
-                "search: common word (~20%)": lambda c: calls.list_calls(c, org, CallFilters(q="saturdays"), limit=25),
-                "search: common word + status": lambda c: calls.list_calls(
-                    c, org, CallFilters(q="saturdays", status="error"), limit=25),
-                "search: platform call id": lambda c: calls.list_calls(
-                    c, org, CallFilters(q=oldest["provider_call_id"] or "none"), limit=25),
-                "search: our call id": lambda c: calls.list_calls(c, org, CallFilters(q=str(oldest["id"])), limit=25),
-                "search: last 4 digits": lambda c: calls.list_calls(c, org, CallFilters(q="0142"), limit=25),
-                "count: all (capped 10,000)": lambda c: calls.count_calls(c, org),
-                "count: provider = vapi": lambda c: calls.count_calls(c, org, CallFilters(provider="vapi")),
-                "count: status = error": lambda c: calls.count_calls(c, org, CallFilters(status="error")),
-                "count: rare word": lambda c: calls.count_calls(c, org, CallFilters(q="zygomatic")),
-                "count: common word": lambda c: calls.count_calls(c, org, CallFilters(q="saturdays")),
-            }
-            worst = 0.0
-            print(f"{'query':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  (n={runs}, as_user, RLS on, {n_calls:,} calls)")
-            for name, query in queries.items():
-                async def as_member(query=query) -> None:
-                    async with db.as_user(claims) as conn:
-                        await query(conn)
+    async with seeded(n_calls, seed=11, prefix="sb-bench-search-") as (db, report):
+        org, claims = report.demo.organization_id, report.demo.claims
+        async with db.as_service() as conn:
+            await conn.execute("analyze public.call_records")
+            rows = await (await conn.execute(
+                "select id, provider_call_id from public.call_records where organization_id = %s "
+                "and started_at is not null order by started_at limit 3", (org,))).fetchall()
+            for r in rows:  # a word said in three calls only, the oldest ones (the worst case for a walk)
+                await conn.execute("update public.call_records set transcript = transcript || ' zygomatic' "
+                                   "where id = %s", (r["id"],))
+            n_org = (await (await conn.execute(
+                "select count(*) as n from public.call_records where organization_id = %s", (org,))).fetchone())["n"]
+        print(f"the demo organisation holds {n_org:,} calls")
+        oldest = rows[0]
+        queries = {
+            "search: rare word (3 calls)": lambda c: calls.list_calls(c, org, CallFilters(q="zygomatic"), limit=25),
+            "search: word in no call": lambda c: calls.list_calls(c, org, CallFilters(q="dentures"), limit=25),
+            "search: common word (~20%)": lambda c: calls.list_calls(c, org, CallFilters(q="saturdays"), limit=25),
+            "search: common word + status": lambda c: calls.list_calls(
+                c, org, CallFilters(q="saturdays", status="error"), limit=25),
+            "search: platform call id": lambda c: calls.list_calls(
+                c, org, CallFilters(q=oldest["provider_call_id"] or "none"), limit=25),
+            "search: our call id": lambda c: calls.list_calls(c, org, CallFilters(q=str(oldest["id"])), limit=25),
+            "search: last 4 digits": lambda c: calls.list_calls(c, org, CallFilters(q="0142"), limit=25),
+            "count: all (capped 10,000)": lambda c: calls.count_calls(c, org),
+            "count: provider = vapi": lambda c: calls.count_calls(c, org, CallFilters(provider="vapi")),
+            "count: status = error": lambda c: calls.count_calls(c, org, CallFilters(status="error")),
+            "count: rare word": lambda c: calls.count_calls(c, org, CallFilters(q="zygomatic")),
+            "count: common word": lambda c: calls.count_calls(c, org, CallFilters(q="saturdays")),
+        }
+        worst = await time_as_member(db, claims, queries, runs, what=f", {n_calls:,} calls", warm=2)
 
-                worst = max(worst, timing_line(name, await _measure(as_member, runs)))
+        async def export(limit_rows: int = 10_000) -> None:
+            n = 0
+            async with db.as_user(claims) as conn:
+                async for chunk in calls.export_csv(conn, org):
+                    n += chunk.count("\n")
+                    if n > limit_rows:
+                        break
 
-            async def export(limit_rows: int = 10_000) -> None:
-                n = 0
-                async with db.as_user(claims) as conn:
-                    async for chunk in calls.export_csv(conn, org):
-                        n += chunk.count("\n")
-                        if n > limit_rows:
-                            break
-
-            timing_line("CSV: first 10,000 rows", await _measure(export, 5, warm=1))
-            t0 = time.perf_counter()
-            await export(10**9)
-            print(f"CSV: all {n_org:,} rows streamed in {time.perf_counter() - t0:.1f} s")
-            return verdict(worst, TARGET_P95_MS)
-    finally:
-        cluster.destroy()
+        timing_line("CSV: first 10,000 rows", await measure(export, 5, warm=1))
+        t0 = time.perf_counter()
+        await export(10**9)
+        print(f"CSV: all {n_org:,} rows streamed in {time.perf_counter() - t0:.1f} s")
+        return verdict(worst, TARGET_P95_MS)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calls", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=20)
-    args = parser.parse_args()
+    args = arguments(__doc__, runs=20)
     sys.exit(asyncio.run(main(args.calls, args.runs)))

@@ -30,7 +30,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "admin": ALL_SCOPES,
     "owner": ALL_SCOPES,
 }
-# Seed 003's route policies named the same rights livekit:read / livekit:write.
+# Earlier route policies named the same rights livekit:read / livekit:write.
 SCOPE_ALIASES = {"livekit:read": "read", "livekit:write": "write"}
 
 

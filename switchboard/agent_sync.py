@@ -24,6 +24,7 @@ from switchboard.inbound import ProviderSource
 from switchboard.providers.base import ProviderError
 from switchboard.providers.resilience import deadline, unreachable
 from switchboard.spec import AgentRef, AgentSpec, agent_spec_from_row
+from switchboard.errors import Refused
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ TABLES = ("agent_configs", "provider_configs")
 Action = Literal["created", "updated", "deleted", "unchanged", "skipped", "failed"]
 
 
-class BadDbWebhook(ValueError):
+class BadDbWebhook(Refused, ValueError):
     """Not a database-webhook payload this function handles."""
 
 

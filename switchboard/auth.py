@@ -36,6 +36,7 @@ from switchboard.db import Database
 from switchboard.models import AuthSession
 from switchboard.settings import get_settings
 from switchboard.tenancy import AuthError, Claims
+from switchboard.errors import Limited
 
 __all__ = [
     "AuthError", "TooManyAttempts", "AuthSession", "sign_up", "sign_in", "issue_token", "verify_token",
@@ -54,7 +55,7 @@ _EMAIL_APP_METADATA = {"provider": "email", "providers": ["email"]}
 _DUMMY_HASH = bcrypt.hashpw(b"switchboard-no-such-user", bcrypt.gensalt(BCRYPT_COST))
 
 
-class TooManyAttempts(AuthError):
+class TooManyAttempts(Limited, AuthError):
     """Too many sign-in or sign-up attempts for this account or from this address."""
 
     def __init__(self, retry_after: int):

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from switchboard.spec import CostBreakdown
+from switchboard.errors import NotFound
 
 Component = Literal["platform", "stt", "llm", "tts", "telephony"]
 Unit = Literal["minute", "1m_input_tokens", "1m_output_tokens", "1k_characters"]
@@ -30,7 +31,7 @@ USD_PLACES = Decimal("0.000001")
 log = logging.getLogger(__name__)  # provider_usage keeps numeric(12, 6)
 
 
-class MissingPrice(LookupError):
+class MissingPrice(NotFound, LookupError):
     """No price in the book for what must be priced; the message names it."""
 
 

@@ -14,10 +14,12 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
+from switchboard.errors import Refused
+
 MAX_SETTINGS_BYTES = 16_384
 
 
-class SettingsError(ValueError):
+class SettingsError(Refused, ValueError):
     pass
 
 

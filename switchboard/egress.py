@@ -40,6 +40,8 @@ import httpcore
 import httpx
 from httpcore._backends.auto import AutoBackend  # what httpcore uses by default (anyio or trio)
 
+from switchboard.errors import Refused
+
 if typing.TYPE_CHECKING:
     import aiohttp
 
@@ -56,7 +58,7 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _METADATA = ipaddress.ip_address("169.254.169.254")
 
 
-class EgressRefused(ValueError):
+class EgressRefused(Refused, ValueError):
     """The URL may not be requested. `str()` is words for the tenant; `field` names the input
     (base_url, space_url, url) when known."""
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 
 class SwitchboardError(Exception):
-    """Base class: `str(error)` is safe to show to the caller."""
+    """The root of every error the core raises on purpose: `str(error)` is safe to show to the
+    caller. Each error belongs to one family below (a shell maps families, not classes); a
+    sharper class only sharpens `code`."""
 
     code = "error"
 
@@ -18,10 +20,23 @@ class NotFound(SwitchboardError):
     code = "not_found"
 
 
+class Unauthenticated(SwitchboardError):
+    """The caller is not who they claim: no or a bad token, signature or password."""
+
+    code = "unauthorized"
+
+
 class Forbidden(SwitchboardError):
     """The caller is known and may see the thing, but lacks the right to do this."""
 
     code = "forbidden"
+
+
+class Refused(SwitchboardError):
+    """The input breaks a rule (invalid, malformed, not allowed by a policy): retrying the same
+    input will fail the same way."""
+
+    code = "invalid_input"
 
 
 class Conflict(SwitchboardError):
@@ -48,6 +63,27 @@ class PreconditionFailed(SwitchboardError):
     code = "precondition_failed"
 
 
+class Limited(SwitchboardError):
+    """Too many attempts: `retry_after` whole seconds until one may pass."""
+
+    code = "rate_limited"
+    retry_after: int = 60
+
+
+class Unavailable(SwitchboardError):
+    """Something this needs is not serving now (the database, a mail server, a configuration
+    the operator has not given); the same request may succeed later."""
+
+    code = "unavailable"
+
+
+class Upstream(SwitchboardError):
+    """A service we called on the caller's behalf (a platform, a vendor) failed or refused; the
+    message is ours, never the service's body."""
+
+    code = "upstream_error"
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str  # dotted path from the request body's root, e.g. "config.temperature"
@@ -57,7 +93,7 @@ class FieldError:
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
-class InvalidInput(SwitchboardError):
+class InvalidInput(Refused):
     """The input breaks a rule; each error names the field."""
 
     code = "invalid_input"

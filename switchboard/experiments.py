@@ -1,4 +1,4 @@
-"""A/B comparison of an agent's traffic-split arms (seed 000: "A/B test different providers").
+"""A/B comparison of an agent's traffic-split arms ("A/B test different platforms").
 
 Per arm (`call_records.experiment_arm`, normally a platform code): calls, cost per minute,
 average duration, success rate and share of positive sentiment; then a significance test for

@@ -1,4 +1,4 @@
-"""Routing an inbound call on one of our numbers to a voice-AI platform (seed 000's router).
+"""Routing an inbound call on one of our numbers to a voice-AI platform (the router).
 
 number → organisation and agent (one query) → the routing plan (`switchboard.routing`: split
 arm, active platform, fallback order, open circuits skipped) → hand the call to the first

@@ -38,6 +38,7 @@ from psycopg.types.json import Jsonb
 
 from switchboard.db.pool import database_unavailable
 from switchboard.spec import CallEvent, CostBreakdown
+from switchboard.errors import Conflict, Refused
 
 if TYPE_CHECKING:  # ingestion only asks the price book for a call's cost
     from switchboard.billing import PriceBook
@@ -45,7 +46,7 @@ if TYPE_CHECKING:  # ingestion only asks the price book for a call's cost
 log = logging.getLogger(__name__)
 
 
-class IngestError(Exception):
+class IngestError(Conflict):
     """An event that cannot be recorded as it stands (e.g. no organisation can be found for it)."""
 
 
@@ -449,7 +450,7 @@ returning w.provider, w.event_id
 """
 
 
-class InboxRefused(Exception):
+class InboxRefused(Refused):
     """The database refused this one inbox row (a constraint, a bad value): only its request fails."""
 
 

@@ -177,7 +177,7 @@ class ApiToken(BaseModel):
     __str__ = __repr__
 
 
-# --- the catalog: platforms and STT/TTS/LLM vendors (seed 000 + seed 003) -------------------
+# --- the catalog: platforms and STT/TTS/LLM vendors -----------------------------------
 class Price(Row):
     component: Literal["platform", "stt", "llm", "tts", "telephony"]
     unit: str
@@ -204,7 +204,7 @@ class Provider(BaseModel):
     prices: list[Price] = Field([], description="unit prices in force today")
 
 
-# --- per-organisation configs and secrets (seed 003) -----------------------------------------
+# --- per-organisation configs and secrets -----------------------------------------------------
 class SecretsStatus(BaseModel):
     """What the caller may know of stored secrets: whether they are set and their last characters."""
 
@@ -232,7 +232,7 @@ class OrgProvider(BaseModel):
 
 class OrgConfigUpdate(BaseModel):
     """PUT body: the overrides replace the stored ones; omitted `is_enabled`/`priority` keep
-    their current values (new configs: disabled, priority 0). camelCase of seed 003 accepted."""
+    their current values (new configs: disabled, priority 0). camelCase keys (the older API's) accepted."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

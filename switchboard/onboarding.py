@@ -1,4 +1,4 @@
-"""Onboarding (seed 000's new-user flow) in one transaction as the user: a new organisation
+"""Onboarding (the new-user flow) in one transaction as the user: a new organisation
 (the caller becomes its owner), its first agent spec on the chosen platform, that platform's
 deployment row (pending sync), and optionally a phone number routed to the agent.
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from switchboard import orgs
 from switchboard.models import Organization
 from switchboard.spec import VoiceSpec
+from switchboard.errors import Refused
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 DEFAULT_PROMPT = (
@@ -26,7 +27,7 @@ DEFAULT_PROMPT = (
 )
 
 
-class OnboardingError(ValueError):
+class OnboardingError(Refused, ValueError):
     """The answers cannot be used; the message says which and why."""
 
 

@@ -1,4 +1,4 @@
-"""The provider catalog and each organisation's provider configs and secrets (seed 003), for the
+"""The provider catalog and each organisation's provider configs and secrets, for the
 admin app and the management API alike.
 
 The catalog has two halves: the four platforms (`voice_ai_providers`, type `platform`, key =
@@ -238,7 +238,7 @@ _CONFIG_ROWS_SQL = """
 
 
 def mark_primaries(items: list[OrgProvider]) -> list[OrgProvider]:
-    """Set `is_primary` on the first of each type's chain (seed 003: enabled, by priority
+    """Set `is_primary` on the first of each type's chain (the resolution rule: enabled, by priority
     descending, then name)."""
     for t in ("stt", "tts", "llm"):
         chain = fallback_chain(items, t)

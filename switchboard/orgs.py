@@ -10,11 +10,12 @@ import psycopg
 from psycopg import AsyncConnection
 
 from switchboard.models import Membership, MemberRole, Organization, OrganizationWithRole
+from switchboard.errors import Conflict
 
 _ROLES = ("owner", "admin", "member")
 
 
-class MembershipError(ValueError):
+class MembershipError(Conflict, ValueError):
     """A membership change that cannot be made; the message says why."""
 
 

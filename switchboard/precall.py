@@ -19,11 +19,12 @@ from typing import Any
 from switchboard.inbound import NumberRoute
 from switchboard.providers import registry
 from switchboard.spec import AgentSpecInvalid
+from switchboard.errors import Refused
 
 MAX_FIELD_CHARS = 256
 
 
-class PrecallMalformed(ValueError):
+class PrecallMalformed(Refused, ValueError):
     """Not a pre-call request we understand (the reason says why)."""
 
 

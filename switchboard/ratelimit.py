@@ -28,10 +28,12 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, MovingWindowSupport, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from switchboard.errors import Limited
+
 __all__ = ["RateLimited", "AuthLimits", "AuthLimiter", "limiter", "use", "reset"]
 
 
-class RateLimited(Exception):
+class RateLimited(Limited):
     """Too many attempts; `retry_after` whole seconds until one may pass."""
 
     def __init__(self, retry_after: int, message: str = "too many attempts: wait a minute and try again"):

@@ -1,4 +1,4 @@
-"""Money-saving recommendations from an organisation's own calls (seed 000's "recommendations to
+"""Money-saving recommendations from an organisation's own calls (the product's "recommendations to
 save money"): "these N calls on X would have cost $Y less on Z".
 
 For each platform the organisation used in the window, its minutes are re-priced at every other

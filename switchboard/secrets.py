@@ -32,6 +32,7 @@ from psycopg.types.json import Jsonb
 from rich.console import Console
 
 from switchboard.settings import ConfigurationError, get_settings
+from switchboard.errors import Forbidden, Refused
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -40,7 +41,7 @@ _VENDOR = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _FIELD = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-class SecretError(Exception):
+class SecretError(Refused):
     """Base of every error here. Messages name organisations, vendors and key ids only."""
 
 
@@ -52,7 +53,7 @@ class UnknownKeyError(SecretError):
     """The row was encrypted with a key id that is no longer in the key ring."""
 
 
-class SecretPermissionError(SecretError, PermissionError):
+class SecretPermissionError(Forbidden, SecretError, PermissionError):
     """The caller may not change this organisation's secrets (admins and owners only)."""
 
 

@@ -19,10 +19,12 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from switchboard.errors import Unavailable
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class ConfigurationError(RuntimeError):
+class ConfigurationError(Unavailable, RuntimeError):
     """A setting is missing or invalid; the message names it."""
 
 
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
     app_backend_port: int = Field(8000, alias="APP_BACKEND_PORT")
     public_base_url: str = Field("http://127.0.0.1:54321", alias="PUBLIC_BASE_URL")
 
-    # Worker vendors (seed 002's environment fallback when the database is unreachable).
+    # Worker vendors (the environment fallback when the database is unreachable).
     provider_env_fallback: bool = Field(True, alias="PROVIDER_ENV_FALLBACK")
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")

@@ -26,6 +26,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
+from switchboard.errors import Refused
+
 log = logging.getLogger(__name__)
 
 
@@ -250,7 +252,7 @@ AGENT_COLUMNS = ("name", "prompt", "begin_message", "voice", "language", "tools"
 _TOOL: TypeAdapter[Any] = TypeAdapter(ToolSpec)
 
 
-class AgentSpecInvalid(ValueError):
+class AgentSpecInvalid(Refused, ValueError):
     """A stored agent spec cannot run: the message names the part and the reason."""
 
     def __init__(self, agent: object, reason: str):

@@ -8,8 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from switchboard.errors import Unauthenticated
 
-class AuthError(Exception):
+
+class AuthError(Unauthenticated):
     """Sign-up, sign-in or token verification failed, or the token's user may no longer act;
     the message says why (never a password or a token). Re-exported as `switchboard.auth.AuthError`."""
 

@@ -1,4 +1,4 @@
-"""Seed 003's resolution rules, in the one place every consumer (app, API, worker) takes them from."""
+"""The vendor catalogue's resolution rules, in the one place every consumer (app, API, worker) takes them from."""
 
 from types import SimpleNamespace as Item
 

@@ -1,4 +1,4 @@
-"""The always-available tier (seed 001): vendors that need no key and no network."""
+"""The always-available tier: vendors that need no key and no network."""
 
 from agent_worker.offline.espeak_tts import ESpeakTTS
 from agent_worker.offline.local_llm import LocalLLM

@@ -15,7 +15,7 @@ NAV = [
     ("Dashboard", "/dashboard", "chart-line"),
     ("Agent", "/agent", "bot"),
     ("Calls", "/calls", "phone"),
-    ("Provider health", "/health", "activity"),
+    ("Platform health", "/health", "activity"),
     ("Members", "/members", "users"),
 ]
 

@@ -362,7 +362,7 @@ def provider_settings_dialog(on_keys_changed: Any = None) -> rx.Component:
                         spacing="3", width="100%",
                     ),
                     rx.callout.root(rx.callout.text(
-                        "Only owners and admins can manage API keys and provider settings. Ask one of them."),
+                        "Only owners and admins can manage API keys and platform and vendor settings. Ask one of them."),
                         color_scheme="amber", id="admins-only"),
                 ),
                 rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray", id="close-settings")),

@@ -10,10 +10,10 @@ from uuid import UUID
 
 import reflex as rx
 
-from app.backend import problem, usd, when
+from app.backend import problem, when
 from app.components.layout import field_label, empty, error, loading, page_frame
 from app.components.provider_settings import ProviderSettings, provider_settings_dialog
-from app.state import NotSignedIn, Session
+from app.state import Session
 from switchboard import agents, orgconfig
 from switchboard import pricing
 from switchboard.agent_sync import in_use, shown_state
@@ -180,11 +180,8 @@ class AgentConfig(Session):
                 detail = await agents.get_agent(conn, self._org(), mine[0].id) if mine else None
                 if detail is not None:
                     await self._read_setup(conn, detail)
-        except NotSignedIn:
-            return rx.redirect("/sign-in")
         except Exception as exc:
-            self.load_error = problem(exc)
-            return None
+            return self._failed(exc)
         self.platforms = [
             PlatformCard(
                 code=p.key, name=p.name, price=pricing.list_label(prices.get(p.key)),

@@ -15,9 +15,9 @@ from uuid import UUID
 
 import reflex as rx
 
-from app.backend import export_ticket, problem, seconds, usd, when_local, zone
+from app.backend import export_ticket, seconds, usd, when_local, zone
 from app.components.layout import field_label, empty, error, loading, page_frame
-from app.state import NotSignedIn, Session
+from app.state import Session
 from switchboard import calls
 from switchboard.errors import NotFound
 from switchboard.models import CallFilters
@@ -116,13 +116,8 @@ class CallList(LocalTime):
                 page = await calls.list_calls(conn, self._org(), filters, cursor=self.cursor or None, limit=PAGE_SIZE)
                 if count:
                     self.total = count_words(*await calls.count_calls(conn, self._org(), filters))
-        except NotSignedIn:
-            yield rx.redirect("/sign-in")
-            return
         except Exception as exc:
-            # Only the error: results of an earlier query would read as this one's answer.
-            self.rows, self.total, self.next_cursor, self.cursors, self.cursor = [], "", "", [], ""
-            self.load_error, self.loaded = problem(exc), True
+            yield self._failed(exc, rows=[], total="", next_cursor="", cursors=[], cursor="", loaded=True)
             return
         self.rows = [CallRow(
             id=str(c.id), started=when_local(c.started_at, self.tz), provider=c.provider or "—", direction=c.direction,
@@ -153,12 +148,8 @@ class CallList(LocalTime):
             async with self._as_user() as conn:  # the filters are checked here, before the download
                 await calls.count_calls(conn, self._org(), filters, cap=0)
             ticket = export_ticket(self._claims(), self._org(), filters)
-        except NotSignedIn:
-            return rx.redirect("/sign-in")
         except Exception as exc:
-            self.rows, self.total, self.next_cursor = [], "", ""
-            self.load_error = problem(exc)
-            return None
+            return self._failed(exc, rows=[], total="", next_cursor="")
         url = "/export/calls.csv?ticket=" + ticket
         return rx.call_script(
             "(() => { const a = document.createElement('a'); a.href = " + json.dumps(url) + "; "
@@ -397,11 +388,8 @@ class CallPage(LocalTime):
         except NotFound:
             self.loaded = True
             return None
-        except NotSignedIn:
-            return rx.redirect("/sign-in")
         except Exception as exc:
-            self.load_error, self.loaded = problem(exc), True
-            return None
+            return self._failed(exc, loaded=True)
         self.loaded = True
         self.found = True
         self.call_id, self.provider_call_id = str(c.id), c.provider_call_id or ""

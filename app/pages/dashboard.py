@@ -14,7 +14,7 @@ import reflex as rx
 
 from app.backend import problem, usd
 from app.components.layout import empty, error, loading, page_frame, stat
-from app.state import NotSignedIn, Session
+from app.state import Session
 from switchboard import analytics, experiments, pricing, savings
 from switchboard.providers import registry
 
@@ -116,11 +116,8 @@ class Dashboard(Session):
             async with self._as_user() as conn:
                 month = await analytics.spend_this_month(conn, self._org())
                 charts = await self._chart_data(conn)
-        except NotSignedIn:
-            yield rx.redirect("/sign-in")
-            return
         except Exception as exc:
-            self.load_error = problem(exc)
+            yield self._failed(exc)
             return
         self._show_month(month)
         self._show_charts(*charts)

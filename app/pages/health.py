@@ -1,4 +1,4 @@
-"""Provider health over the last 24 hours (or 1 hour, 7 days): success rate, latency and
+"""Platform health over the last 24 hours (or 1 hour, 7 days): success rate, latency and
 circuit-breaker state per platform (from provider_health_minutely and provider_circuits,
 written by the router)."""
 
@@ -8,9 +8,8 @@ import dataclasses
 
 import reflex as rx
 
-from app.backend import problem
 from app.components.layout import empty, error, loading, page_frame
-from app.state import NotSignedIn, Session
+from app.state import Session
 from switchboard import health_report
 
 CIRCUIT_WORDS = {
@@ -62,11 +61,8 @@ class Health(Session):
         try:
             async with self._as_user() as conn:
                 report = await health_report.platform_health(conn, hours=health_report.WINDOWS[self.window])
-        except NotSignedIn:
-            yield rx.redirect("/sign-in")
-            return
         except Exception as exc:
-            self.load_error, self.loaded = problem(exc), True
+            yield self._failed(exc, loaded=True)
             return
         words = WINDOW_WORDS[self.window]
         self.rows = [HealthRow(
@@ -91,7 +87,7 @@ def window_control() -> rx.Component:
 def health_page() -> rx.Component:
     colors = {"closed": "green", "open": "red", "half_open": "amber"}
     return page_frame(
-        "Provider health",
+        "Platform health",
         rx.text("Hand-offs, webhooks and API calls to each platform over ", Health.window_words, ".", size="2",
                 color_scheme="gray"),
         rx.cond(Health.load_error != "", error(Health.load_error)),

@@ -12,7 +12,7 @@ import reflex as rx
 
 from app.backend import problem, when
 from app.components.layout import field_label, error, loading, page_frame
-from app.state import NotSignedIn, Session
+from app.state import Session
 from switchboard import invitations, orgs
 from switchboard.invitations import mail
 from switchboard.settings import get_settings
@@ -65,10 +65,10 @@ class Members(Session):
         self.loaded, self.load_error, self.action_error, self.note = False, "", "", ""
         try:
             await self._fetch()
-        except NotSignedIn:
-            return rx.redirect("/sign-in")
         except Exception as exc:
-            self.load_error = problem(exc)
+            failed = self._failed(exc)
+            if failed is not None:
+                return failed
         self.loaded = True
         return None
 

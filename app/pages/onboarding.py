@@ -1,4 +1,4 @@
-"""Onboarding wizard (seed 000's new-user flow): organisation name → custom or cloned voice? →
+"""Onboarding wizard (the new-user flow): organisation name → custom or cloned voice? →
 what matters most → a recommendation with its reasons and per-minute price from the database →
 optional phone number → creates the organisation, agent config and provider config in one
 transaction as the user → the agent-config page."""

@@ -1,4 +1,4 @@
-"""The management REST API (seed 003's routes, plus agents, calls and usage): a thin FastAPI
+"""The management REST API (the STT/TTS/LLM vendor catalogue and configs, agents, calls and usage): a thin FastAPI
 router over the core, mounted by the edge-functions server at `/api`. It takes the database
 from the edge server's runtime (`app.state.runtime.db`), or `app.state.db` on a bare app."""
 

@@ -19,12 +19,10 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException  # FastAPI raises Starlette's (the base of its own)
 
-from switchboard.auth import AuthError, TooManyAttempts
 from switchboard.errors import (
-    Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired,
-    SwitchboardError, field_message,
+    Conflict, FieldError, Forbidden, Gone, InvalidInput, Limited, NotFound, PreconditionFailed, PreconditionRequired,
+    Refused, SwitchboardError, Unauthenticated, Unavailable, Upstream, field_message,
 )
-from switchboard.secrets import SecretError, SecretPermissionError
 
 
 class ErrorField(BaseModel):
@@ -39,19 +37,30 @@ class ErrorBody(BaseModel):
     fields: list[ErrorField] = []
 
 
-class Unauthorized(SwitchboardError):
-    code = "unauthorized"
+class Unauthorized(Unauthenticated):
+    """No bearer token at all (a bad one is the core's AuthError)."""
 
 
+# One status per family of the core's errors (switchboard.errors); a class is never listed.
 STATUS: dict[type[SwitchboardError], int] = {
-    Unauthorized: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410, PreconditionFailed: 412,
-    InvalidInput: 422, PreconditionRequired: 428,
+    Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410, PreconditionFailed: 412,
+    Refused: 422, PreconditionRequired: 428, Limited: 429, Upstream: 502, Unavailable: 503,
 }
 
 
 def status_of(exc: SwitchboardError) -> int:
-    """The status of the error's nearest kind in STATUS (an InvitationExpired is a Gone: 410)."""
+    """The status of the error's nearest family in STATUS (an InvitationExpired is a Gone: 410)."""
     return next((STATUS[k] for k in type(exc).__mro__ if k in STATUS), 400)
+
+
+def _headers(exc: SwitchboardError, status: int) -> dict[str, str] | None:
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer" if isinstance(exc, Unauthorized) else 'Bearer error="invalid_token"'}
+    if status == 429:
+        return {"Retry-After": str(getattr(exc, "retry_after", Limited.retry_after))}
+    if status == 503:
+        return {"Retry-After": "5"}
+    return None
 
 
 def error_response(status: int, code: str, message: str, fields: list[ErrorField] | None = None,
@@ -71,17 +80,10 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def from_exception(exc: Exception) -> Response:
-    if isinstance(exc, TooManyAttempts):
-        return error_response(429, "rate_limited", str(exc), headers={"Retry-After": str(exc.retry_after)})
-    if isinstance(exc, AuthError):
-        return error_response(401, "unauthorized", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    if isinstance(exc, Unauthorized):
-        return error_response(401, exc.code, str(exc), headers={"WWW-Authenticate": "Bearer"})
-    if isinstance(exc, InvalidInput):
-        fields = [ErrorField(field=e.field, message=e.message) for e in exc.errors]
-        return error_response(422, exc.code, str(exc), fields)
     if isinstance(exc, SwitchboardError):
-        return error_response(status_of(exc), exc.code, str(exc))
+        status = status_of(exc)
+        fields = [ErrorField(field=e.field, message=e.message) for e in exc.errors] if isinstance(exc, InvalidInput) else None
+        return error_response(status, exc.code, str(exc), fields, headers=_headers(exc, status))
     if isinstance(exc, RequestValidationError):
         fields = [ErrorField(field=_loc(tuple(e.get("loc", ()))), message=field_message(e)) for e in exc.errors()]
         return error_response(422, "invalid_input", "; ".join(f"{f.field}: {f.message}" for f in fields), fields)
@@ -91,10 +93,6 @@ def from_exception(exc: Exception) -> Response:
         return error_response(422, "invalid_input", f"a value is not acceptable (SQLSTATE {exc.sqlstate})")
     if isinstance(exc, HTTPException) and exc.status_code == 400:  # FastAPI could not parse the body
         return error_response(422, "invalid_input", "body: is not valid JSON", [ErrorField(field="body", message="is not valid JSON")])
-    if isinstance(exc, SecretPermissionError):  # RLS refused: the membership changed under the token
-        return error_response(403, "forbidden", "only admins and owners may change secrets")
-    if isinstance(exc, SecretError):
-        return error_response(422, "invalid_input", str(exc))
     if isinstance(exc, HTTPException):
         return error_response(exc.status_code, "error", str(exc.detail), headers=exc.headers)
     raise exc
@@ -157,7 +155,7 @@ class ApiRoute(APIRoute):
                     raise InvalidInput([FieldError(name, "is not a parameter of this operation") for name in unknown])
                 await _refuse_nul(request)
                 return await handler(request)
-            except (SwitchboardError, AuthError, RequestValidationError, SecretError, HTTPException,
+            except (SwitchboardError, RequestValidationError, HTTPException,
                     psycopg.DataError, psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
                 return from_exception(exc)
 

@@ -1,5 +1,6 @@
-"""Seed 003's routes: the provider catalog, and the current organisation's provider configs,
-secrets and primary provider per type."""
+"""The catalogue routes (under `/providers`, its historical name): voice-AI platforms and STT/TTS/LLM
+vendor services alike, and the current organisation's configs, secrets and primary vendor
+service per type."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ async def get_provider(key: KeyPath, db: Database = Depends(get_database)) -> Pr
 
 ORG = "/organizations/current/providers"
 
-@router.get(ORG, response_model=list[OrgProvider], tags=["organization providers"],
-            responses=errors(401, 403, 404, 422), summary="Every provider with this organisation's config")
+@router.get(ORG, response_model=list[OrgProvider], tags=["organization platforms and vendors"],
+            responses=errors(401, 403, 404, 422), summary="Every platform and vendor service, with this organisation's config")
 async def list_org_providers(
     type: ProviderType = Query(None, description="stt, tts, llm or platform"),  # type: ignore[assignment]
     enabled: bool = Query(None, description="true: only the organisation's enabled ones"),  # type: ignore[assignment]
@@ -63,20 +64,20 @@ async def _get_config(key: str, response: Response, who: Caller) -> OrgProvider:
     response.headers["ETag"] = item.etag
     return item
 
-@router.get(ORG + "/{key}", response_model=OrgProvider, tags=["organization providers"],
-            responses={200: {"headers": ETAG}, **errors(401, 403, 404, 422)}, summary="One provider with this organisation's config")
+@router.get(ORG + "/{key}", response_model=OrgProvider, tags=["organization platforms and vendors"],
+            responses={200: {"headers": ETAG}, **errors(401, 403, 404, 422)}, summary="One platform or vendor service, with this organisation's config")
 async def get_org_provider(key: KeyPath, response: Response, who: Caller = Depends(caller)) -> OrgProvider:
     """Scope: read."""
     return await _get_config(key, response, who)
 
-@router.get(ORG + "/{key}/config", response_model=OrgProvider, tags=["organization providers"],
-            responses={200: {"headers": ETAG}, **errors(401, 403, 404, 422)}, summary="This organisation's config of a provider")
+@router.get(ORG + "/{key}/config", response_model=OrgProvider, tags=["organization platforms and vendors"],
+            responses={200: {"headers": ETAG}, **errors(401, 403, 404, 422)}, summary="This organisation's config of a platform or vendor service")
 async def get_org_config(key: KeyPath, response: Response, who: Caller = Depends(caller)) -> OrgProvider:
     """Scope: read. The ETag header is the version to send back in If-Match."""
     return await _get_config(key, response, who)
 
-@router.put(ORG + "/{key}/config", response_model=OrgProvider, tags=["organization providers"],
-            responses={200: {"headers": ETAG}, **errors(401, 403, 404, 412, 422, 428)}, summary="Set this organisation's config of a provider")
+@router.put(ORG + "/{key}/config", response_model=OrgProvider, tags=["organization platforms and vendors"],
+            responses={200: {"headers": ETAG}, **errors(401, 403, 404, 412, 422, 428)}, summary="Set this organisation's config of a platform or vendor service")
 async def put_org_config(
     key: KeyPath, body: OrgConfigUpdate, response: Response, who: Caller = Depends(caller),
     if_match: str = IF_MATCH, if_none_match: str = IF_NONE_MATCH,  # type: ignore[assignment]
@@ -92,36 +93,36 @@ async def put_org_config(
     response.headers["ETag"] = item.etag
     return item
 
-@router.delete(ORG + "/{key}/config", status_code=204, tags=["organization providers"],
-               responses=errors(401, 403, 404, 412, 422), summary="Forget this organisation's config of a provider")
+@router.delete(ORG + "/{key}/config", status_code=204, tags=["organization platforms and vendors"],
+               responses=errors(401, 403, 404, 412, 422), summary="Forget this organisation's config of a platform or vendor service")
 async def delete_org_config(key: KeyPath, who: Caller = Depends(caller),
                             if_match: str = IF_MATCH) -> Response:  # type: ignore[assignment]
-    """Scope: write. The provider goes back to its defaults, disabled. If-Match is checked when sent."""
+    """Scope: write. The entry goes back to its defaults, disabled. If-Match is checked when sent."""
     async with who.session("write") as (conn, access):
         await orgconfig.delete_org_config(conn, access.organization_id, key, if_match=if_match)
     return Response(status_code=204)
 
-@router.put(ORG + "/{key}/secrets", response_model=SecretsStatus, tags=["organization providers"],
-            responses=errors(401, 403, 404, 422), summary="Set the API keys of a provider's vendor")
+@router.put(ORG + "/{key}/secrets", response_model=SecretsStatus, tags=["organization platforms and vendors"],
+            responses=errors(401, 403, 404, 422), summary="Set the API keys of an entry's vendor or platform")
 async def put_secrets(key: KeyPath, body: SecretsUpdate, who: Caller = Depends(caller)) -> SecretsStatus:
-    """Scope: admin:secrets. Write-only: stored encrypted under the provider's vendor (one OpenAI
+    """Scope: admin:secrets. Write-only: stored encrypted under the entry's vendor (one OpenAI
     key serves openai-stt, -llm and -tts); the answer holds only hints (last four characters)."""
     async with who.session("admin:secrets") as (conn, access):
         return await orgconfig.put_provider_secrets(conn, access.organization_id, key, body.secrets,
                                                     updated_by=access.user_id)
 
-@router.delete(ORG + "/{key}/secrets", status_code=204, tags=["organization providers"],
-               responses=errors(401, 403, 404, 422), summary="Remove the API keys of a provider's vendor")
+@router.delete(ORG + "/{key}/secrets", status_code=204, tags=["organization platforms and vendors"],
+               responses=errors(401, 403, 404, 422), summary="Remove the API keys of an entry's vendor or platform")
 async def delete_secrets(key: KeyPath, who: Caller = Depends(caller)) -> Response:
     """Scope: admin:secrets."""
     async with who.session("admin:secrets") as (conn, access):
         await orgconfig.delete_provider_secrets(conn, access.organization_id, key)
     return Response(status_code=204)
 
-@router.get(ORG + "/{type}/primary", response_model=OrgProvider, tags=["organization providers"],
-            responses=errors(401, 403, 404, 422), summary="The primary provider of a type")
+@router.get(ORG + "/{type}/primary", response_model=OrgProvider, tags=["organization platforms and vendors"],
+            responses=errors(401, 403, 404, 422), summary="The primary vendor service of a type")
 async def get_primary(type: ServiceType, who: Caller = Depends(caller)) -> OrgProvider:
-    """Scope: read. Seed 003's rule: the enabled providers of the type by priority (highest
+    """Scope: read. The resolution rule: the enabled entries of the type by priority (highest
     first), then name; the first is the primary. 404 when none is enabled."""
     async with who.session("read") as (conn, access):
         return await orgconfig.primary_provider(conn, access.organization_id, type,

@@ -18,8 +18,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from switchboard.errors import Unavailable
 
-class LocalPostgresError(RuntimeError):
+
+class LocalPostgresError(Unavailable, RuntimeError):
     pass
 
 

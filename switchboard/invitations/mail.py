@@ -16,9 +16,10 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from switchboard.settings import Settings, get_settings
+from switchboard.errors import Unavailable
 
 
-class MailError(RuntimeError):
+class MailError(Unavailable, RuntimeError):
     """The invitation could not be mailed; the message says why (never a password)."""
 
 

@@ -1,9 +1,9 @@
-"""The STT / TTS / LLM catalog of seed 003: one definition per vendor service (config JSON
+"""The STT / TTS / LLM catalogue: one definition per vendor service (config JSON
 schema, secrets schema, defaults, capabilities, prices). Definitions are code; at migrate time
 they are synced into `providers` and `price_book`, and everything else reads the database.
 
 Adding a vendor: one `CatalogEntry` here, plus one factory entry in the worker.
-Resolution rules (seed 003): resolved config = default_config ⊕ organisation overrides ⊕
+Resolution rules: resolved config = default_config ⊕ organisation overrides ⊕
 secrets (shallow, later wins); enabled providers ordered by priority descending, then name.
 """
 
@@ -157,7 +157,7 @@ CATALOG: list[CatalogEntry] = [
 BY_KEY: dict[str, CatalogEntry] = {e.key: e for e in CATALOG}
 
 
-# --- resolution rules (seed 003) ------------------------------------------------------------
+# --- resolution rules ---------------------------------------------------------------------
 def merge_config(defaults: dict[str, Any], overrides: dict[str, Any], secrets: dict[str, Any] | None = None) -> dict[str, Any]:
     """defaults ⊕ overrides ⊕ secrets, shallow, later wins."""
     return {**defaults, **overrides, **(secrets or {})}

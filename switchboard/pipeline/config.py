@@ -1,5 +1,5 @@
 """An organisation's resolved STT/LLM/TTS pipeline and agent spec, as the LiveKit worker needs it
-at the start of a call (seed 003's "resolved config", seed 002's loader).
+at the start of a call (the catalogue's "resolved config", read by the worker's loader).
 
 - `load_pipeline(conn, organization_id, agent_config_id)`: enabled `organization_provider_configs`
   joined to `providers`, ordered by `order_by_priority`, each config = defaults ⊕ overrides ⊕
@@ -27,6 +27,7 @@ from switchboard.db import database_unavailable
 from switchboard.pipeline.catalog import BY_KEY, CATALOG, ServiceType, merge_config, order_by_priority
 from switchboard.settings import Settings, get_settings
 from switchboard.spec import AgentSpec, AgentSpecInvalid, VoiceSpec, agent_spec_from_row
+from switchboard.errors import NotFound, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,11 @@ _ENV_PROMPT = (
 )
 
 
-class PipelineConfigError(LookupError):
+class PipelineConfigError(NotFound, LookupError):
     """The database answered, but the call cannot be configured (unknown agent, wrong organisation)."""
 
 
-class PipelineUnavailable(RuntimeError):
+class PipelineUnavailable(Unavailable, RuntimeError):
     """The database is unreachable and the environment fallback is switched off."""
 
 
@@ -136,7 +137,7 @@ def _apply_agent_voice(entry_vendor: str, config: dict[str, Any], voice: VoiceSp
 
 
 def always_available(service: ServiceType) -> list[VendorSettings]:
-    """The catalog's offline vendors of a service (seed 001's tier that needs no key)."""
+    """The catalog's offline vendors of a service (the always-available tier that needs no key)."""
     return [
         VendorSettings(key=e.key, type=e.type, vendor=e.vendor, name=e.name, priority=0, config=dict(e.default_config))
         for e in CATALOG
@@ -239,7 +240,7 @@ async def load_pipeline(
 def environment_pipeline(
     organization_id: UUID, agent_config_id: UUID | None, *, settings: Settings | None = None
 ) -> PipelineConfig:
-    """Seed 002's PROVIDER_ENV_FALLBACK: the vendors the operator's environment has keys for,
+    """The environment fallback (PROVIDER_ENV_FALLBACK): the vendors the operator's environment has keys for,
     then the offline tier, with a generic agent (the organisation's own spec is in the database)."""
     settings = settings or get_settings()
     chains: dict[str, list[VendorSettings]] = {"stt": [], "llm": [], "tts": []}

@@ -10,6 +10,7 @@ are raised as one of the errors below so routing can decide whether to fail over
 from __future__ import annotations
 
 import abc
+import time
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -26,12 +27,14 @@ from switchboard.spec import (
     WebhookRequest,
 )
 
+from switchboard.errors import Refused, Unauthenticated, Upstream
+
 # ---------------------------------------------------------------------------------------------
 # Errors: one hierarchy for every platform (after livekit-agents' APIConnectionError/APIStatusError)
 # ---------------------------------------------------------------------------------------------
 
 
-class ProviderError(Exception):
+class ProviderError(Upstream):
     """A platform call failed. `retryable` says whether another attempt (or platform) may help.
 
     `message` is ours, fit for the tenant to read (sync_error, API errors): a status and a short
@@ -76,11 +79,11 @@ class ProviderRejected(ProviderError):
     """4xx other than 429: the request itself is wrong (bad key, invalid body); retrying won't help."""
 
 
-class WebhookRejected(Exception):
+class WebhookRejected(Unauthenticated):
     """The webhook failed authentication (signature, token, timestamp): answer 401, store nothing."""
 
 
-class WebhookMalformed(Exception):
+class WebhookMalformed(Refused):
     """The webhook is authentic but not understood: answer 400 with this reason, keep the body."""
 
 
@@ -173,8 +176,18 @@ class VoiceAIProvider(abc.ABC):
         as configured (a shared token in a header the organisation chose): never stored."""
         return frozenset({"authorization"})
 
+    async def health_check(self) -> HealthStatus:
+        """Whether the platform answers us now: `_probe()` timed, a failure in our words."""
+        start = time.perf_counter()
+        try:
+            await self._probe()
+        except ProviderError as exc:
+            return HealthStatus(ok=False, latency_ms=(time.perf_counter() - start) * 1000, detail=exc.message)
+        return HealthStatus(ok=True, latency_ms=(time.perf_counter() - start) * 1000)
+
     @abc.abstractmethod
-    async def health_check(self) -> HealthStatus: ...
+    async def _probe(self) -> None:
+        """The platform's cheapest authenticated request; raises a ProviderError when it fails."""
 
     def native_form(self, spec: AgentSpec) -> dict[str, Any]:
         """What this platform is given for `spec` (request bodies or messages, ids left as

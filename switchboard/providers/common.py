@@ -1,17 +1,22 @@
 """What every adapter shares and no single platform owns: the ids we attach to a call so its
-webhooks find their way back, the URL platforms post events to, and small conversions."""
+webhooks find their way back, the URL platforms post events to, small conversions, and the
+adapters' base class (`PlatformAdapter`: one way to call a platform, one SIP bridge)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
 
-from switchboard.providers.base import ProviderCredentials, ProviderRejected, VoiceAIProvider
-from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy
-from switchboard.spec import CallEvent, InboundCall
+from switchboard.providers.base import ProviderCredentials, ProviderError, ProviderRejected, VoiceAIProvider
+from switchboard.providers.http import classify_transport_error, send_json
+from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries
+from switchboard.spec import AgentSpec, CallEvent, HandOff, InboundCall, Voice
+
+T = TypeVar("T")
 
 # Keys of the metadata we attach to every call at hand-off (and read back from its webhooks).
 CALL_METADATA_KEYS = ("organization_id", "agent_config_id", "call_record_id", "telephony_call_id")
@@ -98,6 +103,16 @@ def sip_connect_swml(uri: str, call: InboundCall, *, max_duration: int | None = 
     return {"version": "1.0.0", "sections": {"main": [{"connect": connect}]}}
 
 
+def preset_voices(package: str) -> list[Voice]:
+    """The offline voice list a platform's folder keeps in `voices.csv` (id, name, vendor,
+    language, gender; empty cells are unknown)."""
+    import csv
+    from importlib.resources import files
+
+    with files(package).joinpath("voices.csv").open(encoding="utf-8") as handle:
+        return [Voice(**{k: v for k, v in row.items() if v}) for row in csv.DictReader(handle)]
+
+
 def require(value: str | None, provider: str, what: str) -> str:
     if not value:
         raise ProviderRejected(provider, f"{what} is not configured")
@@ -112,10 +127,37 @@ def event_duration(event: CallEvent) -> int | None:
     return None
 
 
-class HttpPlatformAdapter(VoiceAIProvider):
-    """Plumbing the platforms reached over HTTP share: credentials, the price book, the retry
-    policy, and an httpx client — the caller's (tests, connection reuse) or one of our own that
-    `aclose` closes. Subclasses with an SDK client keep it in `_client`."""
+class PlatformAdapter(VoiceAIProvider):
+    """What every adapter holds (credentials, the price book, the retry policy) and the one way
+    it calls its platform: `_call(operation, attempt)` runs `attempt(timeout_seconds)` under the
+    retry policy, whatever the attempt raises turned into our errors by `_classify`."""
+
+    def __init__(self, credentials: ProviderCredentials, *, prices: Any = None, retry: RetryPolicy | None = None):
+        self.credentials = credentials
+        self.prices = prices
+        self.retry = retry or DEFAULT_POLICY
+
+    def _classify(self, operation: str) -> Callable[[BaseException], ProviderError]:
+        """How this platform's SDK failures read as our errors; transport failures by default."""
+        return lambda exc: classify_transport_error(self.code, operation, exc)
+
+    async def _call(self, operation: str, attempt: Callable[[float], Awaitable[T]], *, idempotent: bool = True) -> T:
+        return await call_with_retries(self.code, operation, attempt, self._classify(operation),
+                                       policy=self.retry, idempotent=idempotent)
+
+    def _bridge(self, uri: str, spec: AgentSpec, call: InboundCall, *, provider_call_id: str | None = None) -> HandOff:
+        """Hand the call to the platform over SIP at `uri`: a LaML dial or an SWML connect (which
+        carries our ids as SIP headers and the spec's maximum duration), as the number asked."""
+        if call.answer_format == "laml":
+            return HandOff(provider_call_id=provider_call_id, laml=sip_dial_laml(uri))
+        return HandOff(provider_call_id=provider_call_id,
+                       swml=sip_connect_swml(uri, call, max_duration=spec.max_duration_seconds))
+
+
+class HttpPlatformAdapter(PlatformAdapter):
+    """Plumbing the platforms reached over HTTP share: an httpx client — the caller's (tests,
+    connection reuse) or one of our own that `aclose` closes — and `_request`, one JSON request
+    under `_call`. Subclasses with an SDK client keep it in `_client`."""
 
     _client: Any = None
     url_field = "base_url"  # the credential a tenant sets to move the platform's URL
@@ -129,9 +171,7 @@ class HttpPlatformAdapter(VoiceAIProvider):
         http_client: httpx.AsyncClient | None = None,
         webhook_base_url: str | None = None,
     ):
-        self.credentials = credentials
-        self.prices = prices
-        self.retry = retry or DEFAULT_POLICY
+        super().__init__(credentials, prices=prices, retry=retry)
         self._http_client = http_client
         self._own_http: httpx.AsyncClient | None = None
         self._webhook_base_url = webhook_base_url
@@ -146,6 +186,13 @@ class HttpPlatformAdapter(VoiceAIProvider):
 
             self._own_http = egress.client(timeout_seconds=self.retry.attempt_timeout, what=self.url_field)
         return self._own_http
+
+    async def _request(self, operation: str, method: str, url: str, *, idempotent: bool = True, **options: Any) -> Any:
+        """One JSON request (`options` as `send_json` takes them) under the retry policy."""
+        return await self._call(
+            operation, lambda timeout: send_json(self.http, self.code, operation, method, url, timeout=timeout, **options),
+            idempotent=idempotent,
+        )
 
     async def aclose(self) -> None:
         if self._own_http is not None:

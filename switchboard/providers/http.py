@@ -1,5 +1,6 @@
 """Plain HTTP calls to a platform (SignalWire's REST and Compatibility APIs, Vapi's call control)
-through httpx, under `call_with_retries`, with every failure mapped to our error hierarchy."""
+through httpx: one attempt (`send_json`, run under the adapter's `_call`) and how transport
+failures read as our error hierarchy."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import httpx
 
 from switchboard import egress
 from switchboard.providers.base import ProviderError, ProviderRejected, ProviderTimeout, ProviderUnavailable
-from switchboard.providers.resilience import (
-    DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, parse_retry_after, unreachable,
-)
+from switchboard.providers.resilience import error_for_status, parse_retry_after, unreachable
 
 
 def classify_transport_error(provider: str, operation: str, exc: BaseException) -> ProviderError:
@@ -35,47 +34,33 @@ def classify_transport_error(provider: str, operation: str, exc: BaseException) 
     return error
 
 
-def new_client(timeout: float = 10.0, *, what: str = "base_url") -> httpx.AsyncClient:
-    """A client for a platform's URL: under the egress policy (pinned, no redirects)."""
-    return egress.client(timeout_seconds=timeout, what=what)
-
-
-async def request_json(
+async def send_json(
     client: httpx.AsyncClient,
     provider: str,
     operation: str,
     method: str,
     url: str,
     *,
+    timeout: float,
     json_body: Any = None,
     form: dict[str, str] | None = None,
     auth: httpx.Auth | tuple[str, str] | None = None,
     headers: dict[str, str] | None = None,
-    policy: RetryPolicy = DEFAULT_POLICY,
-    idempotent: bool = True,
 ) -> Any:
-    """One platform call: the decoded JSON answer (None for an empty one), or our error."""
-
-    async def attempt(timeout: float) -> Any:
-        response = await client.request(
-            method, url, json=json_body, data=form, auth=auth, headers=headers, timeout=timeout
+    """One attempt at a platform call: the decoded JSON answer (None for an empty one), or our
+    error for an HTTP status (transport failures are left to the caller's classifier)."""
+    response = await client.request(method, url, json=json_body, data=form, auth=auth, headers=headers, timeout=timeout)
+    if response.status_code >= 400:
+        raise error_for_status(
+            provider, operation, response.status_code, _error_detail(response),
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
-        if response.status_code >= 400:
-            raise error_for_status(
-                provider, operation, response.status_code, _error_detail(response),
-                retry_after=parse_retry_after(response.headers.get("retry-after")),
-            )
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except json.JSONDecodeError:
-            return response.text
-
-    return await call_with_retries(
-        provider, operation, attempt, lambda exc: classify_transport_error(provider, operation, exc),
-        policy=policy, idempotent=idempotent,
-    )
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except json.JSONDecodeError:
+        return response.text
 
 
 def _error_detail(response: httpx.Response) -> str:

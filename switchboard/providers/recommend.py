@@ -1,7 +1,7 @@
-"""`recommend_provider(needs)`: seed 000's recommendation logic and decision matrix, over the
+"""`recommend_provider(needs)`: the product's recommendation logic and decision matrix, over the
 platforms, capabilities and prices in the database (`voice_ai_providers`, `price_book`).
 
-Seed 000:  custom voice → livekit (or vapi, or signalwire); lowest cost → livekit ($/min);
+The matrix: custom voice → livekit (or vapi, or signalwire); lowest cost → livekit ($/min);
 easy setup → retell (or vapi); maximum customisation → livekit; default → retell. Its decision
 matrix adds: enterprise features → vapi; already on SignalWire → signalwire.
 
@@ -9,7 +9,7 @@ Here each wish narrows the active platforms to those best at it, in this order: 
 (capability `custom_voices`), already on SignalWire, enterprise (capability `enterprise`),
 lowest cost (typical all-in price per minute), easy setup (`setup_complexity`), maximum
 customisation (`customization`). A wish no remaining platform can meet is reported, not
-silently dropped. Without wishes the easiest platform wins, as the seed's default; with only a
+silently dropped. Without wishes the easiest platform wins (the default); with only a
 custom voice, the cheapest platform that has them. Ties go to the cheaper platform. Which
 platform that is follows from the rows, not from names in code: change a price or a capability
 in the database and the answer changes with it.

@@ -15,6 +15,7 @@ from switchboard.providers.base import ProviderCredentials, VoiceAIProvider
 from switchboard.providers.descriptor import PlatformDescriptor, PlatformSettings
 from switchboard.providers.resilience import RetryPolicy
 from switchboard.spec import Voice, VoiceSpec
+from switchboard.errors import NotFound
 
 PLATFORMS: dict[str, str] = {
     "retell": "switchboard.providers.retell.platform",
@@ -24,7 +25,7 @@ PLATFORMS: dict[str, str] = {
 }
 
 
-class UnknownProvider(KeyError):
+class UnknownProvider(NotFound, KeyError):
     """No platform with this code."""
 
 

@@ -1,4 +1,4 @@
-"""Seed 003's organisation routes: configs (resolved = defaults ⊕ overrides, validated against
+"""The organisation's vendor routes: configs (resolved = defaults ⊕ overrides, validated against
 the provider's schema, versioned by ETag), secrets (write-only, admins only) and the primary
 provider per type."""
 

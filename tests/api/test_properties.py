@@ -1,4 +1,4 @@
-"""Property tests (hypothesis) of seed 003's rules as the API applies them: config merging,
+"""Property tests (hypothesis) of the vendor catalogue's resolution rules as the API applies them: config merging,
 primary-provider selection and fallback order, schema validation naming the field, the
 platform-choice rules, entity-tag preconditions and keyset pagination."""
 

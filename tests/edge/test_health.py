@@ -1,4 +1,4 @@
-"""Provider health: minute buckets and the circuit breaker shared through Postgres."""
+"""Platform health: minute buckets and the circuit breaker shared through Postgres."""
 
 from __future__ import annotations
 

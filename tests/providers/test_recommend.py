@@ -1,4 +1,4 @@
-"""recommend_provider over the seeded platforms and prices: seed 000's logic and decision matrix,
+"""recommend_provider over the seeded platforms and prices: the recommendation logic and decision matrix,
 and answers that follow the database when a price or a capability changes there."""
 
 from __future__ import annotations

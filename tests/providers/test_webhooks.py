@@ -149,6 +149,38 @@ def test_signalwire_compatibility_form_scheme():
     rejected(sw, request("signalwire", body, {**headers, "X-SignalWire-Signature": wrong}, url), "does not match")
 
 
+def test_signalwire_form_scheme_agrees_with_the_sdk_validator():
+    """Our scheme-B check (the core cannot load signalwire-sdk's validator: its package loads
+    FastAPI) accepts what the SDK's validator accepts: the default port present or not, repeated
+    keys in their order, an explicit odd port only as given."""
+    from signalwire.core.security.webhook_validator import validate_request
+
+    sw = SignalWireProvider(SW_CREDS)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    pairs = [("To", "+15559876543"), ("CallSid", "CA1"), ("Digits", "1"), ("Digits", "2"), ("Empty", "")]
+    body = urlencode(pairs).encode()
+    for signed_url, received_url, expected in (
+        ("https://example.test/functions/v1/x?a=1", "https://example.test:443/functions/v1/x?a=1", True),
+        ("https://example.test:443/functions/v1/x", "https://example.test/functions/v1/x", True),
+        ("http://example.test/x", "http://example.test:80/x", True),
+        ("https://example.test:8443/x", "https://example.test/x", False),
+        ("https://example.test/x", "https://example.test/y", False),
+    ):
+        message = signed_url + "".join(k + v for k, v in sorted(pairs, key=lambda kv: kv[0]))
+        signature = base64.b64encode(hmac.new(SIGNING_KEY.encode(), message.encode(), hashlib.sha1).digest()).decode()
+        assert validate_request(SIGNING_KEY, signature, received_url, pairs) is expected
+        req = request("signalwire", body, {**headers, "X-SignalWire-Signature": signature}, received_url)
+        if expected:
+            sw.verify_webhook(req)
+        else:
+            rejected(sw, req, "does not match")
+    swapped = urlencode([("Digits", "2"), ("Digits", "1"), *pairs[:2]]).encode()
+    message = "https://example.test/x" + "".join(k + v for k, v in sorted(pairs[:4], key=lambda kv: kv[0]))
+    signature = base64.b64encode(hmac.new(SIGNING_KEY.encode(), message.encode(), hashlib.sha1).digest()).decode()
+    rejected(sw, request("signalwire", swapped, {**headers, "X-SignalWire-Signature": signature}, "https://example.test/x"), "does not match")
+    rejected(sw, request("signalwire", body, {**headers, "X-SignalWire-Signature": "é" * 28}, "https://example.test/x"), "does not match")
+
+
 def test_signalwire_post_prompt_basic_credentials():
     sw = SignalWireProvider(SW_CREDS)
     password = post_prompt_password(SW_CREDS)

@@ -1,6 +1,6 @@
-"""An organisation's resolved pipeline (seed 003) from the real database: priorities, merged
+"""An organisation's resolved pipeline (the vendor catalogue's resolution rules) from the real database: priorities, merged
 configuration with decrypted secrets, the agent's voice, the five-minute cache invalidated by
-NOTIFY, and what happens when the database cannot be reached (seed 002's env fallback)."""
+NOTIFY, and what happens when the database cannot be reached (the operator's environment as fallback)."""
 
 from __future__ import annotations
 

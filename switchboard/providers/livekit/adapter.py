@@ -5,7 +5,6 @@ outbound calls are an explicit dispatch plus a SIP participant in a fresh room."
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from typing import Any
 
@@ -24,19 +23,17 @@ from switchboard.providers.base import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
-    VoiceAIProvider,
 )
-from switchboard.providers.common import require, sip_connect_swml, sip_dial_laml
+from switchboard.providers.common import PlatformAdapter, require
 from switchboard.providers.livekit import compile as lk_compile
 from switchboard.providers.livekit import webhooks
 from switchboard.providers.livekit.voices import PRESET_VOICES, TTS_VENDORS
-from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, unreachable
+from switchboard.providers.resilience import RetryPolicy, error_for_status, unreachable
 from switchboard.spec import (
     AgentRef,
     AgentSpec,
     CallEvent,
     HandOff,
-    HealthStatus,
     InboundCall,
     OutboundCall,
     Voice,
@@ -46,7 +43,7 @@ from switchboard.spec import (
 SIP_URI = "sip:{to}@{host};transport=tcp"
 
 
-class LiveKitProvider(VoiceAIProvider):
+class LiveKitProvider(PlatformAdapter):
     code = "livekit"
     name = "LiveKit"
     capabilities = Capabilities(
@@ -62,9 +59,7 @@ class LiveKitProvider(VoiceAIProvider):
         retry: RetryPolicy | None = None,
         session: aiohttp.ClientSession | None = None,
     ):
-        self.credentials = credentials
-        self.prices = prices
-        self.retry = retry or DEFAULT_POLICY
+        super().__init__(credentials, prices=prices, retry=retry)
         self._session = session
         self._own_session: aiohttp.ClientSession | None = None
         self._api: lk.LiveKitAPI | None = None
@@ -121,12 +116,6 @@ class LiveKitProvider(VoiceAIProvider):
 
         return classify
 
-    async def _call(self, operation: str, fn, *, idempotent: bool = True):
-        async def attempt(_timeout: float):
-            return await fn()
-
-        return await call_with_retries(self.code, operation, attempt, self._classify(operation), policy=self.retry, idempotent=idempotent)
-
     def _voice_settings(self, spec: AgentSpec) -> dict[str, str]:
         tts = TTS_VENDORS.get(spec.voice.vendor)
         if tts is None:
@@ -154,16 +143,16 @@ class LiveKitProvider(VoiceAIProvider):
             auth_username=self.credentials.get("sip_username"), auth_password=self.credentials.get("sip_password"),
             allowed_addresses=[a.strip() for a in (self.credentials.get("sip_allowed_addresses") or "").split(",") if a.strip()],
         )
-        trunk = await self._call("create-inbound-trunk", lambda: self.api.sip.create_inbound_trunk(trunk_request), idempotent=False)
+        trunk = await self._call("create-inbound-trunk", lambda _t: self.api.sip.create_inbound_trunk(trunk_request), idempotent=False)
         try:
             rule = await self._call(
                 "create-dispatch-rule",
-                lambda: self.api.sip.create_dispatch_rule(lk_compile.dispatch_rule(spec, trunk_id=trunk.sip_trunk_id)),
+                lambda _t: self.api.sip.create_dispatch_rule(lk_compile.dispatch_rule(spec, trunk_id=trunk.sip_trunk_id)),
                 idempotent=False,
             )
         except ProviderError:
             try:  # leave no trunk without its rule
-                await self._call("delete-trunk", lambda: self.api.sip.delete_trunk(DeleteSIPTrunkRequest(sip_trunk_id=trunk.sip_trunk_id)))
+                await self._call("delete-trunk", lambda _t: self.api.sip.delete_trunk(DeleteSIPTrunkRequest(sip_trunk_id=trunk.sip_trunk_id)))
             except ProviderError:
                 pass
             raise
@@ -180,16 +169,16 @@ class LiveKitProvider(VoiceAIProvider):
             return await self.create_agent(spec)
         voice = self._voice_settings(spec)
         info = lk_compile.dispatch_rule_info(spec, trunk_id=trunk_id)
-        await self._call("update-dispatch-rule", lambda: self.api.sip.update_dispatch_rule(ref.agent_id, info))
-        await self._call("update-inbound-trunk", lambda: self.api.sip.update_inbound_trunk_fields(trunk_id, name=info.name))
+        await self._call("update-dispatch-rule", lambda _t: self.api.sip.update_dispatch_rule(ref.agent_id, info))
+        await self._call("update-inbound-trunk", lambda _t: self.api.sip.update_inbound_trunk_fields(trunk_id, name=info.name))
         return ref.model_copy(update={"voice_id": f"{spec.voice.vendor}:{spec.voice.voice_id}", "settings": {**ref.settings, "max_duration_seconds": spec.max_duration_seconds, **voice}})
 
     async def delete_agent(self, ref: AgentRef) -> None:
         steps = []
         if ref.agent_id:
-            steps.append(("delete-dispatch-rule", lambda: self.api.sip.delete_dispatch_rule(DeleteSIPDispatchRuleRequest(sip_dispatch_rule_id=ref.agent_id))))
+            steps.append(("delete-dispatch-rule", lambda _t: self.api.sip.delete_dispatch_rule(DeleteSIPDispatchRuleRequest(sip_dispatch_rule_id=ref.agent_id))))
         if ref.settings.get("inbound_trunk_id"):
-            steps.append(("delete-trunk", lambda: self.api.sip.delete_trunk(DeleteSIPTrunkRequest(sip_trunk_id=ref.settings["inbound_trunk_id"]))))
+            steps.append(("delete-trunk", lambda _t: self.api.sip.delete_trunk(DeleteSIPTrunkRequest(sip_trunk_id=ref.settings["inbound_trunk_id"]))))
         for operation, fn in steps:
             try:
                 await self._call(operation, fn)
@@ -202,7 +191,7 @@ class LiveKitProvider(VoiceAIProvider):
         if e164 in numbers:
             return ref
         trunk_id = require(ref.settings.get("inbound_trunk_id"), self.code, "the agent's inbound trunk (create the agent first)")
-        await self._call("update-inbound-trunk", lambda: self.api.sip.update_inbound_trunk_fields(trunk_id, numbers=ListUpdate(add=[e164])))
+        await self._call("update-inbound-trunk", lambda _t: self.api.sip.update_inbound_trunk_fields(trunk_id, numbers=ListUpdate(add=[e164])))
         return ref.model_copy(update={"settings": {**ref.settings, "numbers": [*numbers, e164]}})
 
     # --- calls ------------------------------------------------------------------------------
@@ -213,24 +202,21 @@ class LiveKitProvider(VoiceAIProvider):
         if not meta.get("organization_id") or not meta.get("agent_config_id"):
             raise ProviderRejected(self.code, "an outbound call's metadata must name organization_id and agent_config_id")
         room = f"{lk_compile.ROOM_PREFIX}{uuid.uuid4().hex[:16]}"
-        await self._call("create-dispatch", lambda: self.api.agent_dispatch.create_dispatch(lk_compile.outbound_dispatch(room, meta)), idempotent=False)
+        await self._call("create-dispatch", lambda _t: self.api.agent_dispatch.create_dispatch(lk_compile.outbound_dispatch(room, meta)), idempotent=False)
         participant = lk_compile.outbound_participant(
             room, trunk_id=trunk_id, from_number=from_number, to_number=to_number, metadata=meta,
             max_duration_seconds=int(ref.settings.get("max_duration_seconds") or 3600),
         )
-        await self._call("create-sip-participant", lambda: self.api.sip.create_sip_participant(participant), idempotent=False)
+        await self._call("create-sip-participant", lambda _t: self.api.sip.create_sip_participant(participant), idempotent=False)
         return OutboundCall(provider_call_id=room, status="registered")
 
     async def end_call(self, provider_call_id: str) -> None:
-        await self._call("delete-room", lambda: self.api.room.delete_room(DeleteRoomRequest(room=provider_call_id)))
+        await self._call("delete-room", lambda _t: self.api.room.delete_room(DeleteRoomRequest(room=provider_call_id)))
 
     async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff:
         host = require(lk_compile.sip_host(self.credentials.get("url"), self.credentials.get("sip_host")), self.code,
                        "the LiveKit SIP host (LIVEKIT_SIP_HOST)")
-        uri = SIP_URI.format(to=call.to_number, host=host)
-        if call.answer_format == "laml":
-            return HandOff(laml=sip_dial_laml(uri))
-        return HandOff(swml=sip_connect_swml(uri, call, max_duration=spec.max_duration_seconds))
+        return self._bridge(SIP_URI.format(to=call.to_number, host=host), spec, call)
 
     # --- voices -----------------------------------------------------------------------------
     async def list_voices(self) -> list[Voice]:
@@ -244,10 +230,5 @@ class LiveKitProvider(VoiceAIProvider):
         return webhooks.parse(request)
 
     # --- health -----------------------------------------------------------------------------
-    async def health_check(self) -> HealthStatus:
-        start = time.perf_counter()
-        try:
-            await self._call("list-rooms", lambda: self.api.room.list_rooms(ListRoomsRequest()))
-        except ProviderError as exc:
-            return HealthStatus(ok=False, latency_ms=(time.perf_counter() - start) * 1000, detail=exc.message)
-        return HealthStatus(ok=True, latency_ms=(time.perf_counter() - start) * 1000)
+    async def _probe(self) -> None:
+        await self._call("list-rooms", lambda _t: self.api.room.list_rooms(ListRoomsRequest()))

@@ -17,11 +17,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from switchboard.errors import Refused
+
 AGENT_NAME = "switchboard"
 log = logging.getLogger(__name__)
 
 
-class InvalidDispatchMetadata(ValueError):
+class InvalidDispatchMetadata(Refused, ValueError):
     """The job's metadata is missing, not JSON, or lacks a required field; the message says which."""
 
 

@@ -3,7 +3,6 @@ calls registered with `register-phone-call` and bridged to `sip:{call_id}@sip.re
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -18,22 +17,21 @@ from switchboard.providers.base import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
-from switchboard.providers.resilience import call_with_retries, error_for_status, parse_retry_after, unreachable
-from switchboard.providers.retell import compile as retell_compile
-from switchboard.providers.retell import webhooks
-from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
 from switchboard.spec import (
     AgentRef,
     AgentSpec,
     CallEvent,
     HandOff,
-    HealthStatus,
     InboundCall,
     OutboundCall,
     Voice,
     WebhookRequest,
 )
+from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
+from switchboard.providers.resilience import error_for_status, parse_retry_after, unreachable
+from switchboard.providers.retell import compile as retell_compile
+from switchboard.providers.retell import webhooks
+from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
 
 SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
 
@@ -88,14 +86,6 @@ class RetellProvider(HttpPlatformAdapter):
             return error
 
         return classify
-
-    async def _call(self, operation: str, fn, *, idempotent: bool = True):
-        async def attempt(timeout: float):
-            return await fn(timeout)
-
-        return await call_with_retries(
-            self.code, operation, attempt, self._classify(operation), policy=self.retry, idempotent=idempotent
-        )
 
     def _webhook_url(self, spec: AgentSpec) -> str:
         return webhook_url(self.code, self._webhook_base_url, spec.metadata.get("organization_id"))
@@ -171,10 +161,7 @@ class RetellProvider(HttpPlatformAdapter):
             ),
             idempotent=False,
         )
-        uri = SIP_URI.format(call_id=registered.call_id)
-        if call.answer_format == "laml":
-            return HandOff(provider_call_id=registered.call_id, laml=sip_dial_laml(uri))
-        return HandOff(provider_call_id=registered.call_id, swml=sip_connect_swml(uri, call, max_duration=spec.max_duration_seconds))
+        return self._bridge(SIP_URI.format(call_id=registered.call_id), spec, call, provider_call_id=registered.call_id)
 
     # --- voices -----------------------------------------------------------------------------
     async def list_voices(self) -> list[Voice]:
@@ -191,10 +178,5 @@ class RetellProvider(HttpPlatformAdapter):
         return webhooks.parse(request)
 
     # --- health -----------------------------------------------------------------------------
-    async def health_check(self) -> HealthStatus:
-        start = time.perf_counter()
-        try:
-            await self._call("get-concurrency", lambda t: self.client.concurrency.retrieve(timeout=t))
-        except ProviderError as exc:
-            return HealthStatus(ok=False, latency_ms=(time.perf_counter() - start) * 1000, detail=exc.message)
-        return HealthStatus(ok=True, latency_ms=(time.perf_counter() - start) * 1000)
+    async def _probe(self) -> None:
+        await self._call("get-concurrency", lambda t: self.client.concurrency.retrieve(timeout=t))

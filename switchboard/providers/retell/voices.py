@@ -6,19 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.spec import Voice
+from switchboard.providers.common import preset_voices
 
-PRESET_VOICES: list[Voice] = [
-    Voice(id="11labs-Adrian", name="Adrian", vendor="elevenlabs", language="en-US", gender="male"),
-    Voice(id="11labs-Myra", name="Myra", vendor="elevenlabs", language="en-US", gender="female"),
-    Voice(id="11labs-Anthony", name="Anthony", vendor="elevenlabs", language="en-GB", gender="male"),
-    Voice(id="11labs-Paola", name="Paola", vendor="elevenlabs", language="en-US", gender="female"),
-    Voice(id="openai-Alloy", name="Alloy", vendor="openai", language="en-US", gender="female"),
-    Voice(id="openai-Echo", name="Echo", vendor="openai", language="en-US", gender="male"),
-    Voice(id="openai-Nova", name="Nova", vendor="openai", language="en-US", gender="female"),
-    Voice(id="openai-Onyx", name="Onyx", vendor="openai", language="en-US", gender="male"),
-    Voice(id="openai-Shimmer", name="Shimmer", vendor="openai", language="en-US", gender="female"),
-    Voice(id="deepgram-Angus", name="Angus", vendor="deepgram", language="en-IE", gender="male"),
-]
+PRESET_VOICES: list[Voice] = preset_voices(__package__)  # voices.csv beside this file
 
 
 def voice_from_retell(item: Any) -> Voice:

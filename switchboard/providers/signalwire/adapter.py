@@ -5,15 +5,13 @@ dialled with the Calling API and hung up with the Compatibility API."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 
-from switchboard.providers.base import Capabilities, ProviderError, ProviderRejected
+from switchboard.providers.base import Capabilities, ProviderRejected
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
-from switchboard.providers.http import request_json
 from switchboard.providers.signalwire import compile as sw_compile
 from switchboard.providers.signalwire import webhooks
 from switchboard.providers.signalwire.voices import PRESET_VOICES
@@ -22,7 +20,6 @@ from switchboard.spec import (
     AgentSpec,
     CallEvent,
     HandOff,
-    HealthStatus,
     InboundCall,
     OutboundCall,
     Voice,
@@ -68,12 +65,11 @@ class SignalWireProvider(HttpPlatformAdapter):
         return base.rstrip("/") + path
 
     async def _rest(self, operation: str, method: str, path: str, *, body: Any = None, idempotent: bool = True) -> Any:
-        return await request_json(self.http, self.code, operation, method, self.rest_url(path), json_body=body,
-                                  auth=self._auth(), policy=self.retry, idempotent=idempotent)
+        return await self._request(operation, method, self.rest_url(path), json_body=body, auth=self._auth(), idempotent=idempotent)
 
     async def _compat(self, operation: str, method: str, path: str, *, form: dict[str, str] | None = None, idempotent: bool = True) -> Any:
-        return await request_json(self.http, self.code, operation, method, self.compat_url(path), form=form,
-                                  auth=self._auth(), headers={"Accept": "application/json"}, policy=self.retry, idempotent=idempotent)
+        return await self._request(operation, method, self.compat_url(path), form=form, auth=self._auth(),
+                                   headers={"Accept": "application/json"}, idempotent=idempotent)
 
     def post_prompt_url(self, ids: dict[str, str]) -> str | None:
         """Our webhook with the ids in its query and basic credentials in its authority."""
@@ -186,13 +182,8 @@ class SignalWireProvider(HttpPlatformAdapter):
         return webhooks.parse(request, self.prices)
 
     # --- health -----------------------------------------------------------------------------
-    async def health_check(self) -> HealthStatus:
-        start = time.perf_counter()
-        try:
-            await self._compat("get-account", "GET", f"/Accounts/{self.project}")
-        except ProviderError as exc:
-            return HealthStatus(ok=False, latency_ms=(time.perf_counter() - start) * 1000, detail=exc.message)
-        return HealthStatus(ok=True, latency_ms=(time.perf_counter() - start) * 1000)
+    async def _probe(self) -> None:
+        await self._compat("get-account", "GET", f"/Accounts/{self.project}")
 
 
 def _storable(ai: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,8 @@
 * the AI agent's `post_prompt_url` report, which SignalWire does not sign: it carries the basic
   credentials we put in that URL, checked here.
 
-Signatures are verified with signalwire-sdk's `webhook_validator`. The post-prompt password is
+Signatures are computed here from that published scheme: signalwire-sdk's own validator sits in a
+package that loads FastAPI, which the core must not import. The post-prompt password is
 derived from the organisation's signing key (HMAC), so nothing extra is stored, and it changes
 when the key is rotated.
 """
@@ -18,16 +19,9 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, quote, urlsplit, urlunsplit
-
-from signalwire.core.security.webhook_validator import (
-    validate_request,
-    validate_webhook_signature,
-    validate_webhook_signature_sha256,
-)
 
 from switchboard.billing import PriceBook
 from switchboard.providers.base import ProviderCredentials, WebhookMalformed, WebhookRejected
@@ -40,7 +34,6 @@ SIGNATURE_SHA256 = "x-signalwire-sha256-signature"
 TWILIO_SIGNATURE = "x-twilio-signature"
 POST_PROMPT_USER = "switchboard"
 FORM = "application/x-www-form-urlencoded"
-_HEX_SHA1 = re.compile(r"[0-9a-f]{40}")
 
 _ENDED_STATUSES = {"completed": "ended", "failed": "error", "busy": "not_connected", "no-answer": "not_connected", "canceled": "not_connected"}
 
@@ -74,16 +67,15 @@ def verify(request: WebhookRequest, creds: ProviderCredentials) -> None:
         content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
         if content_type == FORM:
             # Scheme B: URL + the sorted form pairs.
-            ok = validate_request(key, signature, request.url, parse_qsl(body, keep_blank_values=True))
+            ok = _signed_form(key, signature, request.url, parse_qsl(body, keep_blank_values=True))
         else:
-            # Scheme A only: a hex digest of URL + raw body. The validator would also take a
-            # base64 signature of the URL alone (JSON on the Compatibility surface), which does
-            # not cover the body; a JSON body must be signed with it.
-            ok = bool(_HEX_SHA1.fullmatch(signature)) and validate_webhook_signature(key, signature, request.url, body)
+            # Scheme A only: a hex digest of URL + raw body. A base64 signature of the URL alone
+            # (JSON on the Compatibility surface) does not cover the body, so it is not taken.
+            ok = _signed_hex(key, signature, request.url + body, hashlib.sha1)
         if not ok:
             raise WebhookRejected("signalwire: signature does not match")
         sha256 = request.header(SIGNATURE_SHA256)
-        if sha256 and not validate_webhook_signature_sha256(key, sha256, request.url, body):
+        if sha256 and not _signed_hex(key, sha256, request.url + body, hashlib.sha256):
             raise WebhookRejected("signalwire: SHA-256 signature does not match")
         return
     # Unsigned: only the AI agent's post_prompt_url report, with our basic credentials.
@@ -101,6 +93,40 @@ def verify(request: WebhookRequest, creds: ProviderCredentials) -> None:
     ok_password = hmac.compare_digest(given.encode(), password.encode())
     if not (ok_user and ok_password):
         raise WebhookRejected("signalwire: wrong post_prompt_url credentials")
+
+
+def _signed_hex(key: str, signature: str, message: str, digest: Any) -> bool:
+    expected = hmac.new(key.encode(), message.encode(), digest).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.strip().lower().encode())
+
+
+def _signed_form(key: str, signature: str, url: str, pairs: list[tuple[str, str]]) -> bool:
+    """Scheme B: base64 HMAC-SHA1 of the URL + each pair as key+value, sorted by key (stable, so
+    repeated keys keep their order). The URL is tried as given and with its default port added
+    or removed, since proxies differ on whether the port reaches us."""
+    concat = "".join(k + v for k, v in sorted(pairs, key=lambda kv: kv[0]))
+    for candidate in _port_variants(url):
+        digest = hmac.new(key.encode(), (candidate + concat).encode(), hashlib.sha1).digest()
+        if hmac.compare_digest(base64.b64encode(digest), signature.strip().encode()):
+            return True
+    return False
+
+
+def _port_variants(url: str) -> list[str]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    host = parts.netloc.rpartition("@")[2]
+    if default is None or not parts.hostname:
+        return [url]
+    bare = host.rsplit(":", 1)[0] if parts.port else host
+    if parts.port is None:
+        other = f"{bare}:{default}"
+    elif parts.port == default:
+        other = bare
+    else:
+        return [url]
+    userinfo = parts.netloc[: len(parts.netloc) - len(host)]
+    return [url, urlunsplit((parts.scheme, userinfo + other, parts.path, parts.query, parts.fragment))]
 
 
 def parse(request: WebhookRequest, prices: PriceBook | None = None) -> list[CallEvent]:

@@ -4,14 +4,13 @@ registered once with `attach_number`; a live call is ended through its control U
 
 from __future__ import annotations
 
-import time
+from math import ceil
 from typing import Any
 
 
 from switchboard.providers.base import Capabilities, ProviderError, ProviderRejected
-from switchboard.providers.common import HttpPlatformAdapter, require, sip_connect_swml, sip_dial_laml, webhook_url
-from switchboard.providers.http import classify_transport_error, request_json
-from switchboard.providers.resilience import call_with_retries, error_for_status
+from switchboard.providers.common import HttpPlatformAdapter, require, webhook_url
+from switchboard.providers.resilience import error_for_status, parse_retry_after
 from switchboard.providers.vapi import compile as vapi_compile
 from switchboard.providers.vapi import webhooks
 from switchboard.providers.vapi.voices import PRESET_VOICES
@@ -20,7 +19,6 @@ from switchboard.spec import (
     AgentSpec,
     CallEvent,
     HandOff,
-    HealthStatus,
     InboundCall,
     OutboundCall,
     Voice,
@@ -56,18 +54,13 @@ class VapiProvider(HttpPlatformAdapter):
             from vapi.core.api_error import ApiError
 
             if isinstance(exc, ApiError) and exc.status_code is not None:
-                retry_after = (exc.headers or {}).get("retry-after") if hasattr(exc, "headers") else None
+                headers = getattr(exc, "headers", None) or {}
                 return error_for_status(self.code, operation, exc.status_code, str(exc.body),
-                                        retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None)
-            return classify_transport_error(self.code, operation, exc)
+                                        retry_after=parse_retry_after(headers.get("retry-after")))
+            return transport(exc)
 
+        transport = super()._classify(operation)
         return classify
-
-    async def _call(self, operation: str, fn, *, idempotent: bool = True):
-        async def attempt(timeout: float):
-            return await fn({"max_retries": 0, "timeout_in_seconds": max(1, int(timeout + 0.999))})
-
-        return await call_with_retries(self.code, operation, attempt, self._classify(operation), policy=self.retry, idempotent=idempotent)
 
     def _assistant(self, spec: AgentSpec) -> dict[str, Any]:
         secret = self.credentials.get("webhook_secret")
@@ -86,21 +79,21 @@ class VapiProvider(HttpPlatformAdapter):
     # --- agents -----------------------------------------------------------------------------
     async def create_agent(self, spec: AgentSpec) -> AgentRef:
         body = _snake(self._assistant(spec))
-        assistant = await self._call("create-assistant", lambda o: self.client.assistants.create(**body, request_options=o), idempotent=False)
+        assistant = await self._call("create-assistant", lambda t: self.client.assistants.create(**body, request_options=_options(t)), idempotent=False)
         return AgentRef(agent_id=assistant.id, voice_id=spec.voice.voice_id, settings={"voice_provider": body["voice"]["provider"]})
 
     async def update_agent(self, ref: AgentRef, spec: AgentSpec) -> AgentRef:
         if not ref.agent_id:
             return await self.create_agent(spec)
         body = _snake(self._assistant(spec))
-        await self._call("update-assistant", lambda o: self.client.assistants.update(ref.agent_id, **body, request_options=o))
+        await self._call("update-assistant", lambda t: self.client.assistants.update(ref.agent_id, **body, request_options=_options(t)))
         return ref.model_copy(update={"voice_id": spec.voice.voice_id})
 
     async def delete_agent(self, ref: AgentRef) -> None:
         if not ref.agent_id:
             return
         try:
-            await self._call("delete-assistant", lambda o: self.client.assistants.delete(ref.agent_id, request_options=o))
+            await self._call("delete-assistant", lambda t: self.client.assistants.delete(ref.agent_id, request_options=_options(t)))
         except ProviderRejected as exc:
             if exc.status_code != 404:
                 raise
@@ -114,10 +107,10 @@ class VapiProvider(HttpPlatformAdapter):
         credential_id = require(self.credentials.get("sip_credential_id"), self.code, "Vapi BYO SIP trunk credential id")
         created = await self._call(
             "create-phone-number",
-            lambda o: self.client.phone_numbers.create(
+            lambda t: self.client.phone_numbers.create(
                 request={"provider": "byo-phone-number", "number": e164, "credentialId": credential_id,
                          "assistantId": ref.agent_id, "numberE164CheckEnabled": True},
-                request_options=o,
+                request_options=_options(t),
             ),
             idempotent=False,
         )
@@ -133,26 +126,23 @@ class VapiProvider(HttpPlatformAdapter):
         kwargs: dict[str, Any] = {"assistant_id": assistant_id, "phone_number_id": number_id, "customer": {"number": to_number}}
         if metadata:
             kwargs["assistant_overrides"] = {"metadata": {k: str(v) for k, v in metadata.items()}}
-        call = await self._call("create-call", lambda o: self.client.calls.create(**kwargs, request_options=o), idempotent=False)
+        call = await self._call("create-call", lambda t: self.client.calls.create(**kwargs, request_options=_options(t)), idempotent=False)
         return OutboundCall(provider_call_id=call.id, status="registered")
 
     async def end_call(self, provider_call_id: str) -> None:
         """Vapi ends a live call through the call's control URL (`monitor.controlUrl`)."""
-        call = await self._call("get-call", lambda o: self.client.calls.get(provider_call_id, request_options=o))
+        call = await self._call("get-call", lambda t: self.client.calls.get(provider_call_id, request_options=_options(t)))
         control = getattr(getattr(call, "monitor", None), "control_url", None)
         if not control or not str(control).startswith(("http://", "https://")):
             raise ProviderRejected(self.code, f"call {provider_call_id} has no control URL (not live, or live control disabled)")
         await self.control(str(control), {"type": "end-call"})
 
     async def control(self, control_url: str, command: dict[str, Any]) -> None:
-        await request_json(self.http, self.code, "call-control", "POST", control_url, json_body=command, policy=self.retry)
+        await self._request("call-control", "POST", control_url, json_body=command)
 
     async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff:
         credential_id = require(self.credentials.get("sip_credential_id"), self.code, "Vapi BYO SIP trunk credential id")
-        uri = SIP_URI.format(to=call.to_number, credential_id=credential_id)
-        if call.answer_format == "laml":
-            return HandOff(laml=sip_dial_laml(uri))
-        return HandOff(swml=sip_connect_swml(uri, call, max_duration=spec.max_duration_seconds))
+        return self._bridge(SIP_URI.format(to=call.to_number, credential_id=credential_id), spec, call)
 
     # --- voices -----------------------------------------------------------------------------
     async def list_voices(self) -> list[Voice]:
@@ -169,13 +159,14 @@ class VapiProvider(HttpPlatformAdapter):
         return webhooks.parse(request)
 
     # --- health -----------------------------------------------------------------------------
-    async def health_check(self) -> HealthStatus:
-        start = time.perf_counter()
-        try:
-            await self._call("list-assistants", lambda o: self.client.assistants.list(limit=1, request_options=o))
-        except ProviderError as exc:
-            return HealthStatus(ok=False, latency_ms=(time.perf_counter() - start) * 1000, detail=exc.message)
-        return HealthStatus(ok=True, latency_ms=(time.perf_counter() - start) * 1000)
+    async def _probe(self) -> None:
+        await self._call("list-assistants", lambda t: self.client.assistants.list(limit=1, request_options=_options(t)))
+
+
+def _options(timeout: float) -> dict[str, Any]:
+    """The SDK's request options for one attempt: its own retries off (they are ours), the
+    attempt's timeout in whole seconds as it takes them."""
+    return {"max_retries": 0, "timeout_in_seconds": max(1, ceil(timeout))}
 
 
 def _snake(body: dict[str, Any]) -> dict[str, Any]:

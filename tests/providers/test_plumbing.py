@@ -10,13 +10,13 @@ import pytest
 
 from switchboard.providers.base import AgentSpec, InboundCall, ProviderCredentials, ProviderRejected
 from switchboard.providers.common import SIP_HEADERS, PlatformAdapter
-from switchboard.providers.registry import PROVIDERS, provider_class
+from switchboard.providers.registry import PLATFORMS, provider_class
 from switchboard.providers.resilience import RetryPolicy
 
 SHARED = ("health_check", "_call", "_bridge")
 
 
-@pytest.mark.parametrize("code", sorted(PROVIDERS))
+@pytest.mark.parametrize("code", sorted(PLATFORMS))
 def test_every_adapter_uses_the_shared_plumbing(code: str) -> None:
     cls = provider_class(code)
     assert issubclass(cls, PlatformAdapter)

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from switchboard.providers.signalwire.webhooks import SIGNATURE, TWILIO_SIGNATURE
+from switchboard.errors import Refused
 from switchboard.spec import InboundRequest
 
 MAX_ID_CHARS = 256  # call ids, project/space/node ids
@@ -52,8 +53,8 @@ REQUEST_BODY = {
 # (Strings carry no NUL or other control characters; a request that breaks any of this is a 400.)
 
 
-class BadCallRequest(ValueError):
-    pass
+class BadCallRequest(Refused, ValueError):
+    """The call request breaks the rules above (a 400 with the reason)."""
 
 
 def _text(name: str, value: object, limit: int, *, required: bool = False) -> str:

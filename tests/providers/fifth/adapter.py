@@ -83,5 +83,5 @@ class FifthProvider(VoiceAIProvider):
             **ids_from_metadata(call.get("metadata")),
         )]
 
-    async def health_check(self) -> HealthStatus:
-        return HealthStatus(ok=True, latency_ms=0.0)
+    async def _probe(self) -> None:
+        return None  # nothing to reach: the throwaway platform lives in this process

@@ -221,3 +221,16 @@ def in_words(errors: list[dict]) -> str:
         if line not in seen:
             seen.append(line)
     return " ".join(seen)
+
+
+def text_problem(name: str, value: object, limit: int) -> str | None:
+    """What is wrong with a text field of a request from outside (a platform's), in words, or
+    None: a string, at most `limit` characters, without NUL or other control characters
+    (Postgres text cannot hold NUL; nothing of ours needs the others)."""
+    if not isinstance(value, str):
+        return f"{name} must be a string"
+    if len(value) > limit:
+        return f"{name} is longer than {limit} characters"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return f"{name} may not contain NUL or other control characters"
+    return None

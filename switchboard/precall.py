@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from switchboard.errors import text_problem
 from switchboard.inbound import NumberRoute
 from switchboard.providers import registry
 from switchboard.spec import AgentSpecInvalid
@@ -40,12 +41,11 @@ def checked_field(name: str, value: object, *, required: bool = False) -> str | 
     """A number or id of the request: a string of sane length without control characters."""
     if value is None and not required:
         return None
-    if not isinstance(value, str) or (required and not value):
-        raise PrecallMalformed(f"{name} is required" if required else f"{name} must be a string")
-    if len(value) > MAX_FIELD_CHARS:
-        raise PrecallMalformed(f"{name} is longer than {MAX_FIELD_CHARS} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise PrecallMalformed(f"{name} may not contain NUL or other control characters")
+    if required and (not isinstance(value, str) or not value):
+        raise PrecallMalformed(f"{name} is required")
+    problem = text_problem(name, value, MAX_FIELD_CHARS)
+    if problem:
+        raise PrecallMalformed(problem)
     return value
 
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from switchboard.errors import text_problem
 from switchboard.providers.signalwire.webhooks import SIGNATURE, TWILIO_SIGNATURE
 from switchboard.errors import Refused
 from switchboard.spec import InboundRequest
@@ -58,18 +59,14 @@ class BadCallRequest(Refused, ValueError):
 
 
 def _text(name: str, value: object, limit: int, *, required: bool = False) -> str:
-    """A field of the call request, checked: a string, of sane length, without NUL or other
-    control characters (Postgres text cannot hold NUL; nothing of ours needs the others)."""
+    """A field of the call request, checked (`errors.text_problem`)."""
     if value is None or value == "":
         if required:
             raise BadCallRequest(f"a call request needs {name}")
         return ""
-    if not isinstance(value, str):
-        raise BadCallRequest(f"{name} must be a string")
-    if len(value) > limit:
-        raise BadCallRequest(f"{name} is longer than {limit} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise BadCallRequest(f"{name} may not contain NUL or other control characters")
+    problem = text_problem(name, value, limit)
+    if problem:
+        raise BadCallRequest(problem)
     return value
 
 

@@ -39,20 +39,24 @@ def _field(label: str, name: str, kind: str = "text", placeholder: str = "") -> 
     )
 
 
+def _form(submit: str, on_submit, *fields: rx.Component) -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            *fields,
+            rx.button(submit, type="submit", loading=AuthForm.busy, width="100%", size="3", id="submit"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=on_submit,
+        width="100%",
+    )
+
+
 def sign_in_page() -> rx.Component:
     return _card(
         "Sign in",
-        rx.form(
-            rx.vstack(
-                _field("E-mail", "email", "email", "you@example.com"),
-                _field("Password", "password", "password"),
-                rx.button("Sign in", type="submit", loading=AuthForm.busy, width="100%", size="3", id="submit"),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=AuthForm.sign_in,
-            width="100%",
-        ),
+        _form("Sign in", AuthForm.sign_in,
+              _field("E-mail", "email", "email", "you@example.com"), _field("Password", "password", "password")),
         rx.text("No account yet? ", rx.link("Create one", href="/sign-up", id="to-sign-up"), size="2"),
     )
 
@@ -60,17 +64,9 @@ def sign_in_page() -> rx.Component:
 def sign_up_page() -> rx.Component:
     return _card(
         "Create your account",
-        rx.form(
-            rx.vstack(
-                _field("E-mail", "email", "email", "you@example.com"),
-                _field("Password (at least 8 characters, hard to guess)", "password", "password"),
-                _field("Password again", "password_again", "password"),
-                rx.button("Create account", type="submit", loading=AuthForm.busy, width="100%", size="3", id="submit"),
-                spacing="3",
-                width="100%",
-            ),
-            on_submit=AuthForm.sign_up,
-            width="100%",
-        ),
+        _form("Create account", AuthForm.sign_up,
+              _field("E-mail", "email", "email", "you@example.com"),
+              _field("Password (at least 8 characters, hard to guess)", "password", "password"),
+              _field("Password again", "password_again", "password")),
         rx.text("Already have an account? ", rx.link("Sign in", href="/sign-in", id="to-sign-in"), size="2"),
     )

@@ -16,20 +16,8 @@ from livekit.protocol.sip import DeleteSIPDispatchRuleRequest, DeleteSIPTrunkReq
 
 from switchboard.billing import PriceBook
 from switchboard.providers.base import (
-    AgentRef,
-    AgentSpec,
-    Capabilities,
-    CallEvent,
-    HandOff,
-    InboundCall,
-    OutboundCall,
-    ProviderCredentials,
-    ProviderError,
-    ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
-    Voice,
-    WebhookRequest,
+    AgentRef, AgentSpec, Capabilities, CallEvent, HandOff, InboundCall, OutboundCall, ProviderCredentials,
+    ProviderError, ProviderRejected, ProviderTimeout, ProviderUnavailable, Voice, WebhookRequest,
 )
 from switchboard.providers.common import PlatformAdapter, require
 from switchboard.providers.livekit import compile as lk_compile
@@ -44,10 +32,8 @@ SIP_URI = "sip:{to}@{host};transport=tcp"
 class LiveKitProvider(PlatformAdapter):
     code = "livekit"
     name = "LiveKit"
-    capabilities = Capabilities(
-        preset_voices=True, custom_voices=True, function_calling=True, recording=True,
-        post_call_analysis=False, webrtc=True, sip=True,
-    )
+    capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
+                                post_call_analysis=False, webrtc=True, sip=True)
 
     def __init__(
         self,

@@ -10,19 +10,8 @@ import retell
 from retell import AsyncRetell
 
 from switchboard.providers.base import (
-    AgentRef,
-    AgentSpec,
-    Capabilities,
-    CallEvent,
-    HandOff,
-    InboundCall,
-    OutboundCall,
-    ProviderError,
-    ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
-    Voice,
-    WebhookRequest,
+    AgentRef, AgentSpec, Capabilities, CallEvent, HandOff, InboundCall, OutboundCall, ProviderError,
+    ProviderRejected, ProviderTimeout, ProviderUnavailable, Voice, WebhookRequest,
 )
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
 from switchboard import egress
@@ -37,10 +26,8 @@ SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
 class RetellProvider(HttpPlatformAdapter):
     code = "retell"
     name = "Retell AI"
-    capabilities = Capabilities(
-        preset_voices=True, custom_voices=False, function_calling=True, recording=True,
-        post_call_analysis=True, webrtc=True, sip=True,
-    )
+    capabilities = Capabilities(preset_voices=True, custom_voices=False, function_calling=True, recording=True,
+                                post_call_analysis=True, webrtc=True, sip=True)
 
     # --- plumbing ---------------------------------------------------------------------------
     @property

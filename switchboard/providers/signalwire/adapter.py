@@ -10,15 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from switchboard.providers.base import (
-    AgentRef,
-    AgentSpec,
-    Capabilities,
-    CallEvent,
-    HandOff,
-    InboundCall,
-    OutboundCall,
-    ProviderRejected,
-    Voice,
+    AgentRef, AgentSpec, Capabilities, CallEvent, HandOff, InboundCall, OutboundCall, ProviderRejected, Voice,
     WebhookRequest,
 )
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
@@ -35,10 +27,8 @@ class SignalWireProvider(HttpPlatformAdapter):
     code = "signalwire"
     url_field = "space_url"
     name = "SignalWire AI Agent"
-    capabilities = Capabilities(
-        preset_voices=True, custom_voices=True, function_calling=True, recording=True,
-        post_call_analysis=True, webrtc=True, sip=True,
-    )
+    capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
+                                post_call_analysis=True, webrtc=True, sip=True)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -8,17 +8,8 @@ from math import ceil
 from typing import Any
 
 from switchboard.providers.base import (
-    AgentRef,
-    AgentSpec,
-    Capabilities,
-    CallEvent,
-    HandOff,
-    InboundCall,
-    OutboundCall,
-    ProviderError,
-    ProviderRejected,
-    Voice,
-    WebhookRequest,
+    AgentRef, AgentSpec, Capabilities, CallEvent, HandOff, InboundCall, OutboundCall, ProviderError,
+    ProviderRejected, Voice, WebhookRequest,
 )
 from switchboard.providers.common import HttpPlatformAdapter, require, webhook_url
 from switchboard.providers.resilience import error_for_status, parse_retry_after
@@ -32,10 +23,8 @@ SIP_URI = "sip:{to}@{credential_id}.sip.vapi.ai"
 class VapiProvider(HttpPlatformAdapter):
     code = "vapi"
     name = "Vapi"
-    capabilities = Capabilities(
-        preset_voices=True, custom_voices=True, function_calling=True, recording=True,
-        post_call_analysis=True, webrtc=True, sip=True,
-    )
+    capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
+                                post_call_analysis=True, webrtc=True, sip=True)
 
     # --- plumbing ---------------------------------------------------------------------------
     @property

@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
-from app.components.layout import field_label, error
+from app.components.layout import centered_card, error, field_label
 from app.state import AuthForm
 
 
 def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(rx.icon("radio-tower", size=24), rx.text("Switchboard", size="5", weight="bold"), align="center"),
-                rx.text("One voice agent, any voice-AI platform.", size="2", color_scheme="gray"),
-                rx.heading(title, size="6", as_="h1", id="page-title", padding_top="0.5em"),
-                rx.cond(AuthForm.error != "", error(AuthForm.error)),
-                form,
-                footer,
-                spacing="3",
-                width="100%",
-            ),
-            width="min(400px, 100%)",
-            padding=rx.breakpoints(initial="1.25em", sm="2em"),
-        ),
-        min_height="100vh",
-        padding="0.5em",
-        on_mount=AuthForm.clear,
+    return centered_card(
+        rx.hstack(rx.icon("radio-tower", size=24), rx.text("Switchboard", size="5", weight="bold"), align="center"),
+        rx.text("One voice agent, any voice-AI platform.", size="2", color_scheme="gray"),
+        rx.heading(title, size="6", as_="h1", id="page-title", padding_top="0.5em"),
+        rx.cond(AuthForm.error != "", error(AuthForm.error)),
+        form,
+        footer,
+        width="min(400px, 100%)", padding="1.25em", spacing="3", on_mount=AuthForm.clear,
     )
 
 

@@ -4,8 +4,8 @@ adapters' base class (`PlatformAdapter`: one way to call a platform, one SIP bri
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -13,6 +13,7 @@ import httpx
 
 from switchboard.providers.base import (
     AgentSpec, CallEvent, HandOff, InboundCall, ProviderCredentials, ProviderError, ProviderRejected, Voice, VoiceAIProvider,
+    WebhookRejected, WebhookRequest,
 )
 from switchboard.providers.http import classify_transport_error, send_json
 from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries
@@ -70,6 +71,14 @@ def ids_from_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
     if metadata.get("telephony_call_id"):
         out["telephony_call_id"] = str(metadata["telephony_call_id"])
     return out
+
+
+def signed_text(request: WebhookRequest, code: str) -> str:
+    """The body as the text that was signed: one that is not UTF-8 is not authentic."""
+    try:
+        return request.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WebhookRejected(f"{code}: body is not UTF-8") from exc
 
 
 def from_epoch(value: float | int | None, *, unit: str = "s") -> datetime | None:

@@ -1,3 +1,4 @@
+# Size (over 400 lines): one outcome writes its minute bucket and its circuits in one transaction (record_outcome), read back by the breaker.
 """Provider health: per-minute success/latency buckets (`provider_health_minutely`, for the
 dashboard) and circuit breakers whose state every process shares through Postgres.
 

@@ -1,3 +1,4 @@
+# Size (over 400 lines): the catalogue and the organisations' configs validate against the same schemas (the platforms' leave with issue #12 point 1).
 """The provider catalog and each organisation's provider configs and secrets, for the
 admin app and the management API alike.
 

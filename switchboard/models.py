@@ -215,7 +215,7 @@ class SecretsStatus(BaseModel):
 
 
 class OrgProvider(BaseModel):
-    """A catalog provider as one organisation sees it: its overrides, the resolved config
+    """A catalogue entry (platform or vendor service) as one organisation sees it: its overrides, the resolved config
     (defaults ⊕ overrides; secrets are never part of it) and the secrets' status."""
 
     provider: Provider

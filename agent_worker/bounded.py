@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from livekit.agents import APIConnectionError, APIConnectOptions, APIError, APITimeoutError, llm, stt, tts, utils
@@ -71,6 +72,30 @@ async def _next_within(iterator: AsyncIterator[T], timeout: float, key: str, wha
             return await anext(iterator)
     except TimeoutError:
         raise APITimeoutError(f"{key}: no {what} within {timeout:g}s") from None
+
+
+async def _each_within(items: AsyncIterable[T], timeout: float, key: str, what: str) -> AsyncIterator[T]:
+    """The items of `items`, each within `timeout` seconds of the one before (APITimeoutError)."""
+    iterator = aiter(items)
+    while True:
+        try:
+            item = await _next_within(iterator, timeout, key, what)
+        except StopAsyncIteration:
+            return
+        yield item
+
+
+@asynccontextmanager
+async def _attempting(key: str, observer: AttemptObserver) -> AsyncIterator[_Attempt]:
+    """One timed attempt: reported as failed (and raised as livekit's APIError, so the adapter
+    fails over) when the body raises, as succeeded when it ends; cancellation passes through."""
+    attempt = _Attempt(key, observer)
+    try:
+        yield attempt
+    except Exception as exc:
+        await attempt.failed()
+        raise _as_api_error(key, exc) from exc
+    await attempt.succeeded()
 
 
 def _as_api_error(key: str, exc: Exception) -> APIError:
@@ -132,21 +157,14 @@ class BoundedSTT(_BoundedVendor, stt.STT):
     async def _recognize_impl(
         self, buffer: utils.AudioBuffer, *, language: NotGivenOr[str] = NOT_GIVEN, conn_options: APIConnectOptions
     ) -> stt.SpeechEvent:
-        attempt = _Attempt(self._key, self._observer)
-        try:
-            async with asyncio.timeout(self._attempt_timeout):
-                event = await self._inner.recognize(
-                    buffer, language=language, conn_options=_vendor_options(self._attempt_timeout)
-                )
-        except asyncio.CancelledError:
-            raise
-        except TimeoutError:
-            await attempt.failed()
-            raise APITimeoutError(f"{self._key}: no transcript within {self._attempt_timeout:g}s") from None
-        except Exception as exc:
-            await attempt.failed()
-            raise _as_api_error(self._key, exc) from exc
-        await attempt.succeeded()
+        async with _attempting(self._key, self._observer):
+            try:
+                async with asyncio.timeout(self._attempt_timeout):
+                    event = await self._inner.recognize(
+                        buffer, language=language, conn_options=_vendor_options(self._attempt_timeout)
+                    )
+            except TimeoutError:
+                raise APITimeoutError(f"{self._key}: no transcript within {self._attempt_timeout:g}s") from None
         return event
 
     def stream(
@@ -199,28 +217,15 @@ class _BoundedLLMStream(llm.LLMStream):
 
     async def _run(self) -> None:
         b = self._bounded
-        attempt = _Attempt(b.key, b._observer)
-        try:
-            async with b.inner.chat(
-                chat_ctx=self._chat_ctx, tools=self._tools, conn_options=_vendor_options(b._attempt_timeout),
-                parallel_tool_calls=self._parallel_tool_calls, tool_choice=self._tool_choice,
-                extra_kwargs=self._extra_kwargs,
-            ) as stream:
-                chunks = aiter(stream)
-                while True:
-                    try:
-                        chunk = await _next_within(chunks, b._attempt_timeout, b.key, "tokens")
-                    except StopAsyncIteration:
-                        break
-                    if chunk.delta is not None:
-                        await attempt.output()
-                    self._event_ch.send_nowait(chunk)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            await attempt.failed()
-            raise _as_api_error(b.key, exc) from exc
-        await attempt.succeeded()
+        async with _attempting(b.key, b._observer) as attempt, b.inner.chat(
+            chat_ctx=self._chat_ctx, tools=self._tools, conn_options=_vendor_options(b._attempt_timeout),
+            parallel_tool_calls=self._parallel_tool_calls, tool_choice=self._tool_choice,
+            extra_kwargs=self._extra_kwargs,
+        ) as stream:
+            async for chunk in _each_within(stream, b._attempt_timeout, b.key, "tokens"):
+                if chunk.delta is not None:
+                    await attempt.output()
+                self._event_ch.send_nowait(chunk)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,23 +257,12 @@ class BoundedTTS(_BoundedVendor, tts.TTS):
 class _BoundedChunkedStream(tts.ChunkedStream):
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         b: BoundedTTS = self._tts  # type: ignore[assignment]
-        attempt = _Attempt(b.key, b._observer)
         output_emitter.initialize(
             request_id=utils.shortuuid(), sample_rate=b.sample_rate, num_channels=b.num_channels, mime_type="audio/pcm"
         )
-        try:
-            async with b.inner.synthesize(self._input_text, conn_options=_vendor_options(b._attempt_timeout)) as stream:
-                frames = aiter(stream)
-                while True:
-                    try:
-                        audio = await _next_within(frames, b._attempt_timeout, b.key, "audio")
-                    except StopAsyncIteration:
-                        break
-                    await attempt.output()
-                    output_emitter.push_frame(audio.frame)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            await attempt.failed()
-            raise _as_api_error(b.key, exc) from exc
-        await attempt.succeeded()
+        async with _attempting(b.key, b._observer) as attempt, b.inner.synthesize(
+            self._input_text, conn_options=_vendor_options(b._attempt_timeout)
+        ) as stream:
+            async for audio in _each_within(stream, b._attempt_timeout, b.key, "audio"):
+                await attempt.output()
+                output_emitter.push_frame(audio.frame)

@@ -23,17 +23,16 @@ app.add_page(index, route="/", title="Switchboard", on_load=Session.go_home)
 app.add_page(sign_in_page, route="/sign-in", title="Sign in · Switchboard")
 app.add_page(sign_up_page, route="/sign-up", title="Sign up · Switchboard")
 app.add_page(invite_page, route="/invite/[invite_token]", title="Invitation · Switchboard", on_load=InvitePage.load)
-app.add_page(onboarding_page, route="/onboarding", title="Set up · Switchboard",
-             on_load=[Session.ensure_signed_in, Onboarding.start])
-app.add_page(dashboard_page, route="/dashboard", title="Costs · Switchboard",
-             on_load=[Session.ensure_signed_in, Dashboard.load])
-app.add_page(agent_page, route="/agent", title="Agent · Switchboard",
-             on_load=[Session.ensure_signed_in, AgentConfig.load])
-app.add_page(calls_page, route="/calls", title="Calls · Switchboard",
-             on_load=[Session.ensure_signed_in, CallList.load])
-app.add_page(call_page, route="/calls/[call_id]", title="Call · Switchboard",
-             on_load=[Session.ensure_signed_in, CallPage.load])
-app.add_page(health_page, route="/health", title="Platform health · Switchboard",
-             on_load=[Session.ensure_signed_in, Health.load])
-app.add_page(members_page, route="/members", title="Members · Switchboard",
-             on_load=[Session.ensure_signed_in, Members.load])
+
+# The signed-in pages: each checks the session first, then loads its own state.
+PRIVATE_PAGES = [
+    (onboarding_page, "/onboarding", "Set up", Onboarding.start),
+    (dashboard_page, "/dashboard", "Costs", Dashboard.load),
+    (agent_page, "/agent", "Agent", AgentConfig.load),
+    (calls_page, "/calls", "Calls", CallList.load),
+    (call_page, "/calls/[call_id]", "Call", CallPage.load),
+    (health_page, "/health", "Platform health", Health.load),
+    (members_page, "/members", "Members", Members.load),
+]
+for page, route, title, load in PRIVATE_PAGES:
+    app.add_page(page, route=route, title=f"{title} · Switchboard", on_load=[Session.ensure_signed_in, load])

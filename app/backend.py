@@ -78,12 +78,15 @@ def problem(exc: BaseException) -> str:
     secret); anything else is logged and shown as a generic failure."""
     from pydantic import ValidationError
 
-    from switchboard.errors import InvalidInput, SwitchboardError, field_label, in_words
+    from switchboard.errors import InvalidInput, SwitchboardError, Unavailable, field_label, in_words
 
     if isinstance(exc, ValidationError):  # the core's models refused a form's value: the one mapping
         return in_words(exc.errors())
     if isinstance(exc, InvalidInput):
         return " ".join(f"{field_label(e.field)}: {e.message}." if e.field else f"{e.message}." for e in exc.errors)
+    if isinstance(exc, Unavailable):  # its cause (a setting, a host) is the operator's business
+        log.warning("unavailable in the admin app: %s", exc)
+        return "A service this page needs is unavailable right now. Try again in a moment."
     if isinstance(exc, (SwitchboardError, PermissionError, ValueError, LookupError)):
         return str(exc) or type(exc).__name__
     log.exception("unexpected error in the admin app", exc_info=exc)

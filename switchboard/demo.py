@@ -1,3 +1,4 @@
+# Size (over 400 lines): one recipe — the demo tenants, the vectorised call generator and its COPY loader share the demo's rates.
 """Demo data: `switchboard seed --demo [--calls N]`.
 
 Creates (idempotently) the organisation "Demo Dental" with its user demo@switchboard.local /

@@ -1,4 +1,5 @@
-"""Provider health: per-minute success/latency buckets (`provider_health_minutely`, for the
+# Size (over 400 lines): one outcome writes its minute bucket and its circuits in one transaction (record_outcome), read back by the breaker.
+"""Platform health: per-minute success/latency buckets (`provider_health_minutely`, for the
 dashboard) and circuit breakers whose state every process shares through Postgres.
 
 Circuits per cause: every platform has one shared circuit (`provider_circuits`) and every
@@ -82,7 +83,7 @@ class CircuitState:
     retry_at: datetime | None = None
 
     def blocks(self, now: datetime) -> bool:
-        """Whether a call must skip this provider (open or probing, and not yet due a probe)."""
+        """Whether a call must skip this platform (open or probing, and not yet due a probe)."""
         if self.state == "closed":
             return False
         return self.retry_at is None or self.retry_at > now
@@ -317,7 +318,7 @@ class CircuitBreaker:
         self._circuits.invalidate("all")
 
     async def blocked(self, organization_id: UUID | None = None) -> set[str]:
-        """Providers a call (of `organization_id`) must skip right now: the shared circuits and
+        """Platforms a call (of `organization_id`) must skip right now: the shared circuits and
         the organisation's own that are open and not yet due a probe."""
         now = datetime.now(UTC)
         known = await self.circuits()

@@ -1,4 +1,4 @@
-"""What the provider-health page shows: per platform over a window (the last hour, 24 hours or
+"""What the platform-health page shows: per platform over a window (the last hour, 24 hours or
 7 days), success rate and latency (from the router's minute buckets, summed in the database)
 and the shared circuit breaker's state. Reads only; the buckets and circuits are written by
 `switchboard.health`.

@@ -1,4 +1,5 @@
-"""The one path from a provider's webhook to `call_records` and `provider_usage`.
+# Size (over 400 lines): the inbox and the merge into call_records keep one set of invariants, stated once below.
+"""The one path from a platform's webhook to `call_records` and `provider_usage`.
 
 Two halves:
 

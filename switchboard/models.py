@@ -61,17 +61,12 @@ class Membership(Row):
 class AuthSession(BaseModel):
     """What a successful sign-up or sign-in gives the caller (Supabase's session, trimmed)."""
 
-    access_token: str
+    access_token: str = Field(repr=False)  # a credential: kept out of reprs and logs
     token_type: Literal["bearer"] = "bearer"
     user_id: UUID
     email: str
     expires_at: int  # unix seconds, as Supabase's session.expires_at
-    claims: Claims
-
-    def __repr__(self) -> str:  # the token is a credential: keep it out of logs
-        return f"AuthSession(user_id={self.user_id}, email={self.email!r}, expires_at={self.expires_at})"
-
-    __str__ = __repr__
+    claims: Claims = Field(repr=False)
 
 
 # --- cost dashboards (switchboard.analytics) -------------------------------------------------
@@ -215,7 +210,7 @@ class SecretsStatus(BaseModel):
 
 
 class OrgProvider(BaseModel):
-    """A catalog provider as one organisation sees it: its overrides, the resolved config
+    """A catalogue entry (platform or vendor service) as one organisation sees it: its overrides, the resolved config
     (defaults ⊕ overrides; secrets are never part of it) and the secrets' status."""
 
     provider: Provider

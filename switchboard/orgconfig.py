@@ -1,5 +1,6 @@
-"""The provider catalog and each organisation's provider configs and secrets, for the
-admin app and the management API alike.
+# Size (over 400 lines): the catalogue and the organisations' configs validate against the same schemas (the platforms' leave with issue #12 point 1).
+"""The catalogue (platforms and STT/TTS/LLM vendor services) and each organisation's configs
+and secrets, for the admin app and the management API alike.
 
 The catalog has two halves: the four platforms (`voice_ai_providers`, type `platform`, key =
 platform code) and the STT/TTS/LLM vendor services (`providers`, key such as `openai-llm`). An
@@ -260,7 +261,7 @@ async def list_org_providers(
     conn: AsyncConnection, organization_id: UUID, *, type: ProviderType | None = None,
     enabled: bool | None = None, include_secrets: bool = False,
 ) -> list[OrgProvider]:
-    """Every catalog provider as the organisation sees it. `include_secrets` (admins only: RLS
+    """Every catalogue entry as the organisation sees it. `include_secrets` (admins only: RLS
     hides secrets from members) adds whether each vendor's secrets are set, with their hints."""
     providers = await list_providers(conn)
     rows = {r["key"]: r for r in await (await conn.execute(_CONFIG_ROWS_SQL, (organization_id,))).fetchall()}
@@ -365,7 +366,7 @@ async def delete_org_config(conn: AsyncConnection, organization_id: UUID, key: s
 async def put_provider_secrets(
     conn: AsyncConnection, organization_id: UUID, key: str, values: dict[str, str], *, updated_by: UUID | None = None
 ) -> SecretsStatus:
-    """Validate against the provider's secrets schema and store encrypted under its vendor
+    """Validate against the entry's secrets schema and store encrypted under its vendor
     (replacing what was there). Errors never quote a value."""
     provider = await get_provider(conn, key)
     if not provider.secrets_schema.get("properties"):

@@ -49,3 +49,12 @@ def test_the_api_maps_families_not_classes():
     response = from_exception(ProviderRejected("retell", "Retell refused the key (401) during create-agent", status_code=401))
     assert response.status_code == 502 and b"Retell refused the key" in response.body
     assert from_exception(WebhookRejected("signalwire: signature does not match")).status_code == 401
+
+
+def test_an_unavailable_cause_stays_in_the_log():
+    from edge_functions.api.errors import UNAVAILABLE, from_exception
+    from switchboard.settings import ConfigurationError
+
+    response = from_exception(ConfigurationError("ENCRYPTION_KEYS is empty: give at least one kid:base64(32 bytes)"))
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert UNAVAILABLE.encode() in response.body and b"ENCRYPTION_KEYS" not in response.body

@@ -152,6 +152,17 @@ def page_frame(title: str, *children: rx.Component, actions: rx.Component | None
     )
 
 
+def centered_card(*children: rx.Component, width: str, padding: str, spacing: str, **props) -> rx.Component:
+    """A page of one card in the middle of the screen (sign-in, sign-up, onboarding)."""
+    return rx.center(
+        rx.card(rx.vstack(*children, spacing=spacing, width="100%"), width=width,
+                padding=rx.breakpoints(initial=padding, sm="2em")),
+        min_height="100vh",
+        padding="0.5em",
+        **props,
+    )
+
+
 def loading(words: str = "Loading…") -> rx.Component:
     return rx.hstack(rx.spinner(size="2"), rx.text(words, color_scheme="gray"), align="center", padding="1em",
                      class_name="loading-state")

@@ -125,38 +125,32 @@ def _address() -> rx.Component:
     )
 
 
-def _sign_up_form() -> rx.Component:
+def _join_form(submit: str, on_submit, passwords: list[rx.Component], *, other: str, switch: str,
+               to_sign_in: bool, switch_id: str) -> rx.Component:
+    """The address, the password field(s), the submit button and the way to the other form."""
     return rx.form(
         rx.vstack(
             _address(),
-            _password("Password", "password"),
-            _password("Password again", "password_again"),
-            rx.button("Create account and join", type="submit", loading=InvitePage.busy, width="100%", size="3",
-                      id="submit"),
-            rx.text("Already have an account with this address? ",
-                    rx.button("Sign in instead", type="button", variant="ghost", size="2",
-                              on_click=InvitePage.show_sign_in(True), id="to-sign-in"),
-                    size="2"),
+            *passwords,
+            rx.button(submit, type="submit", loading=InvitePage.busy, width="100%", size="3", id="submit"),
+            rx.text(other, rx.button(switch, type="button", variant="ghost", size="2",
+                                     on_click=InvitePage.show_sign_in(to_sign_in), id=switch_id), size="2"),
             spacing="3", width="100%",
         ),
-        on_submit=InvitePage.sign_up_and_join, width="100%",
+        on_submit=on_submit, width="100%",
     )
+
+
+def _sign_up_form() -> rx.Component:
+    return _join_form("Create account and join", InvitePage.sign_up_and_join,
+                      [_password("Password", "password"), _password("Password again", "password_again")],
+                      other="Already have an account with this address? ", switch="Sign in instead",
+                      to_sign_in=True, switch_id="to-sign-in")
 
 
 def _sign_in_form() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            _address(),
-            _password("Password", "password"),
-            rx.button("Sign in and join", type="submit", loading=InvitePage.busy, width="100%", size="3", id="submit"),
-            rx.text("No account yet? ",
-                    rx.button("Create one", type="button", variant="ghost", size="2",
-                              on_click=InvitePage.show_sign_in(False), id="to-sign-up"),
-                    size="2"),
-            spacing="3", width="100%",
-        ),
-        on_submit=InvitePage.sign_in_and_join, width="100%",
-    )
+    return _join_form("Sign in and join", InvitePage.sign_in_and_join, [_password("Password", "password")],
+                      other="No account yet? ", switch="Create one", to_sign_in=False, switch_id="to-sign-up")
 
 
 def _usable() -> rx.Component:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.backend import problem
-from app.components.layout import field_label, error, loading
+from app.components.layout import centered_card, error, field_label, loading
 from app.state import Session
 from uuid import UUID
 
@@ -225,44 +225,35 @@ def _step_phone() -> rx.Component:
 
 
 def onboarding_page() -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(rx.icon("radio-tower", size=22), rx.heading("Set up Switchboard", size="5", as_="h1", id="page-title"),
-                          align="center"),
-                rx.hstack(
-                    *[rx.badge(f"{i + 1}. {name}", variant=rx.cond(Onboarding.step == i, "solid", "soft"),
-                               color_scheme=rx.cond(Onboarding.step >= i, "indigo", "gray"))
-                      for i, name in enumerate(STEPS)],
-                    wrap="wrap",
-                ),
-                rx.cond(Onboarding.error != "", error(Onboarding.error)),
-                rx.match(
-                    Onboarding.step,
-                    (0, _step_org()),
-                    (1, _step_voice()),
-                    (2, _step_priority()),
-                    (3, _step_recommendation()),
-                    (4, _step_phone()),
-                    loading(),
-                ),
-                rx.cond(Onboarding.busy, loading("Working…")),
-                rx.hstack(
-                    rx.cond(Onboarding.step > 0, rx.button("Back", variant="soft", on_click=Onboarding.back, id="back")),
-                    rx.spacer(),
-                    rx.cond(
-                        Onboarding.step < len(STEPS) - 1,
-                        rx.button("Next", on_click=Onboarding.next, disabled=Onboarding.busy, id="next"),
-                        rx.button("Create my agent", on_click=Onboarding.finish, disabled=Onboarding.busy, id="finish"),
-                    ),
-                    width="100%",
-                ),
-                spacing="4",
-                width="100%",
-            ),
-            width="min(560px, 100%)",
-            padding=rx.breakpoints(initial="1em", sm="2em"),
+    return centered_card(
+        rx.hstack(rx.icon("radio-tower", size=22), rx.heading("Set up Switchboard", size="5", as_="h1", id="page-title"),
+                  align="center"),
+        rx.hstack(
+            *[rx.badge(f"{i + 1}. {name}", variant=rx.cond(Onboarding.step == i, "solid", "soft"),
+                       color_scheme=rx.cond(Onboarding.step >= i, "indigo", "gray"))
+              for i, name in enumerate(STEPS)],
+            wrap="wrap",
         ),
-        min_height="100vh",
-        padding="0.5em",
+        rx.cond(Onboarding.error != "", error(Onboarding.error)),
+        rx.match(
+            Onboarding.step,
+            (0, _step_org()),
+            (1, _step_voice()),
+            (2, _step_priority()),
+            (3, _step_recommendation()),
+            (4, _step_phone()),
+            loading(),
+        ),
+        rx.cond(Onboarding.busy, loading("Working…")),
+        rx.hstack(
+            rx.cond(Onboarding.step > 0, rx.button("Back", variant="soft", on_click=Onboarding.back, id="back")),
+            rx.spacer(),
+            rx.cond(
+                Onboarding.step < len(STEPS) - 1,
+                rx.button("Next", on_click=Onboarding.next, disabled=Onboarding.busy, id="next"),
+                rx.button("Create my agent", on_click=Onboarding.finish, disabled=Onboarding.busy, id="finish"),
+            ),
+            width="100%",
+        ),
+        width="min(560px, 100%)", padding="1em", spacing="4",
     )

@@ -5,6 +5,7 @@ mounted. No error body ever echoes a request's input (it could be a secret)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -23,6 +24,12 @@ from switchboard.errors import (
     Conflict, FieldError, Forbidden, Gone, InvalidInput, Limited, NotFound, PreconditionFailed, PreconditionRequired,
     Refused, SwitchboardError, Unauthenticated, Unavailable, Upstream, field_message,
 )
+
+
+log = logging.getLogger("switchboard.api")
+# What the caller reads when something we need is down: the cause (a setting, a host) is the
+# operator's business and goes to the log.
+UNAVAILABLE = "a service this needs is unavailable; retry later"
 
 
 class ErrorField(BaseModel):
@@ -83,7 +90,11 @@ def from_exception(exc: Exception) -> Response:
     if isinstance(exc, SwitchboardError):
         status = status_of(exc)
         fields = [ErrorField(field=e.field, message=e.message) for e in exc.errors] if isinstance(exc, InvalidInput) else None
-        return error_response(status, exc.code, str(exc), fields, headers=_headers(exc, status))
+        message = str(exc)
+        if status == 503:
+            log.warning("unavailable: %s", exc)
+            message = UNAVAILABLE
+        return error_response(status, exc.code, message, fields, headers=_headers(exc, status))
     if isinstance(exc, RequestValidationError):
         fields = [ErrorField(field=_loc(tuple(e.get("loc", ()))), message=field_message(e)) for e in exc.errors()]
         return error_response(422, "invalid_input", "; ".join(f"{f.field}: {f.message}" for f in fields), fields)

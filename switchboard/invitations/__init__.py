@@ -32,7 +32,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 from psycopg import AsyncConnection
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from switchboard.db import Database
 from switchboard.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound, SwitchboardError
@@ -117,12 +117,7 @@ class CreatedInvitation(BaseModel):
     """A new invitation and its token: the only moment the token exists outside the link."""
 
     invitation: Invitation
-    token: str
-
-    def __repr__(self) -> str:  # the token is a credential: keep it out of logs
-        return f"CreatedInvitation(invitation={self.invitation!r})"
-
-    __str__ = __repr__
+    token: str = Field(repr=False)  # a credential: kept out of reprs and logs
 
 
 class Accepted(BaseModel):

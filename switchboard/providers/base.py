@@ -185,9 +185,10 @@ class VoiceAIProvider(abc.ABC):
             return HealthStatus(ok=False, latency_ms=(time.perf_counter() - start) * 1000, detail=exc.message)
         return HealthStatus(ok=True, latency_ms=(time.perf_counter() - start) * 1000)
 
-    @abc.abstractmethod
     async def _probe(self) -> None:
-        """The platform's cheapest authenticated request; raises a ProviderError when it fails."""
+        """The platform's cheapest authenticated request; raises a ProviderError when it fails.
+        Every adapter gives one (an adapter may instead answer `health_check` itself)."""
+        raise NotImplementedError(f"{type(self).__name__} has no health probe")
 
     def native_form(self, spec: AgentSpec) -> dict[str, Any]:
         """What this platform is given for `spec` (request bodies or messages, ids left as

@@ -4,17 +4,17 @@ adapters' base class (`PlatformAdapter`: one way to call a platform, one SIP bri
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
 
-from switchboard.providers.base import ProviderCredentials, ProviderError, ProviderRejected, VoiceAIProvider
+from switchboard.providers.base import ProviderCredentials, ProviderError, ProviderRejected, VoiceAIProvider, WebhookRejected
 from switchboard.providers.http import classify_transport_error, send_json
 from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries
-from switchboard.spec import AgentSpec, CallEvent, HandOff, InboundCall, Voice
+from switchboard.spec import AgentSpec, CallEvent, HandOff, InboundCall, Voice, WebhookRequest
 
 T = TypeVar("T")
 
@@ -69,6 +69,14 @@ def ids_from_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
     if metadata.get("telephony_call_id"):
         out["telephony_call_id"] = str(metadata["telephony_call_id"])
     return out
+
+
+def signed_text(request: WebhookRequest, code: str) -> str:
+    """The body as the text that was signed: one that is not UTF-8 is not authentic."""
+    try:
+        return request.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WebhookRejected(f"{code}: body is not UTF-8") from exc
 
 
 def from_epoch(value: float | int | None, *, unit: str = "s") -> datetime | None:

@@ -48,6 +48,19 @@ async def search(page, words: str, expected: list[str]) -> list[str]:
     return await rows(page)
 
 
+async def export(page, platform: str, total: str) -> list[dict[str, str]]:
+    """The rows of the CSV download with the platform filter set to `platform` (the list then
+    counts `total`)."""
+    await page.click("#filter-provider")
+    await page.get_by_role("option", name=platform, exact=True).click()
+    await page.click("#apply-filters")
+    await page.locator("#calls-total", has_text=total).wait_for()
+    async with page.expect_download() as download_info:
+        await page.click("#export-csv")
+    download = await download_info.value
+    return list(csv.DictReader(io.StringIO(open(await download.path(), encoding="utf-8").read())))
+
+
 async def test_calls_list_local_time_count_search_export_and_errors(browser, app_server, app_db):
     email, org_id, agent_id = await account(app_db)
     await add_calls(app_db, org_id, agent_id, "retell", 20, seed=61)
@@ -81,15 +94,7 @@ async def test_calls_list_local_time_count_search_export_and_errors(browser, app
 
     # The CSV export downloads the filtered rows: Vapi's 12, newest first, formulas defused.
     await page.fill("#filter-q", "")
-    await page.click("#filter-provider")
-    await page.get_by_role("option", name="vapi", exact=True).click()
-    await page.click("#apply-filters")
-    await page.locator("#calls-total", has_text="12 calls").wait_for()
-    async with page.expect_download() as download_info:
-        await page.click("#export-csv")
-    download = await download_info.value
-    text = open(await download.path(), encoding="utf-8").read()
-    exported = list(csv.DictReader(io.StringIO(text)))
+    exported = await export(page, "vapi", "12 calls")
     async with app_db.as_service() as conn:
         cur = await conn.execute(
             "select c.id::text from call_records c join voice_ai_providers vp on vp.id = c.provider_id "
@@ -98,13 +103,7 @@ async def test_calls_list_local_time_count_search_export_and_errors(browser, app
     assert {r["platform"] for r in exported} == {"vapi"}
     assert all(r["from_number"].startswith("'+1555") for r in exported)
     # The whole list (no filter): the hostile platform id is defused.
-    await page.click("#filter-provider")
-    await page.get_by_role("option", name="any", exact=True).click()
-    await page.click("#apply-filters")
-    await page.locator("#calls-total", has_text="32 calls").wait_for()
-    async with page.expect_download() as download_info:
-        await page.click("#export-csv")
-    everything = list(csv.DictReader(io.StringIO(open(await (await download_info.value).path()).read())))
+    everything = await export(page, "any", "32 calls")
     assert len(everything) == 32
     assert next(r for r in everything if r["id"] == evil["id"])["platform_call_id"].startswith("'=HYPERLINK")
 

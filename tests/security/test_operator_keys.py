@@ -7,7 +7,6 @@ server standing in for the tenant's and checks it never sees the operator's cred
 from __future__ import annotations
 
 import pytest
-from livekit.agents import llm
 
 from switchboard.db import Database
 from switchboard.providers.base import ProviderCredentials, ProviderRejected
@@ -16,6 +15,7 @@ from switchboard.settings import Settings, reset_settings_cache
 from switchboard.spec import AgentSpec
 from tests.security.egress_support import RecordingServer, local, marker_body
 from tests.worker.conftest import create_org
+from tests.worker.doubles import opening_hours_reply
 
 OPERATOR_OPENAI = "sk-operator-openai-key-0001"
 FAST = RetryPolicy(attempts=1, attempt_timeout=2.0)
@@ -29,13 +29,6 @@ def _fresh_settings():
 
 def _settings(**env) -> Settings:
     return Settings(_env_file=None, **env)
-
-
-async def _chat(chain) -> str:
-    ctx = llm.ChatContext()
-    ctx.add_message(role="system", content="Our opening hours are 9am to 5pm.")
-    ctx.add_message(role="user", content="When are your opening hours?")
-    return (await chain.chat(chat_ctx=ctx).collect()).text
 
 
 @pytest.mark.parametrize("key", ["openai-llm", "openai-stt", "openai-tts"])
@@ -53,7 +46,7 @@ async def test_operator_openai_key_is_never_sent_to_a_tenant_base_url(db: Databa
         try:
             assert key not in chains.keys[key.split("-")[1]], "the vendor must be skipped"
             assert f"vendor {key} skipped" in caplog.text
-            await _chat(chains.llm)  # a turn of the call: whatever is in the chain is used
+            await opening_hours_reply(chains.llm)  # a turn of the call: whatever is in the chain is used
         finally:
             await chains.aclose()
         assert not any(OPERATOR_OPENAI in a for a in tenant.authorizations())

@@ -66,3 +66,11 @@ class FailingSTT(stt.STT):
     async def _recognize_impl(self, buffer, *, language=NOT_GIVEN, conn_options: APIConnectOptions) -> stt.SpeechEvent:
         await self.behaviour.act()
         raise AssertionError("unreachable")
+
+
+async def opening_hours_reply(chain: llm.LLM) -> str:
+    """One turn through an LLM chain: the caller asks the opening hours the prompt gives."""
+    ctx = llm.ChatContext()
+    ctx.add_message(role="system", content="Our opening hours are 9am to 5pm.")
+    ctx.add_message(role="user", content="When are your opening hours?")
+    return (await chain.chat(chat_ctx=ctx).collect()).text

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from livekit import rtc
-from livekit.agents import AgentSession, llm
+from livekit.agents import AgentSession
 
 from agent_worker.chains import build_chains
 from agent_worker.health import VendorHealth
@@ -22,7 +22,7 @@ from switchboard.secrets import put_secret
 from switchboard.settings import Settings
 from switchboard.spec import AgentSpec
 from tests.worker.conftest import create_org
-from tests.worker.doubles import FailingLLM, FailingSTT, FailingTTS
+from tests.worker.doubles import FailingLLM, FailingSTT, FailingTTS, opening_hours_reply
 
 HANG_TIMEOUT = 0.4
 
@@ -103,13 +103,6 @@ def _with_primary(service: str, double, timeout: float = HANG_TIMEOUT):
     return pipeline(**kwargs), {**FACTORIES, key: lambda v, ctx: double}
 
 
-async def _llm_reply(chain) -> str:
-    ctx = llm.ChatContext()
-    ctx.add_message(role="system", content="Our opening hours are 9am to 5pm.")
-    ctx.add_message(role="user", content="When are your opening hours?")
-    return (await chain.chat(chat_ctx=ctx).collect()).text
-
-
 @pytest.mark.parametrize("mode", ["raise", "http500", "hang"])
 async def test_llm_fails_over(mode: str, vad) -> None:
     failing = FailingLLM(mode)
@@ -118,7 +111,7 @@ async def test_llm_fails_over(mode: str, vad) -> None:
     changes = []
     chains.llm.on("llm_availability_changed", lambda ev: changes.append((ev.llm.key, ev.available)))
     start = time.perf_counter()
-    text = await _llm_reply(chains.llm)
+    text = await opening_hours_reply(chains.llm)
     elapsed = time.perf_counter() - start
     assert text == "Our opening hours are 9am to 5pm."
     assert failing.behaviour.calls >= 1  # (livekit also probes a failed vendor for recovery, in the background)

@@ -46,10 +46,8 @@ SIP_URI = "sip:{to}@{host};transport=tcp"
 class LiveKitProvider(PlatformAdapter):
     code = "livekit"
     name = "LiveKit"
-    capabilities = Capabilities(
-        preset_voices=True, custom_voices=True, function_calling=True, recording=True,
-        post_call_analysis=False, webrtc=True, sip=True,
-    )
+    capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
+                                post_call_analysis=False, webrtc=True, sip=True)
 
     def __init__(
         self,

@@ -16,7 +16,7 @@ from livekit.protocol.models import ParticipantInfo, RoomEndReason
 from livekit.protocol.webhook import WebhookEvent
 
 from switchboard.providers.base import WebhookMalformed, WebhookRejected
-from switchboard.providers.common import event_duration, from_epoch, ids_from_metadata
+from switchboard.providers.common import event_duration, from_epoch, ids_from_metadata, signed_text
 from switchboard.providers.livekit.compile import ATTRIBUTE_PREFIX
 from switchboard.spec import CallEvent, WebhookRequest
 
@@ -31,10 +31,7 @@ def verify(request: WebhookRequest, api_key: str | None, api_secret: str | None)
         token = token[7:]
     if not token:
         raise WebhookRejected("livekit: missing Authorization token")
-    try:
-        body = request.body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WebhookRejected("livekit: body is not UTF-8") from exc
+    body = signed_text(request, "livekit")
     try:
         WebhookReceiver(TokenVerifier(api_key, api_secret)).receive(body, token)
     except ParseError:

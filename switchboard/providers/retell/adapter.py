@@ -39,10 +39,8 @@ SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
 class RetellProvider(HttpPlatformAdapter):
     code = "retell"
     name = "Retell AI"
-    capabilities = Capabilities(
-        preset_voices=True, custom_voices=False, function_calling=True, recording=True,
-        post_call_analysis=True, webrtc=True, sip=True,
-    )
+    capabilities = Capabilities(preset_voices=True, custom_voices=False, function_calling=True, recording=True,
+                                post_call_analysis=True, webrtc=True, sip=True)
 
     # --- plumbing ---------------------------------------------------------------------------
     @property

@@ -13,7 +13,7 @@ from typing import Any
 from retell.lib.webhook_auth import FIVE_MINUTES, verify as retell_verify
 
 from switchboard.providers.base import WebhookMalformed, WebhookRejected
-from switchboard.providers.common import from_epoch, ids_from_metadata
+from switchboard.providers.common import from_epoch, ids_from_metadata, signed_text
 from switchboard.providers.retell.costs import retell_cost
 from switchboard.spec import CallEvent, WebhookRequest
 
@@ -34,10 +34,7 @@ def verify(request: WebhookRequest, api_key: str | None, *, now_ms: int | None =
     now = int(time.time() * 1000) if now_ms is None else now_ms
     if abs(now - int(match.group(1))) > FIVE_MINUTES:
         raise WebhookRejected("retell: signature timestamp is more than 5 minutes off")
-    try:
-        body = request.body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WebhookRejected("retell: body is not UTF-8") from exc
+    body = signed_text(request, "retell")
     if now_ms is None:
         ok = retell_verify(body, api_key, signature.strip())
     else:  # the SDK's verifier with an explicit clock (tests, replays of the inbox)

@@ -35,10 +35,8 @@ class SignalWireProvider(HttpPlatformAdapter):
     code = "signalwire"
     url_field = "space_url"
     name = "SignalWire AI Agent"
-    capabilities = Capabilities(
-        preset_voices=True, custom_voices=True, function_calling=True, recording=True,
-        post_call_analysis=True, webrtc=True, sip=True,
-    )
+    capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
+                                post_call_analysis=True, webrtc=True, sip=True)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, parse_qsl, quote, urlsplit, urlunsplit
 
 from switchboard.billing import PriceBook
 from switchboard.providers.base import ProviderCredentials, WebhookMalformed, WebhookRejected
-from switchboard.providers.common import event_duration, from_epoch, ids_from_metadata
+from switchboard.providers.common import event_duration, from_epoch, ids_from_metadata, signed_text
 from switchboard.providers.signalwire.costs import accounting_details, accounting_usage, signalwire_cost
 from switchboard.spec import CallEvent, WebhookRequest
 
@@ -60,10 +60,7 @@ def verify(request: WebhookRequest, creds: ProviderCredentials) -> None:
         key = creds.get("signing_key")
         if not key:
             raise WebhookRejected("signalwire: no signing key configured to verify webhooks")
-        try:
-            body = request.body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise WebhookRejected("signalwire: body is not UTF-8") from exc
+        body = signed_text(request, "signalwire")
         content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
         if content_type == FORM:
             # Scheme B: URL + the sorted form pairs.

@@ -31,10 +31,8 @@ SIP_URI = "sip:{to}@{credential_id}.sip.vapi.ai"
 class VapiProvider(HttpPlatformAdapter):
     code = "vapi"
     name = "Vapi"
-    capabilities = Capabilities(
-        preset_voices=True, custom_voices=True, function_calling=True, recording=True,
-        post_call_analysis=True, webrtc=True, sip=True,
-    )
+    capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
+                                post_call_analysis=True, webrtc=True, sip=True)
 
     # --- plumbing ---------------------------------------------------------------------------
     @property

@@ -20,7 +20,7 @@ from switchboard.providers.base import (
     WebhookRejected,
 )
 from switchboard.providers.common import from_epoch, ids_from_metadata
-from switchboard.spec import AgentRef, AgentSpec, CallEvent, HandOff, HealthStatus, InboundCall, OutboundCall, Voice, WebhookRequest
+from switchboard.spec import AgentRef, AgentSpec, CallEvent, HandOff, InboundCall, OutboundCall, Voice, WebhookRequest
 from tests.providers.fifth.platform import CODE
 from tests.providers.fifth.voices import PRESET_VOICES
 

@@ -104,3 +104,12 @@ create policy tenant_insert on public.conversation_turns for insert to authentic
 create policy tenant_update on public.conversation_turns for update to authenticated
   using (organization_id in (select private.user_org_ids()))
   with check (organization_id in (select private.user_org_ids()));
+
+-- A conversation's entry in the calls list is written as the user who holds the conversation
+-- (phone calls stay written by trusted ingestion only): rows of direction 'chat' alone, in the
+-- user's organisations, and an update cannot turn one into a phone call.
+create policy chat_insert on public.call_records for insert to authenticated
+  with check (direction = 'chat' and organization_id in (select private.user_org_ids()));
+create policy chat_update on public.call_records for update to authenticated
+  using (direction = 'chat' and organization_id in (select private.user_org_ids()))
+  with check (direction = 'chat' and organization_id in (select private.user_org_ids()));

@@ -40,15 +40,6 @@ def platforms(request: Request) -> PlatformSource:
     return state.platforms
 
 
-def _config_url(request: Request):
-    runtime = getattr(request.app.state, "runtime", None)
-    if runtime is None:
-        return None
-    from switchboard.providers.signalwire.chat import conversation_swml_url
-
-    return lambda org, agent, conversation: conversation_swml_url(runtime.settings, org, agent, conversation)
-
-
 async def _org(who: Caller, scope: str) -> UUID:
     async with who.session(scope) as (_conn, access):  # type: ignore[arg-type]
         return access.organization_id
@@ -56,14 +47,13 @@ async def _org(who: Caller, scope: str) -> UUID:
 
 @router.post("/agents/{agent_id}/conversations", response_model=Conversation, status_code=201,
              responses=errors(401, 403, 404, 409, 422), summary="Start a text conversation with the agent on a platform")
-async def start_conversation(agent_id: UUID, body: StartConversation, request: Request, who: Caller = Depends(caller),
+async def start_conversation(agent_id: UUID, body: StartConversation, who: Caller = Depends(caller),
                              source: PlatformSource = Depends(platforms)) -> Conversation:
     """Scope: write. The agent's greeting, when it speaks first, is turn 0. A platform that cannot
     be tried yet is refused (422) with what is missing ("add your Retell API key in Settings");
     one that fails or refuses the conversation answers 409 with the reason in our words."""
     org = await _org(who, "write")
-    return await conversations.start(who.db, who.claims, org, agent_id, body.platform, source,
-                                     config_url=_config_url(request))
+    return await conversations.start(who.db, who.claims, org, agent_id, body.platform, source)
 
 
 @router.get("/agents/{agent_id}/conversations/{conversation_id}", response_model=Conversation,

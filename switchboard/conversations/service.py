@@ -34,9 +34,6 @@ from switchboard.providers.resilience import platform_name
 from switchboard.spec import agent_spec_from_row
 from switchboard.tenancy import Claims
 
-# The SWML document SignalWire fetches for a conversation: a function (conversation ids → URL)
-# given by the shell that serves it.
-ConfigUrl = Callable[[UUID, UUID, UUID], str]
 MAX_TEXT = 4000
 
 
@@ -175,7 +172,7 @@ async def get(db: Database, claims: Claims, organization_id: UUID, agent_id: UUI
 
 
 async def start(db: Database, claims: Claims, organization_id: UUID, agent_id: UUID, platform: str,
-                platforms: ProviderSource, *, config_url: ConfigUrl | None = None) -> Conversation:
+                platforms: ProviderSource) -> Conversation:
     """Open a conversation with the agent on `platform` (its greeting, if it speaks first, is turn 0)."""
     async with db.as_user(claims) as conn:
         row = await _agent_and_platform(conn, organization_id, agent_id, platform)
@@ -183,8 +180,7 @@ async def start(db: Database, claims: Claims, organization_id: UUID, agent_id: U
     spec, ref = agent_spec_from_row(row), _ref(row)
     adapter = await _adapter(platforms, organization_id, platform, ref)
     context = ChatContext(organization_id=str(organization_id), agent_config_id=str(agent_id),
-                          conversation_id=str(conversation_id),
-                          config_url=config_url(organization_id, agent_id, conversation_id) if config_url else None)
+                          conversation_id=str(conversation_id))
     began = time.perf_counter()
     session: ChatSession = await _platform_call(platform, lambda: adapter.start_chat(ref, spec, context))
     latency = (time.perf_counter() - began) * 1000

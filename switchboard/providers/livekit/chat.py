@@ -91,3 +91,20 @@ class WorkerChat:
         sid = session.state.get("session_id") or session.platform_conversation_id
         if sid:
             await self._request("end-chat", "DELETE", f"/sessions/{sid}")
+
+
+# The adapter's chat operations (switchboard.providers.chat.ChatModule).
+def missing(adapter, ref) -> str | None:
+    return None  # the worker's agent needs no key: the offline tier answers when nothing else can
+
+
+async def start(adapter, ref, spec, context: ChatContext) -> ChatSession:
+    return await adapter.worker_chat.start(context)
+
+
+async def say(adapter, ref, spec, session: ChatSession, text: str) -> ChatReply:
+    return await adapter.worker_chat.say(session, text)
+
+
+async def end(adapter, ref, session: ChatSession) -> None:
+    await adapter.worker_chat.end(session)

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     app_backend_port: int = Field(8000, alias="APP_BACKEND_PORT")
     public_base_url: str = Field("http://127.0.0.1:54321", alias="PUBLIC_BASE_URL")
 
+    # Where the worker serves text conversations (`python -m agent_worker chat`): the LiveKit
+    # platform's chats run there. The operator's address, never a tenant's. The bearer token
+    # both sides present; unset, it is derived from the JWT secret (one secret less to share).
+    livekit_chat_url: str = Field("http://127.0.0.1:54329", alias="LIVEKIT_CHAT_URL")
+    livekit_chat_token: SecretStr | None = Field(None, alias="LIVEKIT_CHAT_TOKEN")
+
     # Worker vendors (the environment fallback when the database is unreachable).
     provider_env_fallback: bool = Field(True, alias="PROVIDER_ENV_FALLBACK")
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
@@ -141,6 +147,14 @@ class Settings(BaseSettings):
         if cls not in self._sections:
             self._sections[cls] = cls()
         return self._sections[cls]
+
+    def resolved_chat_token(self) -> str:
+        if self.livekit_chat_token:
+            return self.livekit_chat_token.get_secret_value()
+        import hashlib
+        import hmac
+
+        return hmac.new(self.resolved_jwt_secret().encode(), b"livekit-chat", hashlib.sha256).hexdigest()
 
     def resolved_jwt_secret(self) -> str:
         if self.jwt_secret:

@@ -8,7 +8,9 @@ from uuid import uuid4
 
 import pytest
 
-from switchboard.providers.base import AgentSpec, InboundCall, ProviderCredentials, ProviderRejected
+from switchboard.providers.base import ProviderCredentials, ProviderRejected
+
+from switchboard.spec import AgentSpec, InboundCall
 from switchboard.providers.common import SIP_HEADERS, PlatformAdapter
 from switchboard.providers.registry import PLATFORMS, provider_class
 from switchboard.providers.resilience import RetryPolicy

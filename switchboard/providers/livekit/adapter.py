@@ -24,8 +24,11 @@ from switchboard.providers.base import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from switchboard.providers.chat import ChatModule
 from switchboard.providers.common import PlatformAdapter, require
 from switchboard.providers.livekit import compile as lk_compile
+from switchboard.providers.livekit import chat as lk_chat
+from switchboard.providers.livekit.chat import WorkerChat
 from switchboard.providers.livekit import webhooks
 from switchboard.providers.livekit.voices import PRESET_VOICES, TTS_VENDORS
 from switchboard.providers.resilience import RetryPolicy, error_for_status, unreachable
@@ -43,8 +46,9 @@ from switchboard.spec import (
 SIP_URI = "sip:{to}@{host};transport=tcp"
 
 
-class LiveKitProvider(PlatformAdapter):
+class LiveKitProvider(ChatModule, PlatformAdapter):
     code = "livekit"
+    chat_module = lk_chat  # text conversations, through our worker
     name = "LiveKit"
     capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
                                 post_call_analysis=False, webrtc=True, sip=True)
@@ -61,6 +65,7 @@ class LiveKitProvider(PlatformAdapter):
         self._session = session
         self._own_session: aiohttp.ClientSession | None = None
         self._api: lk.LiveKitAPI | None = None
+        self._chat: WorkerChat | None = None
 
     # --- plumbing ---------------------------------------------------------------------------
     @property
@@ -88,6 +93,8 @@ class LiveKitProvider(PlatformAdapter):
         return self._api
 
     async def aclose(self) -> None:
+        if self._chat is not None:
+            await self._chat.aclose()
         if self._api is not None:
             await self._api.aclose()
             self._api = None
@@ -215,6 +222,16 @@ class LiveKitProvider(PlatformAdapter):
         host = require(lk_compile.sip_host(self.credentials.get("url"), self.credentials.get("sip_host")), self.code,
                        "the LiveKit SIP host (LIVEKIT_SIP_HOST)")
         return self._bridge(SIP_URI.format(to=call.to_number, host=host), spec, call)
+
+    # --- text conversations: our worker's agent in text mode (needs no LiveKit server) ---------
+    @property
+    def worker_chat(self) -> WorkerChat:
+        if self._chat is None:
+            from switchboard.settings import get_settings
+
+            s = get_settings()
+            self._chat = WorkerChat(s.livekit_chat_url, s.resolved_chat_token())
+        return self._chat
 
     # --- voices -----------------------------------------------------------------------------
     async def list_voices(self) -> list[Voice]:

@@ -29,6 +29,8 @@ from switchboard.spec import (
 )
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
 from switchboard.providers.resilience import error_for_status, parse_retry_after, unreachable
+from switchboard.providers.chat import ChatModule
+from switchboard.providers.retell import chat as retell_chat
 from switchboard.providers.retell import compile as retell_compile
 from switchboard.providers.retell import webhooks
 from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
@@ -36,8 +38,9 @@ from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
 SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
 
 
-class RetellProvider(HttpPlatformAdapter):
+class RetellProvider(ChatModule, HttpPlatformAdapter):
     code = "retell"
+    chat_module = retell_chat  # text conversations
     name = "Retell AI"
     capabilities = Capabilities(preset_voices=True, custom_voices=False, function_calling=True, recording=True,
                                 post_call_analysis=True, webrtc=True, sip=True)

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 from switchboard.providers.base import Capabilities, ProviderRejected
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
+from switchboard.providers.chat import ChatModule
+from switchboard.providers.signalwire import chat as sw_chat
 from switchboard.providers.signalwire import compile as sw_compile
 from switchboard.providers.signalwire import webhooks
 from switchboard.providers.signalwire.voices import PRESET_VOICES
@@ -31,8 +33,9 @@ CALLS = "/api/calling/calls"
 COMPAT_PREFIX = "/api/laml/2010-04-01"
 
 
-class SignalWireProvider(HttpPlatformAdapter):
+class SignalWireProvider(ChatModule, HttpPlatformAdapter):
     code = "signalwire"
+    chat_module = sw_chat  # text conversations
     url_field = "space_url"
     name = "SignalWire AI Agent"
     capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,

@@ -11,6 +11,8 @@ from typing import Any
 from switchboard.providers.base import Capabilities, ProviderError, ProviderRejected
 from switchboard.providers.common import HttpPlatformAdapter, require, webhook_url
 from switchboard.providers.resilience import error_for_status, parse_retry_after
+from switchboard.providers.chat import ChatModule
+from switchboard.providers.vapi import chat as vapi_chat
 from switchboard.providers.vapi import compile as vapi_compile
 from switchboard.providers.vapi import webhooks
 from switchboard.providers.vapi.voices import PRESET_VOICES
@@ -28,8 +30,9 @@ from switchboard.spec import (
 SIP_URI = "sip:{to}@{credential_id}.sip.vapi.ai"
 
 
-class VapiProvider(HttpPlatformAdapter):
+class VapiProvider(ChatModule, HttpPlatformAdapter):
     code = "vapi"
+    chat_module = vapi_chat  # text conversations
     name = "Vapi"
     capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
                                 post_call_analysis=True, webrtc=True, sip=True)

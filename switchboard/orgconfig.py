@@ -44,6 +44,10 @@ def _text(title: str, max_length: int = 255) -> dict[str, Any]:
     return {"type": "string", "minLength": 1, "maxLength": max_length, "title": title}
 
 
+# Marks a credential that is not a secret (made to be given to browsers): shown whole in settings.
+PUBLIC = "x-public"
+
+
 # The credentials each platform's adapter reads (switchboard/providers/<code>/), stored as the
 # organisation's secret under vendor = platform code. Required: what every call needs.
 PLATFORM_SECRET_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -54,6 +58,7 @@ PLATFORM_SECRET_SCHEMAS: dict[str, dict[str, Any]] = {
     "vapi": _object(
         {
             "api_key": _key("Private API key"),
+            "public_key": {**_text("Public key (browser calls; not a secret)"), PUBLIC: True},
             "webhook_secret": _key("Server URL secret"),
             "webhook_secret_header": _text("Header carrying the server URL secret (default X-Vapi-Secret)", 100),
             "webhook_credential_id": _text("Webhook credential id (HMAC credential)"),
@@ -424,7 +429,9 @@ async def put_provider_secrets(
     errors += url_errors(values, "secrets", reveal_values=False, already=errors)
     if errors:
         raise InvalidInput(errors)
-    hints = await secret_store.put_secret(conn, organization_id, provider.vendor, values, updated_by=updated_by)
+    public = frozenset(k for k, spec in provider.secrets_schema.get("properties", {}).items() if spec.get(PUBLIC))
+    hints = await secret_store.put_secret(conn, organization_id, provider.vendor, values, updated_by=updated_by,
+                                          public_fields=public)
     return SecretsStatus(vendor=provider.vendor, has_secrets=True, hints=hints,
                          required_fields=_required_fields(provider.secrets_schema))
 

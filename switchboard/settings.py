@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     retell_base_url: str = Field("https://api.retellai.com", alias="RETELL_BASE_URL")
     vapi_api_key: SecretStr | None = Field(None, alias="VAPI_API_KEY")
     vapi_base_url: str = Field("https://api.vapi.ai", alias="VAPI_BASE_URL")
+    vapi_public_key: str | None = Field(None, alias="VAPI_PUBLIC_KEY")  # for browser calls; not a secret
     signalwire_project_id: str | None = Field(None, alias="SIGNALWIRE_PROJECT_ID")
     signalwire_api_token: SecretStr | None = Field(None, alias="SIGNALWIRE_API_TOKEN")
     signalwire_space_url: str | None = Field(None, alias="SIGNALWIRE_SPACE_URL")

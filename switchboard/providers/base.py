@@ -67,6 +67,15 @@ class ProviderRejected(ProviderError):
     """4xx other than 429: the request itself is wrong (bad key, invalid body); retrying won't help."""
 
 
+class NotConfigured(ProviderRejected):
+    """A credential or id the request needs is not set (`what` names it, in words): the fix is in
+    the organisation's settings, not at the platform."""
+
+    def __init__(self, provider: str, what: str):
+        super().__init__(provider, f"{what} is not configured")
+        self.what = what
+
+
 class WebhookRejected(Exception):
     """The webhook failed authentication (signature, token, timestamp): answer 401, store nothing."""
 
@@ -247,6 +256,22 @@ class OutboundCall(BaseModel):
     status: str = "registered"
 
 
+class WebCall(BaseModel):
+    """What a browser needs to start a call with the platform's own browser SDK (`sdk`, an npm
+    package): short-lived, scoped to one agent, never a secret API key. Which fields are set
+    depends on the platform (each platform's `webcall.py` says which)."""
+
+    platform: str
+    sdk: str = Field(description="the npm package that starts the call in the browser")
+    access_token: str | None = Field(None, description="Retell's web-call token, LiveKit's room token, SignalWire's guest token")
+    url: str | None = Field(None, description="LiveKit: the server's WebSocket URL")
+    public_key: str | None = Field(None, description="Vapi: the organisation's public (browser) key")
+    assistant_id: str | None = Field(None, description="Vapi: the agent's assistant id")
+    address: str | None = Field(None, description="SignalWire: the Fabric address to dial")
+    call_id: str | None = Field(None, description="the platform's id for this call (Retell call id, LiveKit room)")
+    expires_at: datetime | None = Field(None, description="when the credentials stop working, if the platform says")
+
+
 class WebhookRequest(BaseModel):
     """A provider's HTTP request as received: header names lower-cased, the raw body, the full URL."""
 
@@ -361,6 +386,10 @@ class VoiceAIProvider(abc.ABC):
 
     @abc.abstractmethod
     async def health_check(self) -> HealthStatus: ...
+
+    async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
+        """Credentials for one browser call to the agent `ref` (see `WebCall`)."""
+        raise ProviderRejected(self.code, "this platform offers no browser calls")
 
     def native_form(self, spec: AgentSpec) -> dict[str, Any]:
         """What this platform is given for `spec` (request bodies or messages, ids left as

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import httpx
 
-from switchboard.providers.base import CallEvent, InboundCall, ProviderCredentials, ProviderRejected, VoiceAIProvider
+from switchboard.providers.base import CallEvent, InboundCall, NotConfigured, ProviderCredentials, VoiceAIProvider
 from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy
 
 # Keys of the metadata we attach to every call at hand-off (and read back from its webhooks).
@@ -99,7 +99,7 @@ def sip_connect_swml(uri: str, call: InboundCall, *, max_duration: int | None = 
 
 def require(value: str | None, provider: str, what: str) -> str:
     if not value:
-        raise ProviderRejected(provider, f"{what} is not configured")
+        raise NotConfigured(provider, what)
     return value
 
 

@@ -82,7 +82,7 @@ def with_defaults(code: str, credentials: ProviderCredentials) -> ProviderCreden
     if code == "retell":
         defaults, base_url = {"api_key": secret(s.retell_api_key)}, s.retell_base_url
     elif code == "vapi":
-        defaults, base_url = {"api_key": secret(s.vapi_api_key)}, s.vapi_base_url
+        defaults, base_url = {"api_key": secret(s.vapi_api_key), "public_key": s.vapi_public_key}, s.vapi_base_url
     elif code == "signalwire":
         defaults = {
             "project_id": s.signalwire_project_id,

@@ -32,6 +32,7 @@ from switchboard.providers.base import (
     ProviderUnavailable,
     Voice,
     VoiceAIProvider,
+    WebCall,
     WebhookRequest,
 )
 from switchboard.providers.common import require, sip_connect_swml, sip_dial_laml
@@ -221,6 +222,11 @@ class LiveKitProvider(VoiceAIProvider):
 
     async def end_call(self, provider_call_id: str) -> None:
         await self._call("delete-room", lambda: self.api.room.delete_room(DeleteRoomRequest(room=provider_call_id)))
+
+    async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
+        from switchboard.providers.livekit import webcall
+
+        return await webcall.create_web_call(self, ref, metadata=metadata)
 
     async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff:
         host = require(lk_compile.sip_host(self.credentials.get("url"), self.credentials.get("sip_host")), self.code,

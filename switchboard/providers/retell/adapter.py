@@ -24,6 +24,7 @@ from switchboard.providers.base import (
     ProviderTimeout,
     ProviderUnavailable,
     Voice,
+    WebCall,
     WebhookRequest,
 )
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
@@ -158,6 +159,11 @@ class RetellProvider(HttpPlatformAdapter):
 
     async def end_call(self, provider_call_id: str) -> None:
         await self._call("stop-call", lambda t: self.client.call.stop(provider_call_id, timeout=t))
+
+    async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
+        from switchboard.providers.retell import webcall
+
+        return await webcall.create_web_call(self, ref, metadata=metadata)
 
     async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff:
         agent_id = require(ref.agent_id, self.code, "the Retell agent id")

@@ -23,6 +23,7 @@ from switchboard.providers.base import (
     ProviderError,
     ProviderRejected,
     Voice,
+    WebCall,
     WebhookRequest,
 )
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
@@ -149,6 +150,11 @@ class SignalWireProvider(HttpPlatformAdapter):
 
     async def end_call(self, provider_call_id: str) -> None:
         await self._compat("end-call", "POST", f"/Accounts/{self.project}/Calls/{provider_call_id}", form={"Status": "completed"})
+
+    async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
+        from switchboard.providers.signalwire import webcall
+
+        return await webcall.create_web_call(self, ref, metadata=metadata)
 
     async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff:
         if call.answer_format == "laml":

@@ -20,6 +20,7 @@ from switchboard.providers.base import (
     ProviderError,
     ProviderRejected,
     Voice,
+    WebCall,
     WebhookRequest,
 )
 from switchboard.providers.common import HttpPlatformAdapter, require, sip_connect_swml, sip_dial_laml, webhook_url
@@ -145,6 +146,11 @@ class VapiProvider(HttpPlatformAdapter):
         if not control or not str(control).startswith(("http://", "https://")):
             raise ProviderRejected(self.code, f"call {provider_call_id} has no control URL (not live, or live control disabled)")
         await self.control(str(control), {"type": "end-call"})
+
+    async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
+        from switchboard.providers.vapi import webcall
+
+        return await webcall.create_web_call(self, ref, metadata=metadata)
 
     async def control(self, control_url: str, command: dict[str, Any]) -> None:
         await request_json(self.http, self.code, "call-control", "POST", control_url, json_body=command, policy=self.retry)

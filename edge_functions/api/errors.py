@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException  # FastAPI raises Starlette's (th
 
 from switchboard.auth import AuthError, TooManyAttempts
 from switchboard.errors import (
-    Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired,
+    Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound, PlatformFailed, PreconditionFailed, PreconditionRequired,
     SwitchboardError, field_message,
 )
 from switchboard.secrets import SecretError, SecretPermissionError
@@ -45,7 +45,7 @@ class Unauthorized(SwitchboardError):
 
 STATUS: dict[type[SwitchboardError], int] = {
     Unauthorized: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410, PreconditionFailed: 412,
-    InvalidInput: 422, PreconditionRequired: 428,
+    InvalidInput: 422, PreconditionRequired: 428, PlatformFailed: 502,
 }
 
 
@@ -170,6 +170,7 @@ _TEXT = {
     410: "no longer usable (expired, revoked, used)",
     412: "changed since you read it (If-Match is stale)", 422: "invalid input; each error names its field",
     428: "If-Match is required", 429: "too many attempts; retry after Retry-After seconds",
+    502: "the platform refused or did not answer (the reason in our words)",
     503: "the database is unavailable; retry after Retry-After seconds",
 }
 

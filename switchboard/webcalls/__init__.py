@@ -16,7 +16,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from switchboard import agents
-from switchboard.errors import Conflict, SwitchboardError
+from switchboard.errors import FieldError, InvalidInput, PlatformFailed, PlatformNotReady
 from switchboard.inbound import ProviderSource
 from switchboard.providers import registry
 from switchboard.providers.base import AgentRef, NotConfigured, ProviderError, WebCall
@@ -27,18 +27,6 @@ __all__ = ["PlatformFailed", "PlatformNotReady", "WebCall", "start_web_call"]
 OWN_RUNTIME = {"livekit"}
 
 
-class PlatformNotReady(Conflict):
-    """The platform cannot take a web call yet; the message says what to set up."""
-
-    code = "platform_not_ready"
-
-
-class PlatformFailed(SwitchboardError):
-    """The platform refused or did not answer; the message is ours (a status and a short reason)."""
-
-    code = "platform_failed"
-
-
 def platform_name(code: str) -> str:
     return registry.provider_class(code).name
 
@@ -47,7 +35,7 @@ async def start_web_call(conn: AsyncConnection, platforms: ProviderSource, organ
                          platform: str) -> WebCall:
     """Credentials for one browser call to agent `agent_id` on `platform`."""
     if platform not in registry.PROVIDERS:
-        raise PlatformNotReady(f"{platform!r} is not a platform; choose one of {', '.join(registry.PROVIDERS)}")
+        raise InvalidInput(FieldError("platform", f"must be one of {', '.join(registry.PROVIDERS)}"))
     agent = await agents.get_agent(conn, organization_id, agent_id)  # NotFound for another organisation's
     name = platform_name(platform)
     config = next((c for c in agent.provider_configs if c.provider == platform), None)

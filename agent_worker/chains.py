@@ -90,6 +90,18 @@ def _build_members(
     return members
 
 
+def _chain_members(service: ServiceType, pipeline: PipelineConfig, ctx: BuildContext, factories: dict[str, Factory],
+                   observer: AttemptObserver | None, skipped: list[tuple[str, str]]) -> list:
+    """The service's vendors in order, or the offline tier when none of them can serve."""
+    built = _build_members(service, pipeline.chain(service), ctx, factories, observer, skipped)
+    if not built:
+        log.warning("no usable %s vendor for organisation %s; using the offline tier", service, pipeline.organization_id)
+        built = _build_members(service, always_available(service), ctx, factories, observer, skipped)
+    if not built:
+        raise ChainError(f"no {service} vendor could be built for organisation {pipeline.organization_id}")
+    return built
+
+
 def build_chains(
     pipeline: PipelineConfig,
     *,
@@ -102,13 +114,7 @@ def build_chains(
     skipped: list[tuple[str, str]] = []
     members: dict[str, list] = {}
     for service in ("stt", "llm", "tts"):
-        built = _build_members(service, pipeline.chain(service), ctx, factories, observer, skipped)
-        if not built:
-            log.warning("no usable %s vendor for organisation %s; using the offline tier", service, pipeline.organization_id)
-            built = _build_members(service, always_available(service), ctx, factories, observer, skipped)
-        if not built:
-            raise ChainError(f"no {service} vendor could be built for organisation {pipeline.organization_id}")
-        members[service] = built
+        members[service] = _chain_members(service, pipeline, ctx, factories, observer, skipped)
 
     def longest(service: str) -> float:
         return max(m._attempt_timeout for m in members[service])
@@ -126,3 +132,18 @@ def build_chains(
         members=members,
         skipped=skipped,
     )
+
+
+def build_llm_chain(
+    pipeline: PipelineConfig,
+    *,
+    observer: AttemptObserver | None = None,
+    factories: dict[str, Factory] | None = None,
+) -> tuple[llm.FallbackAdapter, list]:
+    """The organisation's LLM chain alone, for text conversations (no audio, so no STT, TTS or
+    VAD): the adapter and its members (the caller closes both)."""
+    factories = FACTORIES if factories is None else factories
+    ctx = BuildContext(agent=pipeline.agent, vad=None)  # type: ignore[arg-type]  # an LLM needs no VAD
+    members = _chain_members("llm", pipeline, ctx, factories, observer, [])
+    timeout = max(m._attempt_timeout for m in members)
+    return llm.FallbackAdapter(members, attempt_timeout=timeout, max_retry_per_llm=0, retry_interval=0), members

@@ -135,12 +135,16 @@ def http_tool(spec: HttpTool, client: httpx.AsyncClient, *, allow_private: bool)
 
 
 def build_tools(
-    spec: AgentSpec, *, client: httpx.AsyncClient, outcome: CallOutcome, allow_private_urls: bool
+    spec: AgentSpec, *, client: httpx.AsyncClient, outcome: CallOutcome, allow_private_urls: bool,
+    overrides: dict[type, Callable[[Any], llm.Tool | llm.Toolset]] | None = None,
 ) -> list[llm.Tool | llm.Toolset]:
+    """`overrides`: builders for some tool kinds in place of the call's (a text conversation has
+    no room to hang up nor a SIP caller to transfer)."""
     builders: dict[type, Callable[[Any], llm.Tool | llm.Toolset]] = {
         EndCallTool: lambda t: end_call_tool(t, outcome),
         TransferTool: lambda t: transfer_tool(t, outcome),
         HttpTool: lambda t: http_tool(t, client, allow_private=allow_private_urls),
+        **(overrides or {}),
     }
     tools: list[llm.Tool | llm.Toolset] = []
     names: set[str] = set()

@@ -322,7 +322,7 @@ class ProviderSelection(BaseModel):
 
 # --- calls and what they cost ----------------------------------------------------------------
 CallStatus = Literal["registered", "ongoing", "ended", "error", "not_connected"]
-CallDirection = Literal["inbound", "outbound", "web"]
+CallDirection = Literal["inbound", "outbound", "web", "chat"]
 
 
 class CallUsage(Row):

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     livekit_api_key: str | None = Field(None, alias="LIVEKIT_API_KEY")
     livekit_api_secret: SecretStr | None = Field(None, alias="LIVEKIT_API_SECRET")
     livekit_sip_host: str | None = Field(None, alias="LIVEKIT_SIP_HOST")
+    # Where the worker serves text conversations (`python -m agent_worker chat`): the LiveKit
+    # platform's chats run there. The operator's address, never a tenant's. The bearer token
+    # both sides present; unset, it is derived from the JWT secret (one secret less to share).
+    livekit_chat_url: str = Field("http://127.0.0.1:54329", alias="LIVEKIT_CHAT_URL")
+    livekit_chat_token: SecretStr | None = Field(None, alias="LIVEKIT_CHAT_TOKEN")
 
     # Worker vendors (seed 002's environment fallback when the database is unreachable).
     provider_env_fallback: bool = Field(True, alias="PROVIDER_ENV_FALLBACK")
@@ -144,6 +149,14 @@ class Settings(BaseSettings):
 
     def resolved_app_url(self) -> str:
         return (self.app_public_url or f"http://127.0.0.1:{self.app_port}").rstrip("/")
+
+    def resolved_chat_token(self) -> str:
+        if self.livekit_chat_token:
+            return self.livekit_chat_token.get_secret_value()
+        import hashlib
+        import hmac
+
+        return hmac.new(self.resolved_jwt_secret().encode(), b"livekit-chat", hashlib.sha256).hexdigest()
 
     def resolved_jwt_secret(self) -> str:
         if self.jwt_secret:

@@ -35,8 +35,10 @@ from switchboard.providers.base import (
     WebCall,
     WebhookRequest,
 )
+from switchboard.providers.chat import ChatContext, ChatReply, ChatSession
 from switchboard.providers.common import require, sip_connect_swml, sip_dial_laml
 from switchboard.providers.livekit import compile as lk_compile
+from switchboard.providers.livekit.chat import WorkerChat
 from switchboard.providers.livekit import webhooks
 from switchboard.providers.livekit.voices import PRESET_VOICES, TTS_VENDORS
 from switchboard import egress
@@ -67,6 +69,7 @@ class LiveKitProvider(VoiceAIProvider):
         self._session = session
         self._own_session: aiohttp.ClientSession | None = None
         self._api: lk.LiveKitAPI | None = None
+        self._chat: WorkerChat | None = None
 
     # --- plumbing ---------------------------------------------------------------------------
     @property
@@ -94,6 +97,8 @@ class LiveKitProvider(VoiceAIProvider):
         return self._api
 
     async def aclose(self) -> None:
+        if self._chat is not None:
+            await self._chat.aclose()
         if self._api is not None:
             await self._api.aclose()
             self._api = None
@@ -235,6 +240,25 @@ class LiveKitProvider(VoiceAIProvider):
         if call.answer_format == "laml":
             return HandOff(laml=sip_dial_laml(uri))
         return HandOff(swml=sip_connect_swml(uri, call, max_duration=spec.max_duration_seconds))
+
+    # --- text conversations: our worker's agent in text mode (needs no LiveKit server) ---------
+    @property
+    def worker_chat(self) -> WorkerChat:
+        if self._chat is None:
+            from switchboard.settings import get_settings
+
+            s = get_settings()
+            self._chat = WorkerChat(s.livekit_chat_url, s.resolved_chat_token())
+        return self._chat
+
+    async def start_chat(self, ref: AgentRef, spec: AgentSpec, context: ChatContext) -> ChatSession:
+        return await self.worker_chat.start(context)
+
+    async def chat(self, ref: AgentRef, spec: AgentSpec, session: ChatSession, text: str) -> ChatReply:
+        return await self.worker_chat.say(session, text)
+
+    async def end_chat(self, ref: AgentRef, session: ChatSession) -> None:
+        await self.worker_chat.end(session)
 
     # --- voices -----------------------------------------------------------------------------
     async def list_voices(self) -> list[Voice]:

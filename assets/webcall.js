@@ -19,8 +19,11 @@ const STARTERS = {
   async retell(c) {
     const { RetellWebClient } = await import("retell-client-js-sdk");
     const client = new RetellWebClient();
+    let failure = null; // startCall reports a failed connection as an "error" event, not a rejection
+    client.on("error", (err) => { failure = err || new Error("Retell web call failed"); report("failed"); });
     client.on("call_ended", () => report("ended"));
     await client.startCall({ accessToken: c.access_token });
+    if (failure) throw failure;
     return () => client.stopCall();
   },
   // @vapi-ai/web: the organisation's public key and the agent's assistant.

@@ -41,7 +41,7 @@ from switchboard.settings import Settings, get_settings
 log = logging.getLogger("edge_functions")
 FUNCTIONS_PREFIX = "/functions/v1"
 DB_REQUEST_TIMEOUT = 3.0  # seconds a request waits for a pooled connection before answering 503
-FUNCTIONS = ("voice-ai-router", "provider-webhook-router", "webhook-inbound-call", "sync-agent")
+FUNCTIONS = ("voice-ai-router", "provider-webhook-router", "webhook-inbound-call", "sync-agent", "signalwire-chat-swml")
 # The names requests are counted under; anything else is "other".
 METRIC_NAMES = frozenset((*FUNCTIONS, "api", "root", "health", "metrics", "docs", "openapi.json", "redoc"))
 
@@ -228,9 +228,11 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
     app.add_middleware(BodyLimitMiddleware)  # inside the observability one: a 413 is logged and counted
     app.add_middleware(ObservabilityMiddleware)
 
-    from edge_functions import provider_webhook_router, sync_agent, voice_ai_router, webhook_inbound_call
+    from edge_functions import (
+        provider_webhook_router, signalwire_chat_swml, sync_agent, voice_ai_router, webhook_inbound_call,
+    )
 
-    for module in (voice_ai_router, provider_webhook_router, webhook_inbound_call, sync_agent):
+    for module in (voice_ai_router, provider_webhook_router, webhook_inbound_call, sync_agent, signalwire_chat_swml):
         app.include_router(module.router, prefix=FUNCTIONS_PREFIX)
     app.fast_routes[f"{FUNCTIONS_PREFIX}/voice-ai-router"] = voice_ai_router.voice_ai_router
     app.fast_prefixes.append((f"{FUNCTIONS_PREFIX}/provider-webhook-router/", provider_webhook_router.fast_endpoint))

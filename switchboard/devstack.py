@@ -1,7 +1,7 @@
 """`switchboard run` (what `make run` calls): the whole product on one machine — the database
 (embedded unless DATABASE_URL is set), migrations, demo data on first start, the edge-functions
-server, the database-webhook relay, the admin app and, when LIVEKIT_URL is set, the LiveKit
-worker. Children are supervised: Ctrl-C stops them all; if one dies the others are stopped too.
+server, the database-webhook relay, the admin app, the worker's text-conversation endpoint and, when
+LIVEKIT_URL is set, the LiveKit worker. Children are supervised: Ctrl-C stops them all; if one dies the others are stopped too.
 The shells are started as processes (by module name), so the core imports none of them."""
 
 from __future__ import annotations
@@ -97,6 +97,12 @@ def _services(settings, skip: set[str]) -> list[Service]:
                                 f"http://127.0.0.1:{settings.app_port}", f"http://127.0.0.1:{settings.app_port}/"))
     if settings.livekit_url and _has_module("agent_worker") and "worker" not in skip:
         services.append(Service("LiveKit worker", [py, "-m", "agent_worker", "start"], settings.livekit_url))
+    if _has_module("agent_worker") and "worker" not in skip:
+        # Text conversations with the worker's agent (the LiveKit platform's chats): they need
+        # no LiveKit server, so they run with no key at all.
+        chat = settings.livekit_chat_url.rstrip("/")
+        services.append(Service("agent chat", [py, "-m", "agent_worker", "chat"], f"{chat} (text conversations)",
+                                f"{chat}/health"))
     return services
 
 

@@ -50,9 +50,9 @@ def data_dir() -> Iterator[Path]:
 
 def test_run_starts_the_stack_and_stops_it_on_ctrl_c(data_dir: Path) -> None:
     tmp_path = data_dir
-    db_port, fn_port = free_port(), free_port()
+    db_port, fn_port, chat_port = free_port(), free_port(), free_port()
     env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_DB_PORT": str(db_port),
-           "FUNCTIONS_PORT": str(fn_port)}
+           "FUNCTIONS_PORT": str(fn_port), "LIVEKIT_CHAT_URL": f"http://127.0.0.1:{chat_port}"}
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "switchboard", "run", "--seed-calls", "300", "--skip", "app"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -67,6 +67,8 @@ def test_run_starts_the_stack_and_stops_it_on_ctrl_c(data_dir: Path) -> None:
             time.sleep(0.2)
         assert any("Ctrl-C stops" in line for line in printed), "run never said it was ready:\n" + "".join(printed)
         assert httpx.get(f"http://127.0.0.1:{fn_port}/health", timeout=5).status_code == 200
+        # The worker's text conversations (the LiveKit platform's chats) answer too, with no key.
+        assert httpx.get(f"http://127.0.0.1:{chat_port}/health", timeout=5).status_code == 200
         with psycopg.connect(cluster.url()) as conn:
             calls = conn.execute(
                 "select count(*) from call_records c join organizations o on o.id = c.organization_id "
@@ -82,7 +84,7 @@ def test_run_starts_the_stack_and_stops_it_on_ctrl_c(data_dir: Path) -> None:
             time.sleep(0.2)
         assert not _started_by(tmp_path), f"still running after Ctrl-C: {_started_by(tmp_path)}\n{out}"
         assert not cluster.running()
-        assert "Stopped: edge functions, database-webhook relay, Postgres." in out
+        assert "Stopped: edge functions, database-webhook relay, agent chat, Postgres." in out
         # The table comes once the functions answer; only our own lines reach the console.
         assert f"http://127.0.0.1:{fn_port}/functions/v1/" in out
         assert "demo@switchboard.local" in out
@@ -91,6 +93,8 @@ def test_run_starts_the_stack_and_stops_it_on_ctrl_c(data_dir: Path) -> None:
         assert (tmp_path / "logs" / "edge-functions.log").stat().st_size > 0
         with socket.socket() as s:  # the server is gone
             assert s.connect_ex(("127.0.0.1", fn_port)) != 0
+        with socket.socket() as s:  # the worker's chat endpoint too
+            assert s.connect_ex(("127.0.0.1", chat_port)) != 0
         with socket.socket() as s:  # and so is Postgres
             assert s.connect_ex(("127.0.0.1", db_port)) != 0
     finally:

@@ -65,6 +65,11 @@ async def world(db: Database, db_url: str) -> tuple[Tenant, Tenant, dict[str, st
                 "insert into webhook_inbox (provider, event_id, event_type, organization_id, body) values ('retell', %s, 'call_ended', %s, %s)",
                 (f"evt-{t.org_id}", t.org_id, b"{}"),
             )
+            conversation = (await (await conn.execute(  # a text conversation and its first turn
+                "insert into conversations (organization_id, agent_config_id, provider_id) values (%s, %s, %s) returning id",
+                (t.org_id, agent, providers["livekit"]))).fetchone())["id"]
+            await conn.execute("insert into conversation_turns (organization_id, conversation_id, seq, reply_text, latency_ms) "
+                               "values (%s, %s, 0, 'Hello', 1.5)", (t.org_id, conversation))
         async with db.as_user(t.admin) as conn:  # an invitation: its checks are not a generic row's
             await invitations.create_invitation(conn, t.org_id, f"invitee@{t.org_id.hex}.test", "member")
         calls.append((DemoTenant(t.org_id, t.owner.sub, t.owner, agent, number), 8))

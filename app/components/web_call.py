@@ -9,10 +9,11 @@ from uuid import UUID
 
 import reflex as rx
 
-from app.backend import platforms, problem
+from app.backend import database, platforms, problem
 from app.state import NotSignedIn, Session
 from switchboard import webcalls
 from switchboard.providers import registry
+from switchboard.providers.resilience import platform_name
 
 # The platforms' official browser SDKs (npm), pinned; Reflex installs them with the app's build.
 SDKS = ["livekit-client@2.23.0", "retell-client-js-sdk@2.0.8", "@vapi-ai/web@2.7.1", "@signalwire/js@3.30.0"]
@@ -39,7 +40,7 @@ class WebCall(Session):
 
     @rx.var
     def choices(self) -> list[list[str]]:
-        return [[code, registry.provider_class(code).name] for code in registry.PROVIDERS]
+        return [[code, platform_name(code)] for code in registry.PROVIDERS]
 
     @rx.event
     def set_platform(self, code: str):
@@ -54,9 +55,8 @@ class WebCall(Session):
         self.error, self.state, self.busy = "", "connecting", True
         yield
         try:
-            source = await platforms()
-            async with self._as_user() as conn:
-                credentials = await webcalls.start_web_call(conn, source, self._org(), UUID(page.agent_id), code)
+            credentials = await webcalls.start_web_call(await database(), self._claims(), self._org(), UUID(page.agent_id),
+                                                        code, await platforms())
         except NotSignedIn:
             self.busy = False
             yield rx.redirect("/sign-in")

@@ -27,5 +27,4 @@ async def create_web_call(agent_id: UUID, body: WebCallRequest, who: Caller = De
                           platforms=Depends(get_platforms)) -> WebCall:
     """Scope: write. Short-lived credentials scoped to this agent, for the platform's browser SDK
     (`sdk`): never a secret key. 409 says what to set up first (a key, a deployment)."""
-    async with who.session("write") as (conn, access):
-        return await webcalls.start_web_call(conn, platforms, access.organization_id, agent_id, body.platform)
+    return await webcalls.start_web_call(who.db, who.claims, who.organization_id, agent_id, body.platform, platforms)

@@ -59,7 +59,7 @@ async def test_retell_web_call_through_the_api(client, world: World, db, retell_
     not_there = await _post(client, world, "retell")
     assert not_there.status_code == 409
     assert not_there.json() == {"code": "platform_not_ready", "fields": [], "message": not_there.json()["message"]}
-    assert "not on Retell AI yet" in not_there.json()["message"]
+    assert "not on Retell yet" in not_there.json()["message"]
     async with db.as_service() as conn:
         await conn.execute(
             """insert into provider_configs (organization_id, agent_config_id, provider_id, agent_id, sync_status)

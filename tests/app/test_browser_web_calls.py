@@ -122,7 +122,7 @@ async def test_each_platforms_sdk_starts_the_call_with_our_credentials(
         async with httpx.AsyncClient() as http:
             expected = (await http.post(retell_prism.url + "/v2/create-web-call", json={"agent_id": RETELL_AGENT},
                                         headers={"Authorization": "Bearer k"})).json()["access_token"]
-        url = urlsplit(await _call(page, "Retell AI", sockets["retell"]))
+        url = urlsplit(await _call(page, "Retell", sockets["retell"]))
         assert url.path.startswith("/rtc") and parse_qs(url.query)["access_token"] == [expected]
 
         # Vapi: the browser posts the call itself, with the public key and the agent's assistant.
@@ -131,7 +131,7 @@ async def test_each_platforms_sdk_starts_the_call_with_our_credentials(
         assert body["assistantId"] == VAPI_ASSISTANT
 
         # SignalWire: the SDK connects with the guest token allowed to dial the agent's address only.
-        ws_url, connect = await _call(page, "SignalWire AI Agent", sockets["signalwire"])
+        ws_url, connect = await _call(page, "SignalWire", sockets["signalwire"])
         assert urlsplit(ws_url).hostname == "puc.signalwire.com"
         assert connect["method"] == "signalwire.connect"
         assert connect["params"]["authentication"]["jwt_token"] == SW_TOKEN
@@ -149,10 +149,10 @@ async def test_a_platform_that_cannot_be_called_yet_says_what_is_missing(browser
     context, page = await sign_in(browser, app_server, email, "/agent")
     try:
         await page.locator("#web-call-section").scroll_into_view_if_needed()
-        await _choose(page, "Retell AI")
+        await _choose(page, "Retell")
         await page.click("#web-call-start")
         error = page.locator("#web-call-error")
         await error.wait_for()
-        assert "not on Retell AI yet" in await error.inner_text()
+        assert "not on Retell yet" in await error.inner_text()
     finally:
         await context.close()

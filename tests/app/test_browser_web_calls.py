@@ -21,7 +21,6 @@ from tests.app.test_browser_pages import account, sign_in
 from tests.providers import conftest as provider_fixtures
 from tests.providers.test_webcalls import SW_AGENT, SW_ADDRESS, SW_TOKEN, signalwire_space
 from tests.support.livekit_twirp import LiveKitTwirpServer
-from tests.support.prism import prism_fixture
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +28,6 @@ LK_KEY, LK_SECRET = "APIbrowser", "browser-secret-of-at-least-32-characters"
 RETELL_KEY, RETELL_AGENT = "key_browser_retell_01", "oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxD"
 VAPI_PRIVATE, VAPI_PUBLIC, VAPI_ASSISTANT = "vapi_browser_private_01", "pk-browser-public-7f3a", "asst_browser_1"
 SW_API_TOKEN = "PT_browser_token_01"
-retell_prism = prism_fixture("retell-openapi.yaml")
 aiohttp_server, docs = provider_fixtures.aiohttp_server, provider_fixtures.docs  # the provider tests' fixtures
 
 

@@ -15,6 +15,7 @@ import reflex as rx
 from app.backend import database, platforms, problem
 from app.state import NotSignedIn, Session
 from switchboard import conversations
+from switchboard.errors import InvalidInput
 from switchboard.providers import registry
 from switchboard.providers.resilience import platform_name
 
@@ -49,6 +50,13 @@ def _latency(turn) -> str:
     if turn.overhead_ms is not None:
         words += f" (ours {turn.overhead_ms:,.0f} ms)"
     return words
+
+
+def _why(exc: BaseException) -> str:
+    """Why a platform cannot be tried: the core's words (the field, always "platform", unsaid)."""
+    if isinstance(exc, InvalidInput):
+        return " ".join(e.message.rstrip(".") + "." for e in exc.errors)
+    return problem(exc)
 
 
 def _agent_row(turn) -> TurnRow:
@@ -88,7 +96,7 @@ class TestPanel(Session):
         columns, unavailable = [], []
         for code, result in zip(codes, results):
             if isinstance(result, BaseException):
-                unavailable.append([platform_name(code), problem(result)])
+                unavailable.append([platform_name(code), _why(result)])
             else:
                 columns.append(Column(code=code, name=platform_name(code), conversation_id=str(result.id),
                                       turns=[_agent_row(t) for t in result.turns]))
@@ -161,7 +169,8 @@ def _turn(t: TurnRow) -> rx.Component:
         rx.box(
             rx.text(rx.text.strong("Agent: "), t.text, size="2", class_name="turn-reply"),
             rx.foreach(t.tools, lambda tool: rx.badge(rx.icon("wrench", size=12), tool, variant="soft", color_scheme="violet",
-                                                      class_name="turn-tool")),
+                                                      class_name="turn-tool",
+                                                      style={"white_space": "normal", "overflow_wrap": "anywhere"})),
             rx.text(t.latency, size="1", color_scheme="gray", class_name="turn-latency"),
             class_name="turn-agent", width="100%",
         ),

@@ -84,7 +84,7 @@ async def test_three_turns_side_by_side_on_every_configured_platform(
         assert transfer and transfer[0].startswith("transfer_to_front_desk")
         # Side by side: the three columns share a row.
         boxes = [await page.locator(f"#test-column-{c}").bounding_box() for c in ("livekit", "retell", "vapi")]
-        assert len({round(b["y"]) for b in boxes}) == 1 and boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]
+        assert len({round(b["y"]) for b in boxes}) == 1 and len({round(b["x"]) for b in boxes}) == 3
         await shot(page, "agent-test-panel")
 
         # Start over: the conversations end (kept on the calls page as chats) and new ones begin.

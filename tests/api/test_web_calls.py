@@ -102,3 +102,15 @@ def test_the_route_is_in_the_api_document():
     op = doc["paths"]["/api/agents/{agent_id}/web-calls"]["post"]
     assert set(op["responses"]) >= {"201", "404", "409", "422", "502"}
     assert openapi_document(CONTRACTS / "retell-openapi.yaml").operation("POST", "/v2/create-web-call")
+
+
+async def test_vapis_public_key_is_shown_whole_and_its_private_key_never(client, world: World, leak_guard):
+    private = leak_guard.secret("vapi_private_key_settings_01")
+    r = await client.put("/api/organizations/current/providers/vapi/secrets", headers=world.admin_a.headers(),
+                         json={"secrets": {"api_key": private, "public_key": "pk-shown-in-settings-42"}})
+    assert r.status_code == 200, r.text
+    assert r.json()["hints"] == {"api_key": "…s_01", "public_key": "pk-shown-in-settings-42"}
+    listed = await client.get("/api/organizations/current/providers/vapi", headers=world.admin_a.headers())
+    assert listed.json()["secrets"]["hints"]["public_key"] == "pk-shown-in-settings-42"
+    schema = listed.json()["provider"]["secrets_schema"]["properties"]["public_key"]
+    assert schema["x-public"] is True and "not a secret" in schema["title"]

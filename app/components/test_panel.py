@@ -13,6 +13,7 @@ from uuid import UUID
 import reflex as rx
 
 from app.backend import database, platforms, problem
+from app.components.layout import labelled_select
 from app.state import NotSignedIn, Session
 from switchboard import conversations
 from switchboard.errors import InvalidInput
@@ -82,15 +83,17 @@ class TestPanel(Session):
     def set_choice(self, value: str):
         self.choice = value
 
-    async def _agent(self) -> UUID:
+    async def _who(self):
+        """(database, claims, organisation, agent, platform adapters): what every core call takes."""
         from app.pages.agent import AgentConfig
 
-        return UUID((await self.get_state(AgentConfig)).agent_id)
+        agent = UUID((await self.get_state(AgentConfig)).agent_id)
+        return await database(), self._claims(), self._org(), agent, await platforms()
 
     async def _open(self) -> None:
         """Start a conversation on each chosen platform, side by side; those that cannot start say why."""
         codes = list(registry.PROVIDERS) if self.choice == ALL else [self.choice]
-        db, claims, org, agent, source = await database(), self._claims(), self._org(), await self._agent(), await platforms()
+        db, claims, org, agent, source = await self._who()
         results = await asyncio.gather(*(conversations.start(db, claims, org, agent, c, source) for c in codes),
                                        return_exceptions=True)
         columns, unavailable = [], []
@@ -124,7 +127,7 @@ class TestPanel(Session):
                         for c in self.columns]
         yield
         try:
-            db, claims, org, agent, source = await database(), self._claims(), self._org(), await self._agent(), await platforms()
+            db, claims, org, agent, source = await self._who()
         except NotSignedIn:
             self.busy = False
             yield rx.redirect("/sign-in")
@@ -150,7 +153,7 @@ class TestPanel(Session):
         self.busy, self.error = True, ""
         yield
         try:
-            db, claims, org, agent, source = await database(), self._claims(), self._org(), await self._agent(), await platforms()
+            db, claims, org, agent, source = await self._who()
             await asyncio.gather(*(conversations.end(db, claims, org, agent, UUID(c.conversation_id), source)
                                    for c in self.columns), return_exceptions=True)
             self.columns, self.unavailable = [], []
@@ -196,12 +199,8 @@ def test_panel_card() -> rx.Component:
             rx.text("Type as the caller and read what the agent answers — on one platform, or on every platform side by "
                     "side. Each conversation is kept on the calls page.", size="2", color_scheme="gray"),
             rx.hstack(
-                rx.el.label("Try on", html_for="test-platform", class_name="rt-Text rt-r-size-2"),
-                rx.select.root(
-                    rx.select.trigger(id="test-platform", aria_label="Platform to test on"),
-                    rx.select.content(rx.foreach(TestPanel.choices, lambda c: rx.select.item(c[1], value=c[0]))),
-                    value=TestPanel.choice, on_change=TestPanel.set_choice,
-                ),
+                labelled_select("Try on", id="test-platform", aria_label="Platform to test on", choices=TestPanel.choices,
+                                value=TestPanel.choice, on_change=TestPanel.set_choice),
                 rx.cond(
                     TestPanel.started,
                     rx.button(rx.icon("rotate-ccw"), "Reset", variant="soft", on_click=TestPanel.start_over,

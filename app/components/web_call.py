@@ -10,6 +10,7 @@ from uuid import UUID
 import reflex as rx
 
 from app.backend import database, platforms, problem
+from app.components.layout import labelled_select
 from app.state import NotSignedIn, Session
 from switchboard import webcalls
 from switchboard.providers import registry
@@ -92,12 +93,9 @@ def web_call_card(active: rx.Var) -> rx.Component:
             rx.text("Talk to the agent from this browser with your microphone, through the platform's own web-call "
                     "service.", size="2", color_scheme="gray"),
             rx.hstack(
-                rx.el.label("Platform", html_for="web-call-platform", class_name="rt-Text rt-r-size-2"),
-                rx.select.root(
-                    rx.select.trigger(id="web-call-platform", aria_label="Platform for the browser call"),
-                    rx.select.content(rx.foreach(WebCall.choices, lambda c: rx.select.item(c[1], value=c[0]))),
-                    value=rx.cond(WebCall.platform != "", WebCall.platform, active), on_change=WebCall.set_platform,
-                ),
+                labelled_select("Platform", id="web-call-platform", aria_label="Platform for the browser call",
+                                choices=WebCall.choices, value=rx.cond(WebCall.platform != "", WebCall.platform, active),
+                                on_change=WebCall.set_platform),
                 rx.cond(
                     WebCall.state == "in call",
                     rx.button(rx.icon("phone-off"), "Hang up", color_scheme="red", on_click=WebCall.hang_up,

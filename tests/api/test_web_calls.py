@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from livekit.api import TokenVerifier
 
 from switchboard import secrets
 from switchboard.pipeline.dispatch import DispatchMetadata
 from tests.api.conftest import World
-from tests.support.livekit_twirp import LiveKitTwirpServer
+from tests.support.livekit_twirp import twirp_fixture
 from tests.support.openapi import openapi_document
 from tests.support.prism import CONTRACTS, prism_fixture
 
@@ -21,12 +20,7 @@ RETELL_KEY = "key_webcall_retell_0001"
 retell_prism = prism_fixture("retell-openapi.yaml")
 
 
-@pytest.fixture
-async def twirp():
-    server = LiveKitTwirpServer(LK_KEY, LK_SECRET)
-    server.url = await server.start()
-    yield server
-    await server.stop()
+twirp = twirp_fixture(LK_KEY, LK_SECRET)
 
 
 async def _post(client, world: World, platform: str, user=None, agent=None):

@@ -20,7 +20,7 @@ from switchboard import secrets
 from tests.app.test_browser_pages import account, sign_in
 from tests.providers import conftest as provider_fixtures
 from tests.providers.test_webcalls import SW_AGENT, SW_ADDRESS, SW_TOKEN, signalwire_space
-from tests.support.livekit_twirp import LiveKitTwirpServer
+from tests.support.livekit_twirp import twirp_fixture
 
 pytestmark = pytest.mark.browser
 
@@ -31,12 +31,7 @@ SW_API_TOKEN = "PT_browser_token_01"
 aiohttp_server, docs = provider_fixtures.aiohttp_server, provider_fixtures.docs  # the provider tests' fixtures
 
 
-@pytest.fixture
-async def twirp():
-    server = LiveKitTwirpServer(LK_KEY, LK_SECRET)
-    server.url = await server.start()
-    yield server
-    await server.stop()
+twirp = twirp_fixture(LK_KEY, LK_SECRET)
 
 
 async def _deploy(app_db, org, agent, code: str, agent_id: str, values: dict[str, str]) -> None:

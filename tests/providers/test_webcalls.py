@@ -21,7 +21,7 @@ from switchboard.providers.resilience import RetryPolicy
 from switchboard.providers.retell import RetellProvider
 from switchboard.providers.signalwire import SignalWireProvider
 from switchboard.providers.vapi import VapiProvider
-from tests.support.livekit_twirp import LiveKitTwirpServer
+from tests.support.livekit_twirp import twirp_fixture
 
 ORG = "9b2f6c1e-4a57-4d0e-9f3a-2c8d7e6b5a41"
 AGENT_CONFIG = "3f6a1d2c-8b9e-4f70-a1b2-c3d4e5f60718"
@@ -114,12 +114,7 @@ async def test_signalwire_web_call_is_a_guest_token_for_the_agents_address(aioht
         await sw.create_web_call(AgentRef(agent_id="00000000-0000-4000-8000-000000000000"), metadata=META)
 
 
-@pytest.fixture
-async def twirp():
-    server = LiveKitTwirpServer(LK_KEY, LK_SECRET)
-    server.url = await server.start()
-    yield server
-    await server.stop()
+twirp = twirp_fixture(LK_KEY, LK_SECRET)
 
 
 async def test_livekit_web_call_dispatches_the_worker_and_gives_a_token_for_that_room_only(twirp):

@@ -107,9 +107,15 @@ class TestPanel(Session):
 
     @rx.event
     async def start(self):
-        self.busy, self.error, self.columns, self.unavailable = True, "", [], []
+        """Start (or start over: the open conversations end first, each staying on the calls page)."""
+        self.busy, self.error = True, ""
         yield
         try:
+            if self.columns:
+                db, claims, org, agent, source = await self._who()
+                await asyncio.gather(*(conversations.end(db, claims, org, agent, UUID(c.conversation_id), source)
+                                       for c in self.columns), return_exceptions=True)
+            self.columns, self.unavailable = [], []
             await self._open()
         except NotSignedIn:
             yield rx.redirect("/sign-in")
@@ -146,23 +152,6 @@ class TestPanel(Session):
             else:
                 updated.append(dataclasses.replace(c, turns=[*c.turns, _agent_row(r)]))
         self.columns, self.busy = updated, False
-
-    @rx.event
-    async def start_over(self):
-        """End every open conversation (each stays on the calls page) and start afresh."""
-        self.busy, self.error = True, ""
-        yield
-        try:
-            db, claims, org, agent, source = await self._who()
-            await asyncio.gather(*(conversations.end(db, claims, org, agent, UUID(c.conversation_id), source)
-                                   for c in self.columns), return_exceptions=True)
-            self.columns, self.unavailable = [], []
-            await self._open()
-        except NotSignedIn:
-            yield rx.redirect("/sign-in")
-        except Exception as exc:
-            self.error = problem(exc)
-        self.busy = False
 
 
 def _turn(t: TurnRow) -> rx.Component:
@@ -203,7 +192,7 @@ def test_panel_card() -> rx.Component:
                                 value=TestPanel.choice, on_change=TestPanel.set_choice),
                 rx.cond(
                     TestPanel.started,
-                    rx.button(rx.icon("rotate-ccw"), "Reset", variant="soft", on_click=TestPanel.start_over,
+                    rx.button(rx.icon("rotate-ccw"), "Reset", variant="soft", on_click=TestPanel.start,
                               loading=TestPanel.busy, id="test-reset"),
                     rx.button(rx.icon("message-circle"), "Start", on_click=TestPanel.start, loading=TestPanel.busy,
                               id="test-start"),

@@ -123,7 +123,7 @@ async def _adapter(platforms: ProviderSource, organization_id: UUID, code: str, 
         raise InvalidInput(FieldError("platform", _words(code, exc))) from None
     if not isinstance(provider, TextChat):
         raise InvalidInput(FieldError("platform", f"{platform_name(code)} conversations are not available on this server"))
-    missing = getattr(provider, "chat_missing", lambda _ref: None)(ref)
+    missing = provider.chat_missing(ref)
     if missing:
         raise InvalidInput(FieldError("platform", missing))
     return provider

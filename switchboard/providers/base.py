@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 from datetime import datetime
 from decimal import Decimal
+from types import ModuleType
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
@@ -387,9 +388,14 @@ class VoiceAIProvider(abc.ABC):
     @abc.abstractmethod
     async def health_check(self) -> HealthStatus: ...
 
+    # The platform folder's `webcall` module: `create_web_call(adapter, ref, *, metadata)`.
+    web_call_module: ClassVar[ModuleType | None] = None
+
     async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
         """Credentials for one browser call to the agent `ref` (see `WebCall`)."""
-        raise ProviderRejected(self.code, "this platform offers no browser calls")
+        if self.web_call_module is None:
+            raise ProviderRejected(self.code, "this platform offers no browser calls")
+        return await self.web_call_module.create_web_call(self, ref, metadata=metadata)
 
     def native_form(self, spec: AgentSpec) -> dict[str, Any]:
         """What this platform is given for `spec` (request bodies or messages, ids left as

@@ -32,7 +32,6 @@ from switchboard.providers.base import (
     ProviderUnavailable,
     Voice,
     VoiceAIProvider,
-    WebCall,
     WebhookRequest,
 )
 from switchboard.providers.chat import ChatModule
@@ -41,6 +40,7 @@ from switchboard.providers.livekit import compile as lk_compile
 from switchboard.providers.livekit import chat as lk_chat
 from switchboard.providers.livekit.chat import WorkerChat
 from switchboard.providers.livekit import webhooks
+from switchboard.providers.livekit import webcall as livekit_webcall
 from switchboard.providers.livekit.voices import PRESET_VOICES, TTS_VENDORS
 from switchboard import egress
 from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries, error_for_status, unreachable
@@ -56,6 +56,7 @@ class LiveKitProvider(ChatModule, VoiceAIProvider):
         preset_voices=True, custom_voices=True, function_calling=True, recording=True,
         post_call_analysis=False, webrtc=True, sip=True,
     )
+    web_call_module = livekit_webcall  # browser calls
 
     def __init__(
         self,
@@ -229,11 +230,6 @@ class LiveKitProvider(ChatModule, VoiceAIProvider):
 
     async def end_call(self, provider_call_id: str) -> None:
         await self._call("delete-room", lambda: self.api.room.delete_room(DeleteRoomRequest(room=provider_call_id)))
-
-    async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
-        from switchboard.providers.livekit import webcall
-
-        return await webcall.create_web_call(self, ref, metadata=metadata)
 
     async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff:
         host = require(lk_compile.sip_host(self.credentials.get("url"), self.credentials.get("sip_host")), self.code,

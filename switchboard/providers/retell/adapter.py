@@ -24,7 +24,6 @@ from switchboard.providers.base import (
     ProviderTimeout,
     ProviderUnavailable,
     Voice,
-    WebCall,
     WebhookRequest,
 )
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
@@ -34,6 +33,7 @@ from switchboard.providers.chat import ChatModule
 from switchboard.providers.retell import chat as retell_chat
 from switchboard.providers.retell import compile as retell_compile
 from switchboard.providers.retell import webhooks
+from switchboard.providers.retell import webcall as retell_webcall
 from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
 
 SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
@@ -47,6 +47,7 @@ class RetellProvider(ChatModule, HttpPlatformAdapter):
         preset_voices=True, custom_voices=False, function_calling=True, recording=True,
         post_call_analysis=True, webrtc=True, sip=True,
     )
+    web_call_module = retell_webcall  # browser calls
 
     # --- plumbing ---------------------------------------------------------------------------
     @property
@@ -162,11 +163,6 @@ class RetellProvider(ChatModule, HttpPlatformAdapter):
 
     async def end_call(self, provider_call_id: str) -> None:
         await self._call("stop-call", lambda t: self.client.call.stop(provider_call_id, timeout=t))
-
-    async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
-        from switchboard.providers.retell import webcall
-
-        return await webcall.create_web_call(self, ref, metadata=metadata)
 
     async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff:
         agent_id = require(ref.agent_id, self.code, "the Retell agent id")

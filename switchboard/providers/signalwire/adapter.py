@@ -23,7 +23,6 @@ from switchboard.providers.base import (
     ProviderError,
     ProviderRejected,
     Voice,
-    WebCall,
     WebhookRequest,
 )
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
@@ -32,6 +31,7 @@ from switchboard.providers.chat import ChatModule
 from switchboard.providers.signalwire import chat as sw_chat
 from switchboard.providers.signalwire import compile as sw_compile
 from switchboard.providers.signalwire import webhooks
+from switchboard.providers.signalwire import webcall as signalwire_webcall
 from switchboard.providers.signalwire.voices import PRESET_VOICES
 
 AI_AGENTS = "/api/fabric/resources/ai_agents"
@@ -48,6 +48,7 @@ class SignalWireProvider(ChatModule, HttpPlatformAdapter):
         preset_voices=True, custom_voices=True, function_calling=True, recording=True,
         post_call_analysis=True, webrtc=True, sip=True,
     )
+    web_call_module = signalwire_webcall  # browser calls
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -153,11 +154,6 @@ class SignalWireProvider(ChatModule, HttpPlatformAdapter):
 
     async def end_call(self, provider_call_id: str) -> None:
         await self._compat("end-call", "POST", f"/Accounts/{self.project}/Calls/{provider_call_id}", form={"Status": "completed"})
-
-    async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
-        from switchboard.providers.signalwire import webcall
-
-        return await webcall.create_web_call(self, ref, metadata=metadata)
 
     async def hand_off_inbound(self, ref: AgentRef, spec: AgentSpec, call: InboundCall) -> HandOff:
         if call.answer_format == "laml":

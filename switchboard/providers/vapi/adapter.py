@@ -20,7 +20,6 @@ from switchboard.providers.base import (
     ProviderError,
     ProviderRejected,
     Voice,
-    WebCall,
     WebhookRequest,
 )
 from switchboard.providers.common import HttpPlatformAdapter, require, sip_connect_swml, sip_dial_laml, webhook_url
@@ -30,6 +29,7 @@ from switchboard.providers.chat import ChatModule
 from switchboard.providers.vapi import chat as vapi_chat
 from switchboard.providers.vapi import compile as vapi_compile
 from switchboard.providers.vapi import webhooks
+from switchboard.providers.vapi import webcall as vapi_webcall
 from switchboard.providers.vapi.voices import PRESET_VOICES
 
 SIP_URI = "sip:{to}@{credential_id}.sip.vapi.ai"
@@ -43,6 +43,7 @@ class VapiProvider(ChatModule, HttpPlatformAdapter):
         preset_voices=True, custom_voices=True, function_calling=True, recording=True,
         post_call_analysis=True, webrtc=True, sip=True,
     )
+    web_call_module = vapi_webcall  # browser calls
 
     # --- plumbing ---------------------------------------------------------------------------
     @property
@@ -149,11 +150,6 @@ class VapiProvider(ChatModule, HttpPlatformAdapter):
         if not control or not str(control).startswith(("http://", "https://")):
             raise ProviderRejected(self.code, f"call {provider_call_id} has no control URL (not live, or live control disabled)")
         await self.control(str(control), {"type": "end-call"})
-
-    async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
-        from switchboard.providers.vapi import webcall
-
-        return await webcall.create_web_call(self, ref, metadata=metadata)
 
     async def control(self, control_url: str, command: dict[str, Any]) -> None:
         await request_json(self.http, self.code, "call-control", "POST", control_url, json_body=command, policy=self.retry)

@@ -252,7 +252,8 @@ def serve(host: str, port: int) -> None:
         await runtime.aclose()
 
     app.on_cleanup.append(_close_runtime)
-    web.run_app(app, host=host, port=port, print=lambda *_: None)
+    # No access log: one line per turn of every conversation is noise (the API logs the request).
+    web.run_app(app, host=host, port=port, print=lambda *_: None, access_log=None)
 
 
 __all__ = ["ChatService", "create_app", "serve"]

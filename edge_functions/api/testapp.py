@@ -18,13 +18,18 @@ def create_app(db: Database | None = None, *, url: str | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if db is not None:
-            app.state.db = db
-            yield
-            return
-        async with Database(url or database_url(), name="api") as own:
-            app.state.db = own
-            yield
+        try:
+            if db is not None:
+                app.state.db = db
+                yield
+                return
+            async with Database(url or database_url(), name="api") as own:
+                app.state.db = own
+                yield
+        finally:  # the platform adapters conversations opened (edge_functions.api.conversations)
+            platforms = getattr(app.state, "platforms", None)
+            if platforms is not None:
+                await platforms.aclose()
 
     app = FastAPI(title="Switchboard management API", version="1.0.0", lifespan=lifespan)
     if db is not None:

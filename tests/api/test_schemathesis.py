@@ -25,10 +25,11 @@ from tests.support.live_server import serving_in_thread
 
 KEYS = [e.key for e in CATALOG] + ["retell", "vapi", "signalwire", "livekit"]
 # The document cannot say which configs a provider's own JSON schema accepts, nor which version
-# is current: 412/422/428 are answers to well-formed requests too.
+# is current: 412/422/428 are answers to well-formed requests too; so is 409 (a conversation that
+# has ended, or whose platform — here the worker, not running — failed the turn).
 CONFIG = """
 [checks]
-positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "412", "422", "428"]
+positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "412", "422", "428"]
 
 [auth.openapi.bearer]
 bearer = "{token}"
@@ -39,6 +40,7 @@ bearer = "{token}"
 class LiveApi:
     url: str
     world: World
+    conversation: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +55,15 @@ def live_api(pg_cluster, template_db) -> Iterator[LiveApi]:
                         "select %s, id, true, 10 from providers where key in ('pocketsphinx-stt', 'local-llm', 'espeak-tts')",
                         (world.org_a,),
                     )
-                return world
+                    conversation = (await (await conn.execute(  # a text conversation with the agent
+                        "insert into conversations (organization_id, agent_config_id, provider_id) "
+                        "select %s, %s, id from voice_ai_providers where code = 'livekit' returning id",
+                        (world.org_a, world.agent_a))).fetchone())["id"]
+                return world, str(conversation)
 
-        world = asyncio.run(seed())
+        world, conversation = asyncio.run(seed())
         with serving_in_thread(create_app(url=url)) as base:
-            yield LiveApi(base, world)
+            yield LiveApi(base, world, conversation)
 
 
 @pytest.fixture
@@ -76,7 +82,7 @@ def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-def _steer(case, world: World) -> None:
+def _steer(case, world: World, conversation: str = "") -> None:
     """Point most generated identifiers at things that exist, so handlers run past the lookup;
     every fifth keeps its random value (the not-found path). Negative cases are left alone: their
     invalid values are the point."""
@@ -96,6 +102,10 @@ def _steer(case, world: World) -> None:
             params[name] = str(world.calls_a[digest % len(world.calls_a)])
         elif name == "key":
             params[name] = KEYS[digest % len(KEYS)]
+        elif name == "conversation_id":
+            params[name] = conversation
+    if isinstance(case.body, dict) and "platform" in case.body and _digest(f"{n}:platform") % 5:
+        case.body["platform"] = "livekit"
     headers = case.headers if case.headers is not None else {}
     for name in list(headers):
         if name.lower() == "x-organization-id" and _digest(headers[name]) % 5:
@@ -118,7 +128,7 @@ def answered() -> Iterator[dict[str, set[int]]]:
     token and the steered identifiers reach real data, not only error paths)."""
     seen: dict[str, set[int]] = defaultdict(set)
     yield seen
-    assert len(seen) == 26, sorted(seen)
+    assert len(seen) == 30, sorted(seen)
     reads_never_ok = {op: st for op, st in seen.items() if op.startswith("GET") and not any(200 <= s < 300 for s in st)}
     assert reads_never_ok == {}
     # (Signing in with generated credentials is refused by the handler itself: 401.)
@@ -130,7 +140,7 @@ def answered() -> Iterator[dict[str, set[int]]]:
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_the_api_matches_its_document(case, live_api: LiveApi, answered: dict[str, set[int]]) -> None:
-    _steer(case, live_api.world)
+    _steer(case, live_api.world, live_api.conversation)
     response = case.call_and_validate(base_url=live_api.url)
     if case.method.upper() == case.operation.method.upper():  # not a probe with an undeclared method
         answered[case.operation.label].add(response.status_code)

@@ -2,7 +2,8 @@
 platforms" side by side — LiveKit on the offline tier with no key (the worker's own text endpoint,
 as `make run` starts it), Retell and Vapi through Prism mocks of their documents — three turns
 typed as the caller, each reply with its tools and latency; the platform that cannot be tried yet
-says what is missing; Start over ends the conversations, which stay on the calls page."""
+says what is missing; Reset ends the conversations, which stay on the calls page; one platform
+alone has one column."""
 
 from __future__ import annotations
 
@@ -100,5 +101,13 @@ async def test_three_turns_side_by_side_on_every_configured_platform(
                 "select count(*) as n from call_records where organization_id = %s and direction = 'chat' and status = 'ended'",
                 (demo.organization_id,))).fetchone())["n"]
         assert after == before + 3
+
+        # One platform alone: only its column.
+        await page.click("#test-platform")
+        await page.get_by_role("option", name="LiveKit", exact=True).click()
+        await page.click("#test-reset")
+        await page.wait_for_function("() => document.querySelectorAll('#test-panel .test-column').length === 1")
+        await livekit.locator(".turn-reply").first.wait_for()
+        assert await page.locator(".test-unavailable").count() == 0
     finally:
         await context.close()

@@ -167,3 +167,18 @@ def export_api():
     from starlette.routing import Route
 
     return Starlette(routes=[Route("/export/calls.csv", calls_csv, methods=["GET"])])
+
+
+# --- platform adapters -------------------------------------------------------------------------
+_platforms = None
+
+
+async def platforms():
+    """The process's platform adapters (`switchboard.platforms.PlatformSource`: each
+    organisation's own keys, else the server's defaults), over the shared pool."""
+    global _platforms
+    if _platforms is None:
+        from switchboard.platforms import PlatformSource
+
+        _platforms = PlatformSource(await database(), get_settings())
+    return _platforms

@@ -84,6 +84,20 @@ class Upstream(SwitchboardError):
     code = "upstream_error"
 
 
+class PlatformNotReady(Conflict):
+    """A platform cannot do this for the agent yet; the message says what to set up ("add your
+    Retell API key", "save the agent on Vapi first")."""
+
+    code = "platform_not_ready"
+
+
+class PlatformFailed(Upstream):
+    """A platform refused or did not answer; the message is ours (ProviderError.message: a status
+    and a short reason), never the platform's body."""
+
+    code = "platform_failed"
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str  # dotted path from the request body's root, e.g. "config.temperature"

@@ -30,6 +30,7 @@ from switchboard.etag import check_precondition, make_etag
 from switchboard.models import OrgConfigUpdate, OrgProvider, Price, Provider, ProviderType, SecretsStatus, ServiceType
 from switchboard.pipeline.catalog import merge_config, order_by_priority
 from switchboard.providers import registry
+from switchboard.providers.schema import PUBLIC
 
 _TYPE_ORDER = {"platform": 0, "stt": 1, "llm": 2, "tts": 3}
 
@@ -375,7 +376,9 @@ async def put_provider_secrets(
     errors += url_errors(values, "secrets", reveal_values=False, already=errors)
     if errors:
         raise InvalidInput(errors)
-    hints = await secret_store.put_secret(conn, organization_id, provider.vendor, values, updated_by=updated_by)
+    public = frozenset(k for k, spec in provider.secrets_schema.get("properties", {}).items() if spec.get(PUBLIC))
+    hints = await secret_store.put_secret(conn, organization_id, provider.vendor, values, updated_by=updated_by,
+                                          public_fields=public)
     return SecretsStatus(vendor=provider.vendor, has_secrets=True, hints=hints,
                          required_fields=_required_fields(provider.secrets_schema))
 

@@ -212,13 +212,15 @@ async def put_secret(
     updated_by: UUID | None = None,
     *,
     ring: KeyRing | None = None,
+    public_fields: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
     """Encrypt and store (insert or replace) an organisation's secret for a vendor; returns the
-    hints stored beside it."""
+    hints stored beside it. A field in `public_fields` is not a secret (a key made for browsers):
+    its whole value is its hint, so settings can show it."""
     _validate(vendor, values)
     ring = ring or KeyRing.from_settings()
     sealed = seal(ring, organization_id, vendor, values)
-    hints = {k: hint(v) for k, v in values.items()}
+    hints = {k: v if k in public_fields else hint(v) for k, v in values.items()}
     try:
         async with conn.transaction():
             cur = await conn.execute(

@@ -225,6 +225,22 @@ class CallEvent(BaseModel):
     metadata: dict[str, Any] = {}
 
 
+class WebCall(BaseModel):
+    """What a browser needs to start a call with the platform's own browser SDK (`sdk`, an npm
+    package): short-lived, scoped to one agent, never a secret API key. Which fields are set
+    depends on the platform (each platform's `webcall.py` says which)."""
+
+    platform: str
+    sdk: str = Field(description="the npm package that starts the call in the browser")
+    access_token: str | None = Field(None, description="Retell's web-call token, LiveKit's room token, SignalWire's guest token")
+    url: str | None = Field(None, description="LiveKit: the server's WebSocket URL")
+    public_key: str | None = Field(None, description="Vapi: the organisation's public (browser) key")
+    assistant_id: str | None = Field(None, description="Vapi: the agent's assistant id")
+    address: str | None = Field(None, description="SignalWire: the Fabric address to dial")
+    call_id: str | None = Field(None, description="the platform's id for this call (Retell call id, LiveKit room)")
+    expires_at: datetime | None = Field(None, description="when the credentials stop working, if the platform says")
+
+
 class HealthStatus(BaseModel):
     ok: bool
     latency_ms: float

@@ -26,6 +26,18 @@ def field_label(*children, for_id, **text_props) -> rx.Component:
     return rx.el.label(rx.text(*children, as_="span", **text_props), html_for=for_id)
 
 
+def labelled_select(label: str, *, id: str, aria_label: str, choices, value, on_change) -> rx.Component:
+    """A label and a select over `choices` ([value, words] pairs, a state var)."""
+    return rx.fragment(
+        field_label(label, for_id=id, size="2"),
+        rx.select.root(
+            rx.select.trigger(id=id, aria_label=aria_label),
+            rx.select.content(rx.foreach(choices, lambda c: rx.select.item(c[1], value=c[0]))),
+            value=value, on_change=on_change,
+        ),
+    )
+
+
 def nav_link(label: str, href: str, icon: str, prefix: str = "nav-") -> rx.Component:
     active = Session.router.url.path.startswith(href)
     return rx.link(

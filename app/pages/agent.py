@@ -13,6 +13,8 @@ import reflex as rx
 from app.backend import problem, when
 from app.components.layout import field_label, empty, error, loading, page_frame
 from app.components.provider_settings import ProviderSettings, provider_settings_dialog
+from app.components.test_panel import test_panel_card
+from app.components.web_call import web_call_card
 from app.state import Session
 from switchboard import agents, orgconfig
 from switchboard import pricing
@@ -647,6 +649,8 @@ def agent_page() -> rx.Component:
                         rx.hstack(rx.button("Save", on_click=AgentConfig.save, loading=AgentConfig.saving, size="3",
                                             id="save-agent")),
                         sync_section(),
+                        test_panel_card(),
+                        web_call_card(AgentConfig.active),
                         provider_settings_dialog(on_keys_changed=AgentConfig.refresh_sync),
                         spacing="4", width="100%",
                     ),

@@ -65,3 +65,18 @@ async def caller(
     if claims.role != "authenticated" or claims.sub is None:
         raise Unauthorized("this API takes a signed-in user's token")
     return Caller(db, claims, x_organization_id)
+
+
+def get_platforms(request: Request):
+    """The platform adapters (`switchboard.platforms.PlatformSource`): the edge server's
+    runtime's, or one made once for a bare app over its database."""
+    state = request.app.state
+    runtime = getattr(state, "runtime", None)
+    if runtime is not None:
+        return runtime.providers
+    if getattr(state, "platforms", None) is None:
+        from switchboard.platforms import PlatformSource
+        from switchboard.settings import get_settings
+
+        state.platforms = PlatformSource(get_database(request), get_settings())
+    return state.platforms

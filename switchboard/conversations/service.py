@@ -29,7 +29,7 @@ from psycopg.types.json import Jsonb
 from switchboard.access import resolve_access
 from switchboard.conversations.models import Conversation, ToolCall, Turn
 from switchboard.db import Database
-from switchboard.errors import Conflict, FieldError, InvalidInput, NotFound
+from switchboard.errors import Conflict, FieldError, InvalidInput, NotFound, PlatformFailed
 from switchboard.inbound import ProviderSource
 from switchboard.providers.base import ProviderError, ProviderRejected
 from switchboard.spec import AgentRef
@@ -39,12 +39,6 @@ from switchboard.spec import agent_spec_from_row
 from switchboard.tenancy import Claims
 
 MAX_TEXT = 4000
-
-
-class PlatformFailed(Conflict):
-    """The platform refused or failed the conversation; the message is ours (never its body)."""
-
-    code = "platform_failed"
 
 
 def _words(code: str, exc: ProviderError) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import time
+from types import ModuleType
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -24,6 +25,7 @@ from switchboard.spec import (
     InboundCall,
     OutboundCall,
     Voice,
+    WebCall,
     WebhookRequest,
 )
 
@@ -77,6 +79,15 @@ class ProviderTimeout(ProviderUnavailable):
 
 class ProviderRejected(ProviderError):
     """4xx other than 429: the request itself is wrong (bad key, invalid body); retrying won't help."""
+
+
+class NotConfigured(ProviderRejected):
+    """A credential or id the request needs is not set (`what` names it, in words): the fix is in
+    the organisation's settings, not at the platform."""
+
+    def __init__(self, provider: str, what: str):
+        super().__init__(provider, f"{what} is not configured")
+        self.what = what
 
 
 class WebhookRejected(Unauthenticated):
@@ -189,6 +200,15 @@ class VoiceAIProvider(abc.ABC):
         """The platform's cheapest authenticated request; raises a ProviderError when it fails.
         Every adapter gives one (an adapter may instead answer `health_check` itself)."""
         raise NotImplementedError(f"{type(self).__name__} has no health probe")
+
+    # The platform folder's `webcall` module: `create_web_call(adapter, ref, *, metadata)`.
+    web_call_module: ClassVar[ModuleType | None] = None
+
+    async def create_web_call(self, ref: AgentRef, *, metadata: dict[str, Any]) -> WebCall:
+        """Credentials for one browser call to the agent `ref` (see `WebCall`)."""
+        if self.web_call_module is None:
+            raise ProviderRejected(self.code, "this platform offers no browser calls")
+        return await self.web_call_module.create_web_call(self, ref, metadata=metadata)
 
     def native_form(self, spec: AgentSpec) -> dict[str, Any]:
         """What this platform is given for `spec` (request bodies or messages, ids left as

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import httpx
 
-from switchboard.providers.base import ProviderCredentials, ProviderError, ProviderRejected, VoiceAIProvider, WebhookRejected
+from switchboard.providers.base import NotConfigured, ProviderCredentials, ProviderError, VoiceAIProvider, WebhookRejected
 from switchboard.providers.http import classify_transport_error, send_json
 from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries
 from switchboard.spec import AgentSpec, CallEvent, HandOff, InboundCall, Voice, WebhookRequest
@@ -123,7 +123,7 @@ def preset_voices(package: str) -> list[Voice]:
 
 def require(value: str | None, provider: str, what: str) -> str:
     if not value:
-        raise ProviderRejected(provider, f"{what} is not configured")
+        raise NotConfigured(provider, what)
     return value
 
 

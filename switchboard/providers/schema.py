@@ -15,3 +15,11 @@ def key(title: str) -> dict[str, Any]:
 
 def text(title: str, max_length: int = 255) -> dict[str, Any]:
     return {"type": "string", "minLength": 1, "maxLength": max_length, "title": title}
+
+
+# Marks a credential that is not a secret (made to be given to browsers): shown whole in settings.
+PUBLIC = "x-public"
+
+
+def public_text(title: str, max_length: int = 255) -> dict[str, Any]:
+    return {**text(title, max_length), PUBLIC: True}

@@ -5,6 +5,10 @@
 - `app_server`: the prod build of the Reflex app (`tests/support/reflex_app.start_app`), built
   once per session into a private web dir and served on a free port against `app_db_url`.
 - `browser` / `page`: Debian's Chromium driven by Playwright (never `playwright install`).
+- `worker_chat`: the worker's text-conversation endpoint (`agent_worker chat`, as `make run`
+  starts it) at the address the app was given (`worker_chat_url`), for tests that converse on
+  the LiveKit platform.
+- `retell_prism` / `vapi_prism`: Prism mocks of those platforms' documents.
 - `shot(page, name)`: a full-page screenshot under test-artifacts/screenshots/.
 """
 
@@ -20,7 +24,9 @@ import pytest
 
 from switchboard.db import Database
 from switchboard.db.local import LocalCluster
+from switchboard.db.local import free_port
 from tests.support.databases import cloned_database
+from tests.support.prism import prism_fixture
 from tests.support.reflex_app import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -49,14 +55,45 @@ async def app_db(app_db_url: str) -> AsyncIterator[Database]:
 
 # --- the running app --------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def app_server(app_db_url: str) -> Iterator[RunningApp]:
+def worker_chat_url() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def app_server(app_db_url: str, worker_chat_url: str) -> Iterator[RunningApp]:
     workdir = Path(tempfile.mkdtemp(prefix="sb-app-web-"))
-    running = start_app(app_db_url, workdir=workdir, log=ARTIFACTS / "app-server.log")
+    running = start_app(app_db_url, workdir=workdir, log=ARTIFACTS / "app-server.log",
+                        env={"LIVEKIT_CHAT_URL": worker_chat_url})
     try:
         yield running
     finally:
         stop_app(running)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+async def worker_chat(app_db_url: str, worker_chat_url: str) -> AsyncIterator[str]:
+    from urllib.parse import urlsplit
+
+    from aiohttp import web
+
+    from agent_worker.chat import ChatService, create_app as chat_app
+    from agent_worker.server import WorkerRuntime
+    from switchboard.settings import get_settings
+
+    runtime = WorkerRuntime(database_url=app_db_url)
+    runner = web.AppRunner(chat_app(ChatService(runtime, token=get_settings().resolved_chat_token())))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", urlsplit(worker_chat_url).port).start()
+    try:
+        yield worker_chat_url
+    finally:
+        await runner.cleanup()
+        await runtime.aclose()
+
+
+retell_prism = prism_fixture("retell-openapi.yaml")
+vapi_prism = prism_fixture("vapi-mock-flat.json")
 
 
 # --- the browser ------------------------------------------------------------------------------

@@ -73,5 +73,5 @@ async def test_an_unreachable_platform_is_named_in_our_words(api, world, monkeyp
     monkeypatch.setenv("LIVEKIT_CHAT_URL", f"http://127.0.0.1:{free_port()}")
     reset_settings_cache()
     r = await api.post(_conversations(world.agent_a), json={"platform": "livekit"}, headers=world.owner_a.headers())
-    assert r.status_code == 409
+    assert r.status_code == 502
     assert r.json() == {"code": "platform_failed", "message": "LiveKit: could not reach the platform (start-chat)", "fields": []}

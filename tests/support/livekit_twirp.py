@@ -131,3 +131,22 @@ class LiveKitTwirpServer:
             if call.service == service and call.method == method:
                 return call.request
         raise AssertionError(f"no {service}/{method} among {[(c.service, c.method) for c in self.calls]}")
+
+
+def twirp_fixture(api_key: str, api_secret: str):
+    """A pytest fixture serving a fresh `LiveKitTwirpServer` (its `url` set) for each test:
+
+        twirp = twirp_fixture(API_KEY, API_SECRET)   # in a test module
+    """
+    import pytest
+
+    @pytest.fixture
+    async def _twirp():
+        server = LiveKitTwirpServer(api_key, api_secret)
+        server.url = await server.start()
+        try:
+            yield server
+        finally:
+            await server.stop()
+
+    return _twirp

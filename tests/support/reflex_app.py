@@ -58,11 +58,13 @@ class RunningApp:
 
 
 def start_app(database_url: str, *, workdir: Path, log: Path, port: int | None = None,
-              timeout: float = BUILD_AND_START_TIMEOUT) -> RunningApp:
-    """Build the prod front end and serve app + back end on one port; wait until it answers."""
+              timeout: float = BUILD_AND_START_TIMEOUT, env: dict[str, str] | None = None) -> RunningApp:
+    """Build the prod front end and serve app + back end on one port; wait until it answers.
+    `env`: more of the app's settings (LIVEKIT_CHAT_URL, …)."""
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     env = reflex_env({
+        **(env or {}),
         "DATABASE_URL": database_url,
         "APP_PORT": str(port),
         "REFLEX_WEB_WORKDIR": str(workdir / ".web"),

@@ -30,6 +30,7 @@ from switchboard.providers.livekit import compile as lk_compile
 from switchboard.providers.livekit import chat as lk_chat
 from switchboard.providers.livekit.chat import WorkerChat
 from switchboard.providers.livekit import webhooks
+from switchboard.providers.livekit import webcall as livekit_webcall
 from switchboard.providers.livekit.voices import PRESET_VOICES, TTS_VENDORS
 from switchboard.providers.resilience import RetryPolicy, error_for_status, unreachable
 from switchboard.spec import (
@@ -52,6 +53,7 @@ class LiveKitProvider(ChatModule, PlatformAdapter):
     name = "LiveKit"
     capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
                                 post_call_analysis=False, webrtc=True, sip=True)
+    web_call_module = livekit_webcall  # browser calls
 
     def __init__(
         self,

@@ -33,6 +33,7 @@ from switchboard.providers.chat import ChatModule
 from switchboard.providers.retell import chat as retell_chat
 from switchboard.providers.retell import compile as retell_compile
 from switchboard.providers.retell import webhooks
+from switchboard.providers.retell import webcall as retell_webcall
 from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
 
 SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
@@ -44,6 +45,7 @@ class RetellProvider(ChatModule, HttpPlatformAdapter):
     name = "Retell AI"
     capabilities = Capabilities(preset_voices=True, custom_voices=False, function_calling=True, recording=True,
                                 post_call_analysis=True, webrtc=True, sip=True)
+    web_call_module = retell_webcall  # browser calls
 
     # --- plumbing ---------------------------------------------------------------------------
     @property

@@ -16,6 +16,7 @@ from switchboard.providers.chat import ChatModule
 from switchboard.providers.signalwire import chat as sw_chat
 from switchboard.providers.signalwire import compile as sw_compile
 from switchboard.providers.signalwire import webhooks
+from switchboard.providers.signalwire import webcall as signalwire_webcall
 from switchboard.providers.signalwire.voices import PRESET_VOICES
 from switchboard.spec import (
     AgentRef,
@@ -40,6 +41,7 @@ class SignalWireProvider(ChatModule, HttpPlatformAdapter):
     name = "SignalWire AI Agent"
     capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
                                 post_call_analysis=True, webrtc=True, sip=True)
+    web_call_module = signalwire_webcall  # browser calls
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from switchboard.providers.chat import ChatModule
 from switchboard.providers.vapi import chat as vapi_chat
 from switchboard.providers.vapi import compile as vapi_compile
 from switchboard.providers.vapi import webhooks
+from switchboard.providers.vapi import webcall as vapi_webcall
 from switchboard.providers.vapi.voices import PRESET_VOICES
 from switchboard.spec import (
     AgentRef,
@@ -36,6 +37,7 @@ class VapiProvider(ChatModule, HttpPlatformAdapter):
     name = "Vapi"
     capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
                                 post_call_analysis=True, webrtc=True, sip=True)
+    web_call_module = vapi_webcall  # browser calls
 
     # --- plumbing ---------------------------------------------------------------------------
     @property

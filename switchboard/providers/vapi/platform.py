@@ -5,12 +5,13 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from switchboard.providers.descriptor import DemoProfile, PlatformDescriptor, PlatformSettings
-from switchboard.providers.schema import key, secret_object, text
+from switchboard.providers.schema import key, public_text, secret_object, text
 
 
 class VapiSettings(PlatformSettings):
     api_key: SecretStr | None = Field(None, alias="VAPI_API_KEY")
     base_url: str = Field("https://api.vapi.ai", alias="VAPI_BASE_URL")
+    public_key: str | None = Field(None, alias="VAPI_PUBLIC_KEY")  # for browser calls; not a secret
 
 
 PLATFORM = PlatformDescriptor(
@@ -21,6 +22,7 @@ PLATFORM = PlatformDescriptor(
     secrets_schema=secret_object(
         {
             "api_key": key("Private API key"),
+            "public_key": public_text("Public key (browser calls; not a secret)"),
             "webhook_secret": key("Server URL secret"),
             "webhook_secret_header": text("Header carrying the server URL secret (default X-Vapi-Secret)", 100),
             "webhook_credential_id": text("Webhook credential id (HMAC credential)"),

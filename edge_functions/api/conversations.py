@@ -43,12 +43,12 @@ def platforms(request: Request) -> PlatformSource:
 
 
 @router.post("/agents/{agent_id}/conversations", response_model=Conversation, status_code=201,
-             responses=errors(401, 403, 404, 409, 422), summary="Start a text conversation with the agent on a platform")
+             responses=errors(401, 403, 404, 409, 422, 502), summary="Start a text conversation with the agent on a platform")
 async def start_conversation(agent_id: UUID, body: StartConversation, who: Caller = Depends(caller),
                              source: PlatformSource = Depends(platforms)) -> Conversation:
     """Scope: write. The agent's greeting, when it speaks first, is turn 0. A platform that cannot
     be tried yet is refused (422) with what is missing ("add your Retell API key in Settings");
-    one that fails or refuses the conversation answers 409 with the reason in our words."""
+    one that fails or refuses the conversation answers 502 with the reason in our words."""
     return await conversations.start(who.db, who.claims, who.organization_id, agent_id, body.platform, source)
 
 
@@ -60,10 +60,10 @@ async def get_conversation(agent_id: UUID, conversation_id: UUID, who: Caller = 
 
 
 @router.post("/agents/{agent_id}/conversations/{conversation_id}/messages", response_model=Turn,
-             responses=errors(401, 403, 404, 409, 422), summary="Write to the agent; its reply, tool calls and latency")
+             responses=errors(401, 403, 404, 409, 422, 502), summary="Write to the agent; its reply, tool calls and latency")
 async def send_message(agent_id: UUID, conversation_id: UUID, body: Message, who: Caller = Depends(caller),
                        source: PlatformSource = Depends(platforms)) -> Turn:
-    """Scope: write. 409 when the conversation has ended or the platform failed the turn."""
+    """Scope: write. 409 when the conversation has ended; 502 when the platform failed the turn."""
     return await conversations.say(who.db, who.claims, who.organization_id, agent_id, conversation_id, body.text, source)
 
 

@@ -135,9 +135,11 @@ class BoundedSTT(_BoundedVendor, stt.STT):
         attempt = _Attempt(self._key, self._observer)
         try:
             async with asyncio.timeout(self._attempt_timeout):
-                event = await self._inner.recognize(
-                    buffer, language=language, conn_options=_vendor_options(self._attempt_timeout)
-                )
+                options = _vendor_options(self._attempt_timeout)
+                if self._inner.capabilities.streaming:
+                    event = await _recognize_by_stream(self._inner, buffer, language=language, conn_options=options)
+                else:
+                    event = await self._inner.recognize(buffer, language=language, conn_options=options)
         except asyncio.CancelledError:
             raise
         except TimeoutError:
@@ -156,6 +158,42 @@ class BoundedSTT(_BoundedVendor, stt.STT):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+async def _recognize_by_stream(
+    inner: stt.STT, buffer: utils.AudioBuffer, *, language: NotGivenOr[str], conn_options: APIConnectOptions
+) -> stt.SpeechEvent:
+    """One utterance through a streaming vendor (its WebSocket protocol): the utterance is pushed,
+    flushed and the input ended; the vendor's final transcripts, up to its end of speech or the
+    end of the stream, are joined into one event. So a streaming vendor fails over per utterance
+    like a batch one, and the next vendor hears the same audio."""
+    stream = inner.stream(language=language, conn_options=conn_options)
+    finals: list[stt.SpeechData] = []
+    request_id = ""
+    try:
+        for frame in buffer if isinstance(buffer, list) else [buffer]:
+            stream.push_frame(frame)
+        stream.flush()
+        stream.end_input()
+        async for event in stream:
+            if event.type == stt.SpeechEventType.FINAL_TRANSCRIPT and event.alternatives and event.alternatives[0].text:
+                finals.append(event.alternatives[0])
+                request_id = event.request_id or request_id
+            elif event.type == stt.SpeechEventType.END_OF_SPEECH and finals:
+                # The vendor's own end of the utterance (Deepgram speech_final, AssemblyAI
+                # end_of_turn): done, without waiting for the plugin to wind its socket down.
+                break
+    finally:
+        await stream.aclose()
+    text = " ".join(a.text.strip() for a in finals).strip()
+    return stt.SpeechEvent(
+        type=stt.SpeechEventType.FINAL_TRANSCRIPT, request_id=request_id,
+        alternatives=[stt.SpeechData(
+            language=finals[0].language if finals else (language if isinstance(language, str) else ""),
+            text=text, confidence=min((a.confidence for a in finals), default=0.0),
+            start_time=finals[0].start_time if finals else 0.0, end_time=finals[-1].end_time if finals else 0.0,
+        )],
+    )
 
 
 # ---------------------------------------------------------------------------------------------

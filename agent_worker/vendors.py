@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncio
+import importlib
 
 import httpx
 import openai as openai_sdk
@@ -188,3 +189,7 @@ FACTORIES: dict[str, Factory] = {
     "cartesia-tts": cartesia_tts,
     "espeak-tts": espeak_tts,
 }
+
+# The speech vendors' module (Deepgram, ElevenLabs, AssemblyAI, your own servers) uses the helpers
+# above and adds its factories to FACTORIES when imported.
+importlib.import_module("agent_worker.speech_vendors")

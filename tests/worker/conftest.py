@@ -62,3 +62,21 @@ def vad():
     from livekit.plugins import silero
 
     return silero.VAD.load()
+
+
+@pytest.fixture
+async def speech_server():
+    """A local server speaking the speech vendors' protocols (tests/worker/speech_servers.py)."""
+    from aiohttp import web
+
+    from tests.worker.speech_servers import SpeechServer, app
+
+    server = SpeechServer()
+    runner = web.AppRunner(app(server))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    yield server
+    server.release.set()
+    await runner.cleanup()

@@ -9,6 +9,8 @@ row: their cost is the organisation's hardware, unknown to us, so a call that us
 unpriced until an operator adds its price (never $0).
 
 Every URL here is tenant-set: the worker checks it with `switchboard.egress` before connecting.
+A self-hosted entry has no default URL (there is no sensible one): until the organisation sets
+it, the worker skips that vendor with a log line saying so.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ SPEECH_ENTRIES: list[CatalogEntry] = [
             "url": _url("Server base URL (…/v1)"),
             "model": {"type": "string", "minLength": 1, "maxLength": 200},
             "language": _LANGUAGE, "attempt_timeout": _TIMEOUT,
-        }, ["url"]),
+        }),
         secrets_schema=_OPTIONAL_KEY,
         default_config={"model": "Systran/faster-whisper-small", "language": "en", "attempt_timeout": 5.0},
         capabilities=["multilingual", "self_hosted"],
@@ -115,7 +117,7 @@ SPEECH_ENTRIES: list[CatalogEntry] = [
             "url": _url("Server URL", "ws(s)"),
             "sample_rate": {"type": "integer", "enum": [8000, 16000, 44100, 48000]},
             "attempt_timeout": _TIMEOUT,
-        }, ["url"]),
+        }),
         default_config={"sample_rate": 16000, "attempt_timeout": 5.0},
         capabilities=["streaming", "self_hosted"],
         metadata={"docs": "https://github.com/alphacep/vosk-server", "kind": "self-hosted"},
@@ -130,7 +132,7 @@ SPEECH_ENTRIES: list[CatalogEntry] = [
             "speaker_id": {"type": "integer", "minimum": 0},
             "length_scale": {"type": "number", "minimum": 0.25, "maximum": 4, "title": "Slowness (1 = the voice's pace)"},
             "attempt_timeout": _TIMEOUT,
-        }, ["url"]),
+        }),
         default_config={"attempt_timeout": 5.0},
         capabilities=["self_hosted"],
         metadata={"docs": "https://github.com/OHF-Voice/piper1-gpl/blob/main/docs/API_HTTP.md", "kind": "self-hosted"},

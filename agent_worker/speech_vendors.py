@@ -11,7 +11,6 @@ over per utterance like the batch ones; TTS plugins synthesise sentence by sente
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -22,7 +21,7 @@ from livekit.agents.types import NOT_GIVEN
 from livekit.plugins import assemblyai, deepgram, elevenlabs, openai
 
 from agent_worker.selfhosted import PiperTTS, VoskSTT
-from agent_worker.vendors import FACTORIES, BuildContext, VendorUnavailable, _api_key, _owns
+from agent_worker.vendors import FACTORIES, BuildContext, VendorUnavailable, _api_key, _closes_with, _egress_session, _owns
 from switchboard import egress
 from switchboard.pipeline.config import VendorSettings
 
@@ -41,36 +40,12 @@ def _checked(v: VendorSettings, field: str, *, schemes: tuple[str, ...] = ("http
         raise VendorUnavailable(str(exc)) from None
 
 
-def _tenant_session(v: VendorSettings) -> aiohttp.ClientSession:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        raise VendorUnavailable(f"a custom {v.vendor} URL is served only inside the worker's event loop") from None
-    return egress.aiohttp_session(what="base_url")
-
-
-def _closing_session(instance: Any, session: aiohttp.ClientSession | None) -> Any:
-    """The plugin closes no session it was given: close ours with it."""
-    if session is None:
-        return instance
-    original = instance.aclose
-
-    async def aclose() -> None:
-        try:
-            await original()
-        finally:
-            await session.close()
-
-    instance.aclose = aclose
-    return instance
-
-
 def _cloud(v: VendorSettings, path: str) -> tuple[dict[str, Any], aiohttp.ClientSession | None]:
     """The plugin's base_url/http_session arguments for a tenant-set API root (none: the vendor's)."""
     root = _checked(v, "base_url")
     if root is None:
         return {}, None
-    session = _tenant_session(v)
+    session = _egress_session(v)
     return {"base_url": root + path, "http_session": session}, session
 
 
@@ -84,7 +59,7 @@ def deepgram_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
         interim_results=False, vad_events=False, smart_format=bool(c.get("smart_format")),
         keyterm=c.get("keyterms") or NOT_GIVEN, **kwargs,
     )
-    return _closing_session(instance, session)
+    return _closes_with(instance, session)
 
 
 def deepgram_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
@@ -96,7 +71,7 @@ def deepgram_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
         api_key=key, model=c.get("voice") or "aura-2-thalia-en",
         speed=None if speed in (None, 1, 1.0) else float(speed), **kwargs,
     )
-    return _closing_session(instance, session)
+    return _closes_with(instance, session)
 
 
 def elevenlabs_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
@@ -110,7 +85,7 @@ def elevenlabs_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
         api_key=key, voice_id=c["voice"], model=c.get("model") or "eleven_flash_v2_5",
         language=c.get("language") or NOT_GIVEN, encoding="pcm_24000", **kwargs,
     )
-    return _closing_session(instance, session)
+    return _closes_with(instance, session)
 
 
 def assemblyai_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
@@ -120,13 +95,13 @@ def assemblyai_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
     kwargs: dict[str, Any] = {}
     session = None
     if root is not None:
-        session = kwargs["http_session"] = _tenant_session(v)
+        session = kwargs["http_session"] = _egress_session(v)
         kwargs["base_url"] = root.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
     instance = assemblyai.STT(
         api_key=key, model=c.get("model") or "universal-streaming-english",
         keyterms_prompt=c.get("keyterms") or NOT_GIVEN, **kwargs,
     )
-    return _closing_session(instance, session)
+    return _closes_with(instance, session)
 
 
 def whisper_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:

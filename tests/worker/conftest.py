@@ -67,16 +67,10 @@ def vad():
 @pytest.fixture
 async def speech_server():
     """A local server speaking the speech vendors' protocols (tests/worker/speech_servers.py)."""
-    from aiohttp import web
-
+    from tests.support.live_server import aiohttp_serving
     from tests.worker.speech_servers import SpeechServer, app
 
     server = SpeechServer()
-    runner = web.AppRunner(app(server))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield server
-    server.release.set()
-    await runner.cleanup()
+    async with aiohttp_serving(app(server)) as server.url:
+        yield server
+        server.release.set()  # hung requests go before the server stops

@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
+from livekit import rtc
 from livekit.agents import APIConnectionError, APIConnectOptions, APIError, APITimeoutError, llm, stt, tts, utils
 from livekit.agents.stt.stream_adapter import StreamAdapterWrapper
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
@@ -160,18 +161,32 @@ class BoundedSTT(_BoundedVendor, stt.STT):
         await self._inner.aclose()
 
 
+# A streaming vendor hears one utterance, then this much silence: its own end-of-speech detection,
+# which the factories set to need UTTERANCE_END_SILENCE_MS (more than Silero's 0.55 s minimum
+# silence, so no pause inside a VAD-cut utterance can end it early), then marks the end in it.
+UTTERANCE_END_SILENCE_MS = 600
+_TRAILING_SILENCE_S = 0.7
+
+
+def _silence_after(frames: list[rtc.AudioFrame]) -> rtc.AudioFrame:
+    last = frames[-1]
+    samples = int(last.sample_rate * _TRAILING_SILENCE_S)
+    return rtc.AudioFrame(bytes(samples * 2 * last.num_channels), last.sample_rate, last.num_channels, samples)
+
+
 async def _recognize_by_stream(
     inner: stt.STT, buffer: utils.AudioBuffer, *, language: NotGivenOr[str], conn_options: APIConnectOptions
 ) -> stt.SpeechEvent:
-    """One utterance through a streaming vendor (its WebSocket protocol): the utterance is pushed,
-    flushed and the input ended; the vendor's final transcripts, up to its end of speech or the
+    """One utterance through a streaming vendor (its WebSocket protocol): the utterance and the
+    trailing silence are pushed, flushed and the input ended; the vendor's final transcripts, up to its end of speech or the
     end of the stream, are joined into one event. So a streaming vendor fails over per utterance
     like a batch one, and the next vendor hears the same audio."""
     stream = inner.stream(language=language, conn_options=conn_options)
     finals: list[stt.SpeechData] = []
     request_id = ""
     try:
-        for frame in buffer if isinstance(buffer, list) else [buffer]:
+        frames = buffer if isinstance(buffer, list) else [buffer]
+        for frame in [*frames, _silence_after(frames)]:
             stream.push_frame(frame)
         stream.flush()
         stream.end_input()
@@ -180,8 +195,9 @@ async def _recognize_by_stream(
                 finals.append(event.alternatives[0])
                 request_id = event.request_id or request_id
             elif event.type == stt.SpeechEventType.END_OF_SPEECH and finals:
-                # The vendor's own end of the utterance (Deepgram speech_final, AssemblyAI
-                # end_of_turn): done, without waiting for the plugin to wind its socket down.
+                # The vendor's own end of the utterance, in the appended silence (Deepgram
+                # speech_final, AssemblyAI end_of_turn): done, without waiting for the plugin to
+                # wind its socket down (Deepgram's keep-alive loop sleeps 5 s between beats).
                 break
     finally:
         await stream.aclose()

@@ -20,6 +20,7 @@ from livekit.agents import stt, tts
 from livekit.agents.types import NOT_GIVEN
 from livekit.plugins import assemblyai, deepgram, elevenlabs, openai
 
+from agent_worker.bounded import UTTERANCE_END_SILENCE_MS
 from agent_worker.selfhosted import PiperTTS, VoskSTT
 from agent_worker.vendors import FACTORIES, BuildContext, VendorUnavailable, _api_key, _closes_with, _egress_session, _owns
 from switchboard import egress
@@ -56,7 +57,8 @@ def deepgram_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
     instance = deepgram.STT(
         api_key=key, model=c.get("model") or "nova-3", language=c.get("language") or "en-US",
         # One utterance per stream: the VAD already cut it, so no interim results, no server VAD events.
-        interim_results=False, vad_events=False, smart_format=bool(c.get("smart_format")),
+        interim_results=False, vad_events=False, endpointing_ms=UTTERANCE_END_SILENCE_MS,
+        smart_format=bool(c.get("smart_format")),
         keyterm=c.get("keyterms") or NOT_GIVEN, **kwargs,
     )
     return _closes_with(instance, session)
@@ -99,7 +101,7 @@ def assemblyai_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
         kwargs["base_url"] = root.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
     instance = assemblyai.STT(
         api_key=key, model=c.get("model") or "universal-streaming-english",
-        keyterms_prompt=c.get("keyterms") or NOT_GIVEN, **kwargs,
+        keyterms_prompt=c.get("keyterms") or NOT_GIVEN, min_turn_silence=UTTERANCE_END_SILENCE_MS, **kwargs,
     )
     return _closes_with(instance, session)
 

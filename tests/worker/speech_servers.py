@@ -7,8 +7,9 @@ for). Every request's path, query, headers and body are kept for the tests to ch
 answered, until the test ends).
 
 - Deepgram live STT: WebSocket /v1/listen, `Authorization: Token <key>`; binary linear16 audio,
-  {"type": "KeepAlive" | "Finalize" | "CloseStream"}; answers `Results` (is_final, from_finalize)
-  and, at CloseStream, `Metadata`, then closes.
+  {"type": "KeepAlive" | "Finalize" | "CloseStream"}; answers `Results` (is_final, from_finalize;
+  speech_final when `endpointing` ms of silence followed the speech) and, at CloseStream,
+  `Metadata`, then closes.
 - Deepgram TTS: POST /v1/speak?model=…&encoding=linear16&sample_rate=… with {"text"} → raw PCM.
 - ElevenLabs TTS: POST /v1/text-to-speech/{voice_id}/stream?output_format=pcm_24000, `xi-api-key`.
 - AssemblyAI v3 streaming: WebSocket /v3/ws?sample_rate=…&speech_model=…, `Authorization: <key>`;
@@ -35,6 +36,12 @@ TRANSCRIPT = "What are your opening hours?"  # punctuated: the offline fallback 
 def tone(rate: int, seconds: float) -> bytes:
     n = int(rate * seconds)
     return (np.sin(np.arange(n) * 2 * np.pi * 220 / rate) * 8000).astype(np.int16).tobytes()
+
+
+def _silent_tail(chunk: bytes, tail: int) -> int:
+    samples = np.frombuffer(chunk, dtype=np.int16)
+    loud = np.flatnonzero(np.abs(samples) > 64)
+    return tail + len(samples) if len(loud) == 0 else len(samples) - 1 - int(loud[-1])
 
 
 class SpeechServer:
@@ -69,9 +76,12 @@ class SpeechServer:
         slot = self._session()
         request_id = str(uuid.uuid4())
         rate = int(request.query.get("sample_rate", "16000"))
+        endpointing = request.query.get("endpointing", "10")
+        silent_tail = 0  # samples of silence at the end of what was received (for endpointing)
         async for msg in ws:
             if msg.type == WSMsgType.BINARY:
                 self.audio_bytes[slot] += len(msg.data)
+                silent_tail = _silent_tail(msg.data, silent_tail)
             elif msg.type == WSMsgType.TEXT:
                 kind = json.loads(msg.data)["type"]
                 seconds = self.audio_bytes[slot] / 2 / rate
@@ -79,7 +89,9 @@ class SpeechServer:
                     words = TRANSCRIPT.split()
                     await ws.send_json({
                         "type": "Results", "channel_index": [0, 1], "duration": seconds, "start": 0.0,
-                        "is_final": True, "speech_final": True, "from_finalize": True,
+                        "is_final": True, "from_finalize": True,
+                        # endpointing: the speech is final once that much silence followed it
+                        "speech_final": endpointing != "false" and silent_tail * 1000 / rate >= int(endpointing),
                         "channel": {"alternatives": [{"transcript": TRANSCRIPT, "confidence": 0.98, "words": [
                             {"word": w, "start": i * 0.3, "end": i * 0.3 + 0.25, "confidence": 0.98, "punctuated_word": w}
                             for i, w in enumerate(words)]}]},

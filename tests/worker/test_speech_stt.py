@@ -52,10 +52,12 @@ def _check_request(server, key: str) -> None:
         assert req["path"] == "/v1/listen" and h["Authorization"] == f"Token {DG_KEY}"
         assert q["model"] == "nova-3" and q["language"] == "en-US" and q["encoding"] == "linear16"
         assert q["sample_rate"] == "16000" and q["keyterm"] == "Demo Dental" and q["interim_results"] == "false"
+        assert q["endpointing"] == "600"  # longer than any pause the VAD leaves inside an utterance
     elif key == "assemblyai-stt":
         assert req["path"] == "/v3/ws" and h["Authorization"] == AAI_KEY
         assert q["speech_model"] == "universal-streaming-english" and q["encoding"] == "pcm_s16le"
         assert q["sample_rate"] == "16000" and "Demo Dental" in q["keyterms_prompt"]
+        assert q["min_turn_silence"] == "600"  # longer than any pause the VAD leaves inside an utterance
     elif key == "whisper-stt":
         assert req["path"] == "/v1/audio/transcriptions" and h["Authorization"] == f"Bearer {WHISPER_KEY}"
         assert req["body"]["model"] == "Systran/faster-whisper-small" and req["body"]["language"] == "en"
@@ -74,9 +76,12 @@ async def test_the_vendor_hears_the_caller_with_the_organisations_key_and_is_pri
     if key == "whisper-stt":  # one WAV upload per utterance
         uploaded = speech_server.requests[0]["body"]["file_bytes"]
         assert uploaded > spoken_seconds * 16000 * 2 * 0.9
-    else:  # 16 kHz 16-bit mono over the socket, the whole utterance
+    elif key == "vosk-stt":  # 16 kHz 16-bit mono over the socket, the whole utterance
         (received,) = speech_server.audio_bytes
         assert received == pytest.approx(spoken_seconds * 16000 * 2, rel=0.03)
+    else:  # a streaming vendor: the utterance, then the silence its end-of-speech detection marks
+        (received,) = speech_server.audio_bytes
+        assert received == pytest.approx((spoken_seconds + 0.7) * 16000 * 2, rel=0.03)
 
     usage, cost, prices = await priced(db, metrics)
     minutes = minutes_of(usage, key)

@@ -53,3 +53,21 @@ async def test_an_operator_listed_private_host_is_allowed_and_names_resolve_only
         finally:
             await vosk.aclose()
         assert server.requests == []
+
+
+async def test_a_servers_internal_url_is_refused_as_a_field_error_when_saved_in_production(monkeypatch, db) -> None:
+    import uuid
+
+    from switchboard import orgconfig
+    from switchboard.errors import InvalidInput
+    from switchboard.models import OrgConfigUpdate
+
+    production(monkeypatch)
+    async with db.as_service() as conn:
+        for key, url in (("vosk-stt", "ws://10.0.0.7:2700"), ("piper-tts", "http://localhost:5000"),
+                         ("whisper-stt", "https://169.254.169.254/v1")):
+            with pytest.raises(InvalidInput) as err:
+                await orgconfig.upsert_org_config(conn, uuid.uuid4(), key, OrgConfigUpdate(config={"url": url}),
+                                                  if_match=None, if_none_match="*")
+            assert any(e.field == "config.url" and "must be an https URL on a public host" in e.message
+                       for e in err.value.errors), key

@@ -104,3 +104,21 @@ async def test_a_failing_or_hung_vendor_fails_over_within_its_attempt_timeout(
     assert speech_server.requests  # the vendor was tried first
     assert elapsed < ATTEMPT + 3.0  # its attempt timeout, then the offline vendor's own time
     assert {m.metadata.model_provider for m in metrics} == {"pocketsphinx-stt"}
+
+
+@pytest.mark.parametrize("key", ["whisper-stt", "vosk-stt"])
+async def test_your_own_server_down_fails_over_at_once(db: Database, vad, key: str) -> None:
+    from switchboard.db.local import free_port
+
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    config = {"whisper-stt": {"url": down + "/v1"}, "vosk-stt": {"url": down.replace("http", "ws") + "/vosk"}}[key]
+    async with http_context.open():
+        chains = await chains_for(db, vad, key, config)
+        metrics = collect_metrics(chains)
+        started = time.perf_counter()
+        event = await chains.stt_fallback.recognize(await utterance())
+        elapsed = time.perf_counter() - started
+        await chains.aclose()
+    assert event.alternatives[0].text == SPOKEN
+    assert elapsed < ATTEMPT + 3.0
+    assert {m.metadata.model_provider for m in metrics} == {"pocketsphinx-stt"}

@@ -94,3 +94,17 @@ async def test_a_failing_or_hung_vendor_fails_over_to_the_offline_voice_within_i
     # Who spoke (livekit's fallback adapter also probes the failed vendor again in the background;
     # that probe, cancelled at the end, reports no audio).
     assert {m.metadata.model_provider for m in metrics if m.audio_duration > 0} == {"espeak-tts"}
+
+
+async def test_your_own_piper_server_down_fails_over_at_once(db: Database, vad) -> None:
+    from switchboard.db.local import free_port
+
+    async with http_context.open():
+        chains = await chains_for(db, vad, "piper-tts", {"url": f"http://127.0.0.1:{free_port()}"})
+        metrics = collect_metrics(chains)
+        started = time.perf_counter()
+        frames = [ev.frame async for ev in chains.tts.synthesize(SENTENCE)]
+        elapsed = time.perf_counter() - started
+        await chains.aclose()
+    assert rtc.combine_audio_frames(frames).duration > 1.0 and elapsed < ATTEMPT + 3.0
+    assert {m.metadata.model_provider for m in metrics if m.audio_duration > 0} == {"espeak-tts"}

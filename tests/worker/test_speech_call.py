@@ -5,7 +5,6 @@ ElevenLabs' characters from price_book. The vendors are local servers speaking t
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 from agent_worker.call import Call
@@ -17,7 +16,7 @@ from switchboard.secrets import put_secret
 from tests.worker.conftest import create_org
 from tests.worker.speech_servers import TRANSCRIPT
 from tests.worker.speech_support import SPOKEN
-from tests.worker.test_voice_roundtrip import CallerMicrophone, CallerSpeaker, _espeak
+from tests.worker.test_voice_roundtrip import CallerMicrophone, CallerSpeaker, _espeak, until_answered
 
 ANSWER = "Our opening hours are 9am to 5pm, Monday to Friday."
 CLONED = "Xb7hH8MSUJpSbSDYk0k2"
@@ -41,13 +40,7 @@ async def test_a_call_heard_by_deepgram_and_spoken_by_elevenlabs_is_priced(db: D
     call.session.output.audio = speaker
     try:
         await call.start()
-
-        def replies() -> list[str]:
-            return [i.text_content for i in call.session.history.items if i.type == "message" and i.role == "assistant"]
-
-        async with asyncio.timeout(30):
-            while ANSWER not in replies() or len(speaker.segments) < 2 or speaker._current is not None:
-                await asyncio.sleep(0.05)
+        await until_answered(call, speaker, ANSWER)
     finally:
         await call.session.aclose()
         record_id = await call.finish()

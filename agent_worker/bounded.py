@@ -18,6 +18,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+from livekit import rtc
 from livekit.agents import APIConnectionError, APIConnectOptions, APIError, APITimeoutError, llm, stt, tts, utils
 from livekit.agents.stt.stream_adapter import StreamAdapterWrapper
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
@@ -160,9 +161,11 @@ class BoundedSTT(_BoundedVendor, stt.STT):
         async with _attempting(self._key, self._observer):
             try:
                 async with asyncio.timeout(self._attempt_timeout):
-                    event = await self._inner.recognize(
-                        buffer, language=language, conn_options=_vendor_options(self._attempt_timeout)
-                    )
+                    options = _vendor_options(self._attempt_timeout)
+                    if self._inner.capabilities.streaming:
+                        event = await _recognize_by_stream(self._inner, buffer, language=language, conn_options=options)
+                    else:
+                        event = await self._inner.recognize(buffer, language=language, conn_options=options)
             except TimeoutError:
                 raise APITimeoutError(f"{self._key}: no transcript within {self._attempt_timeout:g}s") from None
         return event
@@ -174,6 +177,57 @@ class BoundedSTT(_BoundedVendor, stt.STT):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+# A streaming vendor hears one utterance, then this much silence: its own end-of-speech detection,
+# which the factories set to need UTTERANCE_END_SILENCE_MS (more than Silero's 0.55 s minimum
+# silence, so no pause inside a VAD-cut utterance can end it early), then marks the end in it.
+UTTERANCE_END_SILENCE_MS = 600
+_TRAILING_SILENCE_S = 0.7
+
+
+def _silence_after(frames: list[rtc.AudioFrame]) -> rtc.AudioFrame:
+    last = frames[-1]
+    samples = int(last.sample_rate * _TRAILING_SILENCE_S)
+    return rtc.AudioFrame(bytes(samples * 2 * last.num_channels), last.sample_rate, last.num_channels, samples)
+
+
+async def _recognize_by_stream(
+    inner: stt.STT, buffer: utils.AudioBuffer, *, language: NotGivenOr[str], conn_options: APIConnectOptions
+) -> stt.SpeechEvent:
+    """One utterance through a streaming vendor (its WebSocket protocol): the utterance and the
+    trailing silence are pushed, flushed and the input ended; the vendor's final transcripts, up to its end of speech or the
+    end of the stream, are joined into one event. So a streaming vendor fails over per utterance
+    like a batch one, and the next vendor hears the same audio."""
+    stream = inner.stream(language=language, conn_options=conn_options)
+    finals: list[stt.SpeechData] = []
+    request_id = ""
+    try:
+        frames = buffer if isinstance(buffer, list) else [buffer]
+        for frame in [*frames, _silence_after(frames)]:
+            stream.push_frame(frame)
+        stream.flush()
+        stream.end_input()
+        async for event in stream:
+            if event.type == stt.SpeechEventType.FINAL_TRANSCRIPT and event.alternatives and event.alternatives[0].text:
+                finals.append(event.alternatives[0])
+                request_id = event.request_id or request_id
+            elif event.type == stt.SpeechEventType.END_OF_SPEECH and finals:
+                # The vendor's own end of the utterance, in the appended silence (Deepgram
+                # speech_final, AssemblyAI end_of_turn): done, without waiting for the plugin to
+                # wind its socket down (Deepgram's keep-alive loop sleeps 5 s between beats).
+                break
+    finally:
+        await stream.aclose()
+    text = " ".join(a.text.strip() for a in finals).strip()
+    return stt.SpeechEvent(
+        type=stt.SpeechEventType.FINAL_TRANSCRIPT, request_id=request_id,
+        alternatives=[stt.SpeechData(
+            language=finals[0].language if finals else (language if isinstance(language, str) else ""),
+            text=text, confidence=min((a.confidence for a in finals), default=0.0),
+            start_time=finals[0].start_time if finals else 0.0, end_time=finals[-1].end_time if finals else 0.0,
+        )],
+    )
 
 
 # ---------------------------------------------------------------------------------------------

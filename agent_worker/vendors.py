@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncio
+import importlib
 
 import httpx
 import openai as openai_sdk
@@ -84,16 +85,7 @@ def _owns(instance, client: openai_sdk.AsyncClient):
     if hasattr(instance, "_owns_client"):
         instance._owns_client = True
         return instance
-    original = instance.aclose
-
-    async def aclose() -> None:
-        try:
-            await original()
-        finally:
-            await client.close()
-
-    instance.aclose = aclose
-    return instance
+    return _closes_with(instance, client)
 
 
 def _given(value: Any) -> Any:
@@ -140,11 +132,7 @@ def cartesia_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
         # one): checked by the policy, and spoken to through the policy's aiohttp session
         # (pinned resolver, every hop checked), which the plugin never closes itself.
         kwargs["base_url"] = _base_url(v)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            raise VendorUnavailable("a custom Cartesia base_url is served only inside the worker's event loop") from None
-        session = kwargs["http_session"] = egress.aiohttp_session(what="base_url")
+        session = kwargs["http_session"] = _egress_session(v)
     speed = c.get("speed")
     if speed not in (None, 1, 1.0):  # 1.0 is the voice's own pace; only send a real change
         kwargs["speed"] = speed
@@ -152,16 +140,32 @@ def cartesia_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
         api_key=key, model=c.get("model") or "sonic-2", voice=c["voice"], language=c.get("language") or "en",
         **kwargs,
     )
-    if session is not None:
-        original = instance.aclose
+    return _closes_with(instance, session)
 
-        async def aclose() -> None:
-            try:
-                await original()
-            finally:
-                await session.close()
 
-        instance.aclose = aclose
+def _egress_session(v: VendorSettings):
+    """The egress policy's aiohttp session for a tenant-set URL (made in the job's event loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise VendorUnavailable(f"a custom {v.vendor} URL is served only inside the worker's event loop") from None
+    return egress.aiohttp_session(what="base_url")
+
+
+def _closes_with(instance, resource):
+    """A plugin closes no aiohttp session (nor, for some, openai client) it was given: `resource`
+    is closed when the plugin is (None: nothing to close)."""
+    if resource is None:
+        return instance
+    original = instance.aclose
+
+    async def aclose() -> None:
+        try:
+            await original()
+        finally:
+            await resource.close()
+
+    instance.aclose = aclose
     return instance
 
 
@@ -188,3 +192,7 @@ FACTORIES: dict[str, Factory] = {
     "cartesia-tts": cartesia_tts,
     "espeak-tts": espeak_tts,
 }
+
+# The speech vendors' module (Deepgram, ElevenLabs, AssemblyAI, your own servers) uses the helpers
+# above and adds its factories to FACTORIES when imported.
+importlib.import_module("agent_worker.speech_vendors")

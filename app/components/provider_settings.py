@@ -21,7 +21,8 @@ from switchboard.providers import registry
 
 
 # How vendors write their own names (the catalog keys them in lower case).
-VENDOR_NAMES = {"openai": "OpenAI", "cartesia": "Cartesia", "elevenlabs": "ElevenLabs", "deepgram": "Deepgram"}
+VENDOR_NAMES = {"openai": "OpenAI", "cartesia": "Cartesia", "elevenlabs": "ElevenLabs", "deepgram": "Deepgram",
+                "assemblyai": "AssemblyAI", "whisper": "Whisper server", "vosk": "Vosk server", "piper": "Piper server"}
 
 
 @dataclasses.dataclass
@@ -54,6 +55,8 @@ class ChainRow:
     voice: str
     voices: list[str]
     has_voice: bool
+    url: str  # the organisation's own server (whisper, vosk, piper); has_url when the vendor takes one
+    has_url: bool
     priority: str
     enabled: bool
     configured: bool
@@ -137,6 +140,7 @@ class ProviderSettings(Session):
                 has_model="model" in props,
                 voice=str(cfg.get("voice") or ""), voices=_enum(op.provider.config_schema, "voice"),
                 has_voice="voice" in props,
+                url=str(cfg.get("url") or ""), has_url="url" in props,
                 priority=str(op.priority), enabled=op.is_enabled, configured=op.configured, etag=op.etag,
                 overrides=json.dumps(op.config),
             ))
@@ -238,6 +242,8 @@ class ProviderSettings(Session):
                         config["model"] = r.model
                     if r.voice and r.has_voice:
                         config["voice"] = r.voice
+                    if r.url.strip() and r.has_url:  # checked by the egress policy as it is saved
+                        config["url"] = r.url.strip()
                     await orgconfig.upsert_org_config(
                         conn, self._org(), r.key,
                         OrgConfigUpdate(config=config, is_enabled=r.enabled, priority=int(r.priority or 0)),
@@ -291,7 +297,13 @@ def key_form(v: VendorKeys, on_keys_changed: Any = None) -> rx.Component:
 def chain_row(r: ChainRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.badge(r.type.upper())),
-        rx.table.cell(r.name),
+        rx.table.cell(rx.vstack(
+            rx.text(r.name),
+            rx.cond(r.has_url, rx.input(value=r.url, on_change=lambda v: ProviderSettings.set_chain(r.key, "url", v),
+                                        placeholder="Your server's URL", size="1", width="200px",
+                                        aria_label="Server URL", class_name="server-url")),
+            spacing="1",
+        )),
         rx.table.cell(rx.cond(
             ~r.has_model,
             rx.text("—", color_scheme="gray"),

@@ -23,7 +23,7 @@ PRICES_EFFECTIVE = date(2026, 11, 1)
 class CatalogPrice(BaseModel):
     component: Literal["stt", "llm", "tts"]
     unit: Literal["minute", "1m_input_tokens", "1m_output_tokens", "1k_characters"]
-    usd_per_unit: float
+    usd_per_unit: float | None  # None: the price is a migration's row (or unknown: usage unpriced)
     source: str
     effective_from: date = PRICES_EFFECTIVE
 
@@ -154,6 +154,9 @@ CATALOG: list[CatalogEntry] = [
     ),
 ]
 
+from switchboard.pipeline.catalog_speech import SPEECH_ENTRIES  # noqa: E402 - built from the types above
+
+CATALOG.extend(SPEECH_ENTRIES)
 BY_KEY: dict[str, CatalogEntry] = {e.key: e for e in CATALOG}
 
 
@@ -194,6 +197,8 @@ def sync_catalog(conn: psycopg.Connection) -> None:
              Jsonb(e.default_config), Jsonb(e.capabilities), Jsonb(e.metadata)),
         )
         for p in e.prices:
+            if p.usd_per_unit is None:
+                continue
             conn.execute(
                 """
                 insert into public.price_book (subject, component, unit, usd_per_unit, effective_from, source)

@@ -128,8 +128,8 @@ async def test_a_wrong_secret_is_rejected_by_the_server(twirp):
 
 
 async def test_voices_that_the_worker_cannot_speak_are_refused(livekit, twirp, spec):
-    spec.voice.vendor, spec.voice.voice_id = "elevenlabs", "21m00Tcm4TlvDq8ikWAM"
-    with pytest.raises(ProviderRejected, match="no elevenlabs voices"):
+    spec.voice.vendor, spec.voice.voice_id = "playht", "s3://voice-cloning-zero-shot/abc/manifest.json"
+    with pytest.raises(ProviderRejected, match="no playht voices"):
         await livekit.create_agent(spec)
     assert twirp.calls == []
 
@@ -141,3 +141,13 @@ async def test_unreachable_server_is_unavailable():
         await provider.end_call("call-x")
     assert err.value.request_sent is False
     await provider.aclose()
+
+
+async def test_elevenlabs_preset_and_cloned_voices_are_offered_and_reach_the_worker(livekit, twirp, spec):
+    from switchboard.providers import registry
+
+    offered = {(v.vendor, registry.preset_voice_spec(v).voice_id) for v in registry.preset_voices("livekit")}
+    assert ("elevenlabs", "21m00Tcm4TlvDq8ikWAM") in offered and ("deepgram", "aura-2-thalia-en") in offered
+    spec.voice.vendor, spec.voice.voice_id, spec.voice.custom = "elevenlabs", "Xb7hH8MSUJpSbSDYk0k2", True
+    ref = await livekit.create_agent(spec)
+    assert (ref.settings["tts"], ref.settings["voice"]) == ("elevenlabs-tts", "Xb7hH8MSUJpSbSDYk0k2")

@@ -62,3 +62,15 @@ def vad():
     from livekit.plugins import silero
 
     return silero.VAD.load()
+
+
+@pytest.fixture
+async def speech_server():
+    """A local server speaking the speech vendors' protocols (tests/worker/speech_servers.py)."""
+    from tests.support.live_server import aiohttp_serving
+    from tests.worker.speech_servers import SpeechServer, app
+
+    server = SpeechServer()
+    async with aiohttp_serving(app(server)) as server.url:
+        yield server
+        server.release.set()  # hung requests go before the server stops

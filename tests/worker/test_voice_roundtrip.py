@@ -81,6 +81,17 @@ class CallerSpeaker(io.AudioOutput):
             self.on_playback_finished(playback_position=played, interrupted=True)
 
 
+def replies(call: Call) -> list[str]:
+    return [i.text_content for i in call.session.history.items if i.type == "message" and i.role == "assistant"]
+
+
+async def until_answered(call: Call, speaker: CallerSpeaker, answer: str, timeout: float = 30) -> None:
+    """Until the agent has said `answer` after its greeting and the caller has heard all of it."""
+    async with asyncio.timeout(timeout):
+        while answer not in replies(call) or len(speaker.segments) < 2 or speaker._current is not None:
+            await asyncio.sleep(0.05)
+
+
 async def test_spoken_question_gets_a_spoken_answer_and_is_reported(db: Database, db_url: str, vad) -> None:
     org = await create_org(
         db,
@@ -101,17 +112,11 @@ async def test_spoken_question_gets_a_spoken_answer_and_is_reported(db: Database
     call.session.output.audio = speaker
     try:
         await call.start()
-
-        def replies() -> list[str]:
-            return [i.text_content for i in call.session.history.items if i.type == "message" and i.role == "assistant"]
-
-        async with asyncio.timeout(30):
-            while ANSWER not in replies() or len(speaker.segments) < 2 or speaker._current is not None:
-                await asyncio.sleep(0.05)
+        await until_answered(call, speaker, ANSWER)
 
         heard = [i.text_content for i in call.session.history.items if i.type == "message" and i.role == "user"]
         assert heard == [QUESTION]  # Silero cut the utterance, PocketSphinx transcribed it exactly
-        assert replies() == ["Hello! How can I help you today?", ANSWER]
+        assert replies(call) == ["Hello! How can I help you today?", ANSWER]
 
         # The answer was spoken: its audio is espeak-ng's rendering of that sentence.
         spoken = sum(f.duration for f in speaker.segments[-1])

@@ -1,6 +1,6 @@
 """On LiveKit our worker speaks, so its voices are the catalog's TTS vendors' voices (openai-tts,
-cartesia-tts, espeak-tts): this offline list is what the voice selector offers. Cartesia also
-takes any custom or cloned voice id."""
+cartesia-tts, elevenlabs-tts, deepgram-tts, espeak-tts): this offline list is what the voice
+selector offers. Cartesia and ElevenLabs also take any custom or cloned voice id."""
 
 from __future__ import annotations
 
@@ -9,4 +9,5 @@ from switchboard.providers.common import preset_voices
 
 PRESET_VOICES: list[Voice] = preset_voices(__package__)  # voices.csv beside this file
 # Vendors the worker can speak with (catalog TTS entries); other vendors' voices are refused.
-TTS_VENDORS = {"openai": "openai-tts", "cartesia": "cartesia-tts", "local": "espeak-tts", "espeak": "espeak-tts"}
+TTS_VENDORS = {"openai": "openai-tts", "cartesia": "cartesia-tts", "elevenlabs": "elevenlabs-tts",
+               "deepgram": "deepgram-tts", "local": "espeak-tts", "espeak": "espeak-tts"}

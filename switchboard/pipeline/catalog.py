@@ -17,12 +17,13 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
 ServiceType = Literal["stt", "tts", "llm"]
+Unit = Literal["minute", "1m_input_tokens", "1m_output_tokens", "1k_characters"]
 PRICES_EFFECTIVE = date(2026, 11, 1)
 
 
 class CatalogPrice(BaseModel):
     component: Literal["stt", "llm", "tts"]
-    unit: Literal["minute", "1m_input_tokens", "1m_output_tokens", "1k_characters"]
+    unit: Unit
     usd_per_unit: float
     source: str
     effective_from: date = PRICES_EFFECTIVE
@@ -40,6 +41,18 @@ class CatalogEntry(BaseModel):
     capabilities: list[str] = []
     metadata: dict[str, Any] = {}
     prices: list[CatalogPrice] = []
+    # Units the vendor's usage is counted in even where no price is known (prices seeded by a
+    # migration, or none published): such usage is kept unpriced, never dropped as free.
+    usage_units: list[Unit] = []
+    # Priced per model: price_book subject "<key>:<model>" (a model without a row stays unpriced).
+    price_per_model: bool = False
+
+    @property
+    def units(self) -> set[str]:
+        return {p.unit for p in self.prices} | set(self.usage_units)
+
+    def price_subject(self, model: str | None) -> str:
+        return f"{self.key}:{model}" if self.price_per_model and model else self.key
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -153,6 +166,12 @@ CATALOG: list[CatalogEntry] = [
         prices=[CatalogPrice(component="tts", unit="1k_characters", usd_per_unit=0.0, source="runs on the worker")],
     ),
 ]
+
+# The vendors defined in their own modules (switchboard.pipeline.vendors); they build on the
+# models above, so they are imported here, after them.
+from switchboard.pipeline.vendors import ENTRIES as _VENDOR_ENTRIES  # noqa: E402
+
+CATALOG.extend(_VENDOR_ENTRIES)
 
 BY_KEY: dict[str, CatalogEntry] = {e.key: e for e in CATALOG}
 

@@ -22,6 +22,8 @@ from livekit.agents.stt.stream_adapter import StreamAdapterWrapper
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 from livekit.agents.vad import VAD
 
+from agent_worker.failover import NO_GUARD
+
 # (catalog key, ok, milliseconds to the first output or to the failure)
 AttemptObserver = Callable[[str, bool, float], Awaitable[None]]
 
@@ -91,8 +93,11 @@ class _BoundedVendor:
     """Plumbing of BoundedSTT/LLM/TTS. Listed first among the bases, so its `model` and
     `provider` answer for the wrapper (livekit reports `provider` in metrics and fallbacks)."""
 
-    def _bind(self, inner: Any, key: str, attempt_timeout: float, observer: "AttemptObserver | None") -> None:
+    service: str
+
+    def _bind(self, inner: Any, key: str, attempt_timeout: float, observer: "AttemptObserver | None", guard=None) -> None:
         self._inner = inner
+        self._guard = guard or NO_GUARD  # agent_worker.failover.ChainGuard: quota holds, chain lines
         self._key = key
         self._attempt_timeout = attempt_timeout
         self._observer = observer or _no_observer
@@ -119,19 +124,23 @@ class _BoundedVendor:
 # STT
 # ---------------------------------------------------------------------------------------------
 class BoundedSTT(_BoundedVendor, stt.STT):
+    service = "stt"
+
     """A batch (`recognize`) STT with an attempt timeout. It is streaming-capable through the
     VAD (livekit's StreamAdapter stream over itself), so a FallbackAdapter never wraps it again."""
 
     def __init__(
-        self, inner: stt.STT, *, key: str, attempt_timeout: float, vad: VAD, observer: AttemptObserver | None = None
+        self, inner: stt.STT, *, key: str, attempt_timeout: float, vad: VAD, observer: AttemptObserver | None = None,
+        guard=None,
     ) -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
-        self._bind(inner, key, attempt_timeout, observer)
+        self._bind(inner, key, attempt_timeout, observer, guard)
         self._vad = vad
 
     async def _recognize_impl(
         self, buffer: utils.AudioBuffer, *, language: NotGivenOr[str] = NOT_GIVEN, conn_options: APIConnectOptions
     ) -> stt.SpeechEvent:
+        self._guard.check(self.service, self._key)
         attempt = _Attempt(self._key, self._observer)
         try:
             async with asyncio.timeout(self._attempt_timeout):
@@ -142,11 +151,15 @@ class BoundedSTT(_BoundedVendor, stt.STT):
             raise
         except TimeoutError:
             await attempt.failed()
-            raise APITimeoutError(f"{self._key}: no transcript within {self._attempt_timeout:g}s") from None
+            error = APITimeoutError(f"{self._key}: no transcript within {self._attempt_timeout:g}s")
+            self._guard.failed(self.service, self._key, error, self._inner)
+            raise error from None
         except Exception as exc:
             await attempt.failed()
+            self._guard.failed(self.service, self._key, exc, self._inner)
             raise _as_api_error(self._key, exc) from exc
         await attempt.succeeded()
+        self._guard.succeeded(self.service, self._key)
         return event
 
     def stream(
@@ -162,9 +175,12 @@ class BoundedSTT(_BoundedVendor, stt.STT):
 # LLM
 # ---------------------------------------------------------------------------------------------
 class BoundedLLM(_BoundedVendor, llm.LLM):
-    def __init__(self, inner: llm.LLM, *, key: str, attempt_timeout: float, observer: AttemptObserver | None = None) -> None:
+    service = "llm"
+
+    def __init__(self, inner: llm.LLM, *, key: str, attempt_timeout: float, observer: AttemptObserver | None = None,
+                 guard=None) -> None:
         super().__init__()
-        self._bind(inner, key, attempt_timeout, observer)
+        self._bind(inner, key, attempt_timeout, observer, guard)
 
     def chat(
         self,
@@ -199,6 +215,7 @@ class _BoundedLLMStream(llm.LLMStream):
 
     async def _run(self) -> None:
         b = self._bounded
+        b._guard.check(b.service, b.key)
         attempt = _Attempt(b.key, b._observer)
         try:
             async with b.inner.chat(
@@ -219,8 +236,10 @@ class _BoundedLLMStream(llm.LLMStream):
             raise
         except Exception as exc:
             await attempt.failed()
+            b._guard.failed(b.service, b.key, exc, b.inner)
             raise _as_api_error(b.key, exc) from exc
         await attempt.succeeded()
+        b._guard.succeeded(b.service, b.key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,13 +250,16 @@ class BoundedTTS(_BoundedVendor, tts.TTS):
     the reply sentence by sentence through livekit's StreamAdapter, so each sentence fails over
     on its own and the backup repeats only the sentence that failed."""
 
-    def __init__(self, inner: tts.TTS, *, key: str, attempt_timeout: float, observer: AttemptObserver | None = None) -> None:
+    service = "tts"
+
+    def __init__(self, inner: tts.TTS, *, key: str, attempt_timeout: float, observer: AttemptObserver | None = None,
+                 guard=None) -> None:
         super().__init__(
             capabilities=tts.TTSCapabilities(streaming=False),
             sample_rate=inner.sample_rate,
             num_channels=inner.num_channels,
         )
-        self._bind(inner, key, attempt_timeout, observer)
+        self._bind(inner, key, attempt_timeout, observer, guard)
 
     def synthesize(self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS) -> tts.ChunkedStream:
         return _BoundedChunkedStream(tts=self, input_text=text, conn_options=conn_options)
@@ -252,6 +274,7 @@ class BoundedTTS(_BoundedVendor, tts.TTS):
 class _BoundedChunkedStream(tts.ChunkedStream):
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         b: BoundedTTS = self._tts  # type: ignore[assignment]
+        b._guard.check(b.service, b.key)
         attempt = _Attempt(b.key, b._observer)
         output_emitter.initialize(
             request_id=utils.shortuuid(), sample_rate=b.sample_rate, num_channels=b.num_channels, mime_type="audio/pcm"
@@ -270,5 +293,7 @@ class _BoundedChunkedStream(tts.ChunkedStream):
             raise
         except Exception as exc:
             await attempt.failed()
+            b._guard.failed(b.service, b.key, exc, b.inner)
             raise _as_api_error(b.key, exc) from exc
         await attempt.succeeded()
+        b._guard.succeeded(b.service, b.key)

@@ -62,3 +62,21 @@ def vad():
     from livekit.plugins import silero
 
     return silero.VAD.load()
+
+
+@pytest.fixture
+async def server():
+    """A local server speaking the cloud vendors' published protocols (tests/worker/vendor_protocols)."""
+    from aiohttp import web
+
+    from tests.worker.vendor_protocols import VendorProtocols
+
+    protocols = VendorProtocols()
+    runner = web.AppRunner(protocols.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    protocols.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    yield protocols
+    protocols.release.set()
+    await runner.cleanup()

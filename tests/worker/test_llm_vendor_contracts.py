@@ -11,7 +11,6 @@ import time
 from decimal import Decimal
 
 import pytest
-from aiohttp import web
 from livekit.agents import llm
 
 from agent_worker.chains import build_chains
@@ -25,19 +24,6 @@ from tests.worker.test_vendor_contracts import _one_turn
 from tests.worker.vendor_protocols import INPUT_TOKENS, OUTPUT_TOKENS, VendorProtocols
 
 LOCAL_REPLY = "Our opening hours are 9am to 5pm, Monday to Friday."
-
-
-@pytest.fixture
-async def server():
-    protocols = VendorProtocols()
-    runner = web.AppRunner(protocols.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    protocols.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield protocols
-    protocols.release.set()
-    await runner.cleanup()
 
 
 # key → (secret vendor, the organisation's key, config(url), request path prefix, how the key is sent, model priced as)

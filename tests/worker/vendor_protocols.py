@@ -37,6 +37,7 @@ QUOTA = {
 class VendorProtocols:
     def __init__(self) -> None:
         self.mode = "ok"  # ok | 500 | hang | quota
+        self.only = "/"  # the mode applies to paths under this prefix; the others answer normally
         self.requests: list[dict] = []
         self.release = asyncio.Event()
         self.url = ""
@@ -45,11 +46,14 @@ class VendorProtocols:
         return [r for r in self.requests if r["path"].startswith(prefix)]
 
     async def _record(self, request: web.Request, body) -> None:
-        self.requests.append({"path": request.path, "query": dict(request.query), "headers": {k.lower(): v for k, v in request.headers.items()}, "body": body})
-        if self.mode == "hang":
+        self.requests.append({"path": request.path, "query": dict(request.query),
+                              "headers": {k.lower(): v for k, v in request.headers.items()}, "body": body})
+        if self.mode == "hang" and request.path.startswith(self.only):
             await self.release.wait()
 
-    def _failure(self, family: str) -> web.Response | None:
+    def _failure(self, family: str, path: str) -> web.Response | None:
+        if not path.startswith(self.only):
+            return None
         if self.mode == "500":
             return web.json_response({"error": {"message": "upstream overloaded", "type": "server_error"}}, status=500)
         if self.mode == "quota":
@@ -61,7 +65,7 @@ class VendorProtocols:
     async def anthropic_messages(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         await self._record(request, body)
-        if (failed := self._failure("anthropic")) is not None:
+        if (failed := self._failure("anthropic", request.path)) is not None:
             return failed
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "request-id": "req_local"})
         await resp.prepare(request)
@@ -87,7 +91,7 @@ class VendorProtocols:
         body = await request.json()
         await self._record(request, body)
         family = "openrouter" if request.path.startswith("/api/") else "openai"
-        if (failed := self._failure(family)) is not None:
+        if (failed := self._failure(family, request.path)) is not None:
             return failed
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
@@ -112,7 +116,7 @@ class VendorProtocols:
         audio = form["file"]
         fields = {k: v for k, v in form.items() if k != "file"}
         await self._record(request, fields | {"file_bytes": len(audio.file.read())})
-        if (failed := self._failure("openai")) is not None:
+        if (failed := self._failure("openai", request.path)) is not None:
             return failed
         return web.json_response({"text": TRANSCRIPT, "x_groq": {"id": "req_local"}})
 
@@ -120,7 +124,7 @@ class VendorProtocols:
     async def gemini(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         await self._record(request, body)
-        if (failed := self._failure("gemini")) is not None:
+        if (failed := self._failure("gemini", request.path)) is not None:
             return failed
         model = request.match_info["model_action"].split(":")[0]
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -138,7 +142,7 @@ class VendorProtocols:
     # --- Azure Speech REST synthesis ---------------------------------------------------------
     async def azure_tts(self, request: web.Request) -> web.Response:
         await self._record(request, await request.text())
-        if (failed := self._failure("openai")) is not None:
+        if (failed := self._failure("openai", request.path)) is not None:
             return failed
         rate = 24000
         tone = (np.sin(np.arange(rate // 2) * 2 * np.pi * 220 / rate) * 8000).astype(np.int16)
@@ -149,6 +153,7 @@ class VendorProtocols:
         app.router.add_post("/v1/messages", self.anthropic_messages)
         app.router.add_post("/openai/v1/chat/completions", self.chat_completions)
         app.router.add_post("/openai/v1/audio/transcriptions", self.transcriptions)
+        app.router.add_post("/v1/audio/transcriptions", self.transcriptions)  # OpenAI's own path
         app.router.add_post("/api/v1/chat/completions", self.chat_completions)
         app.router.add_post("/openai/deployments/{deployment}/chat/completions", self.chat_completions)
         app.router.add_post("/v1beta/models/{model_action}", self.gemini)  # the API reference's version

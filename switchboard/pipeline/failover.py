@@ -129,6 +129,13 @@ class QuotaBook:
             self._holds[(scope, key)] = hold
         return hold
 
+    def hold_until(self, scope: str, key: str, until: float, reason: str) -> Hold:
+        """Keep a vendor out until `until` (a published reading said its quota is used up)."""
+        hold = Hold(until=min(until, self._clock() + MAX_HOLD_SECONDS), reason=reason)
+        with self._lock:
+            self._holds[(scope, key)] = hold
+        return hold
+
     def clear(self) -> None:
         with self._lock:
             self._holds.clear()

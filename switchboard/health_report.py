@@ -74,6 +74,22 @@ class VendorHealth(BaseModel):
     quota_resets_at: datetime | None = None
     quota_checked_at: datetime | None = None
 
+    def quota_words(self) -> str:
+        """The remaining quota as the health page says it ("" when the vendor publishes none)."""
+        if self.quota_remaining is None:
+            return ""
+        if self.quota_remaining <= 0:
+            words = "Quota used up: calls use the next vendor"
+        elif self.quota_unit == "usd":
+            words = f"${self.quota_remaining:,.2f} of credit left"
+        else:
+            words = f"{self.quota_remaining:,.0f} {self.quota_unit} left"
+            if self.quota_limit is not None:
+                words += f" of {self.quota_limit:,.0f}"
+        if self.quota_resets_at is not None:
+            words += f" · resets {self.quota_resets_at:%d %b %Y %H:%M} UTC"
+        return words
+
 
 async def vendor_health(conn: AsyncConnection, *, hours: int = 24, now: datetime | None = None) -> list[VendorHealth]:
     """The vendors the caller's organisations use (configured, or seen in calls in the window),

@@ -47,22 +47,6 @@ class VendorRow:
 SERVICE_WORDS = {"stt": "Speech to text", "llm": "Language model", "tts": "Text to speech"}
 
 
-def quota_words(r: health_report.VendorHealth) -> str:
-    if r.quota_remaining is None:
-        return ""
-    if r.quota_unit == "usd":
-        left = f"${r.quota_remaining:,.2f} of credit left"
-    else:
-        left = f"{r.quota_remaining:,.0f} {r.quota_unit} left"
-        if r.quota_limit is not None:
-            left += f" of {r.quota_limit:,.0f}"
-    if r.quota_remaining <= 0:
-        left = "Quota used up: calls use the next vendor"
-    if r.quota_resets_at is not None:
-        left += f" · resets {r.quota_resets_at:%d %b %Y %H:%M} UTC"
-    return left
-
-
 WINDOW_WORDS = {"1 h": "the last hour", "24 h": "the last 24 hours", "7 d": "the last 7 days"}
 
 
@@ -115,7 +99,7 @@ class Health(Session):
             attempts=f"{v.attempts:,} attempts in {words}" if v.attempts else f"No calls used it in {words}",
             success_rate="—" if v.success_rate is None else f"{v.success_rate:.1%}",
             avg_latency="—" if v.avg_latency_ms is None else f"{v.avg_latency_ms:.0f} ms",
-            quota=quota_words(v),
+            quota=v.quota_words(),
         ) for v in vendors]
         self.loaded = True
 

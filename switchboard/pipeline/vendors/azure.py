@@ -19,7 +19,7 @@ ENTRIES = [
             "temperature": {"type": "number", "minimum": 0, "maximum": 2},
             "max_tokens": {"type": "integer", "minimum": 1, "maximum": 32768},
             "attempt_timeout": _TIMEOUT,
-        }, ["endpoint", "deployment"]),
+        }),  # endpoint and deployment are the organisation's own: until set, the factory says so
         secrets_schema=_API_KEY,
         default_config={"api_version": "2024-10-21", "model": "gpt-4o-mini", "temperature": 0.7, "max_tokens": 1000,
                         "attempt_timeout": 5.0},

@@ -12,7 +12,16 @@ import httpcore2
 import httpx2
 from httpcore2._backends.auto import AutoBackend
 
-from switchboard.egress import CONNECT_TIMEOUT_SECONDS, EgressRefused, Policy, check_url, policy, resolve, timeout
+from switchboard.egress import (
+    CONNECT_TIMEOUT_SECONDS,
+    EgressRefused,
+    Policy,
+    bounded_timeouts,
+    check_url,
+    policy,
+    resolve,
+    timeout,
+)
 
 
 class PinnedBackend(httpcore2.AsyncNetworkBackend):
@@ -57,11 +66,7 @@ class EgressTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         check_url(str(request.url), what=self.what, p=self.policy)
-        timeouts = dict(request.extensions.get("timeout") or {})
-        ceiling = self.policy.max_timeout
-        request.extensions["timeout"] = {
-            k: ceiling if timeouts.get(k) is None else min(timeouts[k], ceiling) for k in ("connect", "read", "write", "pool")
-        }
+        request.extensions["timeout"] = bounded_timeouts(request.extensions.get("timeout"), self.policy)
         return await self._http.handle_async_request(request)
 
     async def aclose(self) -> None:

@@ -33,15 +33,20 @@ class PlatformHealth(BaseModel):
 WINDOWS = {"1 h": 1, "24 h": 24, "7 d": 24 * 7}
 
 
-async def platform_health(conn: AsyncConnection, *, hours: int = 24, now: datetime | None = None) -> list[PlatformHealth]:
+async def _rates(conn: AsyncConnection, *, hours: int, now: datetime | None, kind: str | None = None) -> dict:
+    """The window's minute buckets summed per provider code (of one kind, or all)."""
     since = (now or datetime.now(timezone.utc)) - timedelta(hours=hours)
     cur = await conn.execute(
         "select provider_code, min(minute) as minute, sum(successes)::int as successes, "
         "sum(failures)::int as failures, sum(latency_ms_sum) as latency_ms_sum, max(latency_ms_max) as latency_ms_max "
-        "from public.provider_health_minutely where minute >= %s group by provider_code",
-        (since,),
+        "from public.provider_health_minutely where minute >= %s and (%s::text is null or kind = %s) group by provider_code",
+        (since, kind, kind),
     )
-    rates = success_rates(await cur.fetchall())
+    return success_rates(await cur.fetchall())
+
+
+async def platform_health(conn: AsyncConnection, *, hours: int = 24, now: datetime | None = None) -> list[PlatformHealth]:
+    rates = await _rates(conn, hours=hours, now=now)
     circuits = await load_circuits(conn)
     cur = await conn.execute("select code, name from public.voice_ai_providers where is_active order by name")
     report = []
@@ -95,14 +100,7 @@ async def vendor_health(conn: AsyncConnection, *, hours: int = 24, now: datetime
     """The vendors the caller's organisations use (configured, or seen in calls in the window),
     with their attempts' success and latency (all organisations' calls: vendor health, like
     platform health, is not tenant data) and the organisation's remaining quota (RLS: its own)."""
-    since = (now or datetime.now(timezone.utc)) - timedelta(hours=hours)
-    cur = await conn.execute(
-        "select provider_code, min(minute) as minute, sum(successes)::int as successes, "
-        "sum(failures)::int as failures, sum(latency_ms_sum) as latency_ms_sum, max(latency_ms_max) as latency_ms_max "
-        "from public.provider_health_minutely where kind = 'vendor' and minute >= %s group by provider_code",
-        (since,),
-    )
-    rates = success_rates(await cur.fetchall())
+    rates = await _rates(conn, hours=hours, now=now, kind="vendor")
     cur = await conn.execute(
         "select p.key, p.name, p.type, p.vendor from public.providers p where p.is_active and (p.key = any(%s) "
         "or exists (select 1 from public.organization_provider_configs c where c.provider_id = p.id and c.is_enabled)) "

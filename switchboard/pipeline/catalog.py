@@ -63,6 +63,19 @@ _API_KEY = _obj({"api_key": {"type": "string", "minLength": 8, "title": "API key
 _BASE_URL = {"type": ["string", "null"], "format": "uri", "title": "Base URL (OpenAI-compatible)"}
 _TIMEOUT = {"type": "number", "minimum": 0.1, "maximum": 30, "title": "Attempt timeout (s)"}
 
+def llm_config_schema(model: dict[str, Any], *, base_url_title: str | None, temperature_max: float = 2,
+                      max_tokens_max: int = 32768) -> dict[str, Any]:
+    """The config schema LLM vendors share: model, temperature, max_tokens, base_url, attempt_timeout."""
+    properties: dict[str, Any] = {
+        "model": model,
+        "temperature": {"type": "number", "minimum": 0, "maximum": temperature_max},
+        "max_tokens": {"type": "integer", "minimum": 1, "maximum": max_tokens_max},
+    }
+    if base_url_title:
+        properties["base_url"] = {"type": ["string", "null"], "format": "uri", "title": base_url_title}
+    return _obj(properties | {"attempt_timeout": _TIMEOUT})
+
+
 CATALOG: list[CatalogEntry] = [
     CatalogEntry(
         key="openai-stt", type="stt", vendor="openai", name="OpenAI Speech-to-Text",

@@ -3,6 +3,7 @@ real database, and the worker's real models (Silero VAD, loaded once)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,19 +65,27 @@ def vad():
     return silero.VAD.load()
 
 
-@pytest.fixture
-async def server():
-    """A local server speaking the cloud vendors' published protocols (tests/worker/vendor_protocols)."""
+@contextlib.asynccontextmanager
+async def serving(app):
+    """An aiohttp application on a free local port; yields its base URL."""
     from aiohttp import web
 
-    from tests.worker.vendor_protocols import VendorProtocols
-
-    protocols = VendorProtocols()
-    runner = web.AppRunner(protocols.app())
+    runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    protocols.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield protocols
-    protocols.release.set()
-    await runner.cleanup()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def server():
+    """A local server speaking the cloud vendors' published protocols (tests/worker/vendor_protocols)."""
+    from tests.worker.vendor_protocols import VendorProtocols
+
+    protocols = VendorProtocols()
+    async with serving(protocols.app()) as protocols.url:
+        yield protocols
+        protocols.release.set()

@@ -21,6 +21,7 @@ from switchboard.pipeline.failover import QuotaBook
 from switchboard.pipeline.quota_readers import read_remaining
 from switchboard.providers.base import AgentSpec, ProviderRejected
 from tests.foundation.conftest import make_tenant
+from tests.worker.conftest import serving
 
 RESET = int(time.time()) + 10 * 86400  # next_character_count_reset_unix: in ten days
 
@@ -56,13 +57,8 @@ async def quota_server():
     app.router.add_get("/v1/user/subscription", srv.subscription)
     app.router.add_get("/v1/projects", srv.projects)
     app.router.add_get("/v1/projects/{project}/balances", srv.balances)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    srv.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield srv
-    await runner.cleanup()
+    async with serving(app) as srv.url:
+        yield srv
 
 
 def _pipeline(org_id, url: str) -> PipelineConfig:

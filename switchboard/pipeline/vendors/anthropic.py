@@ -1,17 +1,13 @@
 """Anthropic Claude through livekit-plugins-anthropic (the Messages API, streamed)."""
 
-from switchboard.pipeline.catalog import _API_KEY, _BASE_URL, _TIMEOUT, CatalogEntry, _obj
+from switchboard.pipeline.catalog import _API_KEY, CatalogEntry, llm_config_schema
 
 ENTRIES = [
     CatalogEntry(
         key="anthropic-llm", type="llm", vendor="anthropic", name="Anthropic Claude",
         description="Claude models through the Messages API; base_url for a compatible gateway.",
-        config_schema=_obj({
-            "model": {"type": "string", "minLength": 1, "title": "Model (e.g. claude-haiku-4-5)"},
-            "temperature": {"type": "number", "minimum": 0, "maximum": 1},
-            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 32768},
-            "base_url": _BASE_URL | {"title": "Base URL (Anthropic-compatible)"}, "attempt_timeout": _TIMEOUT,
-        }),
+        config_schema=llm_config_schema({"type": "string", "minLength": 1, "title": "Model (e.g. claude-haiku-4-5)"},
+                                        base_url_title="Base URL (Anthropic-compatible)", temperature_max=1),
         secrets_schema=_API_KEY,
         default_config={"model": "claude-haiku-4-5", "temperature": 0.7, "max_tokens": 1024, "base_url": None,
                         "attempt_timeout": 5.0},

@@ -1,7 +1,7 @@
 """Google: Gemini through the Gemini API (an API key, vendor 'gemini') and Cloud Speech-to-Text /
 Text-to-Speech over gRPC (a service account, vendor 'google-cloud'), all by livekit-plugins-google."""
 
-from switchboard.pipeline.catalog import _API_KEY, _TIMEOUT, CatalogEntry, _obj
+from switchboard.pipeline.catalog import _API_KEY, _TIMEOUT, CatalogEntry, _obj, llm_config_schema
 
 _SERVICE_ACCOUNT = _obj({
     "credentials_json": {"type": "string", "minLength": 20, "title": "Service account key (JSON)"},
@@ -12,13 +12,8 @@ ENTRIES = [
     CatalogEntry(
         key="google-llm", type="llm", vendor="gemini", name="Google Gemini",
         description="Gemini models through the Gemini API (generateContent, streamed).",
-        config_schema=_obj({
-            "model": {"type": "string", "minLength": 1, "title": "Model (e.g. gemini-2.5-flash)"},
-            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 65536},
-            "base_url": {"type": ["string", "null"], "format": "uri", "title": "Base URL (Gemini API-compatible)"},
-            "attempt_timeout": _TIMEOUT,
-        }),
+        config_schema=llm_config_schema({"type": "string", "minLength": 1, "title": "Model (e.g. gemini-2.5-flash)"},
+                                        base_url_title="Base URL (Gemini API-compatible)", max_tokens_max=65536),
         secrets_schema=_API_KEY,
         default_config={"model": "gemini-2.5-flash", "temperature": 0.7, "max_tokens": 1000, "base_url": None,
                         "attempt_timeout": 5.0},

@@ -1,6 +1,6 @@
 """Groq through livekit-plugins-groq: OpenAI-compatible chat completions and transcriptions."""
 
-from switchboard.pipeline.catalog import _API_KEY, _TIMEOUT, CatalogEntry, _obj
+from switchboard.pipeline.catalog import _API_KEY, _TIMEOUT, CatalogEntry, _obj, llm_config_schema
 
 GROQ_URL = "https://api.groq.com/openai/v1"
 _GROQ_BASE_URL = {"type": ["string", "null"], "format": "uri", "title": "Base URL (Groq-compatible)"}
@@ -9,12 +9,8 @@ ENTRIES = [
     CatalogEntry(
         key="groq-llm", type="llm", vendor="groq", name="Groq LLM",
         description="Open models (Llama, GPT-OSS, Qwen) on Groq's LPUs: very low time to first token.",
-        config_schema=_obj({
-            "model": {"type": "string", "minLength": 1, "title": "Model (e.g. llama-3.3-70b-versatile)"},
-            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 32768},
-            "base_url": _GROQ_BASE_URL, "attempt_timeout": _TIMEOUT,
-        }),
+        config_schema=llm_config_schema({"type": "string", "minLength": 1, "title": "Model (e.g. llama-3.3-70b-versatile)"},
+                                        base_url_title=_GROQ_BASE_URL["title"]),
         secrets_schema=_API_KEY,
         default_config={"model": "llama-3.3-70b-versatile", "temperature": 0.7, "max_tokens": 1000, "base_url": None,
                         "attempt_timeout": 5.0},

@@ -1,6 +1,6 @@
 """OpenRouter through the OpenAI plugin (its documented base_url option): one key, many models."""
 
-from switchboard.pipeline.catalog import _API_KEY, _TIMEOUT, CatalogEntry, _obj
+from switchboard.pipeline.catalog import _API_KEY, CatalogEntry, llm_config_schema
 
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
 
@@ -8,13 +8,9 @@ ENTRIES = [
     CatalogEntry(
         key="openrouter-llm", type="llm", vendor="openrouter", name="OpenRouter",
         description="Any model OpenRouter routes to (provider/model ids such as anthropic/claude-haiku-4.5).",
-        config_schema=_obj({
-            "model": {"type": "string", "minLength": 3, "pattern": "^[^/\\s]+/[^\\s]+$", "title": "Model (provider/model)"},
-            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 32768},
-            "base_url": {"type": ["string", "null"], "format": "uri", "title": "Base URL (OpenRouter-compatible)"},
-            "attempt_timeout": _TIMEOUT,
-        }),
+        config_schema=llm_config_schema(
+            {"type": "string", "minLength": 3, "pattern": "^[^/\\s]+/[^\\s]+$", "title": "Model (provider/model)"},
+            base_url_title="Base URL (OpenRouter-compatible)"),
         secrets_schema=_API_KEY,
         default_config={"model": "openai/gpt-4o-mini", "temperature": 0.7, "max_tokens": 1000, "base_url": None,
                         "attempt_timeout": 5.0},

@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from livekit.agents import APIConnectionError, APIConnectOptions, APIError, APITimeoutError, llm, stt, tts, utils
 from livekit.agents.stt.stream_adapter import StreamAdapterWrapper
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
+from livekit.agents.language import LanguageCode
+from livekit.agents.utils import is_given
 from livekit.agents.vad import VAD
 
 from agent_worker.failover import NO_GUARD
@@ -144,9 +146,11 @@ class BoundedSTT(_BoundedVendor, stt.STT):
         attempt = _Attempt(self._key, self._observer)
         try:
             async with asyncio.timeout(self._attempt_timeout):
-                event = await self._inner.recognize(
-                    buffer, language=language, conn_options=_vendor_options(self._attempt_timeout)
-                )
+                options = _vendor_options(self._attempt_timeout)
+                if self._inner.capabilities.offline_recognize:
+                    event = await self._inner.recognize(buffer, language=language, conn_options=options)
+                else:
+                    event = await _recognize_by_stream(self._inner, buffer, language, options)
         except asyncio.CancelledError:
             raise
         except TimeoutError:
@@ -169,6 +173,25 @@ class BoundedSTT(_BoundedVendor, stt.STT):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+async def _recognize_by_stream(inner: stt.STT, buffer: utils.AudioBuffer, language, options) -> stt.SpeechEvent:
+    """A streaming-only vendor (`offline_recognize=False`: Azure's Speech SDK) hears the VAD's
+    utterance as a stream of its own: pushed, ended, and its final transcripts joined."""
+    stream = inner.stream(language=language, conn_options=options)
+    finals: list[stt.SpeechData] = []
+    try:
+        for frame in buffer if isinstance(buffer, list) else [buffer]:
+            stream.push_frame(frame)
+        stream.end_input()
+        async for ev in stream:
+            if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT and ev.alternatives:
+                finals.append(ev.alternatives[0])
+    finally:
+        await stream.aclose()
+    text = " ".join(a.text.strip() for a in finals if a.text.strip())
+    spoken = finals[0].language if finals else LanguageCode(language if is_given(language) and language else "en")
+    return stt.SpeechEvent(type=stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives=[stt.SpeechData(language=spoken, text=text)])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from livekit.agents.stt.stream_adapter import StreamAdapterWrapper
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 from livekit.agents.vad import VAD
 
+from agent_worker.failover import NO_GUARD
+
 # (catalog key, ok, milliseconds to the first output or to the failure)
 AttemptObserver = Callable[[str, bool, float], Awaitable[None]]
 
@@ -87,16 +89,20 @@ async def _each_within(items: AsyncIterable[T], timeout: float, key: str, what: 
 
 
 @asynccontextmanager
-async def _attempting(key: str, observer: AttemptObserver) -> AsyncIterator[_Attempt]:
-    """One timed attempt: reported as failed (and raised as livekit's APIError, so the adapter
-    fails over) when the body raises, as succeeded when it ends; cancellation passes through."""
-    attempt = _Attempt(key, observer)
+async def _attempting(vendor: "_BoundedVendor") -> AsyncIterator[_Attempt]:
+    """One timed attempt at `vendor`: refused at once while its quota is held (the chain guard),
+    reported as failed (and raised as livekit's APIError, so the adapter fails over) when the body
+    raises, as succeeded when it ends; cancellation passes through."""
+    vendor._guard.check(vendor.service, vendor.key)
+    attempt = _Attempt(vendor.key, vendor._observer)
     try:
         yield attempt
     except Exception as exc:
         await attempt.failed()
-        raise _as_api_error(key, exc) from exc
+        vendor._guard.failed(vendor.service, vendor.key, exc, vendor.inner)
+        raise _as_api_error(vendor.key, exc) from exc
     await attempt.succeeded()
+    vendor._guard.succeeded(vendor.service, vendor.key)
 
 
 def _as_api_error(key: str, exc: Exception) -> APIError:
@@ -117,8 +123,11 @@ class _BoundedVendor:
     """Plumbing of BoundedSTT/LLM/TTS. Listed first among the bases, so its `model` and
     `provider` answer for the wrapper (livekit reports `provider` in metrics and fallbacks)."""
 
-    def _bind(self, inner: Any, key: str, attempt_timeout: float, observer: "AttemptObserver | None") -> None:
+    service: str
+
+    def _bind(self, inner: Any, key: str, attempt_timeout: float, observer: "AttemptObserver | None", guard=None) -> None:
         self._inner = inner
+        self._guard = guard or NO_GUARD  # agent_worker.failover.ChainGuard: quota holds, chain lines
         self._key = key
         self._attempt_timeout = attempt_timeout
         self._observer = observer or _no_observer
@@ -145,24 +154,27 @@ class _BoundedVendor:
 # STT
 # ---------------------------------------------------------------------------------------------
 class BoundedSTT(_BoundedVendor, stt.STT):
+    service = "stt"
+
     """A batch (`recognize`) STT with an attempt timeout. It is streaming-capable through the
     VAD (livekit's StreamAdapter stream over itself), so a FallbackAdapter never wraps it again."""
 
     def __init__(
-        self, inner: stt.STT, *, key: str, attempt_timeout: float, vad: VAD, observer: AttemptObserver | None = None
+        self, inner: stt.STT, *, key: str, attempt_timeout: float, vad: VAD, observer: AttemptObserver | None = None,
+        guard=None,
     ) -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
-        self._bind(inner, key, attempt_timeout, observer)
+        self._bind(inner, key, attempt_timeout, observer, guard)
         self._vad = vad
 
     async def _recognize_impl(
         self, buffer: utils.AudioBuffer, *, language: NotGivenOr[str] = NOT_GIVEN, conn_options: APIConnectOptions
     ) -> stt.SpeechEvent:
-        async with _attempting(self._key, self._observer):
+        async with _attempting(self):
             try:
                 async with asyncio.timeout(self._attempt_timeout):
                     options = _vendor_options(self._attempt_timeout)
-                    if self._inner.capabilities.streaming:
+                    if self._inner.capabilities.streaming or not self._inner.capabilities.offline_recognize:
                         event = await _recognize_by_stream(self._inner, buffer, language=language, conn_options=options)
                     else:
                         event = await self._inner.recognize(buffer, language=language, conn_options=options)
@@ -234,9 +246,12 @@ async def _recognize_by_stream(
 # LLM
 # ---------------------------------------------------------------------------------------------
 class BoundedLLM(_BoundedVendor, llm.LLM):
-    def __init__(self, inner: llm.LLM, *, key: str, attempt_timeout: float, observer: AttemptObserver | None = None) -> None:
+    service = "llm"
+
+    def __init__(self, inner: llm.LLM, *, key: str, attempt_timeout: float, observer: AttemptObserver | None = None,
+                 guard=None) -> None:
         super().__init__()
-        self._bind(inner, key, attempt_timeout, observer)
+        self._bind(inner, key, attempt_timeout, observer, guard)
 
     def chat(
         self,
@@ -271,7 +286,7 @@ class _BoundedLLMStream(llm.LLMStream):
 
     async def _run(self) -> None:
         b = self._bounded
-        async with _attempting(b.key, b._observer) as attempt, b.inner.chat(
+        async with _attempting(b) as attempt, b.inner.chat(
             chat_ctx=self._chat_ctx, tools=self._tools, conn_options=_vendor_options(b._attempt_timeout),
             parallel_tool_calls=self._parallel_tool_calls, tool_choice=self._tool_choice,
             extra_kwargs=self._extra_kwargs,
@@ -290,13 +305,16 @@ class BoundedTTS(_BoundedVendor, tts.TTS):
     the reply sentence by sentence through livekit's StreamAdapter, so each sentence fails over
     on its own and the backup repeats only the sentence that failed."""
 
-    def __init__(self, inner: tts.TTS, *, key: str, attempt_timeout: float, observer: AttemptObserver | None = None) -> None:
+    service = "tts"
+
+    def __init__(self, inner: tts.TTS, *, key: str, attempt_timeout: float, observer: AttemptObserver | None = None,
+                 guard=None) -> None:
         super().__init__(
             capabilities=tts.TTSCapabilities(streaming=False),
             sample_rate=inner.sample_rate,
             num_channels=inner.num_channels,
         )
-        self._bind(inner, key, attempt_timeout, observer)
+        self._bind(inner, key, attempt_timeout, observer, guard)
 
     def synthesize(self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS) -> tts.ChunkedStream:
         return _BoundedChunkedStream(tts=self, input_text=text, conn_options=conn_options)
@@ -314,7 +332,7 @@ class _BoundedChunkedStream(tts.ChunkedStream):
         output_emitter.initialize(
             request_id=utils.shortuuid(), sample_rate=b.sample_rate, num_channels=b.num_channels, mime_type="audio/pcm"
         )
-        async with _attempting(b.key, b._observer) as attempt, b.inner.synthesize(
+        async with _attempting(b) as attempt, b.inner.synthesize(
             self._input_text, conn_options=_vendor_options(b._attempt_timeout)
         ) as stream:
             async for audio in _each_within(stream, b._attempt_timeout, b.key, "audio"):

@@ -19,6 +19,7 @@ from livekit.agents.voice.agent_session import SessionConnectOptions
 from livekit.agents.voice.events import CloseEvent
 from livekit.agents.voice.room_io import RoomOptions
 
+from agent_worker import quota_watch
 from agent_worker.chains import Chains, build_chains
 from agent_worker.report import call_usage, transcript
 from agent_worker.tools import CallOutcome, build_tools, tool_client
@@ -119,6 +120,9 @@ class Call:
         # In the background: the caller must not wait on the database to hear the greeting (the
         # end-of-call report merges with it in either order).
         self._start_write = asyncio.ensure_future(self._write(self.start_event(), what="call start"))
+        # Vendors that publish their remaining quota: read, kept for the health page, and an
+        # exhausted one held out until its reset (agent_worker.quota_watch).
+        self._quota_read = asyncio.ensure_future(quota_watch.refresh(self.runtime.db, self.pipeline))
         await self.session.start(
             agent=self.agent,
             room=room if room is not None else NOT_GIVEN,

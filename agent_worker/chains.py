@@ -20,9 +20,11 @@ from livekit.agents import llm, stt, tts
 from livekit.agents.vad import VAD
 
 from agent_worker.bounded import AttemptObserver, BoundedLLM, BoundedSTT, BoundedTTS
+from agent_worker.failover import ChainGuard
 from agent_worker.vendors import FACTORIES, BuildContext, Factory, VendorUnavailable
 from switchboard.pipeline.catalog import ServiceType
 from switchboard.pipeline.config import PipelineConfig, VendorSettings, always_available
+from switchboard.pipeline.failover import QuotaBook
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class Chains:
     tts: tts.FallbackAdapter
     members: dict[str, list]  # service → the wrapped vendors, in the order they are tried
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
+    guard: ChainGuard | None = None  # quota holds and the chains' log lines
 
     @property
     def keys(self) -> dict[str, list[str]]:
@@ -59,6 +62,16 @@ def _wrap(service: ServiceType, inner, v: VendorSettings, vad: VAD, observer: At
     if service == "llm":
         return BoundedLLM(inner, key=v.key, attempt_timeout=timeout, observer=observer)
     return BoundedTTS(inner, key=v.key, attempt_timeout=timeout, observer=observer)
+
+
+def _guard(pipeline: PipelineConfig, members: dict[str, list], quotas: QuotaBook | None) -> ChainGuard:
+    """The call's failover guard, given to every member; logs each chain's line once."""
+    guard = ChainGuard(str(pipeline.organization_id), {s: [m.key for m in ms] for s, ms in members.items()}, quotas)
+    for service_members in members.values():
+        for member in service_members:
+            member._guard = guard
+    guard.log_all()
+    return guard
 
 
 def _build_members(
@@ -108,6 +121,7 @@ def build_chains(
     vad: VAD,
     observer: AttemptObserver | None = None,
     factories: dict[str, Factory] | None = None,
+    quotas: QuotaBook | None = None,
 ) -> Chains:
     factories = FACTORIES if factories is None else factories
     ctx = BuildContext(agent=pipeline.agent, vad=vad)
@@ -131,6 +145,7 @@ def build_chains(
         tts=tts.FallbackAdapter(members["tts"], max_retry_per_tts=0),
         members=members,
         skipped=skipped,
+        guard=_guard(pipeline, members, quotas),
     )
 
 

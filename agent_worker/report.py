@@ -24,7 +24,12 @@ PLATFORM = LIVEKIT
 
 def _units(key: str) -> set[str]:
     entry = BY_KEY.get(key)
-    return {p.unit for p in entry.prices} if entry else set()
+    return entry.units if entry else set()
+
+
+def _subject(key: str, model: str | None) -> str:
+    """The price_book subject: the catalog key, or "<key>:<model>" for vendors priced per model."""
+    return BY_KEY[key].price_subject(model)
 
 
 def _minutes(seconds: float) -> Decimal:
@@ -39,19 +44,20 @@ def call_usage(model_usage: list[Any], *, duration_seconds: float, sip: bool) ->
         units = _units(key)
         if not units:
             continue  # not one of our vendors (e.g. the turn detector): free, kept in the raw usage
+        subject = _subject(key, getattr(usage, "model", None))
         if isinstance(usage, LLMModelUsage):
             components.append(ComponentUsage(
-                component="llm", subject=key,
+                component="llm", subject=subject,
                 input_tokens=usage.input_tokens if "1m_input_tokens" in units else None,
                 output_tokens=usage.output_tokens if "1m_output_tokens" in units else None,
             ))
         elif isinstance(usage, STTModelUsage) and "minute" in units:
-            components.append(ComponentUsage(component="stt", subject=key, minutes=_minutes(usage.audio_duration)))
+            components.append(ComponentUsage(component="stt", subject=subject, minutes=_minutes(usage.audio_duration)))
         elif isinstance(usage, TTSModelUsage):
             if "1k_characters" in units:
-                components.append(ComponentUsage(component="tts", subject=key, characters=usage.characters_count))
+                components.append(ComponentUsage(component="tts", subject=subject, characters=usage.characters_count))
             elif "minute" in units:
-                components.append(ComponentUsage(component="tts", subject=key, minutes=_minutes(usage.audio_duration)))
+                components.append(ComponentUsage(component="tts", subject=subject, minutes=_minutes(usage.audio_duration)))
     minutes = _minutes(duration_seconds)
     return CallUsage(
         platform=PLATFORM, platform_minutes=minutes, telephony_minutes=minutes if sip else Decimal(0),

@@ -19,6 +19,7 @@ from livekit.agents.types import NOT_GIVEN
 from livekit.agents.vad import VAD
 from livekit.plugins import cartesia, openai
 
+from agent_worker.failover import ErrorHeaders
 from agent_worker.offline import ESpeakTTS, LocalLLM, PocketSphinxSTT
 from switchboard import egress
 from switchboard.pipeline.config import VendorSettings
@@ -69,13 +70,20 @@ def _base_url(v: VendorSettings) -> str | None:
     return url
 
 
-def _openai_client(v: VendorSettings) -> openai_sdk.AsyncClient:
-    """The openai SDK client the plugin is given: its httpx client is the egress policy's
-    (pinned to checked addresses, no redirects, bounded timeouts)."""
+def _egress_http_client(memo: ErrorHeaders | None = None) -> httpx.AsyncClient:
+    """The httpx client vendor SDKs are given: the egress policy's (pinned to checked addresses,
+    no redirects, bounded timeouts); `memo` keeps its error responses' headers (quota resets)."""
+    hooks = {"response": [memo.hook]} if memo is not None else {}
+    return egress.client(timeout=httpx.Timeout(connect=egress.CONNECT_TIMEOUT_SECONDS, read=5.0, write=5.0, pool=5.0),
+                         what="base_url", event_hooks=hooks)
+
+
+def _openai_client(v: VendorSettings, default_base_url: str | None = None, memo: ErrorHeaders | None = None
+                   ) -> openai_sdk.AsyncClient:
+    """The openai SDK client the plugin is given (`default_base_url`: an OpenAI-compatible
+    vendor's own URL, used when the organisation set none)."""
     return openai_sdk.AsyncClient(
-        api_key=_api_key(v), base_url=_base_url(v), max_retries=0,
-        http_client=egress.client(timeout=httpx.Timeout(connect=egress.CONNECT_TIMEOUT_SECONDS, read=5.0, write=5.0, pool=5.0),
-                                  what="base_url"),
+        api_key=_api_key(v), base_url=_base_url(v) or default_base_url, max_retries=0, http_client=_egress_http_client(memo),
     )
 
 
@@ -193,6 +201,8 @@ FACTORIES: dict[str, Factory] = {
     "espeak-tts": espeak_tts,
 }
 
-# The speech vendors' module (Deepgram, ElevenLabs, AssemblyAI, your own servers) uses the helpers
-# above and adds its factories to FACTORIES when imported.
+# Vendors with a module of their own use the helpers above and add their factories to FACTORIES
+# when imported: the speech vendors (Deepgram, ElevenLabs, AssemblyAI, your own servers) and the
+# cloud LLM and speech vendors (Anthropic, Groq, OpenRouter, Azure, Google).
 importlib.import_module("agent_worker.speech_vendors")
+importlib.import_module("agent_worker.cloud_vendors")

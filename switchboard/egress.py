@@ -280,6 +280,14 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
+def bounded_timeouts(requested: dict | None, p: Policy) -> dict[str, float]:
+    """A request's timeouts (httpx's extension), none beyond the policy's ceiling whatever an
+    SDK asks for."""
+    timeouts = dict(requested or {})
+    ceiling = p.max_timeout
+    return {k: ceiling if timeouts.get(k) is None else min(timeouts[k], ceiling) for k in ("connect", "read", "write", "pool")}
+
+
 class EgressTransport(httpx.AsyncBaseTransport):
     """Checks every request's URL (each redirect hop an SDK chooses to follow included), then
     sends it through a connection pool whose connections go only to checked addresses."""
@@ -300,12 +308,7 @@ class EgressTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         check_url(str(request.url), what=self.what, p=self.policy)
-        # Whatever timeout an SDK asks for per request, none exceeds the ceiling.
-        timeouts = dict(request.extensions.get("timeout") or {})
-        ceiling = self.policy.max_timeout
-        request.extensions["timeout"] = {
-            k: ceiling if timeouts.get(k) is None else min(timeouts[k], ceiling) for k in ("connect", "read", "write", "pool")
-        }
+        request.extensions["timeout"] = bounded_timeouts(request.extensions.get("timeout"), self.policy)
         return await self._http.handle_async_request(request)
 
     async def aclose(self) -> None:

@@ -179,6 +179,7 @@ class Price(Row):
     usd_per_unit: Money
     effective_from: date
     source: str | None = None
+    model: str | None = Field(None, description="The model this price is for (vendors priced per model); null: every use")
 
 
 class Provider(BaseModel):

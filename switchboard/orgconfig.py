@@ -135,7 +135,9 @@ async def _prices(conn: AsyncConnection) -> dict[str, list[Price]]:
     )
     out: dict[str, list[Price]] = {}
     for r in await cur.fetchall():
-        out.setdefault(r["subject"], []).append(Price.model_validate(r))
+        # "<key>:<model>": a vendor priced per model (switchboard.pipeline.catalog.price_subject)
+        subject, _, model = r["subject"].partition(":")
+        out.setdefault(subject, []).append(Price.model_validate(r | {"model": model or None}))
     return out
 
 

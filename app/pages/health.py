@@ -1,6 +1,7 @@
 """Platform health over the last 24 hours (or 1 hour, 7 days): success rate, latency and
 circuit-breaker state per platform (from provider_health_minutely and provider_circuits,
-written by the router)."""
+written by the router), and the LiveKit worker's STT/LLM/TTS vendors with the remaining quota
+their vendors publish for the organisation (switchboard.health_report.vendor_health)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,20 @@ class HealthRow:
     circuit_words: str
 
 
+@dataclasses.dataclass
+class VendorRow:
+    key: str
+    name: str
+    service: str
+    attempts: str
+    success_rate: str
+    avg_latency: str
+    quota: str  # "" when the vendor publishes none
+
+
+SERVICE_WORDS = {"stt": "Speech to text", "llm": "Language model", "tts": "Text to speech"}
+
+
 WINDOW_WORDS = {"1 h": "the last hour", "24 h": "the last 24 hours", "7 d": "the last 7 days"}
 
 
@@ -38,6 +53,7 @@ class Health(Session):
     loaded: bool = False
     load_error: str = ""
     rows: list[HealthRow] = []
+    vendors: list[VendorRow] = []
     window: str = "24 h"  # one of health_report.WINDOWS
 
     @rx.var
@@ -61,6 +77,7 @@ class Health(Session):
         try:
             async with self._as_user() as conn:
                 report = await health_report.platform_health(conn, hours=health_report.WINDOWS[self.window])
+                vendors = await health_report.vendor_health(conn, hours=health_report.WINDOWS[self.window])
         except Exception as exc:
             yield self._failed(exc, loaded=True)
             return
@@ -73,6 +90,13 @@ class Health(Session):
             max_latency="—" if r.max_latency_ms is None else f"{r.max_latency_ms:.0f} ms",
             circuit=r.circuit, circuit_words=CIRCUIT_WORDS.get(r.circuit, r.circuit),
         ) for r in report]
+        self.vendors = [VendorRow(
+            key=v.key, name=v.name, service=SERVICE_WORDS.get(v.type, v.type),
+            attempts=f"{v.attempts:,} attempts in {words}" if v.attempts else f"No calls used it in {words}",
+            success_rate="—" if v.success_rate is None else f"{v.success_rate:.1%}",
+            avg_latency="—" if v.avg_latency_ms is None else f"{v.avg_latency_ms:.0f} ms",
+            quota=v.quota_words(),
+        ) for v in vendors]
         self.loaded = True
 
 
@@ -114,6 +138,29 @@ def health_page() -> rx.Component:
                 ), id="health-" + r.code)), columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%"),
             ),
         ),
+        rx.cond(Health.loaded & (Health.vendors.length() > 0), vendor_section()),
         rx.button("Refresh", on_click=Health.load, variant="soft"),
         actions=window_control(),
+    )
+
+
+def vendor_section() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Vendors", size="5", as_="h2"),
+        rx.text("Speech-to-text, language-model and text-to-speech vendors of the LiveKit worker, with the "
+                "quota left where the vendor publishes it.", size="2", color_scheme="gray"),
+        rx.grid(rx.foreach(Health.vendors, lambda v: rx.card(rx.vstack(
+            rx.hstack(rx.heading(v.name, size="3", as_="h3"), rx.spacer(), rx.badge(v.service, color_scheme="gray"),
+                      width="100%"),
+            rx.hstack(
+                rx.vstack(rx.text("Success rate", size="1", color_scheme="gray"),
+                          rx.text(v.success_rate, size="5", weight="bold"), spacing="0"),
+                rx.vstack(rx.text("Time to first output", size="1", color_scheme="gray"),
+                          rx.text(v.avg_latency, size="5", weight="bold"), spacing="0"),
+                spacing="6", wrap="wrap",
+            ),
+            rx.cond(v.quota != "", rx.text(v.quota, size="2", id="quota-" + v.key)),
+            rx.text(v.attempts, size="1", color_scheme="gray"),
+        ), id="vendor-" + v.key)), columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%"),
+        width="100%", spacing="2",
     )

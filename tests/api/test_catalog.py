@@ -24,6 +24,11 @@ async def test_the_catalog_lists_platforms_then_services(client: httpx.AsyncClie
     llm = next(p for p in body if p["key"] == "openai-llm")
     assert llm["vendor"] == "openai" and llm["default_config"]["model"] == "gpt-4o-mini"
     assert {p["unit"] for p in llm["prices"]} == {"1m_input_tokens", "1m_output_tokens"}
+    claude = next(p for p in body if p["key"] == "anthropic-llm")  # priced per model
+    haiku = {p["unit"]: p for p in claude["prices"] if p["model"] == "claude-haiku-4-5"}
+    assert (haiku["1m_input_tokens"]["usd_per_unit"], haiku["1m_output_tokens"]["usd_per_unit"]) == (1.0, 5.0)
+    assert haiku["1m_input_tokens"]["source"].startswith("anthropic.com/pricing")
+    assert not next(p for p in body if p["key"] == "openrouter-llm")["prices"]  # none published: unpriced
 
 
 async def test_every_default_config_satisfies_its_own_schema(client: httpx.AsyncClient) -> None:

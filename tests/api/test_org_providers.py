@@ -8,6 +8,7 @@ import asyncio
 
 import httpx
 
+from switchboard.pipeline.catalog import CATALOG
 from tests.api.conftest import LeakGuard, World
 
 ORG = "/api/organizations/current/providers"
@@ -29,7 +30,7 @@ async def test_listing_resolves_defaults_and_overrides(client: httpx.AsyncClient
     r = await client.get(ORG, params={"type": "llm"}, headers=h)
     assert r.status_code == 200
     by_key = {i["provider"]["key"]: i for i in r.json()}
-    assert set(by_key) == {"openai-llm", "local-llm"}
+    assert set(by_key) == {e.key for e in CATALOG if e.type == "llm"}  # every LLM of the catalog, configured or not
     llm = by_key["openai-llm"]
     assert llm["config"] == {"temperature": 0.9}
     assert llm["resolved_config"] == {"model": "gpt-4o-mini", "temperature": 0.9, "max_tokens": 1000,

@@ -289,3 +289,31 @@ async def test_switching_organisation_and_signing_out(browser, app_server, app_d
     await page.goto("/dashboard")
     await page.wait_for_url(re.compile(r"/sign-in"))
     await context.close()
+
+
+async def test_provider_health_shows_the_worker_vendors_and_their_quota(browser, app_server, app_db):
+    email, org_id, _ = await account(app_db)
+    minute = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    async with app_db.as_service() as conn:
+        await conn.execute(
+            "insert into organization_provider_configs (organization_id, provider_id, config, is_enabled, priority) "
+            "select %s, id, '{}', true, 90 from providers where key = 'groq-llm' on conflict do nothing", (org_id,))
+        await conn.execute(
+            "insert into provider_health_minutely (provider_code, kind, minute, successes, failures, latency_ms_sum, "
+            "latency_ms_max) values ('groq-llm', 'vendor', %s, 18, 2, 4000, 900) on conflict do nothing", (minute,))
+        await conn.execute(
+            "insert into vendor_quotas (organization_id, vendor, remaining, quota_limit, unit, resets_at) "
+            "values (%s, 'groq', 120000, 500000, 'tokens', '2026-12-31 00:00:00+00')", (org_id,))
+    try:
+        context, page = await sign_in(browser, app_server, email, "/health")
+        card = page.locator("#vendor-groq-llm")
+        await card.wait_for()
+        text = await card.inner_text()
+        assert "Groq LLM" in text and "Language model" in text and "90.0%" in text and "200 ms" in text, text
+        assert "20 attempts in the last 24 hours" in text, text
+        quota = await page.locator("#quota-groq-llm").inner_text()
+        assert quota == "120,000 tokens left of 500,000 · resets 31 Dec 2026 00:00 UTC", quota
+        await context.close()
+    finally:
+        async with app_db.as_service() as conn:
+            await conn.execute("delete from provider_health_minutely where provider_code = 'groq-llm'")

@@ -61,6 +61,10 @@ async def world(db: Database, db_url: str) -> tuple[Tenant, Tenant, dict[str, st
             providers = await _platform_ids(conn)
             agent = await _agent_and_configs(conn, t.org_id, "Org", number, "retell", {"retell": 50, "vapi": 50}, providers)
             await sec.put_secret(conn, t.org_id, "retell", {"api_key": f"sk-{t.org_id.hex}"}, ring=ring)
+            await conn.execute(  # a remaining-quota reading (its unit is one of a few words)
+                "insert into vendor_quotas (organization_id, vendor, remaining, unit) values (%s, 'elevenlabs', 1000, 'characters')",
+                (t.org_id,),
+            )
             await conn.execute(
                 "insert into webhook_inbox (provider, event_id, event_type, organization_id, body) values ('retell', %s, 'call_ended', %s, %s)",
                 (f"evt-{t.org_id}", t.org_id, b"{}"),

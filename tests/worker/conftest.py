@@ -74,3 +74,15 @@ async def speech_server():
     async with aiohttp_serving(app(server)) as server.url:
         yield server
         server.release.set()  # hung requests go before the server stops
+
+
+@pytest.fixture
+async def server():
+    """A local server speaking the cloud vendors' published protocols (tests/worker/vendor_protocols)."""
+    from tests.support.live_server import aiohttp_serving
+    from tests.worker.vendor_protocols import VendorProtocols
+
+    protocols = VendorProtocols()
+    async with aiohttp_serving(protocols.app()) as protocols.url:
+        yield protocols
+        protocols.release.set()

@@ -74,3 +74,39 @@ async def opening_hours_reply(chain: llm.LLM) -> str:
     ctx.add_message(role="system", content="Our opening hours are 9am to 5pm.")
     ctx.add_message(role="user", content="When are your opening hours?")
     return (await chain.chat(chat_ctx=ctx).collect()).text
+
+
+class StreamingOnlySTT(stt.STT):
+    """A vendor that only streams (`offline_recognize=False`, as Azure's Speech SDK plugin): each
+    pushed second of audio is one final transcript ("segment 1", …); `hang` accepts the audio
+    and never answers."""
+
+    def __init__(self, *, hang: bool = False) -> None:
+        super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False, offline_recognize=False))
+        self.hang = hang
+        self.streams = 0
+
+    async def _recognize_impl(self, buffer, *, language=NOT_GIVEN, conn_options: APIConnectOptions) -> stt.SpeechEvent:
+        raise NotImplementedError("streams only")
+
+    def stream(self, *, language=NOT_GIVEN, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS):
+        self.streams += 1
+        return _SegmentStream(stt=self, conn_options=conn_options, sample_rate=16000)
+
+
+class _SegmentStream(stt.RecognizeStream):
+    async def _run(self) -> None:
+        samples, segment = 0, 0
+        async for item in self._input_ch:
+            if isinstance(item, self._FlushSentinel):
+                continue
+            samples += item.samples_per_channel
+            while samples >= 16000:
+                samples -= 16000
+                segment += 1
+                if self._stt.hang:
+                    await asyncio.Event().wait()
+                self._event_ch.send_nowait(stt.SpeechEvent(
+                    type=stt.SpeechEventType.FINAL_TRANSCRIPT,
+                    alternatives=[stt.SpeechData(language="en-US", text=f"segment {segment}")],
+                ))

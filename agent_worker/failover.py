@@ -1,0 +1,125 @@
+"""One call's view of its chains' failover (switchboard.pipeline.failover is the policy): the
+bounded vendors ask `ChainGuard.check` before each attempt (a vendor out of quota fails at once,
+without a request) and report every outcome; the guard keeps each chain's `ChainStatus` and logs
+its line at start-up and whenever a failure changes it.
+
+What an error said (status, words, headers) is read from the exception and its causes: the
+plugins raise livekit's `APIStatusError` from the SDK's own error, which carries the response."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from livekit.agents import APIStatusError, APITimeoutError
+
+from switchboard.pipeline.failover import ChainStatus, QuotaBook
+
+log = logging.getLogger(__name__)
+
+QUOTAS = QuotaBook()  # this worker process's book (every call of every organisation)
+
+
+def error_facts(exc: BaseException) -> tuple[int | None, str, Mapping[str, str]]:
+    """(HTTP status, the error's words and body, response headers) from an attempt's failure."""
+    status: int | None = None
+    words: list[str] = []
+    headers: Mapping[str, str] = {}
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < 8:
+        seen.add(id(current))
+        code = getattr(current, "status_code", None) or getattr(current, "status", None) or getattr(current, "code", None)
+        if status is None and isinstance(code, int) and 100 <= code < 600:
+            status = code
+        words.append(str(current))
+        body = getattr(current, "body", None) or getattr(current, "details", None)
+        if body is not None:
+            words.append(body if isinstance(body, str) else json.dumps(body, default=str))
+        response = getattr(current, "response", None)
+        found = getattr(response, "headers", None) or getattr(current, "headers", None)
+        if not headers and found:
+            headers = {str(k): str(v) for k, v in dict(found).items()}
+        current = current.__cause__ or current.__context__
+    return status, "\n".join(words), headers
+
+
+class ErrorHeaders:
+    """The headers of a vendor's last error response, kept by its HTTP client's response hook:
+    the plugins' errors drop them (Retry-After, the rate-limit reset headers). Factories attach
+    one to the plugin they build as `switchboard_error_headers`."""
+
+    ATTRIBUTE = "switchboard_error_headers"
+
+    def __init__(self) -> None:
+        self.headers: dict[str, str] = {}
+
+    async def hook(self, response) -> None:
+        if response.status_code >= 400:
+            self.headers = {str(k): str(v) for k, v in response.headers.items()}
+
+    def take(self) -> dict[str, str]:
+        headers, self.headers = self.headers, {}
+        return headers
+
+    def attach(self, instance):
+        setattr(instance, self.ATTRIBUTE, self)
+        return instance
+
+
+class ChainGuard:
+    def __init__(self, scope: str, chains: dict[str, list[str]], quotas: QuotaBook | None = None) -> None:
+        self._scope = scope
+        self._quotas = quotas or QUOTAS
+        self.status = {service: ChainStatus(service, keys) for service, keys in chains.items()}
+        for service, keys in chains.items():
+            for key in keys:
+                if (hold := self._quotas.hold(scope, key)) is not None:
+                    self.status[service].fail(key, f"{hold.reason}, out until {hold.until_text()}")
+
+    def log_all(self) -> None:
+        for status in self.status.values():
+            log.info("%s", status.line())
+
+    def check(self, service: str, key: str) -> None:
+        """Raise at once while the vendor is out of quota for this organisation."""
+        hold = self._quotas.hold(self._scope, key)
+        if hold is not None:
+            raise APIStatusError(f"{key}: out of quota until {hold.until_text()}", status_code=402, retryable=False)
+
+    def failed(self, service: str, key: str, exc: BaseException, inner: Any = None) -> None:
+        status, text, headers = error_facts(exc)
+        if (memo := getattr(inner, ErrorHeaders.ATTRIBUTE, None)) is not None:
+            headers = {**memo.take(), **headers}
+        hold = self._quotas.record_failure(self._scope, key, status, text, headers)
+        if hold is not None:
+            why = f"{hold.reason}, out until {hold.until_text()}"
+        elif isinstance(exc, APITimeoutError) or isinstance(exc, TimeoutError):
+            why = "timeout"
+        else:
+            why = str(status) if status else type(exc).__name__
+        if self.status[service].fail(key, why):
+            log.warning("%s", self.status[service].line())
+
+    def succeeded(self, service: str, key: str) -> None:
+        if self.status[service].succeed(key):
+            log.info("%s", self.status[service].line())
+
+    def lines(self) -> list[str]:
+        return [s.line() for s in self.status.values()]
+
+
+class _NoGuard:
+    def check(self, service: str, key: str) -> None:
+        return None
+
+    def failed(self, service: str, key: str, exc: Any, inner: Any = None) -> None:
+        return None
+
+    def succeeded(self, service: str, key: str) -> None:
+        return None
+
+
+NO_GUARD = _NoGuard()

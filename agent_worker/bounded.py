@@ -154,10 +154,10 @@ class _BoundedVendor:
 # STT
 # ---------------------------------------------------------------------------------------------
 class BoundedSTT(_BoundedVendor, stt.STT):
-    service = "stt"
-
     """A batch (`recognize`) STT with an attempt timeout. It is streaming-capable through the
     VAD (livekit's StreamAdapter stream over itself), so a FallbackAdapter never wraps it again."""
+
+    service = "stt"
 
     def __init__(
         self, inner: stt.STT, *, key: str, attempt_timeout: float, vad: VAD, observer: AttemptObserver | None = None,

@@ -22,7 +22,7 @@ from livekit.agents.vad import VAD
 from agent_worker.bounded import AttemptObserver, BoundedLLM, BoundedSTT, BoundedTTS
 from agent_worker.failover import ChainGuard
 from agent_worker.vendors import FACTORIES, BuildContext, Factory, VendorUnavailable
-from switchboard.pipeline.catalog import ServiceType
+from switchboard.pipeline.entry import ServiceType
 from switchboard.pipeline.config import PipelineConfig, VendorSettings, always_available
 from switchboard.pipeline.failover import QuotaBook
 

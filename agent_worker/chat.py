@@ -32,7 +32,7 @@ from agent_worker.call import SwitchboardAgent
 from agent_worker.chains import build_llm_chain
 from agent_worker.tools import CallOutcome, build_tools, tool_client
 from switchboard.pipeline.config import PipelineConfigError, PipelineUnavailable
-from switchboard.pipeline.dispatch import DispatchMetadata
+from switchboard.providers.livekit.dispatch import DispatchMetadata
 from switchboard.spec import EndCallTool, TransferTool
 from switchboard.providers.chat import tool_arguments
 

@@ -70,10 +70,11 @@ class TestPanel(Session):
     unavailable: list[list[str]] = []  # [platform name, what is missing]
     busy: bool = False
     error: str = ""
+    agent_id: str = ""  # the agent under test (given by the page: TestPanel.start(agent_id))
 
     @rx.var
     def choices(self) -> list[list[str]]:
-        return [[ALL, "All configured platforms"], *[[c, platform_name(c)] for c in registry.PROVIDERS]]
+        return [[ALL, "All configured platforms"], *[[c, platform_name(c)] for c in registry.codes()]]
 
     @rx.var
     def started(self) -> bool:
@@ -85,14 +86,11 @@ class TestPanel(Session):
 
     async def _who(self):
         """(database, claims, organisation, agent, platform adapters): what every core call takes."""
-        from app.pages.agent import AgentConfig
-
-        agent = UUID((await self.get_state(AgentConfig)).agent_id)
-        return await database(), self._claims(), self._org(), agent, await platforms()
+        return await database(), self._claims(), self._org(), UUID(self.agent_id), await platforms()
 
     async def _open(self) -> None:
         """Start a conversation on each chosen platform, side by side; those that cannot start say why."""
-        codes = list(registry.PROVIDERS) if self.choice == ALL else [self.choice]
+        codes = list(registry.codes()) if self.choice == ALL else [self.choice]
         db, claims, org, agent, source = await self._who()
         results = await asyncio.gather(*(conversations.start(db, claims, org, agent, c, source) for c in codes),
                                        return_exceptions=True)
@@ -106,8 +104,9 @@ class TestPanel(Session):
         self.columns, self.unavailable = columns, unavailable
 
     @rx.event
-    async def start(self):
-        """Start (or start over: the open conversations end first, each staying on the calls page)."""
+    async def start(self, agent_id: str = ""):
+        """Start (or start over: the open conversations end first, each staying on the calls page)
+        with the agent `agent_id` (given by the page that shows the panel)."""
         self.busy, self.error = True, ""
         yield
         try:
@@ -115,6 +114,7 @@ class TestPanel(Session):
                 db, claims, org, agent, source = await self._who()
                 await asyncio.gather(*(conversations.end(db, claims, org, agent, UUID(c.conversation_id), source)
                                        for c in self.columns), return_exceptions=True)
+            self.agent_id = agent_id or self.agent_id
             self.columns, self.unavailable = [], []
             await self._open()
         except NotSignedIn:
@@ -181,7 +181,7 @@ def _column(c: Column) -> rx.Component:
     )
 
 
-def test_panel_card() -> rx.Component:
+def test_panel_card(agent_id: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Test the agent", size="4", as_="h2"),
@@ -192,9 +192,9 @@ def test_panel_card() -> rx.Component:
                                 value=TestPanel.choice, on_change=TestPanel.set_choice),
                 rx.cond(
                     TestPanel.started,
-                    rx.button(rx.icon("rotate-ccw"), "Reset", variant="soft", on_click=TestPanel.start,
+                    rx.button(rx.icon("rotate-ccw"), "Reset", variant="soft", on_click=TestPanel.start(agent_id),
                               loading=TestPanel.busy, id="test-reset"),
-                    rx.button(rx.icon("message-circle"), "Start", on_click=TestPanel.start, loading=TestPanel.busy,
+                    rx.button(rx.icon("message-circle"), "Start", on_click=TestPanel.start(agent_id), loading=TestPanel.busy,
                               id="test-start"),
                 ),
                 align="center", spacing="3", wrap="wrap",

@@ -16,8 +16,9 @@ from switchboard import webcalls
 from switchboard.providers import registry
 from switchboard.providers.resilience import platform_name
 
-# The platforms' official browser SDKs (npm), pinned; Reflex installs them with the app's build.
-SDKS = ["livekit-client@2.23.0", "retell-client-js-sdk@2.0.8", "@vapi-ai/web@2.7.1", "@signalwire/js@3.30.0"]
+# The platforms' official browser SDKs (npm, pinned in each platform's descriptor); Reflex installs
+# them with the app's build.
+SDKS = [d.browser_sdk for d in registry.descriptors() if d.browser_sdk]
 JS_MODULE = "$/public/webcall.js"
 
 
@@ -41,22 +42,20 @@ class WebCall(Session):
 
     @rx.var
     def choices(self) -> list[list[str]]:
-        return [[code, platform_name(code)] for code in registry.PROVIDERS]
+        return [[code, platform_name(code)] for code in registry.codes()]
 
     @rx.event
     def set_platform(self, code: str):
         self.platform = code
 
     @rx.event
-    async def call(self):
-        from app.pages.agent import AgentConfig
-
-        page = await self.get_state(AgentConfig)
-        code = self.platform or page.active
+    async def call(self, agent_id: str, active: str):
+        """A browser call to the agent `agent_id` on the chosen platform (else its active one)."""
+        code = self.platform or active
         self.error, self.state, self.busy = "", "connecting", True
         yield
         try:
-            credentials = await webcalls.start_web_call(await database(), self._claims(), self._org(), UUID(page.agent_id),
+            credentials = await webcalls.start_web_call(await database(), self._claims(), self._org(), UUID(agent_id),
                                                         code, await platforms())
         except NotSignedIn:
             self.busy = False
@@ -85,7 +84,7 @@ class WebCall(Session):
         self.state, self.busy = "ended", False
 
 
-def web_call_card(active: rx.Var) -> rx.Component:
+def web_call_card(agent_id: rx.Var, active: rx.Var) -> rx.Component:
     """The card: platform, Call in browser / Hang up, the call's state in words."""
     return rx.card(
         rx.vstack(
@@ -100,7 +99,7 @@ def web_call_card(active: rx.Var) -> rx.Component:
                     WebCall.state == "in call",
                     rx.button(rx.icon("phone-off"), "Hang up", color_scheme="red", on_click=WebCall.hang_up,
                               id="web-call-hang-up"),
-                    rx.button(rx.icon("phone"), "Call in browser", on_click=WebCall.call, loading=WebCall.busy,
+                    rx.button(rx.icon("phone"), "Call in browser", on_click=WebCall.call(agent_id, active), loading=WebCall.busy,
                               id="web-call-start"),
                 ),
                 align="center", spacing="3", wrap="wrap",

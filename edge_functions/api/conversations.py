@@ -21,7 +21,7 @@ router = APIRouter(route_class=ApiRoute, tags=["conversations"])
 
 class StartConversation(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    platform: PlatformCode = Field(description="livekit, retell, vapi or signalwire")
+    platform: PlatformCode = Field(description="the platform to talk to the agent on (a code of /api/providers?type=platform)")
 
 
 class Message(BaseModel):

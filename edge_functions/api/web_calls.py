@@ -18,7 +18,7 @@ router = APIRouter(route_class=ApiRoute, tags=["agents"])
 class WebCallRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    platform: str = Field(max_length=40, description="the platform to call the agent on: retell, vapi, signalwire or livekit")
+    platform: str = Field(max_length=40, description="the platform to call the agent on (a code of /api/providers?type=platform)")
 
 
 @router.post("/agents/{agent_id}/web-calls", status_code=201, response_model=WebCall,

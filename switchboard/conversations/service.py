@@ -31,6 +31,7 @@ from switchboard.conversations.models import Conversation, ToolCall, Turn
 from switchboard.db import Database
 from switchboard.errors import Conflict, FieldError, InvalidInput, NotFound, PlatformFailed
 from switchboard.inbound import ProviderSource
+from switchboard.providers import registry
 from switchboard.providers.base import ProviderError, ProviderRejected
 from switchboard.spec import AgentRef
 from switchboard.providers.chat import ChatContext, ChatReply, ChatSession, TextChat
@@ -100,7 +101,7 @@ def _check_platform(row: dict[str, Any] | None, platform: str) -> dict[str, Any]
     if row is None:
         raise NotFound("agent not found")
     if row["provider_id"] is None:
-        raise InvalidInput(FieldError("platform", f"{platform!r} is not a platform (known: livekit, retell, signalwire, vapi)"))
+        raise InvalidInput(FieldError("platform", f"{platform!r} is not a platform (known: {', '.join(sorted(registry.codes()))})"))
     if not row["offered"]:
         raise InvalidInput(FieldError("platform", f"{platform} is not offered by this installation"))
     return row

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.pipeline.catalog import _API_KEY, _TIMEOUT, CatalogEntry, CatalogPrice, _obj
+from switchboard.pipeline.entry import _API_KEY, _TIMEOUT, CatalogEntry, CatalogPrice, _obj
 
 
 def _billed(component: str, unit: str, source: str) -> list[CatalogPrice]:

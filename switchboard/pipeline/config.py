@@ -24,7 +24,8 @@ import psycopg
 from pydantic import BaseModel
 
 from switchboard.db import database_unavailable
-from switchboard.pipeline.catalog import BY_KEY, CATALOG, ServiceType, merge_config, order_by_priority
+from switchboard.pipeline.catalog import BY_KEY, CATALOG, merge_config, order_by_priority
+from switchboard.pipeline.entry import ServiceType
 from switchboard.settings import Settings, get_settings
 from switchboard.spec import AgentSpec, AgentSpecInvalid, VoiceSpec, agent_spec_from_row
 from switchboard.errors import NotFound, Unavailable

@@ -62,3 +62,5 @@ class PlatformDescriptor:
     worker: str | None = None
     worker_setting: str | None = None
     demo: DemoProfile | None = None
+    # Its official browser SDK for web calls, as the app bundles it from npm ("package@version").
+    browser_sdk: str | None = None

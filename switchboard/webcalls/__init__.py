@@ -29,15 +29,15 @@ from switchboard.tenancy import Claims
 __all__ = ["WebCall", "start_web_call"]
 
 # Platforms whose agent is our own worker: nothing has to be deployed to them for a web call.
-OWN_RUNTIME = {"livekit"}
+OWN_RUNTIME = {d.code for d in registry.with_role("worker")}
 
 
 async def start_web_call(db: Database, claims: Claims, organization_id: UUID | None, agent_id: UUID, platform: str,
                          platforms: ProviderSource) -> WebCall:
     """Credentials for one browser call to agent `agent_id` on `platform`. `organization_id`: the
     one the caller acts in (None: the token's, or their only one)."""
-    if platform not in registry.PROVIDERS:
-        raise InvalidInput(FieldError("platform", f"must be one of {', '.join(registry.PROVIDERS)}"))
+    if platform not in registry.PLATFORMS:
+        raise InvalidInput(FieldError("platform", f"must be one of {', '.join(registry.PLATFORMS)}"))
     async with db.as_user(claims) as conn:
         access = await resolve_access(conn, claims, organization_id)
         access.require("write")  # a call costs the organisation money

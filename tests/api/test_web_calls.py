@@ -9,7 +9,7 @@ import json
 from livekit.api import TokenVerifier
 
 from switchboard import secrets
-from switchboard.pipeline.dispatch import DispatchMetadata
+from switchboard.providers.livekit.dispatch import DispatchMetadata
 from tests.api.conftest import World
 from tests.support.livekit_twirp import twirp_fixture
 from tests.support.openapi import openapi_document

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import pytest
 from livekit.api import TokenVerifier
 
-from switchboard.pipeline.dispatch import DispatchMetadata
+from switchboard.providers.livekit.dispatch import DispatchMetadata
 from switchboard.providers.base import NotConfigured, ProviderCredentials, ProviderRejected
 from switchboard.spec import AgentRef
 from switchboard.providers.livekit import LiveKitProvider

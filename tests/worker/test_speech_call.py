@@ -11,7 +11,7 @@ from agent_worker.call import Call
 from agent_worker.server import WorkerRuntime
 from switchboard.billing import load_price_book
 from switchboard.db import Database
-from switchboard.pipeline.dispatch import DispatchMetadata
+from switchboard.providers.livekit.dispatch import DispatchMetadata
 from switchboard.secrets import put_secret
 from tests.worker.conftest import create_org
 from tests.worker.speech_servers import TRANSCRIPT

@@ -1,6 +1,6 @@
 """Anthropic Claude through livekit-plugins-anthropic (the Messages API, streamed)."""
 
-from switchboard.pipeline.catalog import _API_KEY, CatalogEntry, llm_config_schema
+from switchboard.pipeline.entry import _API_KEY, CatalogEntry, llm_config_schema
 
 ENTRIES = [
     CatalogEntry(

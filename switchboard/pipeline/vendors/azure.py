@@ -2,7 +2,7 @@
 builds one) and Azure AI Speech (livekit-plugins-azure). The speech key and region are shared by
 azure-stt and azure-tts (one secret under the vendor 'azure-speech')."""
 
-from switchboard.pipeline.catalog import _API_KEY, _TIMEOUT, CatalogEntry, _obj
+from switchboard.pipeline.entry import _API_KEY, _TIMEOUT, CatalogEntry, _obj
 
 _REGION = {"type": "string", "pattern": "^[a-z0-9]+$", "title": "Region (e.g. westeurope)"}
 _SPEECH_ENDPOINT = {"type": ["string", "null"], "format": "uri", "title": "Endpoint (custom domain or container)"}

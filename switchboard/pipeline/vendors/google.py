@@ -1,7 +1,7 @@
 """Google: Gemini through the Gemini API (an API key, vendor 'gemini') and Cloud Speech-to-Text /
 Text-to-Speech over gRPC (a service account, vendor 'google-cloud'), all by livekit-plugins-google."""
 
-from switchboard.pipeline.catalog import _API_KEY, _TIMEOUT, CatalogEntry, _obj, llm_config_schema
+from switchboard.pipeline.entry import _API_KEY, _TIMEOUT, CatalogEntry, _obj, llm_config_schema
 
 _SERVICE_ACCOUNT = _obj({
     "credentials_json": {"type": "string", "minLength": 20, "title": "Service account key (JSON)"},

@@ -1,6 +1,6 @@
 """Groq through livekit-plugins-groq: OpenAI-compatible chat completions and transcriptions."""
 
-from switchboard.pipeline.catalog import _API_KEY, _TIMEOUT, CatalogEntry, _obj, llm_config_schema
+from switchboard.pipeline.entry import _API_KEY, _TIMEOUT, CatalogEntry, _obj, llm_config_schema
 
 GROQ_URL = "https://api.groq.com/openai/v1"
 _GROQ_BASE_URL = {"type": ["string", "null"], "format": "uri", "title": "Base URL (Groq-compatible)"}

@@ -1,6 +1,6 @@
 """OpenRouter through the OpenAI plugin (its documented base_url option): one key, many models."""
 
-from switchboard.pipeline.catalog import _API_KEY, CatalogEntry, llm_config_schema
+from switchboard.pipeline.entry import _API_KEY, CatalogEntry, llm_config_schema
 
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
 

@@ -36,4 +36,5 @@ PLATFORM = PlatformDescriptor(
     inbound="switchboard.providers.signalwire.inbound",
     demo=DemoProfile(settings={"ai_model": "gpt-4.1-nano", "enable_accounting": True}, voice_id="elevenlabs.adam",
                      share=0.14, median_seconds=140, success_rate=0.74, error_rate=0.02),
+    browser_sdk="@signalwire/js@3.30.0",
 )

@@ -42,4 +42,5 @@ PLATFORM = PlatformDescriptor(
     precall="switchboard.providers.vapi.precall",
     demo=DemoProfile(settings={"model": {"provider": "openai", "model": "gpt-4.1-mini"}, "transcriber": {"provider": "deepgram"}},
                      voice_id="Elliot", share=0.34, median_seconds=160, success_rate=0.80, error_rate=0.018),
+    browser_sdk="@vapi-ai/web@2.7.1",
 )

@@ -9,7 +9,7 @@ from collections import defaultdict
 from fastapi import APIRouter, Response
 from fastapi.routing import APIRoute
 
-from edge_functions.api import agents, calls, invitations, providers, tokens, usage
+from edge_functions.api import agents, calls, invitations, outbound, providers, tokens, usage
 from edge_functions.api.errors import ApiRoute, error_response, errors
 
 HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -36,8 +36,13 @@ def _method_not_allowed(allow: str):
     return method_not_allowed
 
 
+# Placing a call shares /calls with the list: one part, so other methods there answer 405 with both.
+_calls = APIRouter(route_class=ApiRoute)
+for _r in (calls.router, outbound.router):
+    _calls.include_router(_r)
+
 router = APIRouter(route_class=ApiRoute, responses=errors(503))
-for _part in (tokens.router, providers.router, agents.router, calls.router, usage.router,
+for _part in (tokens.router, providers.router, agents.router, _calls, outbound.do_not_call_router, usage.router,
               invitations.accept_router, invitations.router):
     router.include_router(_answer_other_methods(_part))
 

@@ -17,6 +17,8 @@ from edge_functions.api.errors import Unauthorized
 from switchboard.access import Access, Scope, resolve_access
 from switchboard.auth import verify_token
 from switchboard.db import Database
+from switchboard.health import CircuitBreaker
+from switchboard.platforms import PlatformSource
 from switchboard.tenancy import Claims
 
 bearer = HTTPBearer(
@@ -65,3 +67,19 @@ async def caller(
     if claims.role != "authenticated" or claims.sub is None:
         raise Unauthorized("this API takes a signed-in user's token")
     return Caller(db, claims, x_organization_id)
+
+
+def platform_services(request: Request) -> tuple[PlatformSource, CircuitBreaker]:
+    """The platform adapters and the circuits: the edge server's runtime's, or (on a bare app)
+    a pair made once per app over its database."""
+    state = request.app.state
+    runtime = getattr(state, "runtime", None)
+    if runtime is not None:
+        return runtime.providers, runtime.breaker
+    services = getattr(state, "platform_services", None)
+    if services is None:
+        from switchboard.settings import get_settings
+
+        db = get_database(request)
+        services = state.platform_services = (PlatformSource(db, get_settings()), CircuitBreaker(db))
+    return services

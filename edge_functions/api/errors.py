@@ -24,6 +24,7 @@ from switchboard.errors import (
     Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired,
     SwitchboardError, field_message,
 )
+from switchboard.outbound import CallNotPlaced, PlatformFailed
 from switchboard.secrets import SecretError, SecretPermissionError
 
 
@@ -45,7 +46,7 @@ class Unauthorized(SwitchboardError):
 
 STATUS: dict[type[SwitchboardError], int] = {
     Unauthorized: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Gone: 410, PreconditionFailed: 412,
-    InvalidInput: 422, PreconditionRequired: 428,
+    InvalidInput: 422, PreconditionRequired: 428, CallNotPlaced: 502, PlatformFailed: 502,
 }
 
 
@@ -170,6 +171,7 @@ _TEXT = {
     410: "no longer usable (expired, revoked, used)",
     412: "changed since you read it (If-Match is stale)", 422: "invalid input; each error names its field",
     428: "If-Match is required", 429: "too many attempts; retry after Retry-After seconds",
+    502: "the platform did not do it; the message says why, in our words",
     503: "the database is unavailable; retry after Retry-After seconds",
 }
 

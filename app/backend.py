@@ -167,3 +167,20 @@ def export_api():
     from starlette.routing import Route
 
     return Starlette(routes=[Route("/export/calls.csv", calls_csv, methods=["GET"])])
+
+
+# --- the platforms, for placing and ending calls ---------------------------------------------
+_platforms = None
+
+
+async def platform_services():
+    """The platform adapters and the circuits (over the shared pool), made once per process:
+    the same core objects the edge server holds, so the app's calls follow the same routing."""
+    global _platforms
+    if _platforms is None:
+        from switchboard.health import CircuitBreaker
+        from switchboard.platforms import PlatformSource
+
+        db = await database()
+        _platforms = (PlatformSource(db, get_settings()), CircuitBreaker(db))
+    return _platforms

@@ -3,16 +3,19 @@ routing), end a live call, and keep the numbers never to dial. Thin: parse → o
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge_functions.api.deps import Caller, caller, platform_services
 from edge_functions.api.errors import ApiRoute, errors
 from switchboard import outbound
+from switchboard.onboarding import E164
 from switchboard.outbound import CallRequest, DoNotCallEntry, EndedCall, PlacedCall
 
+E164_PATTERN = E164.pattern
 router = APIRouter(route_class=ApiRoute, tags=["calls"])
 do_not_call_router = APIRouter(route_class=ApiRoute, tags=["do-not-call"])
 
@@ -21,8 +24,8 @@ class CallBody(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     agent_id: UUID
-    to: str = Field(max_length=32, description="the number to call, E.164 (+14155550123)")
-    from_number: str | None = Field(None, alias="from", max_length=32,
+    to: str = Field(max_length=32, pattern=E164_PATTERN, description="the number to call, E.164 (+14155550123)")
+    from_number: str | None = Field(None, alias="from", max_length=32, pattern=E164_PATTERN,
                                     description="the caller id: one of the organisation's numbers (default: the agent's, "
                                                 "else the organisation's first)")
     platform: str | None = Field(None, max_length=32, description="retell, vapi, signalwire or livekit; "
@@ -52,7 +55,7 @@ async def end_call(call_id: UUID, request: Request, who: Caller = Depends(caller
 class DoNotCallBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    e164: str = Field(max_length=32, description="the number never to call, E.164")
+    e164: str = Field(max_length=32, pattern=E164_PATTERN, description="the number never to call, E.164")
     reason: str | None = Field(None, max_length=500)
 
 
@@ -78,7 +81,7 @@ async def add_do_not_call(body: DoNotCallBody, who: Caller = Depends(caller)) ->
 
 @do_not_call_router.delete("/do-not-call/{e164}", status_code=204, response_class=Response,
                            responses=errors(401, 403, 404, 422), summary="Remove a number from the do-not-call list")
-async def remove_do_not_call(e164: str, who: Caller = Depends(caller)) -> Response:
+async def remove_do_not_call(e164: Annotated[str, Path(pattern=E164_PATTERN, max_length=32)], who: Caller = Depends(caller)) -> Response:
     """Scope: write."""
     async with who.session("write") as (conn, access):
         await outbound.remove_number(conn, access.organization_id, e164)

@@ -136,7 +136,9 @@ async def _check(conn, organization_id: UUID, request: CallRequest, open_circuit
     if request.platform is not None:
         if request.platform not in available:
             raise InvalidInput(FieldError("platform", "this agent is not set up on that platform: sync it there first"))
-        plan = RoutePlan(arm=None, candidates=(request.platform,))
+        # Asked for by name: tried even while its circuit is open (the caller chose it).
+        plan = RoutePlan(arm=None, candidates=(request.platform,),
+                         skipped_open=(request.platform,) if request.platform in open_circuits else ())
     else:
         plan = plan_route(str(record_id), routing, available=available, open_circuits=open_circuits)
         if not plan.candidates:

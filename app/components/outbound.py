@@ -18,15 +18,32 @@ ROUTING = "routing"  # the select's value for "the agent's routing"
 LABELS = {"retell": "Retell AI", "vapi": "Vapi", "signalwire": "SignalWire AI", "livekit": "LiveKit"}
 
 
-class CallDialog(Session):
+class _CoreCall(Session):
+    """One way for this module's events to run a core call: its result, or the reason in words
+    (`error`), or a redirect to sign in."""
+
+    busy: bool = False
+    error: str = ""
+
+    async def _run(self, call):
+        try:
+            return await call(), None
+        except NotSignedIn:
+            return None, rx.redirect("/sign-in")
+        except Exception as exc:
+            self.error = problem(exc)
+            return None, None
+        finally:
+            self.busy = False
+
+
+class CallDialog(_CoreCall):
     open: bool = False
     to: str = ""
     from_number: str = ""
     platform: str = ROUTING
-    busy: bool = False
     result: str = ""
     call_id: str = ""
-    error: str = ""
 
     @rx.event
     def set_open(self, value: bool):
@@ -50,22 +67,21 @@ class CallDialog(Session):
     async def place(self, agent_id: str):
         self.busy, self.result, self.error, self.call_id = True, "", "", ""
         yield
-        try:
+
+        async def call():
             request = outbound.CallRequest(agent_id=UUID(agent_id), to=self.to.strip(),
                                            from_number=self.from_number.strip() or None,
                                            platform=None if self.platform == ROUTING else self.platform)
             platforms, breaker = await platform_services()
-            placed = await outbound.place_call(await database(), self._claims(), self._org(), request,
-                                               platforms=platforms, breaker=breaker)
-        except NotSignedIn:
-            self.busy = False
-            yield rx.redirect("/sign-in")
+            return await outbound.place_call(await database(), self._claims(), self._org(), request,
+                                             platforms=platforms, breaker=breaker)
+
+        placed, redirect = await self._run(call)
+        if placed is None:
+            yield redirect
             return
-        except Exception as exc:
-            self.busy, self.error = False, problem(exc)
-            return
-        self.busy, self.call_id = False, str(placed.id)
-        fell_back = [a.platform for a in placed.attempts if not a.ok]
+        self.call_id = str(placed.id)
+        fell_back = [a.provider for a in placed.attempts if not a.ok]
         via = LABELS.get(placed.platform or "", placed.platform or "")
         self.result = f"Calling {placed.to_number} from {placed.from_number} on {via}." + (
             f" ({', '.join(LABELS.get(p, p) for p in fell_back)} did not take it.)" if fell_back else "")
@@ -110,27 +126,22 @@ def call_a_number(agent_id) -> rx.Component:
     )
 
 
-class EndCall(Session):
-    busy: bool = False
+class EndCall(_CoreCall):
     note: str = ""
-    error: str = ""
 
     @rx.event
     async def end(self, call_id: str):
         self.busy, self.note, self.error = True, "", ""
         yield
-        try:
+
+        async def end():
             platforms, _ = await platform_services()
-            ended = await outbound.end_call(await database(), self._claims(), self._org(), UUID(call_id),
-                                            platforms=platforms)
-        except NotSignedIn:
-            self.busy = False
-            yield rx.redirect("/sign-in")
+            return await outbound.end_call(await database(), self._claims(), self._org(), UUID(call_id), platforms=platforms)
+
+        ended, redirect = await self._run(end)
+        if ended is None:
+            yield redirect
             return
-        except Exception as exc:
-            self.busy, self.error = False, problem(exc)
-            return
-        self.busy = False
         self.note = f"{LABELS.get(ended.platform, ended.platform)} is ending the call; its status follows when the platform reports it."
 
 

@@ -15,6 +15,7 @@ Invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
@@ -58,13 +59,6 @@ class CallRequest(BaseModel):
     platform: str | None = None
 
 
-class AttemptOut(BaseModel):
-    platform: str
-    ok: bool
-    latency_ms: float
-    error: str | None = None
-
-
 class PlacedCall(BaseModel):
     id: UUID
     status: Literal["registered", "not_connected"]
@@ -73,7 +67,7 @@ class PlacedCall(BaseModel):
     provider_call_id: str | None
     from_number: str
     to_number: str
-    attempts: list[AttemptOut]
+    attempts: list[Attempt]  # each platform tried, in order, with our words for a failure
 
 
 class EndedCall(BaseModel):
@@ -197,17 +191,18 @@ async def place_call(db: Database, claims: Claims, organization_id: UUID | None,
     attempts: list[Attempt] = []
     code, placed = await first_taker(plan, Budget(budget_seconds), breaker, org, dial, attempts,
                                      share=budget_seconds * ATTEMPT_SHARE, on_attempt=on_attempt)
-    tried = [AttemptOut(platform=a.provider, ok=a.ok, latency_ms=round(a.latency_ms, 1), error=a.error) for a in attempts]
-    meta = {"routing": {"arm": plan.arm, "attempts": [a.model_dump() for a in tried]}}
+    for a in attempts:
+        a.latency_ms = round(a.latency_ms, 1)
+    meta = {"routing": {"arm": plan.arm, "attempts": [dataclasses.asdict(a) for a in attempts]}}
     async with db.as_service() as conn:
         await conn.execute(_SETTLE_SQL, {"id": record_id, "provider": code, "pcid": placed.provider_call_id if placed else None,
                                          "placed": placed is not None, "meta": Jsonb(meta)})
     if placed is None:
-        reasons = "; ".join(f"{a.platform}: {a.error}" for a in tried) or "no platform could be tried"
+        reasons = "; ".join(f"{a.provider}: {a.error}" for a in attempts) or "no platform could be tried"
         raise CallNotPlaced(f"the call was not placed ({reasons})")
     return PlacedCall(id=record_id, status="registered", platform=code, arm=plan.arm,
                       provider_call_id=placed.provider_call_id, from_number=checked.from_number,
-                      to_number=checked.to_number, attempts=tried)
+                      to_number=checked.to_number, attempts=attempts)
 
 
 # --- ending -------------------------------------------------------------------------------------

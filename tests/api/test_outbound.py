@@ -154,7 +154,7 @@ async def test_a_call_is_placed_on_each_platform_and_ended(code, client, world, 
     assert r.status_code == 201, r.text
     placed = r.json()
     assert placed["platform"] == code and placed["status"] == "registered" and placed["from_number"] == FROM
-    assert [a["platform"] for a in placed["attempts"]] == [code] and placed["attempts"][0]["ok"]
+    assert [a["provider"] for a in placed["attempts"]] == [code] and placed["attempts"][0]["ok"]
     record_id, pcid = placed["id"], placed["provider_call_id"]
     assert pcid
 
@@ -229,7 +229,7 @@ async def test_the_primary_failing_falls_back_to_the_next_platform(failure, clie
     placed = r.json()
     assert placed["platform"] == "vapi"
     first, second = placed["attempts"]
-    assert first["platform"] == "retell" and not first["ok"] and second == {**second, "platform": "vapi", "ok": True}
+    assert first["provider"] == "retell" and not first["ok"] and second == {**second, "provider": "vapi", "ok": True}
     assert first["error"] and "internal error" not in first["error"]  # our words, never the platform's body
     if failure == "hang":
         assert 900 <= first["latency_ms"] <= 1500  # half of the 2 s budget: the next platform had its turn
@@ -237,7 +237,7 @@ async def test_the_primary_failing_falls_back_to_the_next_platform(failure, clie
     full_docs("vapi").assert_valid_requests(platforms.proxies["vapi"].recorded())
     [row] = await outbound_records(db, world.org_a)
     assert row["code"] == "vapi" and row["provider_call_id"] == placed["provider_call_id"] and row["status"] == "registered"
-    assert [a["platform"] for a in row["metadata"]["routing"]["attempts"]] == ["retell", "vapi"]
+    assert [a["provider"] for a in row["metadata"]["routing"]["attempts"]] == ["retell", "vapi"]
 
 
 async def test_no_platform_taking_the_call_says_why_and_keeps_a_not_connected_record(client, world, db, platforms):

@@ -82,6 +82,6 @@ async def test_call_a_number_then_end_the_call(browser, app_server, app_db):
 async def _owner_claims(db, email: str):
     from switchboard.tenancy import Claims
 
-    async with db.as_service() as conn:
+    async with db.pool.connection() as conn:  # auth.users is GoTrue's table, read as its owner
         row = await (await conn.execute("select id from auth.users where email = %s", (email,))).fetchone()
     return Claims(sub=row["id"], role="authenticated", email=email)

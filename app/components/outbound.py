@@ -158,3 +158,84 @@ def end_call_button(call_id, live) -> rx.Component:
             width="100%",
         ),
     )
+
+
+class DoNotCall(_CoreCall):
+    """The organisation's do-not-call list: numbers no call may dial."""
+
+    numbers: list[str] = []
+    number: str = ""
+    loaded: bool = False
+
+    @rx.event
+    def set_number(self, value: str):
+        self.number = value
+
+    async def _listed(self) -> list[str]:
+        async with self._as_user() as conn:
+            return [e.e164 for e in await outbound.list_numbers(conn, self._org())]
+
+    @rx.event
+    async def load(self):
+        if not self.signed_in:
+            return
+        self.error = ""
+        numbers, redirect = await self._run(self._listed)
+        self.numbers, self.loaded = numbers or [], numbers is not None
+        return redirect
+
+    @rx.event
+    async def add(self):
+        self.busy, self.error = True, ""
+        yield
+
+        async def add():
+            async with self._as_user() as conn:
+                await outbound.add_number(conn, self._org(), self._claims().sub, self.number)
+            return await self._listed()
+
+        numbers, redirect = await self._run(add)
+        if numbers is None:
+            yield redirect
+            return
+        self.numbers, self.number = numbers, ""
+
+    @rx.event
+    async def remove(self, number: str):
+        async def remove():
+            async with self._as_user() as conn:
+                await outbound.remove_number(conn, self._org(), number)
+            return await self._listed()
+
+        numbers, redirect = await self._run(remove)
+        if numbers is None:
+            return redirect
+        self.numbers = numbers
+
+
+def do_not_call_section() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Do-not-call list", size="3", as_="h2"),
+            rx.text("Outbound calls to these numbers are refused.", size="2", color_scheme="gray"),
+            rx.cond(DoNotCall.numbers.length() > 0,
+                    rx.hstack(rx.foreach(DoNotCall.numbers, lambda n: rx.badge(
+                        n, rx.icon_button(rx.icon("x", size=10), size="1", variant="ghost", aria_label="Remove " + n,
+                                          on_click=DoNotCall.remove(n), class_name="dnc-remove"),
+                        variant="soft", class_name="dnc-number")), wrap="wrap"),
+                    rx.text("No numbers yet.", size="2", color_scheme="gray")),
+            rx.form(
+                rx.hstack(
+                    field_label("Number", for_id="dnc-number", size="2"),
+                    rx.input(value=DoNotCall.number, on_change=DoNotCall.set_number, placeholder="+14155550123",
+                             id="dnc-number"),
+                    rx.button("Add", type="submit", loading=DoNotCall.busy, id="dnc-add"),
+                    align="center",
+                ),
+                on_submit=lambda _: DoNotCall.add(),
+            ),
+            rx.cond(DoNotCall.error != "", rx.box(error(DoNotCall.error), id="dnc-error", width="100%")),
+            width="100%",
+        ),
+        width="100%", id="do-not-call", on_mount=DoNotCall.load,
+    )

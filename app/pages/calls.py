@@ -17,7 +17,7 @@ import reflex as rx
 
 from app.backend import export_ticket, problem, seconds, usd, when_local, zone
 from app.components.layout import field_label, empty, error, loading, page_frame
-from app.components.outbound import end_call_button
+from app.components.outbound import do_not_call_section, end_call_button
 from app.state import NotSignedIn, Session
 from switchboard import calls
 from switchboard.errors import NotFound
@@ -287,6 +287,7 @@ def calls_page() -> rx.Component:
             rx.button("Next →", on_click=CallList.next_page, disabled=CallList.next_cursor == "", variant="soft",
                       id="next-page"),
         ),
+        do_not_call_section(),
     )
 
 

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from switchboard import outbound, secrets
+from switchboard import secrets
 from tests.app.conftest import shot
 from tests.app.test_browser_pages import account, sign_in
 from tests.support.livekit_twirp import LiveKitTwirpServer
@@ -58,13 +58,27 @@ async def test_call_a_number_then_end_the_call(browser, app_server, app_db):
         await shot(page, "40-call-a-number")
         href = await page.locator("#call-link").get_attribute("href")
 
-        # A number on the do-not-call list: refused in words, nothing more stored.
-        claims = await _owner_claims(app_db, email)
-        async with app_db.as_user(claims) as conn:
-            await outbound.add_number(conn, org_id, claims.sub, to)
+        await page.click("#call-close")
+
+        # The do-not-call list on the calls page: a bad number refused in words, then the number added.
+        await page.goto("/calls")
+        await page.locator("#do-not-call").wait_for()
+        await page.fill("#dnc-number", "0111")
+        await page.click("#dnc-add")
+        await page.locator("#dnc-error", has_text="international form").wait_for()
+        await page.fill("#dnc-number", to)
+        await page.click("#dnc-add")
+        await page.locator(".dnc-number", has_text=to).wait_for()
+        await shot(page, "42-do-not-call")
+
+        # Calling a number on the list: refused in words, nothing more stored, nothing dialled.
+        await page.goto("/agent")
+        await page.click("#call-a-number")
+        await page.fill("#call-to", to)
         await page.click("#call-place")
         await page.locator("#call-error", has_text="is on your organisation's do-not-call list").wait_for()
         assert await outbound_count(app_db, org_id) == 1
+        assert [c.method for c in twirp.calls] == ["CreateDispatch", "CreateSIPParticipant"]
         await page.click("#call-close")
 
         # The live call's page offers "End call"; the platform is asked to hang up.
@@ -78,10 +92,3 @@ async def test_call_a_number_then_end_the_call(browser, app_server, app_db):
     finally:
         await twirp.stop()
 
-
-async def _owner_claims(db, email: str):
-    from switchboard.tenancy import Claims
-
-    async with db.pool.connection() as conn:  # auth.users is GoTrue's table, read as its owner
-        row = await (await conn.execute("select id from auth.users where email = %s", (email,))).fetchone()
-    return Claims(sub=row["id"], role="authenticated", email=email)

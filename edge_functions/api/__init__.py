@@ -36,10 +36,10 @@ def _method_not_allowed(allow: str):
     return method_not_allowed
 
 
-# Placing a call shares /calls with the list: one part, so other methods there answer 405 with both.
+# Placing a call shares /calls with the list: one part (their routes themselves, as
+# `_answer_other_methods` reads them), so other methods there answer 405 listing both.
 _calls = APIRouter(route_class=ApiRoute)
-for _r in (calls.router, outbound.router):
-    _calls.include_router(_r)
+_calls.routes.extend([*calls.router.routes, *outbound.router.routes])
 
 router = APIRouter(route_class=ApiRoute, responses=errors(503))
 for _part in (tokens.router, providers.router, agents.router, _calls, outbound.do_not_call_router, usage.router,

@@ -169,16 +169,24 @@ def export_api():
     return Starlette(routes=[Route("/export/calls.csv", calls_csv, methods=["GET"])])
 
 
-# --- platform adapters -------------------------------------------------------------------------
+# --- the platforms: adapters and circuits ------------------------------------------------------
 _platforms = None
 
 
-async def platforms():
-    """The process's platform adapters (`switchboard.platforms.PlatformSource`: each
-    organisation's own keys, else the server's defaults), over the shared pool."""
+async def platform_services():
+    """The platform adapters (`switchboard.platforms.PlatformSource`: each organisation's own
+    keys, else the server's defaults) and the circuits, over the shared pool, made once per
+    process: the same core objects the edge server holds, so the app's calls follow the same routing."""
     global _platforms
     if _platforms is None:
+        from switchboard.health import CircuitBreaker
         from switchboard.platforms import PlatformSource
 
-        _platforms = PlatformSource(await database(), get_settings())
+        db = await database()
+        _platforms = (PlatformSource(db, get_settings()), CircuitBreaker(db))
     return _platforms
+
+
+async def platforms():
+    """The platform adapters alone (conversations, web calls)."""
+    return (await platform_services())[0]

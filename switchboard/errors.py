@@ -135,7 +135,7 @@ LABELS = {
 # fields whose pattern has a rule worth saying (the last part of the path)
 _PATTERN_RULES = {
     "number": PHONE_RULE, "phone_number": PHONE_RULE, "transfer_number": PHONE_RULE, "from_number": PHONE_RULE,
-    "to_number": PHONE_RULE,
+    "to_number": PHONE_RULE, "to": PHONE_RULE, "from": PHONE_RULE, "e164": PHONE_RULE,
     "language": "a language code like en or en-US",
     "name": "letters, digits, _ and - only (up to 64)",
 }

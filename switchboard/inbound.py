@@ -16,9 +16,9 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 from uuid import UUID
 from xml.sax.saxutils import escape
 
@@ -31,9 +31,9 @@ from switchboard.db import Database, database_unavailable
 from switchboard.health import Cause, CircuitBreaker, failure_cause
 from switchboard.logs import bind
 from switchboard.providers import registry
-from switchboard.providers.base import ProviderError, VoiceAIProvider, WebhookRejected
+from switchboard.providers.base import ProviderError, ProviderRejected, VoiceAIProvider, WebhookRejected
 from switchboard.providers.resilience import deadline
-from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, plan_route
+from switchboard.routing import ATTEMPT_SHARE, DEFAULT_BUDGET_SECONDS, AgentRouting, Budget, RoutePlan, plan_route
 from switchboard.spec import (
     AgentRef,
     AgentSpec,
@@ -45,6 +45,7 @@ from switchboard.spec import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 AnswerFormat = Literal["swml", "laml"]
 # Call record ids are derived from the carrier's call id, so a retried call request (SignalWire
@@ -264,17 +265,20 @@ class InboundRouter:
             agent_config_id=number.agent_config_id, call_record_id=record_id,
             metadata={**req.metadata, "experiment_arm": plan.arm} if plan.arm else dict(req.metadata),
         )
-        for i, code in enumerate(plan.candidates):
-            if budget.exhausted():
-                break
-            # Closed circuits answer from cache; an open one due a probe is claimed by one process.
-            if not await self.breaker.allow(code, number.organization_id) and code not in plan.skipped_open:
-                continue
-            last = i == len(plan.candidates) - 1
-            handoff = await self._attempt(code, number, call, budget, result, last=last)
-            if handoff is not None:
-                result.outcome, result.answer, result.provider = "routed", handoff, code
-                break
+        spec = number.spec
+
+        async def hand_off(code: str) -> HandOff:
+            provider = await self.providers.get(number.organization_id, code, number.secrets_version.get(code),
+                                                known_version=True)
+            handoff = await provider.hand_off_inbound(number.refs.get(code, AgentRef()), spec, call)
+            if handoff.swml is None and handoff.laml is None:
+                raise ProviderRejected(code, "the platform gave no answer document")
+            return handoff
+
+        code, handoff = await first_taker(plan, budget, self.breaker, number.organization_id, hand_off, result.attempts,
+                                          share=self.budget_seconds * ATTEMPT_SHARE, on_attempt=self.on_attempt)
+        if handoff is not None:
+            result.outcome, result.answer, result.provider = "routed", handoff, code
         if result.provider is None:
             result.answer = apology_answer(req.answer_format, NO_PLATFORM_MESSAGE)
         await self._record(number, req, result, provider_call_id=result.answer.provider_call_id if result.provider else None)
@@ -285,41 +289,6 @@ class InboundRouter:
             log.error("no platform took the call: apology and hang-up",
                       extra={"tried": [a.provider for a in result.attempts], "errors": [a.error for a in result.attempts]})
         return result
-
-    async def _attempt(self, code: str, number: NumberRoute, call: InboundCall, budget: Budget, result: RoutingResult,
-                       *, last: bool) -> HandOff | None:
-        t0 = time.perf_counter()
-        error: str | None = None
-        handoff: HandOff | None = None
-        cause: Cause = "tenant"  # whose failure it is, if it fails (see `failure_cause`)
-        # A platform that hangs may not use up the time the next one needs.
-        timeout = budget.attempt_timeout(None if last else self.budget_seconds * ATTEMPT_SHARE)
-        try:
-            async with asyncio.timeout(timeout):
-                with deadline(timeout):
-                    provider = await self.providers.get(number.organization_id, code,
-                                                        number.secrets_version.get(code), known_version=True)
-                    handoff = await provider.hand_off_inbound(number.refs.get(code, AgentRef()), number.spec, call)
-            if handoff.swml is None and handoff.laml is None:
-                error, handoff = "the platform gave no answer document", None
-        # `error` is kept with the call (tenants read it): our words only, never an exception's.
-        except TimeoutError as exc:
-            error, cause = f"no answer within {timeout:.2f}s", failure_cause(exc)
-        except ProviderError as exc:
-            error, cause = exc.message, failure_cause(exc)
-        except Exception:  # an adapter bug must not drop the call: try the next platform
-            log.exception("hand-off to %s raised", code)
-            error = "the hand-off failed on our side"
-        latency_ms = (time.perf_counter() - t0) * 1000
-        attempt = Attempt(code, handoff is not None, latency_ms, error)
-        result.attempts.append(attempt)
-        if self.on_attempt is not None:
-            self.on_attempt(attempt)
-        await self.breaker.outcome(code, "handoff", attempt.ok, latency_ms, organization_id=number.organization_id,
-                                   cause=cause)
-        if not attempt.ok:
-            log.warning("hand-off failed, trying the next platform", extra={"provider": code, "error": error})
-        return handoff
 
     async def _record(self, number: NumberRoute, req: InboundRequest, result: RoutingResult, *, provider_call_id: str | None) -> None:
         # Written behind the answer (`WriteBehind`): the caller hears the platform without
@@ -344,6 +313,52 @@ class InboundRouter:
         columns[-1] = [Jsonb(m) for m in columns[-1]]
         async with self.db.as_service(pipeline=True) as conn:
             await conn.execute(_RECORDS_SQL, columns)
+
+
+async def first_taker(plan: RoutePlan, budget: Budget, breaker: CircuitBreaker, organization_id: UUID,
+                      attempt: Callable[[str], Awaitable[T]], attempts: list[Attempt], *, share: float,
+                      on_attempt: Callable[[Attempt], None] | None = None) -> tuple[str | None, T | None]:
+    """Try the plan's platforms in order until one takes the call (`attempt(code)` returns
+    without raising), within `budget`; each attempt but the last gets at most `share` seconds.
+    Every outcome is appended to `attempts` and fed to the circuits (whose failure it was: the
+    organisation's or the platform's). The one failover loop: inbound hand-offs and outbound
+    calls both go through it."""
+    for i, code in enumerate(plan.candidates):
+        if budget.exhausted():
+            break
+        # Closed circuits answer from cache; an open one due a probe is claimed by one process.
+        if not await breaker.allow(code, organization_id) and code not in plan.skipped_open:
+            continue
+        last = i == len(plan.candidates) - 1
+        t0 = time.perf_counter()
+        error: str | None = None
+        value: T | None = None
+        cause: Cause = "tenant"  # whose failure it is, if it fails (see `failure_cause`)
+        # A platform that hangs may not use up the time the next one needs.
+        timeout = budget.attempt_timeout(None if last else share)
+        try:
+            async with asyncio.timeout(timeout):
+                with deadline(timeout):
+                    value = await attempt(code)
+        # `error` is kept with the call (tenants read it): our words only, never an exception's.
+        except TimeoutError as exc:
+            error, cause = f"no answer within {timeout:.2f}s", failure_cause(exc)
+        except ProviderError as exc:
+            error, cause = exc.message, failure_cause(exc)
+        except Exception:  # an adapter bug must not drop the call: try the next platform
+            log.exception("hand-off to %s raised", code)
+            error = "the hand-off failed on our side"
+        ok = error is None
+        latency_ms = (time.perf_counter() - t0) * 1000
+        record = Attempt(code, ok, latency_ms, error)
+        attempts.append(record)
+        if on_attempt is not None:
+            on_attempt(record)
+        await breaker.outcome(code, "handoff", ok, latency_ms, organization_id=organization_id, cause=cause)
+        if ok:
+            return code, value
+        log.warning("hand-off failed, trying the next platform", extra={"provider": code, "error": error})
+    return None, None
 
 
 def merge_retried(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from uuid import UUID
 import reflex as rx
 
 from app.backend import problem, when
+from app.components.outbound import call_a_number
 from app.components.layout import field_label, empty, error, loading, page_frame
 from app.components.provider_settings import ProviderSettings, provider_settings_dialog
 from app.components.test_panel import test_panel_card
@@ -634,7 +635,8 @@ def agent_page() -> rx.Component:
                     empty("This organisation has no agent yet.",
                           rx.link(rx.button("Set one up"), href="/onboarding?new=1")),
                     rx.vstack(
-                        rx.text(AgentConfig.agent_name, size="3", color_scheme="gray"),
+                        rx.hstack(rx.text(AgentConfig.agent_name, size="3", color_scheme="gray"),
+                                  call_a_number(AgentConfig.agent_id), justify="between", align="center", width="100%"),
                         next_steps_card(),
                         rx.heading("Platform", size="4", as_="h2"),
                         rx.grid(rx.foreach(AgentConfig.platforms, platform_card), columns=rx.breakpoints(initial="1", sm="2"), spacing="3",

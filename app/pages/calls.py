@@ -17,10 +17,12 @@ import reflex as rx
 
 from app.backend import export_ticket, seconds, usd, when_local, zone
 from app.components.layout import field_label, empty, error, loading, page_frame
+from app.components.outbound import do_not_call_section, end_call_button
 from app.state import Session
 from switchboard import calls
 from switchboard.errors import NotFound
 from switchboard.models import CallFilters
+from switchboard.outbound.calls import LIVE_STATUSES
 from switchboard.providers import registry
 
 PAGE_SIZE = 25
@@ -277,6 +279,7 @@ def calls_page() -> rx.Component:
             rx.button("Next →", on_click=CallList.next_page, disabled=CallList.next_cursor == "", variant="soft",
                       id="next-page"),
         ),
+        do_not_call_section(),
     )
 
 
@@ -354,6 +357,7 @@ class CallPage(LocalTime):
     found: bool = False
     call_id: str = ""
     provider_call_id: str = ""
+    live: bool = False  # registered or ongoing: "End call" is offered
     info: list[Field] = []
     transcript: list[Line] = []
     transcript_text: str = ""
@@ -393,6 +397,7 @@ class CallPage(LocalTime):
         self.loaded = True
         self.found = True
         self.call_id, self.provider_call_id = str(c.id), c.provider_call_id or ""
+        self.live = c.status in LIVE_STATUSES and bool(c.provider_call_id)
         self.info = [Field(k, v) for k, v in {
             "Platform": c.provider or "—", "A/B arm": c.experiment_arm or "—", "Direction": c.direction,
             "From": c.from_number or "—", "To": c.to_number or "—", "Status": c.status,
@@ -464,6 +469,7 @@ def call_page() -> rx.Component:
                                               rx.text("—", size="2"), spacing="0")),
                             columns=two, spacing="3", width="100%",
                         ),
+                        end_call_button(CallPage.call_id, CallPage.live),
                         rx.grid(
                             rx.foreach(CallPage.info, lambda f: rx.vstack(
                                 rx.text(f.label, size="1", color_scheme="gray"),

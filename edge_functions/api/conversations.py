@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge_functions.api.deps import Caller, caller
+from edge_functions.api.deps import Caller, caller, get_platforms
 from edge_functions.api.errors import ApiRoute, errors
 from switchboard import conversations
 from switchboard.conversations import Conversation, Turn
@@ -29,23 +29,10 @@ class Message(BaseModel):
     text: str = Field(min_length=1, max_length=4000, description="what the caller writes")
 
 
-def platforms(request: Request) -> PlatformSource:
-    """The edge server's adapters (its runtime's), or, on a bare app, one source kept on the app."""
-    state = request.app.state
-    runtime = getattr(state, "runtime", None)
-    if runtime is not None:
-        return runtime.providers
-    if getattr(state, "platforms", None) is None:
-        from switchboard.settings import get_settings
-
-        state.platforms = PlatformSource(state.db, get_settings())
-    return state.platforms
-
-
 @router.post("/agents/{agent_id}/conversations", response_model=Conversation, status_code=201,
              responses=errors(401, 403, 404, 409, 422, 502), summary="Start a text conversation with the agent on a platform")
 async def start_conversation(agent_id: UUID, body: StartConversation, who: Caller = Depends(caller),
-                             source: PlatformSource = Depends(platforms)) -> Conversation:
+                             source: PlatformSource = Depends(get_platforms)) -> Conversation:
     """Scope: write. The agent's greeting, when it speaks first, is turn 0. A platform that cannot
     be tried yet is refused (422) with what is missing ("add your Retell API key in Settings");
     one that fails or refuses the conversation answers 502 with the reason in our words."""
@@ -62,7 +49,7 @@ async def get_conversation(agent_id: UUID, conversation_id: UUID, who: Caller = 
 @router.post("/agents/{agent_id}/conversations/{conversation_id}/messages", response_model=Turn,
              responses=errors(401, 403, 404, 409, 422, 502), summary="Write to the agent; its reply, tool calls and latency")
 async def send_message(agent_id: UUID, conversation_id: UUID, body: Message, who: Caller = Depends(caller),
-                       source: PlatformSource = Depends(platforms)) -> Turn:
+                       source: PlatformSource = Depends(get_platforms)) -> Turn:
     """Scope: write. 409 when the conversation has ended; 502 when the platform failed the turn."""
     return await conversations.say(who.db, who.claims, who.organization_id, agent_id, conversation_id, body.text, source)
 
@@ -70,7 +57,7 @@ async def send_message(agent_id: UUID, conversation_id: UUID, body: Message, who
 @router.delete("/agents/{agent_id}/conversations/{conversation_id}", status_code=204,
                responses=errors(401, 403, 404, 422), summary="End the conversation")
 async def end_conversation(agent_id: UUID, conversation_id: UUID, who: Caller = Depends(caller),
-                           source: PlatformSource = Depends(platforms)) -> Response:
+                           source: PlatformSource = Depends(get_platforms)) -> Response:
     """Scope: write. Ending an ended conversation changes nothing."""
     await conversations.end(who.db, who.claims, who.organization_id, agent_id, conversation_id, source)
     return Response(status_code=204)

@@ -17,6 +17,8 @@ from edge_functions.api.errors import Unauthorized
 from switchboard.access import Access, Scope, resolve_access
 from switchboard.auth import verify_token
 from switchboard.db import Database
+from switchboard.health import CircuitBreaker
+from switchboard.platforms import PlatformSource
 from switchboard.tenancy import Claims
 
 bearer = HTTPBearer(
@@ -67,16 +69,22 @@ async def caller(
     return Caller(db, claims, x_organization_id)
 
 
-def get_platforms(request: Request):
-    """The platform adapters (`switchboard.platforms.PlatformSource`): the edge server's
-    runtime's, or one made once for a bare app over its database."""
+def platform_services(request: Request) -> tuple[PlatformSource, CircuitBreaker]:
+    """The platform adapters (`switchboard.platforms.PlatformSource`) and the circuits: the edge
+    server's runtime's, or (on a bare app) a pair made once per app over its database."""
     state = request.app.state
     runtime = getattr(state, "runtime", None)
     if runtime is not None:
-        return runtime.providers
-    if getattr(state, "platforms", None) is None:
-        from switchboard.platforms import PlatformSource
+        return runtime.providers, runtime.breaker
+    services = getattr(state, "platform_services", None)
+    if services is None:
         from switchboard.settings import get_settings
 
-        state.platforms = PlatformSource(get_database(request), get_settings())
-    return state.platforms
+        db = get_database(request)
+        services = state.platform_services = (PlatformSource(db, get_settings()), CircuitBreaker(db))
+    return services
+
+
+def get_platforms(request: Request) -> PlatformSource:
+    """The platform adapters alone (conversations, web calls)."""
+    return platform_services(request)[0]

@@ -179,7 +179,7 @@ _TEXT = {
     410: "no longer usable (expired, revoked, used)",
     412: "changed since you read it (If-Match is stale)", 422: "invalid input; each error names its field",
     428: "If-Match is required", 429: "too many attempts; retry after Retry-After seconds",
-    502: "the platform refused or did not answer (the reason in our words)",
+    502: "the platform did not do it; the message says why, in our words",
     503: "the database is unavailable; retry after Retry-After seconds",
 }
 

@@ -13,6 +13,7 @@ import pytest
 from psycopg import sql
 
 from switchboard import invitations
+from switchboard.outbound import do_not_call
 from switchboard import secrets as sec
 from switchboard.db import Database
 from switchboard.demo import Tenant as DemoTenant
@@ -76,6 +77,7 @@ async def world(db: Database, db_url: str) -> tuple[Tenant, Tenant, dict[str, st
                                "values (%s, %s, 0, 'Hello', 1.5)", (t.org_id, conversation))
         async with db.as_user(t.admin) as conn:  # an invitation: its checks are not a generic row's
             await invitations.create_invitation(conn, t.org_id, f"invitee@{t.org_id.hex}.test", "member")
+            await do_not_call.add_number(conn, t.org_id, t.admin.sub, number)
         calls.append((DemoTenant(t.org_id, t.owner.sub, t.owner, agent, number), 8))
     await replace_calls(db, calls, seed=3)
     tables = tenant_tables(db_url)

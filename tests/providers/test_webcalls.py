@@ -16,12 +16,12 @@ from livekit.api import TokenVerifier
 from switchboard.providers.livekit.dispatch import DispatchMetadata
 from switchboard.providers.base import NotConfigured, ProviderCredentials, ProviderRejected
 from switchboard.spec import AgentRef
-from switchboard.providers.livekit import LiveKitProvider
+from switchboard.providers.livekit.adapter import LiveKitProvider
 from switchboard.providers.livekit.compile import AGENT_NAME
 from switchboard.providers.resilience import RetryPolicy
-from switchboard.providers.retell import RetellProvider
-from switchboard.providers.signalwire import SignalWireProvider
-from switchboard.providers.vapi import VapiProvider
+from switchboard.providers.retell.adapter import RetellProvider
+from switchboard.providers.signalwire.adapter import SignalWireProvider
+from switchboard.providers.vapi.adapter import VapiProvider
 from tests.support.livekit_twirp import twirp_fixture
 
 ORG = "9b2f6c1e-4a57-4d0e-9f3a-2c8d7e6b5a41"

@@ -12,10 +12,9 @@ from app.backend import database, platform_services, problem
 from app.components.layout import error, field_label
 from app.state import NotSignedIn, Session
 from switchboard import outbound
-from switchboard.platforms import PLATFORMS
+from switchboard.providers import registry
 
 ROUTING = "routing"  # the select's value for "the agent's routing"
-LABELS = {"retell": "Retell AI", "vapi": "Vapi", "signalwire": "SignalWire AI", "livekit": "LiveKit"}
 
 
 class _CoreCall(Session):
@@ -82,9 +81,9 @@ class CallDialog(_CoreCall):
             return
         self.call_id = str(placed.id)
         fell_back = [a.provider for a in placed.attempts if not a.ok]
-        via = LABELS.get(placed.platform or "", placed.platform or "")
+        via = registry.label(placed.platform or "")
         self.result = f"Calling {placed.to_number} from {placed.from_number} on {via}." + (
-            f" ({', '.join(LABELS.get(p, p) for p in fell_back)} did not take it.)" if fell_back else "")
+            f" ({', '.join(registry.label(p) for p in fell_back)} did not take it.)" if fell_back else "")
 
 
 def call_a_number(agent_id) -> rx.Component:
@@ -105,7 +104,7 @@ def call_a_number(agent_id) -> rx.Component:
                 field_label("Platform", for_id="call-platform", size="2"),
                 rx.el.select(
                     rx.el.option("The agent's routing", value=ROUTING),
-                    *[rx.el.option(LABELS[p], value=p) for p in PLATFORMS],
+                    *[rx.el.option(registry.label(p), value=p) for p in registry.codes()],
                     value=CallDialog.platform, on_change=CallDialog.set_platform, id="call-platform",
                 ),
                 rx.cond(CallDialog.error != "", rx.box(error(CallDialog.error), id="call-error", width="100%")),
@@ -142,7 +141,7 @@ class EndCall(_CoreCall):
         if ended is None:
             yield redirect
             return
-        self.note = f"{LABELS.get(ended.platform, ended.platform)} is ending the call; its status follows when the platform reports it."
+        self.note = f"{registry.label(ended.platform)} is ending the call; its status follows when the platform reports it."
 
 
 def end_call_button(call_id, live) -> rx.Component:

@@ -28,7 +28,7 @@ class CallBody(BaseModel):
     from_number: str | None = Field(None, alias="from", max_length=32, pattern=E164_PATTERN,
                                     description="the caller id: one of the organisation's numbers (default: the agent's, "
                                                 "else the organisation's first)")
-    platform: str | None = Field(None, max_length=32, description="retell, vapi, signalwire or livekit; "
+    platform: str | None = Field(None, max_length=32, description="a platform code (GET /api/providers?type=platform); "
                                                                    "default: the agent's routing (split, active, fallback)")
 
 

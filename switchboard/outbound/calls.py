@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from switchboard.access import resolve_access
 from switchboard.db import Database
+from switchboard.providers import registry
 from switchboard.errors import FieldError, Forbidden, InvalidInput, NotFound, PlatformFailed, Upstream
 from switchboard.health import CircuitBreaker
 from switchboard.inbound import Attempt, ProviderSource, first_taker
@@ -98,12 +99,10 @@ class _Checked(BaseModel):
 
 
 async def _check(conn, organization_id: UUID, request: CallRequest, open_circuits: set[str]) -> tuple[_Checked, RoutePlan]:
-    from switchboard.platforms import PLATFORMS
-
     to = checked_number(request.to, "to")
     frm = checked_number(request.from_number, "from") if request.from_number is not None else None
-    if request.platform is not None and request.platform not in PLATFORMS:
-        raise InvalidInput(FieldError("platform", f"one of {', '.join(PLATFORMS)}"))
+    if request.platform is not None and request.platform not in registry.PLATFORMS:
+        raise InvalidInput(FieldError("platform", f"one of {', '.join(registry.codes())}"))
     row = await (await conn.execute(_AGENT_SQL, (request.agent_id, organization_id))).fetchone()
     if row is None:
         raise NotFound("agent not found")

@@ -53,11 +53,23 @@ def routes(w: World) -> list[tuple[str, str, str, dict | None]]:
         ("GET", "/api/invitations", "read", None),
         ("POST", "/api/invitations", "write", {"email": "invitee@example.com", "role": "member"}),
         ("DELETE", f"/api/invitations/{uuid4()}", "write", None),
+        ("POST", f"/api/agents/{a}/conversations", "write", {"platform": "livekit"}),
+        ("GET", f"/api/agents/{a}/conversations/{uuid4()}", "read", None),
+        ("POST", f"/api/agents/{a}/conversations/{uuid4()}/messages", "write", {"text": "hello"}),
+        ("DELETE", f"/api/agents/{a}/conversations/{uuid4()}", "write", None),
+        ("POST", f"/api/agents/{a}/web-calls", "write", {"platform": "livekit"}),
+        ("POST", "/api/calls", "write", {"agent_id": str(a), "to": "+15550001111"}),
+        ("POST", f"/api/calls/{c}/end", "write", None),
+        ("GET", "/api/do-not-call", "read", None),
+        ("POST", "/api/do-not-call", "write", {"e164": "+15550002222"}),
+        ("DELETE", "/api/do-not-call/+15550002222", "write", None),
     ]
 
 
 def _template(path: str, w: World) -> str:
     path = re.sub(r"/invitations/[0-9a-f-]{36}$", "/invitations/{invitation_id}", path)
+    path = re.sub(r"/conversations/[0-9a-f-]{36}", "/conversations/{conversation_id}", path)
+    path = re.sub(r"/do-not-call/\+[0-9]+$", "/do-not-call/{e164}", path)
     return (path.replace(str(w.agent_a), "{agent_id}").replace(str(w.calls_a[0]), "{call_id}")
             .replace("/openai-llm", "/{key}").replace("/llm/primary", "/{type}/primary"))
 

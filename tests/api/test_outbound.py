@@ -39,9 +39,9 @@ FULL = {"retell": "retell-openapi.yaml", "vapi": "vapi-openapi.json", "signalwir
 def prisms():
     # The edge server loads the platform SDKs before serving (seconds of imports); so do we,
     # or the first call's budget would go on importing them.
-    from switchboard.providers.registry import PROVIDERS, provider_class
+    from switchboard.providers.registry import PLATFORMS, provider_class
 
-    for code in PROVIDERS:
+    for code in PLATFORMS:
         provider_class(code)
     from vapi import AsyncVapi  # the Vapi adapter imports its SDK (and each sub-client) on first use
 

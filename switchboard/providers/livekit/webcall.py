@@ -49,7 +49,7 @@ async def create_web_call(adapter: LiveKitProvider, ref: AgentRef, *, metadata: 
     key = require(adapter.credentials.get("api_key"), adapter.code, "LiveKit API key")
     secret = require(adapter.credentials.get("api_secret"), adapter.code, "LiveKit API secret")
     room = f"{ROOM_PREFIX}{uuid.uuid4().hex[:16]}"
-    await adapter._call("create-dispatch", lambda: adapter.api.agent_dispatch.create_dispatch(
+    await adapter._call("create-dispatch", lambda _t: adapter.api.agent_dispatch.create_dispatch(
         lk_compile.outbound_dispatch(room, metadata)), idempotent=False)
     token = room_token(key, secret, room, identity=f"browser-{uuid.uuid4().hex[:8]}")
     return WebCall(platform=adapter.code, sdk=SDK, access_token=token, url=url, call_id=room,

@@ -563,6 +563,10 @@ async def seed_demo(db: Database, calls: int = 50_000, *, other_calls: int | Non
     if calls < 0:
         raise ValueError("the number of calls cannot be negative")
     demo, other = await ensure_tenants(db)
+    from switchboard.scenarios.demo import seed_demo_scenarios
+
+    async with db.as_service() as conn:  # the front desk's test suite (issue #16)
+        await seed_demo_scenarios(conn, demo.organization_id, demo.agent_config_id)
     other_calls = other_calls_for(calls) if other_calls is None else other_calls
     began = time.perf_counter()
     total = await replace_calls(db, [(demo, calls), (other, other_calls)], now=now, seed=seed, on_progress=on_progress)

@@ -33,6 +33,7 @@ from switchboard.providers.chat import ChatContext, ChatReply, ChatSession, Text
 from switchboard.providers.resilience import platform_name
 from switchboard.spec import agent_spec_from_row
 from switchboard.tenancy import Claims
+from switchboard.versions import version_spec_row
 
 MAX_TEXT = 4000
 
@@ -111,7 +112,7 @@ def _conversation(row: dict[str, Any], turns: list[Turn]) -> Conversation:
     return Conversation(
         id=row["id"], agent_id=row["agent_config_id"], platform=row["code"], status=row["status"],
         platform_conversation_id=row["platform_conversation_id"], call_id=row["call_record_id"],
-        started_by=row["started_by"], started_at=row["started_at"], ended_at=row["ended_at"], cost=row["cost_amount"],
+        started_by=row["started_by"], agent_version_id=row.get("agent_version_id"), started_at=row["started_at"], ended_at=row["ended_at"], cost=row["cost_amount"],
         turns=turns,
     )
 
@@ -172,15 +173,18 @@ async def get(db: Database, claims: Claims, organization_id: UUID, agent_id: UUI
 
 
 async def start(db: Database, claims: Claims, organization_id: UUID, agent_id: UUID, platform: str,
-                platforms: ProviderSource) -> Conversation:
-    """Open a conversation with the agent on `platform` (its greeting, if it speaks first, is turn 0)."""
+                platforms: ProviderSource, *, version_id: UUID | None = None) -> Conversation:
+    """Open a conversation with the agent on `platform` (its greeting, if it speaks first, is turn 0);
+    `version_id`: one of its versions instead of the live one (a test run of a draft)."""
     async with db.as_user(claims) as conn:
         row = await _agent_and_platform(conn, organization_id, agent_id, platform)
+        if version_id is not None:
+            row = {**row, **await version_spec_row(conn, organization_id, agent_id, version_id), "code": row["code"]}
         conversation_id = (await (await conn.execute("select gen_random_uuid() as id")).fetchone())["id"]
     spec, ref = agent_spec_from_row(row), _ref(row)
     adapter = await _adapter(platforms, organization_id, platform, ref)
     context = ChatContext(organization_id=str(organization_id), agent_config_id=str(agent_id),
-                          conversation_id=str(conversation_id))
+                          conversation_id=str(conversation_id), agent_version_id=str(version_id) if version_id else None)
     began = time.perf_counter()
     session: ChatSession = await _platform_call(platform, lambda: adapter.start_chat(ref, spec, context))
     latency = (time.perf_counter() - began) * 1000
@@ -190,20 +194,20 @@ async def start(db: Database, claims: Claims, organization_id: UUID, agent_id: U
         call = await (await conn.execute(
             """
             insert into public.call_records (organization_id, agent_config_id, provider_id, provider_call_id, direction,
-              status, started_at, transcript, transcript_object, metadata)
-            values (%s, %s, %s, %s, 'chat', 'ongoing', now(), %s, %s, %s) returning id
+              status, started_at, transcript, transcript_object, metadata, agent_version_id)
+            values (%s, %s, %s, %s, 'chat', 'ongoing', now(), %s, %s, %s, %s) returning id
             """,
             (organization_id, agent_id, row["provider_id"], session.platform_conversation_id or f"chat:{conversation_id}",
-             transcript or None, Jsonb(entries), Jsonb({"conversation_id": str(conversation_id)})),
+             transcript or None, Jsonb(entries), Jsonb({"conversation_id": str(conversation_id)}), version_id),
         )).fetchone()
         await conn.execute(
             """
             insert into public.conversations (id, organization_id, agent_config_id, provider_id, call_record_id,
-              platform_conversation_id, state, started_by)
-            values (%s, %s, %s, %s, %s, %s, %s, auth.uid())
+              platform_conversation_id, state, started_by, agent_version_id)
+            values (%s, %s, %s, %s, %s, %s, %s, auth.uid(), %s)
             """,
             (conversation_id, organization_id, agent_id, row["provider_id"], call["id"], session.platform_conversation_id,
-             Jsonb(session.state)),
+             Jsonb(session.state), version_id),
         )
         if session.greeting:
             await _insert_turn(conn, organization_id, conversation_id, 0, None, None, session.greeting, latency)

@@ -11,6 +11,7 @@ from switchboard.versions.service import (
     list_versions,
     publish,
     save_draft,
+    version_spec_row,
 )
 
 __all__ = ["AgentVersion", "Change", "PublishConflict", "diff_specs", "get_version", "latest_version", "list_versions",

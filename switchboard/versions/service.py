@@ -123,3 +123,19 @@ async def publish(conn: AsyncConnection, organization_id: UUID, agent_id: UUID, 
         (version.id, agent_id),
     )
     return version.model_copy(update={"live": True})
+
+
+async def version_spec_row(conn: AsyncConnection, organization_id: UUID, agent_id: UUID, version_id: UUID) -> dict[str, Any]:
+    """The agent's row with one of its versions' spec in place of the live one (what a test run of
+    a draft serves); NotFound when the version is not this agent's."""
+    row = await (await conn.execute(
+        """
+        select a.*, a.id as agent_config_id, v.spec as version_spec from public.agent_configs a
+        join public.agent_versions v on v.agent_config_id = a.id and v.organization_id = a.organization_id
+        where a.organization_id = %s and a.id = %s and v.id = %s
+        """,
+        (organization_id, agent_id, version_id),
+    )).fetchone()
+    if row is None:
+        raise NotFound("this agent has no such version")
+    return {**row, **row["version_spec"]}

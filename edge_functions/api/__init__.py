@@ -9,7 +9,7 @@ from collections import defaultdict
 from fastapi import APIRouter, Response
 from fastapi.routing import APIRoute
 
-from edge_functions.api import agents, calls, conversations, invitations, providers, tokens, usage, versions
+from edge_functions.api import agents, calls, conversations, invitations, providers, scenarios, tokens, usage, versions
 from edge_functions.api.errors import ApiRoute, error_response, errors
 
 HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -37,7 +37,7 @@ def _method_not_allowed(allow: str):
 
 
 router = APIRouter(route_class=ApiRoute, responses=errors(503))
-for _part in (tokens.router, providers.router, agents.router, versions.router, conversations.router, calls.router, usage.router,
+for _part in (tokens.router, providers.router, agents.router, versions.router, conversations.router, scenarios.router, calls.router, usage.router,
               invitations.accept_router, invitations.router):
     router.include_router(_answer_other_methods(_part))
 

@@ -45,7 +45,7 @@ alter table public.agent_configs
   add column live_published_at timestamptz,
   add column live_published_by uuid,
   add constraint agent_configs_live_version_fk foreign key (organization_id, live_version_id)
-    references public.agent_versions (organization_id, id);
+    references public.agent_versions (organization_id, id) on delete set null (live_version_id);
 
 alter table public.call_records add column agent_version_id uuid,
   add constraint call_records_agent_version_fk foreign key (organization_id, agent_version_id)

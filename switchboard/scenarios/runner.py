@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Jsonb

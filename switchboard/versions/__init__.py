@@ -15,4 +15,4 @@ from switchboard.versions.service import (
 )
 
 __all__ = ["AgentVersion", "Change", "PublishConflict", "diff_specs", "get_version", "latest_version", "list_versions",
-           "publish", "save_draft"]
+           "publish", "save_draft", "version_spec_row"]

@@ -15,7 +15,8 @@ from edge_functions.api.conversations import platforms
 from edge_functions.api.deps import Caller, caller
 from edge_functions.api.errors import ApiRoute, errors
 from switchboard.platforms import PlatformSource
-from switchboard.scenarios import runner, scorecard, store
+from switchboard.scenarios import gate, runner, scorecard, store
+from switchboard.scenarios.gate import ScenarioSettings
 from switchboard.scenarios.scorecard import RunReport
 from switchboard.scenarios.store import StoredScenario
 
@@ -107,3 +108,19 @@ async def compare_runs(run_id: UUID, other_id: UUID, who: Caller = Depends(calle
         a = await scorecard.report(conn, access.organization_id, run_id)
         b = await scorecard.report(conn, access.organization_id, other_id)
     return {"before": a.scorecard, "after": b.scorecard, "changes": scorecard.compare(a, b)}
+
+
+@router.get("/scenario-settings", response_model=ScenarioSettings, responses=errors(401, 403, 422),
+            summary="The organisation's test settings (publish gate, concurrency)")
+async def get_settings(who: Caller = Depends(caller)) -> ScenarioSettings:
+    """Scope: read."""
+    async with who.session("read") as (conn, access):
+        return await gate.read_settings(conn, access.organization_id)
+
+
+@router.put("/scenario-settings", response_model=ScenarioSettings, responses=errors(401, 403, 422),
+            summary="Require scenarios to pass before publishing; set a run's concurrency")
+async def put_settings(body: ScenarioSettings, who: Caller = Depends(caller)) -> ScenarioSettings:
+    """Scope: write; admins and owners only (403 otherwise)."""
+    async with who.session("write") as (conn, access):
+        return await gate.write_settings(conn, access.organization_id, body)

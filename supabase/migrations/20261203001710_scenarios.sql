@@ -13,8 +13,13 @@
 --   * tenant tables: organization_id not null, RLS for the organisation's members, composite
 --     references inside the organisation.
 
+--   * the publish gate: an organisation with `require_scenarios_to_publish` publishes a version
+--     only when its latest finished run on each of the agent's platforms passed (checked by the
+--     core's publish, which lists the failed checks when it refuses).
+
 alter table public.organizations
-  add column scenario_concurrency integer not null default 4 check (scenario_concurrency between 1 and 20);
+  add column scenario_concurrency integer not null default 4 check (scenario_concurrency between 1 and 20),
+  add column require_scenarios_to_publish boolean not null default false;
 
 create table public.scenarios (
   id uuid primary key default gen_random_uuid(),

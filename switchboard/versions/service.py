@@ -114,6 +114,9 @@ async def publish(conn: AsyncConnection, organization_id: UUID, agent_id: UUID, 
     version = await get_version(conn, organization_id, agent_id, number)
     if version.live:
         return version
+    from switchboard.scenarios.gate import check_gate  # the scenarios package sits above this one
+
+    await check_gate(conn, organization_id, agent_id, version.id, number)
     await conn.execute(
         """
         update public.agent_configs set live_version_id = %s, live_published_at = now(), live_published_by = auth.uid(),

@@ -70,6 +70,8 @@ async def world(db: Database, db_url: str) -> tuple[Tenant, Tenant, dict[str, st
                 (t.org_id, agent, providers["livekit"]))).fetchone())["id"]
             await conn.execute("insert into conversation_turns (organization_id, conversation_id, seq, reply_text, latency_ms) "
                                "values (%s, %s, 0, 'Hello', 1.5)", (t.org_id, conversation))
+            # A second agent: its versions stay when a test clears the first agent's (unique per agent).
+            await conn.execute("insert into agent_configs (organization_id, name) values (%s, 'Spare agent')", (t.org_id,))
             scenario = (await (await conn.execute(  # a scenario, a run of it and its result (issue #16)
                 "insert into scenarios (organization_id, agent_config_id, name, definition) "
                 "values (%s, %s, 'Greets', '{}') returning id", (t.org_id, agent))).fetchone())["id"]

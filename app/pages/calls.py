@@ -210,7 +210,7 @@ def filters_bar() -> rx.Component:
                 id="filter-q", max_length=200), width="min(320px, 100%)"),
             _select("provider", "Platform", ["retell", "vapi", "signalwire", "livekit"], CallList.provider),
             _select("status", "Status", ["registered", "ongoing", "ended", "error", "not_connected"], CallList.status),
-            _select("direction", "Direction", ["inbound", "outbound", "web"], CallList.direction),
+            _select("direction", "Direction", ["inbound", "outbound", "web", "chat"], CallList.direction),
             _field("Number", "filter-number", rx.input(name="number", placeholder="+1555… or its last digits",
                                                        width="160px", id="filter-number")),
             _field("From (your day)", "filter-day-from", rx.input(name="day_from", type="date", id="filter-day-from")),

@@ -89,20 +89,20 @@ revoke all on public.conversations, public.conversation_turns from public, anon,
 grant select, insert, update on public.conversations, public.conversation_turns to authenticated;
 grant all on public.conversations, public.conversation_turns to service_role;
 
-create policy tenant_read on public.conversations for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
+-- Members read and write their organisations' conversations and turns (as the tables members
+-- write in the foundation); a conversation is recorded as started by the one who inserts it.
+do $$
+declare t text;
+begin
+  foreach t in array array['conversations', 'conversation_turns'] loop
+    execute format('create policy tenant_read on public.%I for select to authenticated using (organization_id in (select private.user_org_ids()))', t);
+    execute format('create policy tenant_update on public.%I for update to authenticated using (organization_id in (select private.user_org_ids())) with check (organization_id in (select private.user_org_ids()))', t);
+  end loop;
+end
+$$;
 create policy tenant_insert on public.conversations for insert to authenticated
   with check (organization_id in (select private.user_org_ids()) and started_by = auth.uid());
-create policy tenant_update on public.conversations for update to authenticated
-  using (organization_id in (select private.user_org_ids()))
-  with check (organization_id in (select private.user_org_ids()));
-
-create policy tenant_read on public.conversation_turns for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
 create policy tenant_insert on public.conversation_turns for insert to authenticated
-  with check (organization_id in (select private.user_org_ids()));
-create policy tenant_update on public.conversation_turns for update to authenticated
-  using (organization_id in (select private.user_org_ids()))
   with check (organization_id in (select private.user_org_ids()));
 
 -- A conversation's entry in the calls list is written as the user who holds the conversation

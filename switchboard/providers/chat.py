@@ -10,7 +10,8 @@ take the next turn.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from types import ModuleType
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -57,11 +58,34 @@ class ChatReply(BaseModel):
 
 @runtime_checkable
 class TextChat(Protocol):
+    def chat_missing(self, ref: AgentRef) -> str | None: ...
+
     async def start_chat(self, ref: AgentRef, spec: AgentSpec, context: ChatContext) -> ChatSession: ...
 
     async def chat(self, ref: AgentRef, spec: AgentSpec, session: ChatSession, text: str) -> ChatReply: ...
 
     async def end_chat(self, ref: AgentRef, session: ChatSession) -> None: ...
+
+
+class ChatModule:
+    """An adapter whose chat operations are its platform folder's `chat` module: functions
+    `missing(adapter, ref)`, `start(adapter, ref, spec, context)`, `say(adapter, ref, spec,
+    session, text)` and `end(adapter, ref, session)`."""
+
+    chat_module: ClassVar[ModuleType]
+
+    def chat_missing(self, ref: AgentRef) -> str | None:
+        """What the organisation must add before a conversation can start here, in words (None: nothing)."""
+        return self.chat_module.missing(self, ref)
+
+    async def start_chat(self, ref: AgentRef, spec: AgentSpec, context: ChatContext) -> ChatSession:
+        return await self.chat_module.start(self, ref, spec, context)
+
+    async def chat(self, ref: AgentRef, spec: AgentSpec, session: ChatSession, text: str) -> ChatReply:
+        return await self.chat_module.say(self, ref, spec, session, text)
+
+    async def end_chat(self, ref: AgentRef, session: ChatSession) -> None:
+        await self.chat_module.end(self, ref, session)
 
 
 def tool_arguments(raw: Any) -> dict[str, Any] | None:

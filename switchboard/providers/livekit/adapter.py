@@ -34,9 +34,10 @@ from switchboard.providers.base import (
     VoiceAIProvider,
     WebhookRequest,
 )
-from switchboard.providers.chat import ChatContext, ChatReply, ChatSession
+from switchboard.providers.chat import ChatModule
 from switchboard.providers.common import require, sip_connect_swml, sip_dial_laml
 from switchboard.providers.livekit import compile as lk_compile
+from switchboard.providers.livekit import chat as lk_chat
 from switchboard.providers.livekit.chat import WorkerChat
 from switchboard.providers.livekit import webhooks
 from switchboard.providers.livekit.voices import PRESET_VOICES, TTS_VENDORS
@@ -46,8 +47,9 @@ from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_w
 SIP_URI = "sip:{to}@{host};transport=tcp"
 
 
-class LiveKitProvider(VoiceAIProvider):
+class LiveKitProvider(ChatModule, VoiceAIProvider):
     code = "livekit"
+    chat_module = lk_chat  # text conversations, through our worker
     name = "LiveKit"
     capabilities = Capabilities(
         preset_voices=True, custom_voices=True, function_calling=True, recording=True,
@@ -244,15 +246,6 @@ class LiveKitProvider(VoiceAIProvider):
             s = get_settings()
             self._chat = WorkerChat(s.livekit_chat_url, s.resolved_chat_token())
         return self._chat
-
-    async def start_chat(self, ref: AgentRef, spec: AgentSpec, context: ChatContext) -> ChatSession:
-        return await self.worker_chat.start(context)
-
-    async def chat(self, ref: AgentRef, spec: AgentSpec, session: ChatSession, text: str) -> ChatReply:
-        return await self.worker_chat.say(session, text)
-
-    async def end_chat(self, ref: AgentRef, session: ChatSession) -> None:
-        await self.worker_chat.end(session)
 
     # --- voices -----------------------------------------------------------------------------
     async def list_voices(self) -> list[Voice]:

@@ -7,14 +7,15 @@ The worker holds the session; what the next turn needs is its session id, kept i
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
-import httpx
+import aiohttp
 
-from switchboard.providers.base import ProviderRejected
+from switchboard.providers.base import ProviderError, ProviderRejected, ProviderTimeout, ProviderUnavailable
 from switchboard.providers.chat import ChatContext, ChatReply, ChatSession, ChatToolCall
-from switchboard.providers.http import classify_transport_error
-from switchboard.providers.resilience import error_for_status, parse_retry_after
+from switchboard.providers.resilience import error_for_status, parse_retry_after, unreachable
 
 CODE = "livekit"
 TURN_TIMEOUT_SECONDS = 30.0  # the organisation's LLM chain fails over inside; this bounds the whole turn
@@ -23,40 +24,48 @@ GONE = ("this conversation is no longer open on the LiveKit worker (it restarted
 
 
 class WorkerChat:
-    def __init__(self, url: str, token: str, *, client: httpx.AsyncClient | None = None) -> None:
-        self.url = url.rstrip("/")
-        self._token = token
-        self._client = client
-        self._own: httpx.AsyncClient | None = None
+    """The worker's endpoint over one aiohttp session (kept alive: a turn is one request on an
+    open connection; aiohttp costs a fraction of httpx's CPU per request, which a turn's
+    overhead budget of a few milliseconds notices)."""
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is not None:
-            return self._client
-        if self._own is None:
-            self._own = httpx.AsyncClient(timeout=TURN_TIMEOUT_SECONDS, follow_redirects=False)
-        return self._own
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT_SECONDS))
+        return self._session
 
     async def aclose(self) -> None:
-        if self._own is not None:
-            await self._own.aclose()
-            self._own = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def _request(self, operation: str, method: str, path: str, body: Any = None) -> Any:
         # No retries: a turn is not idempotent (the worker's history would take the text twice).
         try:
-            response = await self.client.request(method, self.url + path, json=body,
-                                                 headers={"Authorization": f"Bearer {self._token}"})
-        except httpx.HTTPError as exc:
-            raise classify_transport_error(CODE, operation, exc) from None
-        if response.status_code == 404 and operation == "chat":
+            async with self._client().request(method, self.url + path, headers=self._headers, allow_redirects=False,
+                                              data=None if body is None else json.dumps(body)) as response:
+                status, text = response.status, await response.text()
+                retry_after = response.headers.get("retry-after")
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            words = unreachable(CODE, operation)
+            error: ProviderError
+            if isinstance(exc, asyncio.TimeoutError):
+                error = ProviderTimeout(CODE, words)
+            else:
+                error = ProviderUnavailable(CODE, words, request_sent=not isinstance(exc, aiohttp.ClientConnectorError))
+            error.detail = f"{type(exc).__name__}: {exc}"
+            raise error from None
+        if status == 404 and operation == "chat":
             raise ProviderRejected(CODE, GONE, status_code=404)
-        if response.status_code == 409:
+        if status == 409:
             raise ProviderRejected(CODE, "the agent ended this conversation; start a new one", status_code=409)
-        if response.status_code >= 400:
-            raise error_for_status(CODE, operation, response.status_code, response.text[:300],
-                                   retry_after=parse_retry_after(response.headers.get("retry-after")))
-        return response.json() if response.content else None
+        if status >= 400:
+            raise error_for_status(CODE, operation, status, text[:300], retry_after=parse_retry_after(retry_after))
+        return json.loads(text) if text else None
 
     async def start(self, context: ChatContext) -> ChatSession:
         answer = await self._request("start-chat", "POST", "/sessions", {
@@ -83,3 +92,20 @@ class WorkerChat:
         sid = session.state.get("session_id") or session.platform_conversation_id
         if sid:
             await self._request("end-chat", "DELETE", f"/sessions/{sid}")
+
+
+# The adapter's chat operations (switchboard.providers.chat.ChatModule).
+def missing(adapter, ref) -> str | None:
+    return None  # the worker's agent needs no key: the offline tier answers when nothing else can
+
+
+async def start(adapter, ref, spec, context: ChatContext) -> ChatSession:
+    return await adapter.worker_chat.start(context)
+
+
+async def say(adapter, ref, spec, session: ChatSession, text: str) -> ChatReply:
+    return await adapter.worker_chat.say(session, text)
+
+
+async def end(adapter, ref, session: ChatSession) -> None:
+    await adapter.worker_chat.end(session)

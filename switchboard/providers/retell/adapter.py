@@ -29,7 +29,7 @@ from switchboard.providers.base import (
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, sip_connect_swml, sip_dial_laml, webhook_url
 from switchboard import egress
 from switchboard.providers.resilience import call_with_retries, error_for_status, parse_retry_after, unreachable
-from switchboard.providers.chat import ChatContext, ChatReply, ChatSession
+from switchboard.providers.chat import ChatModule
 from switchboard.providers.retell import chat as retell_chat
 from switchboard.providers.retell import compile as retell_compile
 from switchboard.providers.retell import webhooks
@@ -38,8 +38,9 @@ from switchboard.providers.retell.voices import PRESET_VOICES, voice_from_retell
 SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
 
 
-class RetellProvider(HttpPlatformAdapter):
+class RetellProvider(ChatModule, HttpPlatformAdapter):
     code = "retell"
+    chat_module = retell_chat  # text conversations
     name = "Retell AI"
     capabilities = Capabilities(
         preset_voices=True, custom_voices=False, function_calling=True, recording=True,
@@ -175,19 +176,6 @@ class RetellProvider(HttpPlatformAdapter):
         if call.answer_format == "laml":
             return HandOff(provider_call_id=registered.call_id, laml=sip_dial_laml(uri))
         return HandOff(provider_call_id=registered.call_id, swml=sip_connect_swml(uri, call, max_duration=spec.max_duration_seconds))
-
-    # --- text conversations (switchboard.providers.retell.chat) -------------------------------
-    def chat_missing(self, ref: AgentRef) -> str | None:
-        return retell_chat.missing(self, ref)
-
-    async def start_chat(self, ref: AgentRef, spec: AgentSpec, context: ChatContext) -> ChatSession:
-        return await retell_chat.start(self, ref, spec, context)
-
-    async def chat(self, ref: AgentRef, spec: AgentSpec, session: ChatSession, text: str) -> ChatReply:
-        return await retell_chat.say(self, session, text)
-
-    async def end_chat(self, ref: AgentRef, session: ChatSession) -> None:
-        await retell_chat.end(self, session)
 
     # --- voices -----------------------------------------------------------------------------
     async def list_voices(self) -> list[Voice]:

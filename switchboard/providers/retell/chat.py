@@ -71,14 +71,14 @@ async def start(adapter, ref: AgentRef, spec: AgentSpec, context: ChatContext) -
                        state={"chat_id": chat.chat_id, "chat_agent_id": agent.agent_id})
 
 
-async def say(adapter, session: ChatSession, text: str) -> ChatReply:
+async def say(adapter, ref: AgentRef, spec: AgentSpec, session: ChatSession, text: str) -> ChatReply:
     chat_id = session.state.get("chat_id") or session.platform_conversation_id
     answer = await adapter._call("create-chat-completion", lambda t: adapter.client.chat.create_chat_completion(
         chat_id=chat_id, content=text, timeout=t), idempotent=False)
     return _reply(list(answer.messages or []))
 
 
-async def end(adapter, session: ChatSession) -> None:
+async def end(adapter, ref: AgentRef, session: ChatSession) -> None:
     chat_id = session.state.get("chat_id") or session.platform_conversation_id
     try:
         if chat_id:

@@ -27,7 +27,7 @@ from switchboard.providers.base import (
 )
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
 from switchboard.providers.http import request_json
-from switchboard.providers.chat import ChatContext, ChatReply, ChatSession
+from switchboard.providers.chat import ChatModule
 from switchboard.providers.signalwire import chat as sw_chat
 from switchboard.providers.signalwire import compile as sw_compile
 from switchboard.providers.signalwire import webhooks
@@ -38,8 +38,9 @@ CALLS = "/api/calling/calls"
 COMPAT_PREFIX = "/api/laml/2010-04-01"
 
 
-class SignalWireProvider(HttpPlatformAdapter):
+class SignalWireProvider(ChatModule, HttpPlatformAdapter):
     code = "signalwire"
+    chat_module = sw_chat  # text conversations
     url_field = "space_url"
     name = "SignalWire AI Agent"
     capabilities = Capabilities(
@@ -179,19 +180,6 @@ class SignalWireProvider(HttpPlatformAdapter):
         return ai
 
     # --- voices -----------------------------------------------------------------------------
-    # --- text conversations (switchboard.providers.signalwire.chat) ---------------------------
-    def chat_missing(self, ref: AgentRef) -> str | None:
-        return sw_chat.missing(self, ref)
-
-    async def start_chat(self, ref: AgentRef, spec: AgentSpec, context: ChatContext) -> ChatSession:
-        return await sw_chat.start(self, ref, spec, context)
-
-    async def chat(self, ref: AgentRef, spec: AgentSpec, session: ChatSession, text: str) -> ChatReply:
-        return await sw_chat.say(self, session, text)
-
-    async def end_chat(self, ref: AgentRef, session: ChatSession) -> None:
-        await sw_chat.end(self, session)
-
     async def list_voices(self) -> list[Voice]:
         return list(PRESET_VOICES)
 

@@ -104,14 +104,14 @@ async def start(adapter, ref: AgentRef, spec: AgentSpec, context: ChatContext) -
     return ChatSession(platform_conversation_id=conversation, state={"id": conversation}, greeting=greeting or None)
 
 
-async def say(adapter, session: ChatSession, text: str) -> ChatReply:
+async def say(adapter, ref: AgentRef, spec: AgentSpec, session: ChatSession, text: str) -> ChatReply:
     conversation = session.state.get("id") or session.platform_conversation_id
     result = await _rpc(adapter, "chat", "chat", {"id": conversation, "message": text})
     response = result.get("response")
     return ChatReply(text=response if isinstance(response, str) else "")
 
 
-async def end(adapter, session: ChatSession) -> None:
+async def end(adapter, ref: AgentRef, session: ChatSession) -> None:
     conversation = session.state.get("id") or session.platform_conversation_id
     if conversation:
         await _rpc(adapter, "end-conversation", "end_conversation", {"id": conversation})

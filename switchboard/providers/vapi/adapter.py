@@ -25,7 +25,7 @@ from switchboard.providers.base import (
 from switchboard.providers.common import HttpPlatformAdapter, require, sip_connect_swml, sip_dial_laml, webhook_url
 from switchboard.providers.http import classify_transport_error, request_json
 from switchboard.providers.resilience import call_with_retries, error_for_status
-from switchboard.providers.chat import ChatContext, ChatReply, ChatSession
+from switchboard.providers.chat import ChatModule
 from switchboard.providers.vapi import chat as vapi_chat
 from switchboard.providers.vapi import compile as vapi_compile
 from switchboard.providers.vapi import webhooks
@@ -34,8 +34,9 @@ from switchboard.providers.vapi.voices import PRESET_VOICES
 SIP_URI = "sip:{to}@{credential_id}.sip.vapi.ai"
 
 
-class VapiProvider(HttpPlatformAdapter):
+class VapiProvider(ChatModule, HttpPlatformAdapter):
     code = "vapi"
+    chat_module = vapi_chat  # text conversations
     name = "Vapi"
     capabilities = Capabilities(
         preset_voices=True, custom_voices=True, function_calling=True, recording=True,
@@ -159,19 +160,6 @@ class VapiProvider(HttpPlatformAdapter):
         return HandOff(swml=sip_connect_swml(uri, call, max_duration=spec.max_duration_seconds))
 
     # --- voices -----------------------------------------------------------------------------
-    # --- text conversations (switchboard.providers.vapi.chat) ---------------------------------
-    def chat_missing(self, ref: AgentRef) -> str | None:
-        return vapi_chat.missing(self, ref)
-
-    async def start_chat(self, ref: AgentRef, spec: AgentSpec, context: ChatContext) -> ChatSession:
-        return await vapi_chat.start(self, ref, spec, context)
-
-    async def chat(self, ref: AgentRef, spec: AgentSpec, session: ChatSession, text: str) -> ChatReply:
-        return await vapi_chat.say(self, ref, spec, session, text)
-
-    async def end_chat(self, ref: AgentRef, session: ChatSession) -> None:
-        return None  # Vapi holds no open chat: each is complete when answered
-
     async def list_voices(self) -> list[Voice]:
         return list(PRESET_VOICES)
 

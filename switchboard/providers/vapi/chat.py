@@ -78,3 +78,7 @@ async def say(adapter, ref: AgentRef, spec: AgentSpec, session: ChatSession, tex
     if reply.state is None:
         reply.state = session.state
     return reply
+
+
+async def end(adapter, ref: AgentRef, session: ChatSession) -> None:
+    return None  # Vapi holds no open chat: each is complete when answered

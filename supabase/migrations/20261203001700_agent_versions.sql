@@ -37,7 +37,9 @@ begin
 end
 $$;
 revoke execute on function private.refuse_version_update() from public, anon, authenticated;
-create trigger agent_versions_immutable before update on public.agent_versions
+-- AFTER, and named after the "RI_ConstraintTrigger_…" triggers: a cross-organisation move is
+-- refused as the foreign-key violation it is first; any other update is refused here.
+create trigger agent_versions_immutable after update on public.agent_versions
 for each row execute function private.refuse_version_update();
 
 alter table public.agent_configs

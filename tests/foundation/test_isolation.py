@@ -74,6 +74,8 @@ async def world(db: Database, db_url: str) -> tuple[Tenant, Tenant, dict[str, st
             # clears the first agent's versions (unique per agent).
             spare = (await (await conn.execute("insert into agent_configs (organization_id, name) values (%s, 'Spare agent') "
                                                "returning id", (t.org_id,))).fetchone())["id"]
+            await conn.execute("insert into phone_numbers (organization_id, agent_config_id, e164) values (%s, %s, %s)",
+                               (t.org_id, spare, number[:-2] + "9" + number[-1]))
             scenario = (await (await conn.execute(  # a scenario, a run of it and its result (issue #16)
                 "insert into scenarios (organization_id, agent_config_id, name, definition) "
                 "values (%s, %s, 'Greets', '{}') returning id", (t.org_id, spare))).fetchone())["id"]

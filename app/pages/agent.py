@@ -13,6 +13,7 @@ import reflex as rx
 from app.backend import problem, usd, when
 from app.components.layout import field_label, empty, error, loading, page_frame
 from app.components.provider_settings import ProviderSettings, provider_settings_dialog
+from app.components.tests_tab import AgentTests, tests_section
 from app.components.versions import AgentVersions, versions_section
 from app.state import NotSignedIn, Session
 from switchboard import agents, orgconfig, versions
@@ -212,7 +213,7 @@ class AgentConfig(Session):
             return None
         self._show(detail)
         self.loaded = True
-        return AgentVersions.load_for(self.agent_id)
+        return [AgentVersions.load_for(self.agent_id), AgentTests.load_for(self.agent_id)]
 
     @rx.event
     def set_draft_only(self, value: bool):
@@ -666,6 +667,7 @@ def agent_page() -> rx.Component:
                                             loading=AgentConfig.saving, size="3", variant="soft", id="save-draft")),
                         sync_section(),
                         versions_section(),
+                        tests_section(),
                         provider_settings_dialog(),
                         spacing="4", width="100%",
                     ),

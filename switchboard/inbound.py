@@ -321,7 +321,7 @@ class InboundRouter:
         })
 
     async def _write_records(self, rows: Sequence[dict[str, Any]]) -> None:
-        merged = merge_retried(rows)
+        merged = [{"version": None, **r} for r in merge_retried(rows)]  # rows queued without a version
         columns = [[r[k] for r in merged] for k in _RECORD_KEYS]
         columns[-1] = [Jsonb(m) for m in columns[-1]]
         async with self.db.as_service(pipeline=True) as conn:

@@ -8,7 +8,7 @@ import json
 from switchboard import versions
 from switchboard.db import Database
 
-from .test_sync_agent import SYNC, agent_row, bearer, configs, fresh_agent, sync_edge, webhook  # noqa: F401
+from .test_sync_agent import SYNC, agent_row, bearer, configs, fresh_agent, sync_edge, webhook  # noqa: F401 (sync_edge: a fixture)
 
 
 async def _sync(sync_edge, db: Database, agent_id) -> list[str]:  # noqa: F811
@@ -39,3 +39,19 @@ async def test_publish_is_what_syncs(sync_edge, db: Database) -> None:  # noqa: 
         await versions.publish(conn, s.organization_id, agent, 1)  # roll back
     assert await _sync(sync_edge, db, agent) == ["updated"]
     assert (await configs(db, agent))["retell"]["synced_spec_hash"] == first_hash
+
+
+async def test_the_routers_spec_read_names_the_live_version(db: Database) -> None:
+    from switchboard.inbound import lookup_number
+
+    from .conftest import seed_org
+
+    s = await seed_org(db, active="signalwire")
+    async with db.as_service() as conn:
+        first = await versions.get_version(conn, s.organization_id, s.agent_config_id, 1)
+        assert (await lookup_number(conn, s.number)).agent_version_id == first.id
+        second = await versions.save_draft(conn, s.organization_id, s.agent_config_id, {**first.spec, "prompt": "Version two."})
+        assert (await lookup_number(conn, s.number)).agent_version_id == first.id  # a draft serves no call
+        await versions.publish(conn, s.organization_id, s.agent_config_id, second.number)
+        route = await lookup_number(conn, s.number)
+    assert route.agent_version_id == second.id and route.spec.prompt == "Version two."

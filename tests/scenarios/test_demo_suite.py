@@ -4,6 +4,7 @@ and quoting the reply; the run, its conversations and every check's outcome are 
 
 from __future__ import annotations
 
+from switchboard import versions
 from switchboard.db import Database
 from switchboard.demo import seed_demo
 from switchboard.platforms import PlatformSource
@@ -57,3 +58,18 @@ async def test_demo_suite_passes_on_livekit_offline_and_a_broken_one_fails(db: D
         assert (run["status"], run["passed"], run["total"]) == ("failed", 5, 6)
     finally:
         await source.aclose()
+
+
+async def test_a_reseed_keeps_the_live_version_in_step(db: Database) -> None:
+    demo = (await seed_demo(db, 0, other_calls=0, seed=1)).demo
+    async with db.as_service() as conn:  # someone published an edit
+        first = await versions.get_version(conn, demo.organization_id, demo.agent_config_id, 1)
+        edited = await versions.save_draft(conn, demo.organization_id, demo.agent_config_id,
+                                           {**first.spec, "prompt": "Edited by hand."})
+        await versions.publish(conn, demo.organization_id, demo.agent_config_id, edited.number)
+    await seed_demo(db, 0, other_calls=0, seed=1)  # puts the demo spec back, as a new version
+    async with db.as_service() as conn:
+        row = await (await conn.execute(
+            "select a.prompt, v.spec->>'prompt' as version_prompt, v.number from agent_configs a "
+            "join agent_versions v on v.id = a.live_version_id where a.id = %s", (demo.agent_config_id,))).fetchone()
+    assert row["prompt"] == row["version_prompt"] != "Edited by hand." and row["number"] == 3

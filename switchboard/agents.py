@@ -168,9 +168,10 @@ async def select_provider(conn: AsyncConnection, organization_id: UUID, agent_id
     platforms = await _platforms(conn)
     errors = selection_errors(selection, platforms)
     if not errors:
-        for voice in (row["voice"] or {}, (row["draft_spec"] or {}).get("voice") or {}):  # live and draft
-            err = _custom_voice_error(active, voice, platforms, "active_provider")
-            errors += [err] if err and not errors else []
+        # The working copy's voice (the draft's, when there is one): publishing checks the version's.
+        voice = (row["draft_spec"] or {}).get("voice", row["voice"]) or {}
+        err = _custom_voice_error(active, voice, platforms, "active_provider")
+        errors += [err] if err else []
     if errors:
         raise InvalidInput(errors)
     await conn.execute(

@@ -22,7 +22,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
-from switchboard.errors import Conflict, NotFound
+from switchboard.errors import Conflict, FieldError, InvalidInput, NotFound
 from switchboard.spec import AGENT_COLUMNS
 
 
@@ -114,6 +114,12 @@ async def publish(conn: AsyncConnection, organization_id: UUID, agent_id: UUID, 
     version = await get_version(conn, organization_id, agent_id, number)
     if version.live:
         return version
+    platform = await (await conn.execute(
+        "select vp.code, vp.supports_custom_voices from public.agent_configs a "
+        "join public.voice_ai_providers vp on vp.id = a.active_provider_id where a.id = %s", (agent_id,))).fetchone()
+    if platform and (version.spec.get("voice") or {}).get("custom") and not platform["supports_custom_voices"]:
+        raise InvalidInput(FieldError("voice.custom", f"version {number} has a custom voice and {platform['code']} takes "
+                                                      "preset voices only; publish a version with a preset voice"))
     from switchboard.scenarios.gate import check_gate  # the scenarios package sits above this one
 
     await check_gate(conn, organization_id, agent_id, version.id, number)

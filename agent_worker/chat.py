@@ -33,7 +33,7 @@ from agent_worker.chains import build_llm_chain
 from agent_worker.tools import CallOutcome, build_tools, tool_client
 from switchboard.pipeline.config import PipelineConfigError, PipelineUnavailable
 from switchboard.providers.livekit.dispatch import DispatchMetadata
-from switchboard.spec import EndCallTool, TransferTool
+from switchboard.spec import AgentSpecInvalid, EndCallTool, TransferTool, agent_spec_from_row
 from switchboard.providers.chat import tool_arguments
 
 log = logging.getLogger("agent_worker.chat")
@@ -123,12 +123,14 @@ class ChatService:
                 self.sessions.pop(sid, None)
                 await s.aclose()
 
-    async def open(self, meta: DispatchMetadata) -> tuple[str, str | None]:
+    async def open(self, meta: DispatchMetadata, agent_version_id: str | None = None) -> tuple[str, str | None]:
         await self._sweep()
         if len(self.sessions) >= MAX_SESSIONS:
             raise web.HTTPServiceUnavailable(text="too many open conversations on this worker")
         await self.runtime.ensure_started()
         pipeline = await self.runtime.pipeline(meta)
+        if agent_version_id:  # a test run of one version (a draft, or an earlier one): its spec, the same chain
+            pipeline = pipeline.model_copy(update={"agent": await self._version_spec(meta, agent_version_id)})
         chain, members = build_llm_chain(pipeline, observer=self.runtime.health.observe if self.runtime.health else None)
         ended = asyncio.Event()
         allow_private = self.runtime.settings.env != "production"
@@ -147,6 +149,22 @@ class ChatService:
         text, _, _ = _events(greeting)
         self.sessions[state.id] = state
         return state.id, text or None
+
+    async def _version_spec(self, meta: DispatchMetadata, agent_version_id: str):
+        from switchboard.errors import NotFound
+        from switchboard.versions import version_spec_row
+
+        if self.runtime.db is None:
+            raise PipelineConfigError("versions need the database")
+        try:
+            async with self.runtime.db.as_service() as conn:
+                row = await version_spec_row(conn, meta.organization_id, meta.agent_config_id, uuid.UUID(agent_version_id))
+        except (NotFound, ValueError):
+            raise PipelineConfigError("no such version of this agent") from None
+        try:
+            return agent_spec_from_row(row)
+        except AgentSpecInvalid as exc:  # a version that cannot run: this conversation is not configured
+            raise PipelineConfigError(str(exc)) from exc
 
     async def turn(self, sid: str, text: str) -> dict[str, Any]:
         state = self.sessions.get(sid)
@@ -200,7 +218,8 @@ def create_app(service: ChatService) -> web.Application:
         except Exception:
             return _json_error(400, "organization_id and agent_config_id (UUIDs) are required")
         try:
-            sid, greeting = await service.open(meta)
+            version = body.get("agent_version_id")
+            sid, greeting = await service.open(meta, version if isinstance(version, str) else None)
         except (PipelineConfigError, PipelineUnavailable) as exc:
             log.warning("chat for agent %s not opened: %s", meta.agent_config_id, exc)
             return _json_error(404, "the agent cannot be loaded")

@@ -17,11 +17,19 @@ from psycopg.types.json import Jsonb
 from switchboard.errors import FieldError, InvalidInput, NotFound
 from switchboard.etag import check_precondition, make_etag
 from switchboard.models import Agent, AgentDetail, AgentUpdate, Page, ProviderConfigState, ProviderSelection
+from switchboard import versions
 from switchboard.pagination import bad_cursor, decode_cursor, encode_cursor
+from switchboard.spec import AGENT_COLUMNS
 
+# The editor's spec is the newest version when it is a draft newer than the live one (saves do not
+# touch the live columns; see switchboard.versions), else the live columns themselves.
 _AGENT_SQL = """
-    select a.*, vp.code as active_provider
+    select a.*, vp.code as active_provider, lv.number as live_version, dv.number as latest_version,
+           case when dv.number > coalesce(lv.number, 0) then dv.spec end as draft_spec
     from public.agent_configs a left join public.voice_ai_providers vp on vp.id = a.active_provider_id
+    left join public.agent_versions lv on lv.id = a.live_version_id
+    left join lateral (select v.number, v.spec from public.agent_versions v where v.agent_config_id = a.id
+                       order by v.number desc limit 1) dv on true
 """
 
 
@@ -30,7 +38,7 @@ def agent_etag(agent_id: UUID, updated_at: datetime) -> str:
 
 
 def _agent(row: dict[str, Any], cls: type[Agent] = Agent, **extra: Any) -> Agent:
-    return cls.model_validate({**row, "etag": agent_etag(row["id"], row["updated_at"]), **extra})
+    return cls.model_validate({**row, **(row.get("draft_spec") or {}), "etag": agent_etag(row["id"], row["updated_at"]), **extra})
 
 
 # --- reads ---------------------------------------------------------------------------------
@@ -108,11 +116,10 @@ async def update_agent(conn: AsyncConnection, organization_id: UUID, agent_id: U
         if err:
             raise InvalidInput(err)
     if changes:
-        sets = ", ".join(f"{f} = %s" for f in changes)
-        values = [Jsonb(v) if isinstance(v, (dict, list)) else v for v in changes.values()]
-        await conn.execute(
-            f"update public.agent_configs set {sets}, version = version + 1 where id = %s", (*values, agent_id)
-        )
+        # A save is a new draft version; the live spec changes only when a version is published.
+        working = {k: row[k] for k in AGENT_COLUMNS} | (row["draft_spec"] or {})
+        await versions.save_draft(conn, organization_id, agent_id, {**working, **changes})
+        await conn.execute("update public.agent_configs set version = version + 1 where id = %s", (agent_id,))
     return await get_agent(conn, organization_id, agent_id)
 
 
@@ -161,7 +168,9 @@ async def select_provider(conn: AsyncConnection, organization_id: UUID, agent_id
     platforms = await _platforms(conn)
     errors = selection_errors(selection, platforms)
     if not errors:
-        err = _custom_voice_error(active, row["voice"] or {}, platforms, "active_provider")
+        # The working copy's voice (the draft's, when there is one): publishing checks the version's.
+        voice = (row["draft_spec"] or {}).get("voice", row["voice"]) or {}
+        err = _custom_voice_error(active, voice, platforms, "active_provider")
         errors += [err] if err else []
     if errors:
         raise InvalidInput(errors)

@@ -113,6 +113,7 @@ def _register_optional_groups() -> None:
         ("switchboard.serve", "serve"),
         ("switchboard.auth", "users"),
         ("switchboard.devstack", "run"),
+        ("switchboard.scenarios.cli", "scenarios"),
     ):
         try:
             mod = importlib.import_module(module)

@@ -175,6 +175,21 @@ AGENT_ANALYSIS = {"summary": True, "sentiment": True,
                   "fields": {"intent": "one of book, reschedule, cancel, billing, other"}}
 
 
+async def _record_live_version(conn: AsyncConnection, org: UUID, agent_id: UUID) -> None:
+    """A re-seed changed the live spec in place: it becomes a new version, published, unless the
+    live version already holds it (versions stay the history of what served calls)."""
+    from switchboard import versions
+    from switchboard.spec import AGENT_COLUMNS
+
+    row = await (await conn.execute(
+        "select a.*, v.spec as live_spec from public.agent_configs a "
+        "left join public.agent_versions v on v.id = a.live_version_id where a.id = %s", (agent_id,))).fetchone()
+    current = {k: row[k] for k in AGENT_COLUMNS}
+    if row["live_spec"] != current:
+        saved = await versions.save_draft(conn, org, agent_id, current)
+        await versions.publish(conn, org, agent_id, saved.number)
+
+
 async def _agent_and_configs(conn: AsyncConnection, org: UUID, org_name: str, number: str,
                              active: str, split: dict[str, int], providers: dict[str, UUID]) -> UUID:
     spec = {
@@ -200,6 +215,7 @@ async def _agent_and_configs(conn: AsyncConnection, org: UUID, org_name: str, nu
             f"update public.agent_configs set {', '.join(f'{c} = %s' for c in cols)} where id = %s",
             (*spec.values(), agent_id),
         )
+        await _record_live_version(conn, org, agent_id)
     else:
         cur = await conn.execute(
             f"insert into public.agent_configs (organization_id, name, {', '.join(cols)}) "
@@ -571,6 +587,10 @@ async def seed_demo(db: Database, calls: int = 50_000, *, other_calls: int | Non
     if calls < 0:
         raise ValueError("the number of calls cannot be negative")
     demo, other = await ensure_tenants(db)
+    from switchboard.scenarios.demo import seed_demo_scenarios
+
+    async with db.as_service() as conn:  # the front desk's test suite (issue #16)
+        await seed_demo_scenarios(conn, demo.organization_id, demo.agent_config_id)
     other_calls = other_calls_for(calls) if other_calls is None else other_calls
     began = time.perf_counter()
     total = await replace_calls(db, [(demo, calls), (other, other_calls)], now=now, seed=seed, on_progress=on_progress)

@@ -78,10 +78,11 @@ class NumberRoute:
     refs: dict[str, AgentRef]  # platform code → the platform's ids for this agent
     secrets_version: dict[str, str] = field(default_factory=dict)  # vendor → updated_at (cache key)
     spec_error: str | None = None
+    agent_version_id: UUID | None = None  # the live version, read with the spec (named on the call)
 
 
 _LOOKUP_SQL = """
-select pn.organization_id, ac.id as agent_config_id,
+select pn.organization_id, ac.id as agent_config_id, ac.live_version_id,
        ac.name, ac.prompt, ac.begin_message, ac.voice, ac.language, ac.tools, ac.analysis,
        ac.max_duration_seconds, ac.metadata, ac.fallback_order, ac.traffic_split,
        vp.code as active_code,
@@ -119,6 +120,7 @@ async def lookup_number(conn: AsyncConnection, e164: str) -> NumberRoute | None:
         routing=AgentRouting(active, tuple(row["fallback_order"] or ()), row["traffic_split"] or {}),
         refs=refs,
         secrets_version={k: str(v) for k, v in row["secrets_version"].items()},
+        agent_version_id=row["live_version_id"],
     )
 
 
@@ -296,6 +298,7 @@ class InboundRouter:
         # platform's first webhook (which merges into it, or creates it if it comes first).
         self.records.put({
             "id": str(result.call_record_id), "org": str(number.organization_id), "agent": str(number.agent_config_id),
+            "version": str(number.agent_version_id) if number.agent_version_id else None,
             "provider": result.provider, "pcid": provider_call_id, "tcid": req.telephony_call_id,
             "from": req.from_number, "to": req.to_number,
             "status": "registered" if result.outcome == "routed" else "not_connected", "arm": result.arm,
@@ -308,7 +311,7 @@ class InboundRouter:
         })
 
     async def _write_records(self, rows: Sequence[dict[str, Any]]) -> None:
-        merged = merge_retried(rows)
+        merged = [{"version": None, **r} for r in merge_retried(rows)]  # rows queued without a version
         columns = [[r[k] for r in merged] for k in _RECORD_KEYS]
         columns[-1] = [Jsonb(m) for m in columns[-1]]
         async with self.db.as_service(pipeline=True) as conn:
@@ -378,18 +381,19 @@ def merge_retried(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # One statement for the whole batch, the rows travelling as one array per column (as the webhook
 # inbox's batches do): per row, a statement costs more than its insert.
-_RECORD_KEYS = ("id", "org", "agent", "provider", "pcid", "tcid", "from", "to", "status", "arm", "reason", "meta")
+_RECORD_KEYS = ("id", "org", "agent", "version", "provider", "pcid", "tcid", "from", "to", "status", "arm", "reason", "meta")
 _RECORDS_SQL = """
 insert into public.call_records as cr
-  (id, organization_id, agent_config_id, provider_id, provider_call_id, telephony_call_id,
+  (id, organization_id, agent_config_id, agent_version_id, provider_id, provider_call_id, telephony_call_id,
    direction, from_number, to_number, status, experiment_arm, disconnection_reason, metadata)
-select r.id, r.org, r.agent, p.id, r.pcid, r.tcid, 'inbound', r.from_number, r.to_number, r.status, r.arm, r.reason, r.meta
-from unnest(%s::uuid[], %s::uuid[], %s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+select r.id, r.org, r.agent, r.version, p.id, r.pcid, r.tcid, 'inbound', r.from_number, r.to_number, r.status, r.arm, r.reason, r.meta
+from unnest(%s::uuid[], %s::uuid[], %s::uuid[], %s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
             %s::text[], %s::text[], %s::text[], %s::jsonb[])
-  as r(id, org, agent, provider, pcid, tcid, from_number, to_number, status, arm, reason, meta)
+  as r(id, org, agent, version, provider, pcid, tcid, from_number, to_number, status, arm, reason, meta)
 left join public.voice_ai_providers p on p.code = r.provider
 on conflict (id) do update set
   provider_id = coalesce(excluded.provider_id, cr.provider_id),
+  agent_version_id = coalesce(excluded.agent_version_id, cr.agent_version_id),
   provider_call_id = coalesce(excluded.provider_call_id, cr.provider_call_id),
   experiment_arm = excluded.experiment_arm,
   status = case when cr.status = 'registered' then excluded.status else cr.status end,

@@ -276,6 +276,8 @@ class Agent(Row):
     fallback_order: list[str] = []
     traffic_split: dict[str, int] = {}
     version: int
+    live_version: int | None = Field(None, description="the number of the version serving calls")
+    latest_version: int | None = Field(None, description="the newest version's number (a draft when above live_version)")
     created_at: datetime
     updated_at: datetime
     etag: str

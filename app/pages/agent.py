@@ -15,9 +15,11 @@ from app.components.outbound import call_a_number
 from app.components.layout import field_label, empty, error, loading, page_frame
 from app.components.provider_settings import ProviderSettings, provider_settings_dialog
 from app.components.test_panel import test_panel_card
+from app.components.tests_tab import AgentTests, tests_section
+from app.components.versions import AgentVersions, versions_section
 from app.components.web_call import web_call_card
 from app.state import Session
-from switchboard import agents, orgconfig
+from switchboard import agents, orgconfig, versions
 from switchboard import pricing
 from switchboard.agent_sync import in_use, shown_state
 from switchboard.errors import PHONE_EXAMPLE, PHONE_RULE
@@ -100,6 +102,7 @@ class AgentConfig(Session):
     key_missing: dict[str, bool] = {}  # platform code -> no key stored (admins only: members cannot see keys)
     has_number: bool = False
     welcome: bool = False
+    draft_only: bool = False  # the next save makes a draft version without publishing it
 
     # --- derived -----------------------------------------------------------------------------
     @rx.var
@@ -210,7 +213,11 @@ class AgentConfig(Session):
             return None
         self._show(detail)
         self.loaded = True
-        return None
+        return [AgentVersions.load_for(self.agent_id), AgentTests.load_for(self.agent_id)]
+
+    @rx.event
+    def set_draft_only(self, value: bool):
+        self.draft_only = value
 
     async def _read_setup(self, conn, detail) -> None:
         """What the sync rows and the next steps depend on besides the agent: which platforms have
@@ -386,12 +393,19 @@ class AgentConfig(Session):
                 else:
                     detail = await agents.update_agent(conn, org, agent_id, update, if_match=self.etag)
                     detail = await agents.select_provider(conn, org, agent_id, selection, if_match=detail.etag)
+                if not self.draft_only and (detail.latest_version or 0) > (detail.live_version or 0):
+                    await versions.publish(conn, org, agent_id, detail.latest_version)  # save and publish
+                    detail = await agents.get_agent(conn, org, agent_id)
                 await self._read_setup(conn, detail)
         except Exception as exc:
             self.save_error, self.saving = problem(exc), False
             return
         self._show(detail)
-        self.saving, self.saved_note = False, "Saved. Each platform syncs in the background; its state is below."
+        self.saving = False
+        self.saved_note = (f"Saved as draft version {detail.latest_version}; version {detail.live_version} stays live "
+                           "until you publish it (Versions, below)." if self.draft_only else
+                           "Saved and published. Each platform syncs in the background; its state is below.")
+        yield AgentVersions.load_for(self.agent_id)
 
 
 # --- view ---------------------------------------------------------------------------------------
@@ -648,9 +662,13 @@ def agent_page() -> rx.Component:
                         rx.cond(AgentConfig.saved_note != "",
                                 rx.callout.root(rx.callout.text(AgentConfig.saved_note), color_scheme="green",
                                                 id="saved-note")),
-                        rx.hstack(rx.button("Save", on_click=AgentConfig.save, loading=AgentConfig.saving, size="3",
-                                            id="save-agent")),
+                        rx.hstack(rx.button("Save and publish", on_click=[AgentConfig.set_draft_only(False), AgentConfig.save],
+                                            loading=AgentConfig.saving, size="3", id="save-agent"),
+                                  rx.button("Save draft", on_click=[AgentConfig.set_draft_only(True), AgentConfig.save],
+                                            loading=AgentConfig.saving, size="3", variant="soft", id="save-draft")),
                         sync_section(),
+                        versions_section(),
+                        tests_section(),
                         test_panel_card(AgentConfig.agent_id),
                         web_call_card(AgentConfig.agent_id, AgentConfig.active),
                         provider_settings_dialog(on_keys_changed=AgentConfig.refresh_sync),

@@ -9,7 +9,9 @@ from collections import defaultdict
 from fastapi import APIRouter, Response
 from fastapi.routing import APIRoute
 
-from edge_functions.api import agents, calls, conversations, invitations, outbound, providers, tokens, usage, web_calls
+from edge_functions.api import (
+    agents, calls, conversations, invitations, outbound, providers, scenarios, tokens, usage, versions, web_calls,
+)
 from edge_functions.api.errors import ApiRoute, error_response, errors
 
 HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -42,8 +44,9 @@ _calls = APIRouter(route_class=ApiRoute)
 _calls.routes.extend([*calls.router.routes, *outbound.router.routes])
 
 router = APIRouter(route_class=ApiRoute, responses=errors(503))
-for _part in (tokens.router, providers.router, agents.router, conversations.router, _calls, outbound.do_not_call_router,
-              usage.router, invitations.accept_router, invitations.router, web_calls.router):
+for _part in (tokens.router, providers.router, agents.router, versions.router, conversations.router, scenarios.router,
+              _calls, outbound.do_not_call_router, usage.router, invitations.accept_router, invitations.router,
+              web_calls.router):
     router.include_router(_answer_other_methods(_part))
 
 __all__ = ["router"]

@@ -42,6 +42,7 @@ class Conversation(BaseModel):
     platform_conversation_id: str | None = None
     call_id: UUID | None = Field(None, description="the conversation's entry in the calls list (direction chat)")
     started_by: UUID | None = None
+    agent_version_id: UUID | None = Field(None, description="the agent version that served it")
     started_at: datetime
     ended_at: datetime | None = None
     cost: Decimal | None = Field(None, description="USD the platform reported; null = not reported (unpriced)")

@@ -38,6 +38,7 @@ from switchboard.providers.chat import ChatContext, ChatReply, ChatSession, Text
 from switchboard.providers.resilience import platform_name
 from switchboard.spec import agent_spec_from_row
 from switchboard.tenancy import Claims
+from switchboard.versions import version_spec_row
 
 MAX_TEXT = 4000
 
@@ -60,11 +61,13 @@ _CONVERSATION_SQL = """
     select a.*, a.id as agent_config_id, vp.code, pc.agent_id as platform_agent_id, pc.llm_id,
            pc.voice_id as platform_voice_id, pc.settings,
            c.id as conversation_id, c.status, c.state, c.platform_conversation_id, c.call_record_id,
+           case when c.agent_version_id is distinct from a.live_version_id then v.spec end as version_spec,
            (select coalesce(max(t.seq), 0) + 1 from public.conversation_turns t where t.conversation_id = c.id) as next_seq
     from public.conversations c
     join public.agent_configs a on a.id = c.agent_config_id and a.organization_id = c.organization_id
     join public.voice_ai_providers vp on vp.id = c.provider_id
     left join public.provider_configs pc on pc.agent_config_id = a.id and pc.provider_id = c.provider_id
+    left join public.agent_versions v on v.id = c.agent_version_id
     where c.organization_id = %s and c.agent_config_id = %s and c.id = %s
 """
 _WRITE_TURN_SQL = """
@@ -187,21 +190,25 @@ async def get(db: Database, claims: Claims, organization_id: UUID | None, agent_
     return Conversation(
         id=row["id"], agent_id=row["agent_config_id"], platform=row["code"], status=row["status"],
         platform_conversation_id=row["platform_conversation_id"], call_id=row["call_record_id"],
-        started_by=row["started_by"], started_at=row["started_at"], ended_at=row["ended_at"], cost=row["cost_amount"],
-        turns=[_turn(t) for t in turns],
+        started_by=row["started_by"], agent_version_id=row["agent_version_id"], started_at=row["started_at"],
+        ended_at=row["ended_at"], cost=row["cost_amount"], turns=[_turn(t) for t in turns],
     )
 
 
 async def start(db: Database, claims: Claims, organization_id: UUID | None, agent_id: UUID, platform: str,
-                platforms: ProviderSource) -> Conversation:
-    """Open a conversation with the agent on `platform` (its greeting, if it speaks first, is turn 0)."""
+                platforms: ProviderSource, *, version_id: UUID | None = None) -> Conversation:
+    """Open a conversation with the agent on `platform` (its greeting, if it speaks first, is turn 0);
+    `version_id`: one of its versions instead of the live one (a test run of a draft)."""
     async with db.as_user(claims) as conn:
         org = await _act(conn, claims, organization_id, "write")
         row = _check_platform(await (await conn.execute(_AGENT_SQL, (platform, org, agent_id))).fetchone(), platform)
+        if version_id is not None:
+            row = {**row, **await version_spec_row(conn, org, agent_id, version_id), "code": row["code"]}
         conversation_id = (await (await conn.execute("select gen_random_uuid() as id")).fetchone())["id"]
     spec, ref = agent_spec_from_row(row), _ref(row)
     adapter = await _adapter(platforms, org, platform, ref)
-    context = ChatContext(organization_id=str(org), agent_config_id=str(agent_id), conversation_id=str(conversation_id))
+    context = ChatContext(organization_id=str(org), agent_config_id=str(agent_id), conversation_id=str(conversation_id),
+                          agent_version_id=str(version_id) if version_id else None)
     began = time.perf_counter()
     session: ChatSession = await _platform_call(platform, lambda: adapter.start_chat(ref, spec, context))
     latency = (time.perf_counter() - began) * 1000
@@ -209,20 +216,20 @@ async def start(db: Database, claims: Claims, organization_id: UUID | None, agen
         call = await (await conn.execute(
             """
             insert into public.call_records (organization_id, agent_config_id, provider_id, provider_call_id, direction,
-              status, started_at, metadata)
-            values (%s, %s, %s, %s, 'chat', 'ongoing', now(), %s) returning id
+              status, started_at, metadata, agent_version_id)
+            values (%s, %s, %s, %s, 'chat', 'ongoing', now(), %s, %s) returning id
             """,
             (org, agent_id, row["provider_id"], session.platform_conversation_id or f"chat:{conversation_id}",
-             Jsonb({"conversation_id": str(conversation_id)})),
+             Jsonb({"conversation_id": str(conversation_id)}), version_id),
         )).fetchone()
         await conn.execute(
             """
             insert into public.conversations (id, organization_id, agent_config_id, provider_id, call_record_id,
-              platform_conversation_id, state, started_by)
-            values (%s, %s, %s, %s, %s, %s, %s, auth.uid())
+              platform_conversation_id, state, started_by, agent_version_id)
+            values (%s, %s, %s, %s, %s, %s, %s, auth.uid(), %s)
             """,
             (conversation_id, org, agent_id, row["provider_id"], call["id"], session.platform_conversation_id,
-             Jsonb(session.state)),
+             Jsonb(session.state), version_id),
         )
         if session.greeting:
             await _write_turn(conn, org=org, conversation=conversation_id, call=call["id"], seq=0, text=None,
@@ -243,7 +250,8 @@ async def say(db: Database, claims: Claims, organization_id: UUID | None, agent_
         raise NotFound("conversation not found")
     if row["status"] != "active":
         raise Conflict("this conversation has ended; start a new one")
-    spec, ref, code = agent_spec_from_row(row), _ref(row), row["code"]
+    # A conversation of another version than the live one (a test run) keeps that version's spec.
+    spec, ref, code = agent_spec_from_row({**row, **(row["version_spec"] or {})}), _ref(row), row["code"]
     adapter = await _adapter(platforms, org, code, ref)
     session = ChatSession(platform_conversation_id=row["platform_conversation_id"], state=dict(row["state"] or {}))
     began = time.perf_counter()

@@ -26,6 +26,7 @@ class ChatContext(BaseModel):
     agent_config_id: str
     conversation_id: str
     config_url: str | None = None
+    agent_version_id: str | None = None  # a version other than the live one (test runs of drafts)
 
 
 class ChatSession(BaseModel):

@@ -75,6 +75,23 @@ async def world(db: Database, db_url: str) -> tuple[Tenant, Tenant, dict[str, st
                 (t.org_id, agent, providers["livekit"]))).fetchone())["id"]
             await conn.execute("insert into conversation_turns (organization_id, conversation_id, seq, reply_text, latency_ms) "
                                "values (%s, %s, 0, 'Hello', 1.5)", (t.org_id, conversation))
+            # A second agent: its versions (and their runs) stay when a test clears the other's
+            # versions (unique per agent).
+            spare = (await (await conn.execute("insert into agent_configs (organization_id, name) values (%s, 'Spare agent') "
+                                               "returning id", (t.org_id,))).fetchone())["id"]
+            await conn.execute("insert into phone_numbers (organization_id, agent_config_id, e164) values (%s, %s, %s)",
+                               (t.org_id, spare, number[:-2] + "9" + number[-1]))
+            for owner in (agent, spare):  # on both agents: whichever agent's versions a test clears, one run stays
+                scenario = (await (await conn.execute(  # a scenario, a run of it and its result (issue #16)
+                    "insert into scenarios (organization_id, agent_config_id, name, definition) "
+                    "values (%s, %s, 'Greets', '{}') returning id", (t.org_id, owner))).fetchone())["id"]
+                run = (await (await conn.execute(
+                    "insert into scenario_runs (organization_id, agent_config_id, agent_version_id, platforms, total) "
+                    "select %s, %s, live_version_id, '{livekit}', 1 from agent_configs where id = %s returning id",
+                    (t.org_id, owner, owner))).fetchone())["id"]
+                await conn.execute("insert into scenario_results (organization_id, run_id, scenario_id, scenario_name, platform, "
+                                   "conversation_id, outcome) values (%s, %s, %s, 'Greets', 'livekit', %s, 'passed')",
+                                   (t.org_id, run, scenario, conversation))
         async with db.as_user(t.admin) as conn:  # an invitation: its checks are not a generic row's
             await invitations.create_invitation(conn, t.org_id, f"invitee@{t.org_id.hex}.test", "member")
             await do_not_call.add_number(conn, t.org_id, t.admin.sub, number)

@@ -71,6 +71,7 @@ class WorkerChat:
         answer = await self._request("start-chat", "POST", "/sessions", {
             "organization_id": context.organization_id, "agent_config_id": context.agent_config_id,
             "conversation_id": context.conversation_id,
+            **({"agent_version_id": context.agent_version_id} if context.agent_version_id else {}),
         })
         sid = answer["session_id"]
         return ChatSession(platform_conversation_id=sid, state={"session_id": sid}, greeting=answer.get("greeting"))

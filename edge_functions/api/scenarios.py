@@ -11,8 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge_functions.api.conversations import platforms
-from edge_functions.api.deps import Caller, caller
+from edge_functions.api.deps import Caller, caller, get_platforms
 from edge_functions.api.errors import ApiRoute, errors
 from switchboard.platforms import PlatformSource
 from switchboard.scenarios import gate, runner, scorecard, store
@@ -71,7 +70,7 @@ def _tasks(request: Request) -> set[asyncio.Task]:
 @router.post("/agents/{agent_id}/scenario-runs", response_model=RunReport, status_code=202,
              responses=errors(401, 403, 404, 409, 422), summary="Run the agent's scenarios on a platform (or all)")
 async def start_run(agent_id: UUID, body: StartRun, request: Request, who: Caller = Depends(caller),
-                    source: PlatformSource = Depends(platforms)) -> RunReport:
+                    source: PlatformSource = Depends(get_platforms)) -> RunReport:
     """Scope: write. Answers at once with the run (status running); follow it with
     `GET /api/scenario-runs/{id}` (done/total, then the scorecard)."""
     async with who.session("write") as (_conn, access):

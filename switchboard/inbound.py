@@ -1,3 +1,4 @@
+# Size (over 400 lines): the inbound walk (number, plan, hand-off, failover, record) reads as one story.
 """Routing an inbound call on one of our numbers to a voice-AI platform (the router).
 
 number → organisation and agent (one query) → the routing plan (`switchboard.routing`: split

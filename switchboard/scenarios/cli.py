@@ -16,10 +16,11 @@ from rich.table import Table
 
 from switchboard.db import Database
 from switchboard.errors import SwitchboardError
+from switchboard.providers import registry
 from switchboard.tenancy import Claims
 
 cli = typer.Typer(help="Test an agent with its scenarios.", no_args_is_help=True)
-PLATFORM_CHOICES = ("livekit", "retell", "vapi", "signalwire", "all")
+PLATFORM_CHOICES = (*registry.codes(), "all")
 
 
 async def owner_claims(db: Database, agent_id: UUID) -> tuple[UUID, Claims]:
@@ -60,7 +61,7 @@ async def run_for_ci(db: Database, agent_id: UUID, platform: str, version: int |
 @cli.command("run")
 def run(
     agent: UUID = typer.Option(..., "--agent", help="The agent's id."),
-    platform: str = typer.Option("all", "--platform", help="livekit, retell, vapi, signalwire or all (its configured ones)."),
+    platform: str = typer.Option("all", "--platform", help=f"{', '.join(registry.codes())} or all (its configured ones)."),
     version: int = typer.Option(None, "--version", min=1, help="The version to test (default: the live one)."),
     junit: Path = typer.Option(None, "--junit", help="Write the results as JUnit XML to this file."),
 ) -> None:

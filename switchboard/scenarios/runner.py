@@ -23,6 +23,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from switchboard import conversations
+from switchboard.providers import registry
 from switchboard.conversations import Turn
 from switchboard.db import Database
 from switchboard.errors import Conflict, FieldError, InvalidInput, NotFound, SwitchboardError
@@ -62,7 +63,7 @@ async def _platforms(conn, organization_id: UUID, agent_id: UUID, asked: str | l
               on vp.id = a.active_provider_id or vp.code = any(a.fallback_order) or a.traffic_split ? vp.code
             where a.organization_id = %s and a.id = %s and vp.is_active order by vp.code
             """, (organization_id, agent_id))).fetchall()
-        return [r["code"] for r in rows] or sorted(offered & {"livekit"})
+        return [r["code"] for r in rows] or sorted(offered & {d.code for d in registry.with_role("worker")})
     codes = [asked] if isinstance(asked, str) else list(asked)
     unknown = [c for c in codes if c not in offered]
     if unknown or not codes:

@@ -24,7 +24,7 @@ PUBLIC = {("GET", "/api/providers"), ("GET", "/api/providers/{key}"), ("POST", "
 # Signed-in, but not in an organisation: the invitee joins one (tests/api/test_invitations.py).
 ACCOUNT = {("POST", "/api/invitations/accept")}
 # Routes whose scope a plain member has, but whose rule needs an admin or owner.
-ADMINS = {("POST", "/api/invitations"), ("DELETE", "/api/invitations/{invitation_id}")}
+ADMINS = {("POST", "/api/invitations"), ("DELETE", "/api/invitations/{invitation_id}"), ("PUT", "/api/scenario-settings")}
 
 
 def routes(w: World) -> list[tuple[str, str, str, dict | None]]:
@@ -63,6 +63,18 @@ def routes(w: World) -> list[tuple[str, str, str, dict | None]]:
         ("GET", "/api/do-not-call", "read", None),
         ("POST", "/api/do-not-call", "write", {"e164": "+15550002222"}),
         ("DELETE", "/api/do-not-call/+15550002222", "write", None),
+        ("GET", f"/api/agents/{a}/versions", "read", None),
+        ("GET", f"/api/agents/{a}/versions/1", "read", None),
+        ("POST", f"/api/agents/{a}/versions/999/publish", "write", None),
+        ("GET", f"/api/agents/{a}/scenarios", "read", None),
+        ("GET", f"/api/agents/{a}/scenarios.yaml", "read", None),
+        ("POST", f"/api/agents/{a}/scenarios/import", "write", {"yaml": "scenarios: []"}),
+        # (an unknown platform: refused in words after the scope check, so no run starts)
+        ("POST", f"/api/agents/{a}/scenario-runs", "write", {"platform": "none-such"}),
+        ("GET", f"/api/scenario-runs/{uuid4()}", "read", None),
+        ("GET", f"/api/scenario-runs/{uuid4()}/compare/{uuid4()}", "read", None),
+        ("GET", "/api/scenario-settings", "read", None),
+        ("PUT", "/api/scenario-settings", "write", {"require_scenarios_to_publish": False, "scenario_concurrency": 4}),
     ]
 
 
@@ -70,6 +82,9 @@ def _template(path: str, w: World) -> str:
     path = re.sub(r"/invitations/[0-9a-f-]{36}$", "/invitations/{invitation_id}", path)
     path = re.sub(r"/conversations/[0-9a-f-]{36}", "/conversations/{conversation_id}", path)
     path = re.sub(r"/do-not-call/\+[0-9]+$", "/do-not-call/{e164}", path)
+    path = re.sub(r"/versions/[0-9]+", "/versions/{number}", path)
+    path = re.sub(r"/scenario-runs/[0-9a-f-]{36}/compare/[0-9a-f-]{36}$", "/scenario-runs/{run_id}/compare/{other_id}", path)
+    path = re.sub(r"/scenario-runs/[0-9a-f-]{36}$", "/scenario-runs/{run_id}", path)
     return (path.replace(str(w.agent_a), "{agent_id}").replace(str(w.calls_a[0]), "{call_id}")
             .replace("/openai-llm", "/{key}").replace("/llm/primary", "/{type}/primary"))
 

@@ -108,7 +108,7 @@ async def compare_runs(run_id: UUID, other_id: UUID, who: Caller = Depends(calle
     return {"before": a.scorecard, "after": b.scorecard, "changes": scorecard.compare(a, b)}
 
 
-@router.get("/scenario-settings", response_model=ScenarioSettings, responses=errors(401, 403, 422),
+@router.get("/scenario-settings", response_model=ScenarioSettings, responses=errors(401, 403, 404, 422),
             summary="The organisation's test settings (publish gate, concurrency)")
 async def get_settings(who: Caller = Depends(caller)) -> ScenarioSettings:
     """Scope: read."""
@@ -116,7 +116,7 @@ async def get_settings(who: Caller = Depends(caller)) -> ScenarioSettings:
         return await gate.read_settings(conn, access.organization_id)
 
 
-@router.put("/scenario-settings", response_model=ScenarioSettings, responses=errors(401, 403, 422),
+@router.put("/scenario-settings", response_model=ScenarioSettings, responses=errors(401, 403, 404, 422),
             summary="Require scenarios to pass before publishing; set a run's concurrency")
 async def put_settings(body: ScenarioSettings, who: Caller = Depends(caller)) -> ScenarioSettings:
     """Scope: write; admins and owners only (403 otherwise)."""

@@ -43,6 +43,7 @@ class LiveApi:
     url: str
     world: World
     conversation: str = ""
+    run: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +62,16 @@ def live_api(pg_cluster, template_db) -> Iterator[LiveApi]:
                         "insert into conversations (organization_id, agent_config_id, provider_id) "
                         "select %s, %s, id from voice_ai_providers where code = 'livekit' returning id",
                         (world.org_a, world.agent_a))).fetchone())["id"]
-                return world, str(conversation)
+                    run = (await (await conn.execute(  # a finished scenario run of the agent's latest version
+                        "insert into scenario_runs (organization_id, agent_config_id, agent_version_id, platforms, status) "
+                        "select %s, %s, id, array['livekit'], 'passed' from agent_versions "
+                        "where organization_id = %s and agent_config_id = %s order by number desc limit 1 returning id",
+                        (world.org_a, world.agent_a, world.org_a, world.agent_a))).fetchone())["id"]
+                return world, str(conversation), str(run)
 
-        world, conversation = asyncio.run(seed())
+        world, conversation, run = asyncio.run(seed())
         with serving_in_thread(create_app(url=url)) as base:
-            yield LiveApi(base, world, conversation)
+            yield LiveApi(base, world, conversation, run)
 
 
 @pytest.fixture
@@ -84,7 +90,7 @@ def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-def _steer(case, world: World, conversation: str = "") -> None:
+def _steer(case, world: World, conversation: str = "", run: str = "") -> None:
     """Point most generated identifiers at things that exist, so handlers run past the lookup;
     every fifth keeps its random value (the not-found path). Negative cases are left alone: their
     invalid values are the point."""
@@ -106,6 +112,8 @@ def _steer(case, world: World, conversation: str = "") -> None:
             params[name] = KEYS[digest % len(KEYS)]
         elif name == "conversation_id":
             params[name] = conversation
+        elif name in ("run_id", "other_id"):
+            params[name] = run
     if isinstance(case.body, dict) and "platform" in case.body and _digest(f"{n}:platform") % 5:
         case.body["platform"] = "livekit"
     headers = case.headers if case.headers is not None else {}
@@ -137,7 +145,7 @@ def answered() -> Iterator[dict[str, set[int]]]:
     token and the steered identifiers reach real data, not only error paths)."""
     seen: dict[str, set[int]] = defaultdict(set)
     yield seen
-    assert len(seen) == 36, sorted(seen)
+    assert len(seen) == 47, sorted(seen)
     reads_never_ok = {op: st for op, st in seen.items() if op.startswith("GET") and not any(200 <= s < 300 for s in st)}
     assert reads_never_ok == {}
     # (Signing in with generated credentials is refused by the handler itself: 401.)
@@ -149,7 +157,7 @@ def answered() -> Iterator[dict[str, set[int]]]:
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_the_api_matches_its_document(case, live_api: LiveApi, answered: dict[str, set[int]]) -> None:
-    _steer(case, live_api.world, live_api.conversation)
+    _steer(case, live_api.world, live_api.conversation, live_api.run)
     response = case.call(base_url=live_api.url)
     # A platform that failed (none is reachable here) is the one documented 5xx: a 502 in our
     # words, with its code. Any other 5xx is a server error the check reports.

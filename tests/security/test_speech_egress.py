@@ -15,7 +15,14 @@ from agent_worker.vendors import BuildContext, VendorUnavailable
 from switchboard import egress
 from switchboard.pipeline.config import VendorSettings
 from switchboard.spec import AgentSpec
+from switchboard.settings import reset_settings_cache
 from tests.security.egress_support import RecordingServer, production
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    yield
+    reset_settings_cache()  # production() changed the environment: the next test reads it anew
 
 URL_FIELD = {"deepgram-stt": "base_url", "deepgram-tts": "base_url", "elevenlabs-tts": "base_url",
              "assemblyai-stt": "base_url", "whisper-stt": "url", "vosk-stt": "url", "piper-tts": "url"}

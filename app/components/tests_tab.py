@@ -129,7 +129,7 @@ def tests_section() -> rx.Component:
                  id="scenario-list"),
         rx.hstack(
             rx.input(placeholder="version (live)", value=AgentTests.version, on_change=AgentTests.set_version,
-                     width="9em", id="tests-version"),
+                     width="9em", id="tests-version", aria_label="Version to test (empty: the live one)"),
             rx.button(f"Run on {OWN.label}", on_click=AgentTests.run(OWN.code), loading=AgentTests.running, id="run-livekit"),
             rx.button("Run on all platforms", on_click=AgentTests.run("all"), loading=AgentTests.running, variant="soft",
                       id="run-all"),
@@ -146,7 +146,8 @@ def tests_section() -> rx.Component:
         rx.foreach(AgentTests.failures, lambda f: rx.callout.root(
             rx.callout.text(f.platform, " · ", f.scenario, ": ", f.why), color_scheme="red", class_name="scenario-failure")),
         rx.cond(AgentTests.is_admin, rx.hstack(
-            rx.switch(checked=AgentTests.gate_on, on_change=AgentTests.set_gate, id="publish-gate"),
+            rx.switch(checked=AgentTests.gate_on, on_change=AgentTests.set_gate, id="publish-gate",
+                      aria_label="Require these tests to pass before publishing"),
             rx.text("Require these tests to pass on the agent's platforms before a version can be published", size="2"),
             align="center")),
         width="100%", id="tests-section",

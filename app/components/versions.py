@@ -133,10 +133,10 @@ def versions_section() -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.text("Compare", size="2"),
-                    rx.select.root(rx.select.trigger(id="compare-from"), rx.select.content(numbers),
+                    rx.select.root(rx.select.trigger(id="compare-from", aria_label="Compare from version"), rx.select.content(numbers),
                                    value=AgentVersions.compare_from, on_change=AgentVersions.set_compare_from),
                     rx.text("with", size="2"),
-                    rx.select.root(rx.select.trigger(id="compare-to"), rx.select.content(numbers),
+                    rx.select.root(rx.select.trigger(id="compare-to", aria_label="Compare with version"), rx.select.content(numbers),
                                    value=AgentVersions.compare_to, on_change=AgentVersions.set_compare_to),
                     align="center",
                 ),

@@ -49,12 +49,17 @@ alter table public.agent_configs
   add constraint agent_configs_live_version_fk foreign key (organization_id, live_version_id)
     references public.agent_versions (organization_id, id) on delete set null (live_version_id);
 
+-- Deferred checks: deleting an agent removes its versions (cascade) and sets the calls' agent to
+-- null (another foreign key) in one statement; that update must not be checked against a version
+-- whose own "set null" has not fired yet. The referential action itself is never deferred.
 alter table public.call_records add column agent_version_id uuid,
   add constraint call_records_agent_version_fk foreign key (organization_id, agent_version_id)
-    references public.agent_versions (organization_id, id) on delete set null (agent_version_id);
+    references public.agent_versions (organization_id, id) on delete set null (agent_version_id)
+    deferrable initially deferred;
 alter table public.conversations add column agent_version_id uuid,
   add constraint conversations_agent_version_fk foreign key (organization_id, agent_version_id)
-    references public.agent_versions (organization_id, id) on delete set null (agent_version_id);
+    references public.agent_versions (organization_id, id) on delete set null (agent_version_id)
+    deferrable initially deferred;
 
 -- The spec of an agent_configs row, as a version stores it.
 create function private.agent_spec_json(a public.agent_configs) returns jsonb

@@ -14,7 +14,7 @@ import reflex as rx
 
 from app.backend import database, platforms, problem
 from app.components.layout import labelled_select
-from app.state import NotSignedIn, Session
+from app.state import Session
 from switchboard import conversations
 from switchboard.errors import InvalidInput
 from switchboard.providers import registry
@@ -117,10 +117,8 @@ class TestPanel(Session):
             self.agent_id = agent_id or self.agent_id
             self.columns, self.unavailable = [], []
             await self._open()
-        except NotSignedIn:
-            yield rx.redirect("/sign-in")
         except Exception as exc:
-            self.error = problem(exc)
+            yield self._failed(exc, into="error")
         self.busy = False
 
     @rx.event
@@ -134,9 +132,9 @@ class TestPanel(Session):
         yield
         try:
             db, claims, org, agent, source = await self._who()
-        except NotSignedIn:
+        except Exception as exc:
             self.busy = False
-            yield rx.redirect("/sign-in")
+            yield self._failed(exc, into="error")
             return
         live = [c for c in self.columns if not c.error]
         results = await asyncio.gather(*(conversations.say(db, claims, org, agent, UUID(c.conversation_id), text, source)

@@ -9,9 +9,9 @@ from uuid import UUID
 
 import reflex as rx
 
-from app.backend import database, platforms, problem
+from app.backend import database, platforms
 from app.components.layout import labelled_select
-from app.state import NotSignedIn, Session
+from app.state import Session
 from switchboard import webcalls
 from switchboard.providers import registry
 from switchboard.providers.resilience import platform_name
@@ -57,12 +57,9 @@ class WebCall(Session):
         try:
             credentials = await webcalls.start_web_call(await database(), self._claims(), self._org(), UUID(agent_id),
                                                         code, await platforms())
-        except NotSignedIn:
-            self.busy = False
-            yield rx.redirect("/sign-in")
-            return
         except Exception as exc:
-            self.error, self.state, self.busy = problem(exc), "", False
+            self.busy = False
+            yield self._failed(exc, into="error", state="")
             return
         payload = json.dumps(credentials.model_dump(mode="json"))
         yield rx.call_script(f"window.switchboardWebCall.start({payload})", callback=WebCall.started)

@@ -2,7 +2,8 @@
 schema, secrets schema, defaults, capabilities, prices). Definitions are code; at migrate time
 they are synced into `providers` and `price_book`, and everything else reads the database.
 
-Adding a vendor: one `CatalogEntry` (switchboard.pipeline.entry) here, plus one factory entry in the worker.
+Adding a vendor: one `CatalogEntry` here (built by `service` / `llm_service` of
+switchboard.pipeline.entry, which write the shape entries share), plus one factory entry in the worker.
 Resolution rules: resolved config = default_config ⊕ organisation overrides ⊕
 secrets (shallow, later wins); enabled providers ordered by priority descending, then name.
 """

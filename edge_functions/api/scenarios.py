@@ -117,7 +117,7 @@ async def get_settings(who: Caller = Depends(caller)) -> ScenarioSettings:
 
 
 @router.put("/scenario-settings", response_model=ScenarioSettings, responses=errors(401, 403, 404, 422),
-            summary="Require scenarios to pass before publishing; set a run's concurrency")
+            summary="Require scenarios to pass before publishing; set a run's concurrency and the test LLM")
 async def put_settings(body: ScenarioSettings, who: Caller = Depends(caller)) -> ScenarioSettings:
     """Scope: write; admins and owners only (403 otherwise)."""
     async with who.session("write") as (conn, access):

@@ -10,7 +10,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
-from switchboard.errors import Conflict, Forbidden, NotFound
+from switchboard.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 
 MAX_LISTED = 10
 
@@ -43,7 +43,8 @@ async def check_gate(conn: AsyncConnection, organization_id: UUID, agent_id: UUI
             "select scenario_name, outcome, checks, error from public.scenario_results "
             "where run_id = %s and platform = %s and outcome <> 'passed' order by scenario_name", (run["id"], code))).fetchall()
         for r in rows:
-            messages = [c["message"] for c in r["checks"] if c.get("outcome") == "failed"] or [r["error"] or r["outcome"]]
+            messages = ([c["message"] for c in r["checks"] if c.get("outcome") in ("failed", "not_run")]
+                        or [r["error"] or r["outcome"]])
             failed += [f"{code} · {r['scenario_name']}: {m}" for m in messages]
     if untested:
         raise PublishBlocked(f"version {number} has not been tested on {', '.join(untested)}: this organisation requires "
@@ -56,22 +57,35 @@ async def check_gate(conn: AsyncConnection, organization_id: UUID, agent_id: UUI
 class ScenarioSettings(BaseModel):
     require_scenarios_to_publish: bool = Field(description="publish only versions whose scenarios passed on the agent's platforms")
     scenario_concurrency: int = Field(ge=1, le=20, description="conversations a run holds at once")
+    llm: str | None = Field(None, max_length=100, description=(
+        "the catalogue LLM that judges rubric checks and plays simulated callers, with the organisation's key for its "
+        "vendor: openai-llm, groq-llm, openrouter-llm or azure-openai-llm; null: none (those are not run)"))
+    llm_model: str | None = Field(None, min_length=1, max_length=200,
+                                  description="its model (Azure: the deployment's); null: the entry's default")
+
+
+_COLUMNS = ("require_scenarios_to_publish, scenario_concurrency, scenario_llm as llm, scenario_llm_model as llm_model")
 
 
 async def read_settings(conn: AsyncConnection, organization_id: UUID) -> ScenarioSettings:
-    row = await (await conn.execute(
-        "select require_scenarios_to_publish, scenario_concurrency from public.organizations where id = %s",
-        (organization_id,))).fetchone()
+    row = await (await conn.execute(f"select {_COLUMNS} from public.organizations where id = %s",
+                                    (organization_id,))).fetchone()
     if row is None:
         raise NotFound("organisation not found")
     return ScenarioSettings.model_validate(row)
 
 
 async def write_settings(conn: AsyncConnection, organization_id: UUID, wanted: ScenarioSettings) -> ScenarioSettings:
+    from switchboard.scenarios.llm import COMPATIBLE
+
+    if wanted.llm is not None and wanted.llm not in COMPATIBLE:
+        raise InvalidInput(FieldError("llm", f"must be one of {', '.join(COMPATIBLE)} (LLMs that speak the "
+                                             "chat-completions protocol), or null"))
     row = await (await conn.execute(
-        "update public.organizations set require_scenarios_to_publish = %s, scenario_concurrency = %s where id = %s "
-        "returning require_scenarios_to_publish, scenario_concurrency",
-        (wanted.require_scenarios_to_publish, wanted.scenario_concurrency, organization_id))).fetchone()
+        "update public.organizations set require_scenarios_to_publish = %s, scenario_concurrency = %s, scenario_llm = %s, "
+        f"scenario_llm_model = %s where id = %s returning {_COLUMNS}",
+        (wanted.require_scenarios_to_publish, wanted.scenario_concurrency, wanted.llm, wanted.llm_model,
+         organization_id))).fetchone()
     if row is None:
         raise Forbidden("only admins and owners may change the organisation's test settings")
     return ScenarioSettings.model_validate(row)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from switchboard import versions
+from switchboard.scenarios import gate, suite_from_yaml
+from switchboard.scenarios.store import save_suite
 from tests.app.conftest import shot
 from tests.app.factories import add_calls
 from tests.app.test_browser_pages import account, sign_in
@@ -43,5 +45,68 @@ async def test_the_ab_comparison_switches_to_versions(browser, app_server, app_d
         await page.locator("#ab-table thead", has_text="Arm").wait_for()
         arms = [r.split("\t")[0].strip() for r in await table.locator("tbody tr").all_inner_texts()]
         assert arms == ["Retell AI", "Vapi"]
+    finally:
+        await context.close()
+
+
+SUITE = """
+- name: Answers a hello
+  turns:
+    - say: Hello
+      expect:
+        - not_contains: you are booked
+- name: Knows the opening hours
+  turns:
+    - say: Are you open on Monday?
+      expect:
+        - contains: "open on Monday"
+"""
+# Records every text the progress line shows, as the page polls the run.
+WATCH_PROGRESS = """() => {
+    window.__progress = [];
+    new MutationObserver(() => {
+        const el = document.querySelector('#tests-progress');
+        const text = el && el.innerText.trim();
+        if (text && window.__progress[window.__progress.length - 1] !== text) window.__progress.push(text);
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+async def test_two_runs_side_by_side_and_a_runs_progress(browser, app_server, app_db, worker_chat):
+    email, org, agent = await account(app_db, platform="livekit")
+    async with app_db.as_service() as conn:
+        await gate.write_settings(conn, org, gate.ScenarioSettings(require_scenarios_to_publish=False, scenario_concurrency=1))
+        await save_suite(conn, org, agent, suite_from_yaml(SUITE))
+        live = await versions.get_version(conn, org, agent, 1)
+        await versions.save_draft(conn, org, agent, {**live.spec, "prompt": live.spec["prompt"] + "\nWe are open on Monday from 9 to 5."})
+    context, page = await sign_in(browser, app_server, email, "/agent")
+    try:
+        await page.locator("#scenario-list .scenario-name").nth(1).wait_for()
+        assert await page.locator("#compare-runs-empty").count() == 1
+        await page.evaluate(WATCH_PROGRESS)
+        await page.click("#run-livekit")  # the live version, v1
+        await page.locator("#tests-status", has_text="Version 1: 1 of 2 passed (failed)").wait_for()
+        seen = await page.evaluate("window.__progress")
+        assert seen[-1] == "2 of 2 conversations done" and len(seen) >= 2, seen  # polled while it ran
+        done = [int(t.split(" ")[0]) for t in seen]
+        assert done == sorted(done) and done[0] < 2
+
+        await page.fill("#tests-version", "2")
+        await page.click("#run-livekit")
+        await page.locator("#tests-status", has_text="Version 2: 2 of 2 passed (passed)").wait_for()
+        await page.locator("#compare-first").wait_for()
+        await page.click("#compare-runs")
+        table = page.locator("#compare-table")
+        await table.wait_for()
+        rows = {r.split("\t")[0].strip(): [c.strip() for c in r.split("\t")[1:]]
+                for r in await table.locator("tbody tr").all_inner_texts()}
+        assert rows["Version · platforms"][:2] == ["v1 · livekit", "v2 · livekit"]
+        assert rows["Pass rate"] == ["50% (1/2)", "100% (2/2)", "+50.0 pts"]
+        assert rows["Turn p50"][0].endswith(" ms") and rows["Cost / conversation"][:2] == ["not reported", "not reported"]
+        fixed = await page.locator(".fixed").all_inner_texts()
+        assert fixed == ["livekit · Knows the opening hours: contains 'open on Monday'"]
+        assert await page.locator(".newly-failed").count() == 0
+        assert await page.locator(".outcome-change").all_inner_texts() == ["Knows the opening hours (livekit): failed → passed"]
+        await shot(page, "tests-compare-runs")
     finally:
         await context.close()

@@ -46,18 +46,22 @@ class PlatformScore(BaseModel):
     priced: int
 
 
-class RunReport(BaseModel):
+class RunListed(BaseModel):
+    """A run and its progress (`done` of `total` conversations held)."""
     id: UUID
-    agent_id: UUID
     version: int
     platforms: list[str]
     status: str
     total: int
     done: int
     passed: int
-    error: str | None = None
     started_at: datetime
     finished_at: datetime | None = None
+
+
+class RunReport(RunListed):
+    agent_id: UUID
+    error: str | None = None
     scorecard: list[PlatformScore] = []
     results: list[ResultRow] = []
 
@@ -188,18 +192,6 @@ def diff(a: RunReport, b: RunReport) -> RunDiff:
         latency_p95_change_ms=_change(sa.score.latency_p95_ms, sb.score.latency_p95_ms),
         cost_change=_change(sa.score.cost_per_conversation, sb.score.cost_per_conversation),
     )
-
-
-class RunListed(BaseModel):
-    id: UUID
-    version: int
-    platforms: list[str]
-    status: str
-    total: int
-    done: int
-    passed: int
-    started_at: datetime
-    finished_at: datetime | None = None
 
 
 async def list_runs(conn: AsyncConnection, organization_id: UUID, agent_id: UUID, *, limit: int = 20) -> list[RunListed]:

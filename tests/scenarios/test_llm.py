@@ -23,6 +23,7 @@ from switchboard.scenarios import gate, runner, suite_from_yaml
 from switchboard.scenarios.store import save_suite
 from switchboard.secrets import put_secret
 from switchboard.settings import get_settings
+from tests.support.live_server import aiohttp_serving
 
 KEY = "gsk_test_llm_key_123456"
 MODEL = "judge-model-1"
@@ -94,14 +95,10 @@ async def llm_server():
     server = ChatCompletions()
     app = web.Application()
     app.router.add_post("/v1/chat/completions", server.chat)
-    app_runner = web.AppRunner(app)
-    await app_runner.setup()
-    site = web.TCPSite(app_runner, "127.0.0.1", 0)
-    await site.start()
-    server.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1"
-    yield server
-    server.release.set()
-    await app_runner.cleanup()
+    async with aiohttp_serving(app) as url:
+        server.url = url + "/v1"
+        yield server
+        server.release.set()
 
 
 async def _configure(db: Database, org, url: str, timeout: float = 5.0) -> None:

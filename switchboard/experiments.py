@@ -147,7 +147,10 @@ async def _version_rows(conn: AsyncConnection, rows: list[dict]) -> tuple[list[d
     versions = {v["id"]: v for v in found}
     several = len({v["name"] for v in found}) > 1
     out, order = [], {}
-    for r in sorted((r for r in rows if r["arm"] in versions), key=lambda r: (versions[r["arm"]]["name"], versions[r["arm"]]["number"])):
+    def position(r: dict) -> tuple[str, int]:
+        return versions[r["arm"]]["name"], versions[r["arm"]]["number"]
+
+    for r in sorted((r for r in rows if r["arm"] in versions), key=position):
         v = versions[r["arm"]]
         label = f"{v['name']} v{v['number']}" if several else f"v{v['number']}"
         order[label] = v["number"]

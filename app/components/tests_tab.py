@@ -13,6 +13,7 @@ import reflex as rx
 from app.backend import database, problem, usd
 from app.components.layout import error
 from app.components.run_compare import RunCompare, run_compare_section
+from app.components.scenario_llm import ScenarioLLMSettings, scenario_llm_section
 from app.state import NotSignedIn, Session
 from switchboard.scenarios import gate, runner, scorecard, store
 from switchboard.providers import registry
@@ -79,7 +80,7 @@ class AgentTests(Session):
             self.problem_text = problem(exc)
             return
         self.scenario_names = [s.scenario.name for s in listed]
-        return RunCompare.load_for(agent_id)
+        return [RunCompare.load_for(agent_id), ScenarioLLMSettings.load]
 
     @rx.event
     def set_version(self, value: str):
@@ -189,6 +190,7 @@ def tests_section() -> rx.Component:
                       aria_label="Require these tests to pass before publishing"),
             rx.text("Require these tests to pass on the agent's platforms before a version can be published", size="2"),
             align="center")),
+        scenario_llm_section(),
         run_compare_section(),
         width="100%", id="tests-section",
     )

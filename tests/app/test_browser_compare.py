@@ -1,6 +1,6 @@
 """Comparisons in the browser: the dashboard's A/B comparison switched from platforms to the agent
-versions that served the calls; the Tests tab's two runs side by side with what changed, and a
-running run's progress."""
+versions that served the calls; the Tests tab's two runs side by side with what changed, a
+running run's progress, and the organisation's test LLM chosen."""
 
 from __future__ import annotations
 
@@ -83,6 +83,15 @@ async def test_two_runs_side_by_side_and_a_runs_progress(browser, app_server, ap
     try:
         await page.locator("#scenario-list .scenario-name").nth(1).wait_for()
         assert await page.locator("#compare-runs-empty").count() == 1
+        # The organisation's test LLM (admins): Groq with a model, saved to the organisation's settings.
+        await page.click("#test-llm")
+        await page.get_by_role("option", name="Groq LLM").click()
+        await page.fill("#test-llm-model", "llama-3.1-8b-instant")
+        await page.click("#test-llm-save")
+        await page.locator("#test-llm-saved", has_text="Saved: Groq LLM, model llama-3.1-8b-instant.").wait_for()
+        async with app_db.as_service() as conn:
+            chosen = await gate.read_settings(conn, org)
+        assert (chosen.llm, chosen.llm_model, chosen.scenario_concurrency) == ("groq-llm", "llama-3.1-8b-instant", 1)
         await page.evaluate(WATCH_PROGRESS)
         await page.click("#run-livekit")  # the live version, v1
         await page.locator("#tests-status", has_text="Version 1: 1 of 2 passed (failed)").wait_for()

@@ -1,12 +1,15 @@
-"""A/B comparison of an agent's traffic-split arms ("A/B test different platforms").
+"""A/B comparison of an agent's traffic-split arms ("A/B test different platforms"), or of its
+versions (`by="version"`: the calls each version served, `call_records.agent_version_id`).
 
-Per arm (`call_records.experiment_arm`, normally a platform code): calls, cost per minute,
+Per arm (`call_records.experiment_arm`, normally a platform code; or a version, "v3"): calls, cost per minute,
 average duration, success rate and share of positive sentiment; then a significance test for
 each measure and a verdict in plain words. The figures come from `experiment_daily` (counts,
 sums and sums of squares per day and arm, kept by triggers on call_records and provider_usage),
 and the tests run on those (Welch's t-test from means and variances, chi-square on the success
 and sentiment counts), so the cost grows with days × arms, not with calls. Days are UTC, as in
-`switchboard.analytics`: the last `days` days up to today.
+`switchboard.analytics`: the last `days` days up to today. With more than two arms the two
+busiest are tested; with versions, the two latest that served calls (the question is "did the
+new version do better?").
 
 Runs on a connection from `db.as_user(claims)`: RLS decides which calls are visible.
 """
@@ -14,6 +17,7 @@ Runs on a connection from `db.as_user(claims)`: RLS decides which calls are visi
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Literal
 from uuid import UUID
 
 from psycopg import AsyncConnection
@@ -52,8 +56,12 @@ class TestResult(BaseModel):
     note: str
 
 
+By = Literal["platform", "version"]
+
+
 class Comparison(BaseModel):
     agent_id: UUID | None
+    by: By = "platform"
     start: date
     end: date
     arms: list[ArmStats]
@@ -64,14 +72,14 @@ class Comparison(BaseModel):
 # Sample variance from sums: (Σx² − (Σx)²/n) / (n − 1), as stddev_samp over the calls would give.
 _ARM_SQL = """
 with arm as (
-  select arm, sum(calls) as calls, sum(usage_seconds) as usage_seconds, sum(cost_amount) as cost,
+  select {key} as arm, sum(calls) as calls, sum(usage_seconds) as usage_seconds, sum(cost_amount) as cost,
          sum(cpm_n) as cpm_n, sum(cpm_sum) as cpm_sum, sum(cpm_sumsq) as cpm_sumsq,
          sum(dur_n) as dur_n, sum(dur_sum) as dur_sum, sum(dur_sumsq) as dur_sumsq,
          sum(judged) as judged, sum(successes) as successes, sum(rated) as rated, sum(positive) as positive
   from public.experiment_daily
   where organization_id = %(org)s and day between %(start)s and %(end)s
-    and (%(agent)s::uuid is null or agent_config_id = %(agent)s::uuid)
-  group by arm
+    and (%(agent)s::uuid is null or agent_config_id = %(agent)s::uuid) and {key} is not null
+  group by 1
 )
 select arm, calls, usage_seconds / 60.0 as minutes, cost,
        cpm_sum / nullif(cpm_n, 0) as cpm_mean,
@@ -91,16 +99,24 @@ def _f(value) -> float | None:
     return None if value is None else float(value)
 
 
+# The rollup's column each comparison groups by.
+_KEYS = {"platform": "arm", "version": "agent_version_id::text"}
+
+
 async def compare_arms(
     conn: AsyncConnection, organization_id: UUID, *, agent_id: UUID | None = None,
-    days: int = 30, today: date | None = None,
+    days: int = 30, today: date | None = None, by: By = "platform",
 ) -> Comparison:
     if not 1 <= days <= 366:
         raise ValueError("days must be between 1 and 366")
     end = today or datetime.now(timezone.utc).date()
     start = end - timedelta(days=days - 1)
-    cur = await conn.execute(_ARM_SQL, {"org": organization_id, "start": start, "end": end, "agent": agent_id})
+    cur = await conn.execute(_ARM_SQL.format(key=_KEYS[by]),
+                             {"org": organization_id, "start": start, "end": end, "agent": agent_id})
     rows = await cur.fetchall()
+    order: dict[str, int] = {}  # versions: their number, to find the latest two
+    if by == "version":
+        rows, order = await _version_rows(conn, rows)
     arms: list[ArmStats] = []
     raw: dict[str, dict] = {}
     for r in rows:
@@ -116,8 +132,30 @@ async def compare_arms(
             rated_calls=rated, positive=int(r["positive"]),
             positive_rate=(int(r["positive"]) / rated) if rated else None,
         ))
-    tests = _tests(arms, raw) if len(arms) >= 2 else []
-    return Comparison(agent_id=agent_id, start=start, end=end, arms=arms, tests=tests, verdict=verdict(arms, tests))
+    tests = _tests(arms, raw, order) if len(arms) >= 2 else []
+    return Comparison(agent_id=agent_id, by=by, start=start, end=end, arms=arms, tests=tests,
+                      verdict=verdict(arms, tests, by=by))
+
+
+async def _version_rows(conn: AsyncConnection, rows: list[dict]) -> tuple[list[dict], dict[str, int]]:
+    """Rows keyed by version id → keyed by its label ("v3"; "Front desk v3" when several agents
+    are compared), in version order, and each label's number."""
+    found = await (await conn.execute(
+        "select v.id::text as id, v.number, a.name from public.agent_versions v "
+        "join public.agent_configs a on a.id = v.agent_config_id where v.id = any(%s::uuid[])",
+        ([r["arm"] for r in rows],))).fetchall()
+    versions = {v["id"]: v for v in found}
+    several = len({v["name"] for v in found}) > 1
+    out, order = [], {}
+    def position(r: dict) -> tuple[str, int]:
+        return versions[r["arm"]]["name"], versions[r["arm"]]["number"]
+
+    for r in sorted((r for r in rows if r["arm"] in versions), key=position):
+        v = versions[r["arm"]]
+        label = f"{v['name']} v{v['number']}" if several else f"v{v['number']}"
+        order[label] = v["number"]
+        out.append({**r, "arm": label})
+    return out, order
 
 
 # --- tests ------------------------------------------------------------------------------------
@@ -156,9 +194,13 @@ def _chi2(measure: str, a: ArmStats, b: ArmStats, hits: str, total: str) -> Test
                       note=f"p {_p(p)}")
 
 
-def _tests(arms: list[ArmStats], raw: dict[str, dict]) -> list[TestResult]:
-    # With more than two arms, compare the two busiest (the split's main contenders).
-    a, b = sorted(sorted(arms, key=lambda s: s.arm), key=lambda s: -s.calls)[:2]
+def _tests(arms: list[ArmStats], raw: dict[str, dict], order: dict[str, int]) -> list[TestResult]:
+    # With more than two arms, compare the two busiest (the split's main contenders); versions:
+    # the latest two (`order`: each version's number).
+    if order:
+        b, a = sorted(arms, key=lambda s: (order[s.arm], s.calls))[-2:]
+    else:
+        a, b = sorted(sorted(arms, key=lambda s: s.arm), key=lambda s: -s.calls)[:2]
     ra, rb = raw[a.arm], raw[b.arm]
     return [
         _welch("cost per minute", a, b, ra, rb, "cpm_mean", "cpm_sd", "cpm_n", lower_is_better=True),
@@ -185,16 +227,19 @@ def _winner(test: TestResult, arms: list[ArmStats], value: str) -> tuple[ArmStat
     return better, next(s for s in arms if s.arm != better.arm and getattr(s, value) is not None)
 
 
-def verdict(arms: list[ArmStats], tests: list[TestResult]) -> str:
+def verdict(arms: list[ArmStats], tests: list[TestResult], *, by: By = "platform") -> str:
     """One paragraph a person can act on."""
     if not arms:
+        if by == "version":
+            return "No calls name a version in this period yet: versions are compared once calls have been served by them."
         return "No A/B test has run: no calls carry an experiment arm yet. Set a traffic split on the agent to start one."
     if len(arms) == 1:
-        return f"Only one arm ({_name(arms[0].arm)}) has calls so far; a comparison needs at least two."
+        noun = "version" if by == "version" else "arm"
+        return f"Only one {noun} ({_name(arms[0].arm)}) has calls so far; a comparison needs at least two."
     if all(t.p_value is None for t in tests):
         counts = ", ".join(f"{_name(s.arm)} {s.calls}" for s in arms)
         return (f"Not enough calls yet to tell the arms apart ({counts}); "
-                f"each arm needs at least {MIN_CALLS_PER_ARM} calls.")
+                f"each {'version' if by == 'version' else 'arm'} needs at least {MIN_CALLS_PER_ARM} calls.")
     parts: list[str] = []
     by_measure = {t.measure: t for t in tests}
     cost = by_measure["cost per minute"]
@@ -221,14 +266,16 @@ def verdict(arms: list[ArmStats], tests: list[TestResult]) -> str:
         longer = max((s for s in arms if s.avg_duration_seconds is not None), key=lambda s: s.avg_duration_seconds)
         parts.append(f"Calls last longer on {_name(longer.arm)} (avg {longer.avg_duration_seconds:.0f} s, {duration.note}).")
     # The recommendation: cheaper wins unless it is significantly worse at succeeding.
+    move = "Recommendation: keep {} live." if by == "version" else "Recommendation: move more traffic to {}."
     if cost.significant and cost.better_arm:
         if success.significant and success.better_arm and success.better_arm != cost.better_arm:
             parts.append(f"Trade-off: {_name(cost.better_arm)} saves money but {_name(success.better_arm)} "
                          "succeeds more; weigh the value of a successful call.")
         else:
-            parts.append(f"Recommendation: move more traffic to {_name(cost.better_arm)}.")
+            parts.append(move.format(_name(cost.better_arm)))
     elif success.significant and success.better_arm:
-        parts.append(f"Recommendation: move more traffic to {_name(success.better_arm)}.")
+        parts.append(move.format(_name(success.better_arm)))
     else:
-        parts.append("No arm is clearly better yet; keep the test running.")
+        parts.append("No version is clearly better yet." if by == "version" else
+                     "No arm is clearly better yet; keep the test running.")
     return " ".join(parts)

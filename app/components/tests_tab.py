@@ -4,6 +4,7 @@ publish gate (admins). A thin shell: every read and run is `switchboard.scenario
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from uuid import UUID
 
@@ -11,11 +12,15 @@ import reflex as rx
 
 from app.backend import database, usd
 from app.components.layout import error
+from app.components.run_compare import RunCompare, run_compare_section
+from app.components.scenario_llm import ScenarioLLMSettings, scenario_llm_section
 from app.state import Session
 from switchboard.scenarios import gate, runner, scorecard, store
 from switchboard.providers import registry
 
 _SOURCE = None
+_RUNNING: set[asyncio.Task] = set()  # runs this process holds (a task must be referenced until it ends)
+POLL_SECONDS = 0.5
 
 # The platform that runs on our own worker: a suite needs no key there.
 OWN = registry.with_role("worker")[0]
@@ -54,6 +59,8 @@ class AgentTests(Session):
     scenario_names: list[str] = []
     version: str = ""  # empty: the live one
     running: bool = False
+    run_id: str = ""  # the run being followed (or last shown)
+    progress: str = ""  # "3 of 5 conversations done", polled while it runs
     problem_text: str = ""
     status: str = ""
     scores: list[ScoreRow] = []
@@ -70,6 +77,7 @@ class AgentTests(Session):
         except Exception as exc:
             return self._failed(exc, into="problem_text")
         self.scenario_names = [s.scenario.name for s in listed]
+        return [RunCompare.load_for(agent_id), ScenarioLLMSettings.load]
 
     @rx.event
     def set_version(self, value: str):
@@ -77,21 +85,51 @@ class AgentTests(Session):
 
     @rx.event
     async def run(self, platform: str):
-        self.problem_text, self.status, self.running = "", "", True
+        """Start the run (held by the app's process, as the API holds its runs) and follow it."""
+        self.problem_text, self.status, self.progress, self.running = "", "", "", True
         yield
         try:
             version = int(self.version) if self.version else None
             db = await database()
-            run_id, _results = await runner.run_suite(db, self._claims(), self._org(), UUID(self.agent_id), _platforms(db),
-                                                      platform=platform, version=version)
-            async with self._as_user() as conn:
-                report = await scorecard.report(conn, self._org(), run_id)
+            claims, org = self._claims(), self._org()
+            run_id = await runner.create_run(db, claims, org, UUID(self.agent_id), platform=platform, version=version)
         except ValueError:
             self.problem_text, self.running = "Version: enter a version number, or leave it empty for the live one.", False
             return
         except Exception as exc:
             yield self._failed(exc, into="problem_text", running=False)
             return
+        task = asyncio.get_running_loop().create_task(runner.execute_run(db, claims, org, run_id, _platforms(db)))
+        _RUNNING.add(task)
+        task.add_done_callback(_RUNNING.discard)
+        self.run_id = str(run_id)
+        yield AgentTests.follow
+
+    @rx.event(background=True)
+    async def follow(self):
+        """Poll the run's progress (done/total) until it ends, then show its scorecard."""
+        run_id = UUID(self.run_id)
+        while True:
+            try:
+                async with self._as_user() as conn:
+                    report = await scorecard.report(conn, self._org(), run_id)
+            except Exception as exc:
+                async with self:
+                    failed = self._failed(exc, into="problem_text", running=False)
+                if failed:
+                    yield failed
+                return
+            async with self:
+                if self.run_id != str(run_id):  # another run was started meanwhile
+                    return
+                self.progress = f"{report.done} of {report.total} conversations done"
+                if report.status != "running":
+                    self._show(report)
+                    break
+            await asyncio.sleep(POLL_SECONDS)
+        yield RunCompare.load_for(self.agent_id)
+
+    def _show(self, report) -> None:
         self.running = False
         self.status = f"Version {report.version}: {report.passed} of {report.total} passed ({report.status})."
         self.scores = [ScoreRow(s.platform, f"v{s.version}", f"{s.pass_rate:.0%}",
@@ -99,7 +137,8 @@ class AgentTests(Session):
                                 usd(s.cost_per_conversation, 4) if s.cost_per_conversation is not None else "not reported")
                        for s in report.scorecard]
         self.failures = [FailureRow(r.platform, r.scenario, "; ".join(c.message or c.check for c in r.checks
-                                                                      if c.outcome == "failed") or (r.error or r.outcome))
+                                                                      if c.outcome in ("failed", "not_run"))
+                                    or (r.error or r.outcome))
                          for r in report.results if r.outcome != "passed"]
 
     @rx.event
@@ -131,6 +170,9 @@ def tests_section() -> rx.Component:
                       id="run-all"),
             align="center", wrap="wrap",
         ),
+        rx.cond(AgentTests.progress != "",
+                rx.text(AgentTests.progress, id="tests-progress", size="2", color_scheme="gray",
+                        custom_attrs={"aria-live": "polite"})),
         rx.cond(AgentTests.status != "", rx.text(AgentTests.status, id="tests-status", size="2")),
         rx.cond(AgentTests.scores.length() > 0, rx.table.root(
             rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in
@@ -146,5 +188,7 @@ def tests_section() -> rx.Component:
                       aria_label="Require these tests to pass before publishing"),
             rx.text("Require these tests to pass on the agent's platforms before a version can be published", size="2"),
             align="center")),
+        scenario_llm_section(),
+        run_compare_section(),
         width="100%", id="tests-section",
     )

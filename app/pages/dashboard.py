@@ -79,6 +79,7 @@ class SavingRow:
 
 
 PERIODS = ["7", "30", "90"]
+COMPARE_BY = {"platform": "Platforms", "version": "Versions"}
 
 
 class Dashboard(Session):
@@ -104,6 +105,8 @@ class Dashboard(Session):
     arms: list[ArmRow] = []
     tests: list[TestRow] = []
     verdict: str = ""
+    compare_by: str = "platform"  # the A/B comparison's arms: one of COMPARE_BY
+    comparing: bool = False  # the comparison is being recomputed for another choice
     savings: list[SavingRow] = []
 
     @rx.event
@@ -189,7 +192,7 @@ class Dashboard(Session):
         try:
             async with self._as_user() as conn:
                 org = self._org()
-                comparison = await experiments.compare_arms(conn, org, days=int(days))
+                comparison = await experiments.compare_arms(conn, org, days=int(days), by=self.compare_by)
                 found = await savings.recommendations(conn, org, days=int(days))
         except Exception as exc:
             async with self:
@@ -201,6 +204,36 @@ class Dashboard(Session):
                 self._show_extras(comparison, found, int(days))
 
     def _show_extras(self, comparison, found, days: int) -> None:
+        self._show_comparison(comparison)
+        self.savings = [SavingRow(sentence=s.sentence, saving=usd(s.saving)) for s in found]
+        self.extras_days = str(days)
+        self.extras_loaded = True
+
+    @rx.event
+    def set_compare_by(self, value: str | list[str]):
+        value = value[0] if isinstance(value, list) and value else value
+        if value not in COMPARE_BY or value == self.compare_by:
+            return
+        self.compare_by, self.comparing = value, True
+        return Dashboard.load_comparison
+
+    @rx.event(background=True)
+    async def load_comparison(self):
+        """The A/B comparison alone, for the other choice of arms (platforms or versions)."""
+        days, by = self.days, self.compare_by
+        try:
+            async with self._as_user() as conn:
+                comparison = await experiments.compare_arms(conn, self._org(), days=int(days), by=by)
+        except Exception as exc:
+            async with self:
+                self.verdict, self.arms, self.tests, self.comparing = problem(exc), [], [], False
+            return
+        async with self:
+            if (self.days, self.compare_by) == (days, by):
+                self._show_comparison(comparison)
+                self.comparing = False
+
+    def _show_comparison(self, comparison) -> None:
         self.arms = [ArmRow(
             arm=registry.label(a.arm), calls=f"{a.calls:,}", cost_per_minute=usd(a.cost_per_minute, 4),
             duration=f"{a.avg_duration_seconds:.0f} s" if a.avg_duration_seconds is not None else "—",
@@ -215,9 +248,6 @@ class Dashboard(Session):
                     "no significant difference" if t.p_value is not None else t.note),
         ) for t in comparison.tests]
         self.verdict = comparison.verdict
-        self.savings = [SavingRow(sentence=s.sentence, saving=usd(s.saving)) for s in found]
-        self.extras_days = str(days)
-        self.extras_loaded = True
 
     @staticmethod
     def _per_day(series, period: str) -> go.Figure:
@@ -229,20 +259,35 @@ class Dashboard(Session):
         return _layout(fig, f"Cost per platform per day ({period})")
 
 
+def compare_by_control() -> rx.Component:
+    """Compare by: platform (the traffic split's arms) | version (the agent versions that served the calls)."""
+    return rx.hstack(
+        rx.text("Compare by", size="2", color_scheme="gray", id="compare-by-label"),
+        rx.segmented_control.root(
+            *[rx.segmented_control.item(label, value=by, id=f"compare-by-{by}") for by, label in COMPARE_BY.items()],
+            value=Dashboard.compare_by, on_change=Dashboard.set_compare_by, id="compare-by", size="1",
+            custom_attrs={"aria-labelledby": "compare-by-label"},
+        ),
+        align="center",
+    )
+
+
 def ab_section() -> rx.Component:
     return section(
         ("A/B comparison", rx.cond(Dashboard.extras_loaded, ", last " + Dashboard.extras_days + " days", "")),
+        compare_by_control(),
         rx.cond(
-            ~Dashboard.extras_loaded,
+            ~Dashboard.extras_loaded | Dashboard.comparing,
             loading("Comparing arms…"),
             rx.vstack(
                 rx.cond(Dashboard.arms.length() > 0, rx.box(rx.table.root(
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                        "Arm", "Calls", "Cost / min", "Avg duration", "Success", "Positive sentiment")])),
+                        rx.cond(Dashboard.compare_by == "version", "Version", "Arm"), "Calls", "Cost / min",
+                        "Avg duration", "Success", "Positive sentiment")])),
                     rx.table.body(rx.foreach(Dashboard.arms, lambda a: rx.table.row(
                         rx.table.cell(a.arm), rx.table.cell(a.calls), rx.table.cell(a.cost_per_minute),
                         rx.table.cell(a.duration), rx.table.cell(a.success), rx.table.cell(a.positive)))),
-                    width="100%", size="1",
+                    width="100%", size="1", id="ab-table",
                 ), width="100%", overflow_x="auto")),
                 rx.cond(Dashboard.tests.length() > 0, rx.table.root(
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (

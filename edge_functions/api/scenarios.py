@@ -15,7 +15,7 @@ from edge_functions.api.errors import ApiRoute, errors
 from switchboard.platforms import PlatformSource
 from switchboard.scenarios import gate, runner, scorecard, store
 from switchboard.scenarios.gate import ScenarioSettings
-from switchboard.scenarios.scorecard import RunReport
+from switchboard.scenarios.scorecard import RunDiff, RunListed, RunReport
 from switchboard.scenarios.store import StoredScenario
 
 router = APIRouter(route_class=ApiRoute, tags=["scenarios"])
@@ -98,14 +98,24 @@ async def get_run(run_id: UUID, who: Caller = Depends(caller)) -> RunReport:
         return await scorecard.report(conn, access.organization_id, run_id)
 
 
-@router.get("/scenario-runs/{run_id}/compare/{other_id}", responses=errors(401, 403, 404, 422),
+@router.get("/scenario-runs/{run_id}/compare/{other_id}", response_model=RunDiff, responses=errors(401, 403, 404, 422),
             summary="Two runs side by side: what changed from the first to the second")
-async def compare_runs(run_id: UUID, other_id: UUID, who: Caller = Depends(caller)) -> dict:
-    """Scope: read. Platform vs platform, or version vs version."""
+async def compare_runs(run_id: UUID, other_id: UUID, who: Caller = Depends(caller)) -> RunDiff:
+    """Scope: read. Platform vs platform, or version vs version: each run's pass rate, turn
+    latency p50/p95 and cost per conversation, the scenarios whose outcome changed, and the
+    failed checks that differ."""
     async with who.session("read") as (conn, access):
         a = await scorecard.report(conn, access.organization_id, run_id)
         b = await scorecard.report(conn, access.organization_id, other_id)
-    return {"before": a.scorecard, "after": b.scorecard, "changes": scorecard.compare(a, b)}
+    return scorecard.diff(a, b)
+
+
+@router.get("/agents/{agent_id}/scenario-runs", response_model=list[RunListed], responses=errors(401, 403, 404, 422),
+            summary="The agent's latest scenario runs, newest first")
+async def list_runs(agent_id: UUID, who: Caller = Depends(caller)) -> list[RunListed]:
+    """Scope: read. The latest 20, with their progress (done/total)."""
+    async with who.session("read") as (conn, access):
+        return await scorecard.list_runs(conn, access.organization_id, agent_id)
 
 
 @router.get("/scenario-settings", response_model=ScenarioSettings, responses=errors(401, 403, 404, 422),
@@ -117,7 +127,7 @@ async def get_settings(who: Caller = Depends(caller)) -> ScenarioSettings:
 
 
 @router.put("/scenario-settings", response_model=ScenarioSettings, responses=errors(401, 403, 404, 422),
-            summary="Require scenarios to pass before publishing; set a run's concurrency")
+            summary="Require scenarios to pass before publishing; set a run's concurrency and the test LLM")
 async def put_settings(body: ScenarioSettings, who: Caller = Depends(caller)) -> ScenarioSettings:
     """Scope: write; admins and owners only (403 otherwise)."""
     async with who.session("write") as (conn, access):

@@ -31,6 +31,7 @@ class Turn(BaseModel):
     vendor_latency_ms: float | None = Field(None, description="of which in the model and tools, where the platform says")
     overhead_ms: float | None = Field(None, description="our own time: latency_ms less the vendors' (or the platform's) time, when reported")
     cost: Decimal | None = Field(None, description="USD the platform reported for the turn; null = not reported (unpriced)")
+    ended: bool = Field(False, description="the agent ended the conversation with this reply (in the answer to the message)")
     created_at: datetime | None = None
 
 

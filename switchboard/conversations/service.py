@@ -171,7 +171,7 @@ async def _write_turn(conn, *, org: UUID, conversation: UUID, call: UUID | None,
         "vendor": reply.vendor_latency_ms, "cost": reply.cost, "state": Jsonb(state), "ended": reply.ended,
         "lines": lines or None, "entries": Jsonb(entries),
     })).fetchone()
-    return _turn(row)
+    return _turn(row).model_copy(update={"ended": reply.ended})
 
 
 async def get(db: Database, claims: Claims, organization_id: UUID | None, agent_id: UUID, conversation_id: UUID) -> Conversation:

@@ -137,6 +137,62 @@ def _apply_agent_voice(entry_vendor: str, config: dict[str, Any], voice: VoiceSp
     return config
 
 
+async def _vendor_secret(conn: psycopg.AsyncConnection, organization_id: UUID, key: str, vendor: str,
+                         settings: Settings) -> tuple[dict[str, str] | None, str]:
+    """The vendor's credentials and their source: the organisation's key, else the operator's, else none."""
+    entry = BY_KEY.get(key)
+    if not (entry and entry.secrets_schema.get("properties")):
+        return None, "none"
+    from switchboard.secrets import SecretError, get_secret  # AES-GCM, the foundation's key ring
+
+    try:
+        secret = await get_secret(conn, organization_id, vendor)
+    except SecretError as exc:  # a key that does not decrypt is no key, as for platforms
+        log.warning("organisation %s: the %s key could not be read (%s): treated as not set",
+                    organization_id, vendor, type(exc).__name__)
+        secret = None
+    if secret:
+        return secret, "organization"
+    if secret := environment_secret(vendor, settings):
+        return secret, "environment"
+    return None, "none"
+
+
+def _resolved(organization_id: UUID, row: dict[str, Any], secret: dict[str, str] | None, source: str
+              ) -> VendorSettings | None:
+    """Defaults ⊕ the organisation's overrides ⊕ credentials; None: the operator's key to the tenant's URL."""
+    overrides = row.get("config") or {}
+    if source == "environment" and _moves_url(overrides, secret or {}):
+        # The operator's key goes only to the operator's URL: a vendor whose URL the
+        # organisation changed needs the organisation's own key.
+        log.warning("organisation %s: vendor %s skipped: it has a custom base_url but no key of the "
+                    "organisation's own (the operator's key is used only with the operator's URL)",
+                    organization_id, row["key"])
+        return None
+    return VendorSettings(
+        key=row["key"], type=row["type"], vendor=row["vendor"], name=row["name"], priority=row.get("priority") or 0,
+        config=merge_config(row["default_config"] or {}, overrides, secret), secret_fields=frozenset(secret or {}),
+        credential_source=source,  # type: ignore[arg-type]
+    )
+
+
+async def resolve_vendor(conn: psycopg.AsyncConnection, organization_id: UUID, key: str, *,
+                         settings: Settings | None = None) -> VendorSettings | None:
+    """One catalogue entry as the organisation configured it, in its pipeline or not (service role);
+    None when the entry is unknown or retired, or its credentials may not go to its URL."""
+    row = await (await conn.execute(
+        """
+        select p.key, p.type, p.vendor, p.name, p.default_config, c.config, c.priority
+        from public.providers p
+        left join public.organization_provider_configs c on c.provider_id = p.id and c.organization_id = %s
+        where p.key = %s and p.is_active
+        """, (organization_id, key))).fetchone()
+    if row is None:
+        return None
+    secret, source = await _vendor_secret(conn, organization_id, key, row["vendor"], settings or get_settings())
+    return _resolved(organization_id, row, secret, source)
+
+
 def always_available(service: ServiceType) -> list[VendorSettings]:
     """The catalog's offline vendors of a service (the always-available tier that needs no key)."""
     return [
@@ -195,47 +251,19 @@ async def load_pipeline(
     for row in enabled:
         vendor = row["vendor"]
         if vendor not in secrets_by_vendor:
-            secret, source = None, "none"
-            entry = BY_KEY.get(row["key"])
-            needs_secret = bool(entry and entry.secrets_schema.get("properties"))
-            if needs_secret:
-                from switchboard.secrets import SecretError, get_secret  # AES-GCM, the foundation's key ring
-
-                try:
-                    secret = await get_secret(conn, organization_id, vendor)
-                except SecretError as exc:  # a key that does not decrypt is no key, as for platforms
-                    log.warning("organisation %s: the %s key could not be read (%s): treated as not set",
-                                organization_id, vendor, type(exc).__name__)
-                    secret = None
-                source = "organization" if secret else "none"
-                if not secret and (secret := environment_secret(vendor, settings)):
-                    source = "environment"
-            secrets_by_vendor[vendor] = (secret, source)
-        secret, source = secrets_by_vendor[vendor]
-        overrides = row["config"] or {}
-        if source == "environment" and _moves_url(overrides, secret or {}):
-            # The operator's key goes only to the operator's URL: a vendor whose URL the
-            # organisation changed needs the organisation's own key.
-            log.warning("organisation %s: vendor %s skipped: it has a custom base_url but no key of the "
-                        "organisation's own (the operator's key is used only with the operator's URL)",
-                        organization_id, row["key"])
+            secrets_by_vendor[vendor] = await _vendor_secret(conn, organization_id, row["key"], vendor, settings)
+        resolved = _resolved(organization_id, row, *secrets_by_vendor[vendor])
+        if resolved is None:
             continue
-        config = merge_config(row["default_config"] or {}, overrides, secret)
         if row["type"] == "tts" and voice_was_set:
-            config = _apply_agent_voice(vendor, config, agent.voice)
-        chains[row["type"]].append(
-            VendorSettings(
-                key=row["key"], type=row["type"], vendor=vendor, name=row["name"], priority=row["priority"],
-                config=config, secret_fields=frozenset(secret or {}), credential_source=source,
-            )
-        )
+            resolved.config = _apply_agent_voice(vendor, resolved.config, agent.voice)
+        chains[row["type"]].append(resolved)
     for service, chain in chains.items():
         if not chain:
             chain.extend(always_available(service))  # type: ignore[arg-type]
             log.info("organisation %s has no %s vendor enabled; using the offline tier", organization_id, service)
-    return PipelineConfig(
-        organization_id=organization_id, agent_config_id=agent_config_id, agent=agent, source="database", **chains
-    )
+    return PipelineConfig(organization_id=organization_id, agent_config_id=agent_config_id, agent=agent, source="database",
+                          **chains)
 
 
 def environment_pipeline(
@@ -252,8 +280,7 @@ def environment_pipeline(
             continue
         chains[entry.type].append(
             VendorSettings(
-                key=entry.key, type=entry.type, vendor=entry.vendor, name=entry.name,
-                priority=0 if offline else 100,
+                key=entry.key, type=entry.type, vendor=entry.vendor, name=entry.name, priority=0 if offline else 100,
                 config=merge_config(entry.default_config, {}, secret),
                 secret_fields=frozenset(secret or {}),
                 credential_source="environment" if secret else "none",

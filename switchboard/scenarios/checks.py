@@ -2,6 +2,7 @@
 the same outcomes, with no LLM; a `rubric` is judged only by a `Judge` the caller passes (the
 organisation's LLM) and is otherwise "not run" — never counted as passed.
 
+A judge that fails (down, hung, no verdict) leaves the rubric "not judged", in our words.
 Each outcome says why it failed in words that name the check and quote the reply."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from switchboard.conversations import Turn
+from switchboard.errors import SwitchboardError
 from switchboard.scenarios.model import Check, Outcome
 
 # A judge reads the rubric and the transcript and answers (passed, reason).
@@ -95,7 +97,10 @@ async def _one(check: Check, turns: list[Turn], number: int | None, *, ended: bo
         if judge is None:
             return result("not run: the rubric is judged by an LLM, and none is configured for this organisation", "not_run")
         transcript = "\n".join(f"Caller: {t.text}\nAgent: {t.reply}" for t in turns)
-        passed, reason = await judge(check.rubric, transcript)
+        try:
+            passed, reason = await judge(check.rubric, transcript)
+        except SwitchboardError as exc:  # the judge failed (down, hung, no verdict): said in our words
+            return result(f"not judged: {exc}", "not_run")
         return result(None if passed else f"{label}: {reason}")
     if number is not None:
         why = _reply_check(check, turns[0], f"turn {number}, {label}", transfer_tools)

@@ -115,6 +115,10 @@ class Scenario(BaseModel):
     def needs_llm(self) -> bool:
         return self.caller is not None
 
+    @property
+    def has_rubric(self) -> bool:
+        return any(c.kind == "rubric" for c in [*self.checks, *(c for t in self.turns for c in t.expect)])
+
 
 class Suite(BaseModel):
     model_config = ConfigDict(extra="forbid")

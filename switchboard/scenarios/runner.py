@@ -9,7 +9,9 @@ Invariants:
 - every pair's result is stored as it finishes (progress is `done`/`total` on the run): the
   conversation, each check's outcome and why it failed, each turn's latency, the reported cost;
 - a platform that cannot hold the conversation (no key, down) is that pair's `error`, in our
-  words — the other pairs still run; nothing an LLM judges decides a deterministic check.
+  words — the other pairs still run; nothing an LLM judges decides a deterministic check;
+- a simulated caller (the organisation's test LLM) talks after the scripted turns until it says
+  its goal is met, the agent ends, or its turn limit; "the caller's goal is met" is then a check.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from switchboard import conversations
-from switchboard.conversations import Turn
+from switchboard.conversations import Conversation, Turn
+from switchboard.conversations.service import MAX_TEXT
 from switchboard.db import Database
 from switchboard.errors import Conflict, FieldError, InvalidInput, NotFound, SwitchboardError
 from switchboard.inbound import ProviderSource
-from switchboard.scenarios.checks import CheckResult, Judge, evaluate
+from switchboard.scenarios.checks import CheckResult, evaluate
+from switchboard.scenarios.llm import ScenarioLLM, for_organization
+from switchboard.scenarios.model import SimulatedCaller
 from switchboard.scenarios.store import StoredScenario, list_scenarios
 from switchboard.tenancy import Claims
 from switchboard.versions.gate import agent_platforms
@@ -94,12 +99,45 @@ async def create_run(db: Database, claims: Claims, organization_id: UUID, agent_
     return row["id"]
 
 
+async def _simulate(db: Database, claims: Claims, organization_id: UUID, agent_id: UUID, conv: Conversation,
+                    caller: SimulatedCaller, turns: list[Turn], source: ProviderSource, llm: ScenarioLLM) -> CheckResult:
+    """The simulated caller talks (after any scripted turns) until it says its goal is met, the
+    agent ends the conversation, or `max_turns`; `turns` grows. The outcome: was the goal met."""
+    history = [("agent", t.reply) for t in conv.turns if t.seq == 0]
+    history += [(who, text or "") for t in turns for who, text in (("caller", t.text), ("agent", t.reply))]
+
+    def goal(why: str | None) -> CheckResult:
+        return CheckResult(check="the caller's goal is met", kind="goal", outcome="failed" if why else "passed",
+                           message=f"the caller's goal is met: {why}" if why else None)
+
+    ended = bool(turns and turns[-1].ended)
+    for _ in range(caller.max_turns):
+        text = await llm.caller_turn(caller, history, ended=ended)
+        if text is None:
+            return goal(None)
+        if ended:
+            return goal(f"the agent ended the conversation first; the caller said {text!r}")
+        try:
+            turn = await conversations.say(db, claims, organization_id, agent_id, conv.id, text[:MAX_TEXT], source)
+        except Conflict:  # ended between turns
+            ended = True
+            continue
+        turns.append(turn)
+        history += [("caller", text), ("agent", turn.reply)]
+        ended = turn.ended
+    if ended:  # the agent's last reply ended it: one more look from the caller
+        text = await llm.caller_turn(caller, history, ended=True)
+        return goal(None if text is None else f"the agent ended the conversation first; the caller said {text!r}")
+    last = f"; the last reply was {turns[-1].reply!r}" if turns else ""
+    return goal(f"not met within {caller.max_turns} turns of the simulated caller{last}")
+
+
 async def _hold(db: Database, claims: Claims, organization_id: UUID, agent_id: UUID, version_id: UUID,
                 stored: StoredScenario, platform: str, source: ProviderSource, transfer_tools: set[str],
-                judge: Judge | None) -> PairResult:
+                llm: ScenarioLLM | None) -> PairResult:
     scenario = stored.scenario
     base = {"scenario": scenario.name, "platform": platform}
-    if scenario.needs_llm and judge is None:
+    if scenario.needs_llm and llm is None:
         return PairResult(**base, outcome="not_run",
                           error="not run: a simulated caller is driven by an LLM, and none is configured for this organisation")
     try:
@@ -108,6 +146,7 @@ async def _hold(db: Database, claims: Claims, organization_id: UUID, agent_id: U
         return PairResult(**base, outcome="error", error=str(exc))
     turns: list[Turn] = []
     stopped: str | None = None
+    extra: list[CheckResult] = []
     try:
         for scripted in scenario.turns:
             try:
@@ -118,23 +157,37 @@ async def _hold(db: Database, claims: Claims, organization_id: UUID, agent_id: U
             except SwitchboardError as exc:
                 return PairResult(**base, outcome="error", conversation_id=conv.id, error=str(exc),
                                   turn_latency_ms=[t.latency_ms for t in turns])
+        if scenario.caller is not None and llm is not None and stopped is None:
+            try:
+                extra.append(await _simulate(db, claims, organization_id, agent_id, conv, scenario.caller, turns, source, llm))
+            except SwitchboardError as exc:  # the caller's LLM or the platform failed mid-way
+                return PairResult(**base, outcome="error", conversation_id=conv.id, turn_latency_ms=[t.latency_ms for t in turns],
+                                  error=f"the simulated caller could not go on: {exc}")
         held = await conversations.get(db, claims, organization_id, agent_id, conv.id)
     finally:
         await conversations.end(db, claims, organization_id, agent_id, conv.id, source)
     checks = await evaluate(turns, [t.expect for t in scenario.turns], scenario.checks, ended=held.status == "ended",
-                            transfer_tools=transfer_tools, judge=judge)
+                            transfer_tools=transfer_tools, judge=llm.judge if llm else None) + extra
     for i in range(len(turns) + 1, len(scenario.turns) + 1):  # turns the agent never got to
         for check in scenario.turns[i - 1].expect:
             checks.append(CheckResult(check=check.label(), kind=check.kind, turn=i, outcome="failed",
                                       message=f"turn {i}, {check.label()}: not reached ({stopped or 'the conversation ended'})"))
     costs = [t.cost for t in held.turns if t.cost is not None]
-    return PairResult(**base, outcome="failed" if any(c.outcome == "failed" for c in checks) else "passed",
+    return PairResult(**base, outcome=_outcome(checks),
                       checks=checks, turn_latency_ms=[t.latency_ms for t in turns], conversation_id=conv.id,
                       cost=held.cost if held.cost is not None else (sum(costs, Decimal(0)) if costs else None))
 
 
+def _outcome(checks: list[CheckResult]) -> str:
+    """Failed if a check failed; else not run if one was not run (an unjudged rubric never passes)."""
+    outcomes = {c.outcome for c in checks}
+    return "failed" if "failed" in outcomes else "not_run" if "not_run" in outcomes else "passed"
+
+
 async def execute_run(db: Database, claims: Claims, organization_id: UUID, run_id: UUID, source: ProviderSource, *,
-                      on_progress: Progress | None = None, judge: Judge | None = None) -> list[PairResult]:
+                      on_progress: Progress | None = None) -> list[PairResult]:
+    """Hold the run's conversations; rubrics and simulated callers use the organisation's test
+    LLM (`scenarios.llm`), if it configured one."""
     async with db.as_user(claims) as conn:
         run = await (await conn.execute(
             """
@@ -151,11 +204,12 @@ async def execute_run(db: Database, claims: Claims, organization_id: UUID, run_i
     limit = asyncio.Semaphore(run["scenario_concurrency"])
     pairs = [(s, p) for p in run["platforms"] for s in suite]
     results: list[PairResult] = []
+    llm = await for_organization(db, organization_id) if any(s.scenario.needs_llm or s.scenario.has_rubric for s in suite) else None
 
     async def one(stored: StoredScenario, platform: str) -> None:
         async with limit:
             result = await _hold(db, claims, organization_id, agent_id, version_id, stored, platform, source,
-                                 transfer_tools, judge)
+                                 transfer_tools, llm)
         async with db.as_user(claims) as conn:
             await conn.execute(
                 """
@@ -179,6 +233,9 @@ async def execute_run(db: Database, claims: Claims, organization_id: UUID, run_i
             await conn.execute("update public.scenario_runs set status = 'error', finished_at = now(), "
                                "error = 'the run stopped on an internal error' where id = %s", (run_id,))
         raise
+    finally:
+        if llm is not None:
+            await llm.aclose()
     status = "passed" if results and all(r.outcome == "passed" for r in results) else "failed"
     async with db.as_user(claims) as conn:
         await conn.execute("update public.scenario_runs set status = %s, finished_at = now() where id = %s", (status, run_id))
@@ -187,8 +244,8 @@ async def execute_run(db: Database, claims: Claims, organization_id: UUID, run_i
 
 async def run_suite(db: Database, claims: Claims, organization_id: UUID, agent_id: UUID, source: ProviderSource, *,
                     platform: str | list[str] = ALL, version: int | None = None, on_progress: Progress | None = None,
-                    judge: Judge | None = None) -> tuple[UUID, list[PairResult]]:
+                    ) -> tuple[UUID, list[PairResult]]:
     run_id = await create_run(db, claims, organization_id, agent_id, platform=platform, version=version)
-    return run_id, await execute_run(db, claims, organization_id, run_id, source, on_progress=on_progress, judge=judge)
+    return run_id, await execute_run(db, claims, organization_id, run_id, source, on_progress=on_progress)
 
 

@@ -1,6 +1,7 @@
 """A run's report and its scorecard: per platform (and the version it tested) the pass rate, the
 failed checks, turn latency p50/p95 and the cost per conversation where the platform reported
-one; and two runs side by side (platform vs platform, version vs version) with what changed.
+one; and two runs side by side (platform vs platform, version vs version) with what changed
+(`diff`: pass rate, the failed checks that differ, latency p50/p95, cost).
 
 Costs: the mean over the conversations whose platform reported a cost (`priced` says how many);
 none reported → None (unpriced), never $0."""
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 
 from switchboard.errors import NotFound
 from switchboard.scenarios.checks import CheckResult
+from switchboard.scenarios.store import require_agent
 
 
 class ResultRow(BaseModel):
@@ -44,18 +46,22 @@ class PlatformScore(BaseModel):
     priced: int
 
 
-class RunReport(BaseModel):
+class RunListed(BaseModel):
+    """A run and its progress (`done` of `total` conversations held)."""
     id: UUID
-    agent_id: UUID
     version: int
     platforms: list[str]
     status: str
     total: int
     done: int
     passed: int
-    error: str | None = None
     started_at: datetime
     finished_at: datetime | None = None
+
+
+class RunReport(RunListed):
+    agent_id: UUID
+    error: str | None = None
     scorecard: list[PlatformScore] = []
     results: list[ResultRow] = []
 
@@ -105,16 +111,19 @@ async def report(conn: AsyncConnection, organization_id: UUID, run_id: UUID) -> 
                      started_at=run["started_at"], finished_at=run["finished_at"], scorecard=card, results=results)
 
 
+def _pairs(a: RunReport, b: RunReport) -> tuple[dict[tuple[str, str], ResultRow], dict[tuple[str, str], ResultRow]]:
+    """Each run's results keyed (scenario, platform) — or (scenario, "*") when each run tested one
+    platform and they differ (platform against platform)."""
+    if a.platforms != b.platforms and len(a.platforms) == len(b.platforms) == 1:
+        return ({(r.scenario, "*"): r for r in a.results if r.platform == a.platforms[0]},
+                {(r.scenario, "*"): r for r in b.results if r.platform == b.platforms[0]})
+    return {(r.scenario, r.platform): r for r in a.results}, {(r.scenario, r.platform): r for r in b.results}
+
+
 def compare(a: RunReport, b: RunReport) -> list[dict[str, Any]]:
     """What changed from run `a` to run `b`, per scenario and platform pair present in both
     (platforms matched by name, or the single platform of each when they differ)."""
-    if a.platforms != b.platforms and len(a.platforms) == len(b.platforms) == 1:
-        pa, pb = a.platforms[0], b.platforms[0]
-        key_a = {(r.scenario, "*"): r for r in a.results if r.platform == pa}
-        key_b = {(r.scenario, "*"): r for r in b.results if r.platform == pb}
-    else:
-        key_a = {(r.scenario, r.platform): r for r in a.results}
-        key_b = {(r.scenario, r.platform): r for r in b.results}
+    key_a, key_b = _pairs(a, b)
     changes = []
     for key in sorted(set(key_a) | set(key_b)):
         ra, rb = key_a.get(key), key_b.get(key)
@@ -123,3 +132,75 @@ def compare(a: RunReport, b: RunReport) -> list[dict[str, Any]]:
             changes.append({"scenario": key[0], "platform": key[1], "before": before, "after": after,
                             "failed_checks": [c.message for c in (rb.checks if rb else []) if c.outcome == "failed"]})
     return changes
+
+
+class RunSummary(BaseModel):
+    """A run over all its platforms: what a side of a comparison shows."""
+    id: UUID
+    version: int
+    platforms: list[str]
+    status: str
+    started_at: datetime
+    score: PlatformScore
+
+
+class RunDiff(BaseModel):
+    before: RunSummary
+    after: RunSummary
+    before_scorecard: list[PlatformScore]
+    after_scorecard: list[PlatformScore]
+    changes: list[dict[str, Any]]  # scenarios whose outcome changed (compare)
+    newly_failed: list[str]  # "scenario: check" failing in the second run and not in the first
+    fixed: list[str]  # failing in the first, not in the second
+    pass_rate_change: float
+    latency_p50_change_ms: float | None
+    latency_p95_change_ms: float | None
+    cost_change: Decimal | None  # per conversation; None unless both runs were priced
+
+
+def _summary(run: RunReport) -> RunSummary:
+    return RunSummary(id=run.id, version=run.version, platforms=run.platforms, status=run.status,
+                      started_at=run.started_at, score=score(", ".join(run.platforms), run.version, run.results))
+
+
+def _failing(keyed: dict[tuple[str, str], ResultRow]) -> set[str]:
+    out = set()
+    for (scenario, platform), r in keyed.items():
+        where = scenario if platform == "*" else f"{platform} · {scenario}"
+        out |= {f"{where}: {c.check}" for c in r.checks if c.outcome == "failed"}
+        if r.outcome in ("error", "not_run") and r.error:
+            out.add(f"{where}: {r.error}")
+    return out
+
+
+def _change(x: Any, y: Any) -> Any:
+    return None if x is None or y is None else round(y - x, 6) if isinstance(x, Decimal) else round(y - x, 1)
+
+
+def diff(a: RunReport, b: RunReport) -> RunDiff:
+    """Two runs side by side (platform vs platform, version vs version): each one's pass rate,
+    turn latency p50/p95 and cost per conversation, the changes between them, and which failed
+    checks differ."""
+    sa, sb = _summary(a), _summary(b)
+    key_a, key_b = _pairs(a, b)
+    fa, fb = _failing(key_a), _failing(key_b)
+    return RunDiff(
+        before=sa, after=sb, before_scorecard=a.scorecard, after_scorecard=b.scorecard, changes=compare(a, b),
+        newly_failed=sorted(fb - fa), fixed=sorted(fa - fb),
+        pass_rate_change=round(sb.score.pass_rate - sa.score.pass_rate, 4),
+        latency_p50_change_ms=_change(sa.score.latency_p50_ms, sb.score.latency_p50_ms),
+        latency_p95_change_ms=_change(sa.score.latency_p95_ms, sb.score.latency_p95_ms),
+        cost_change=_change(sa.score.cost_per_conversation, sb.score.cost_per_conversation),
+    )
+
+
+async def list_runs(conn: AsyncConnection, organization_id: UUID, agent_id: UUID, *, limit: int = 20) -> list[RunListed]:
+    """The agent's latest runs, newest first (another organisation's agent: not found)."""
+    await require_agent(conn, organization_id, agent_id)
+    rows = await (await conn.execute(
+        """
+        select r.id, v.number as version, r.platforms, r.status, r.total, r.done, r.passed, r.started_at, r.finished_at
+        from public.scenario_runs r join public.agent_versions v on v.id = r.agent_version_id
+        where r.organization_id = %s and r.agent_config_id = %s order by r.started_at desc, r.id limit %s
+        """, (organization_id, agent_id, limit))).fetchall()
+    return [RunListed.model_validate(r) for r in rows]

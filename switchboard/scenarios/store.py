@@ -24,14 +24,14 @@ class StoredScenario(BaseModel):
     updated_at: datetime
 
 
-async def _agent(conn: AsyncConnection, organization_id: UUID, agent_id: UUID) -> None:
+async def require_agent(conn: AsyncConnection, organization_id: UUID, agent_id: UUID) -> None:
     if await (await conn.execute("select 1 from public.agent_configs where organization_id = %s and id = %s",
                                  (organization_id, agent_id))).fetchone() is None:
         raise NotFound("agent not found")
 
 
 async def list_scenarios(conn: AsyncConnection, organization_id: UUID, agent_id: UUID) -> list[StoredScenario]:
-    await _agent(conn, organization_id, agent_id)
+    await require_agent(conn, organization_id, agent_id)
     rows = await (await conn.execute(
         "select * from public.scenarios where organization_id = %s and agent_config_id = %s order by position, name",
         (organization_id, agent_id),
@@ -44,7 +44,7 @@ async def save_suite(conn: AsyncConnection, organization_id: UUID, agent_id: UUI
                      replace: bool = False) -> list[StoredScenario]:
     """Write `suite` (by name: a scenario of the same name is replaced); `replace` also removes
     the agent's scenarios not in it."""
-    await _agent(conn, organization_id, agent_id)
+    await require_agent(conn, organization_id, agent_id)
     for position, scenario in enumerate(suite):
         await conn.execute(
             """

@@ -42,7 +42,8 @@ async def check_gate(conn: AsyncConnection, organization_id: UUID, agent_id: UUI
             "select scenario_name, outcome, checks, error from public.scenario_results "
             "where run_id = %s and platform = %s and outcome <> 'passed' order by scenario_name", (run["id"], code))).fetchall()
         for r in rows:
-            messages = [c["message"] for c in r["checks"] if c.get("outcome") == "failed"] or [r["error"] or r["outcome"]]
+            messages = ([c["message"] for c in r["checks"] if c.get("outcome") in ("failed", "not_run")]
+                        or [r["error"] or r["outcome"]])
             failed += [f"{code} · {r['scenario_name']}: {m}" for m in messages]
     if untested:
         raise PublishBlocked(f"version {number} has not been tested on {', '.join(untested)}: this organisation requires "

@@ -71,6 +71,7 @@ def routes(w: World) -> list[tuple[str, str, str, dict | None]]:
         ("POST", f"/api/agents/{a}/scenarios/import", "write", {"yaml": "scenarios: []"}),
         # (an unknown platform: refused in words after the scope check, so no run starts)
         ("POST", f"/api/agents/{a}/scenario-runs", "write", {"platform": "none-such"}),
+        ("GET", f"/api/agents/{a}/scenario-runs", "read", None),
         ("GET", f"/api/scenario-runs/{uuid4()}", "read", None),
         ("GET", f"/api/scenario-runs/{uuid4()}/compare/{uuid4()}", "read", None),
         ("GET", "/api/scenario-settings", "read", None),

@@ -44,9 +44,9 @@ async def add_calls(
     db: Database, org: UUID, agent: UUID | None, provider: str, n: int, *,
     arm: str | None = None, cost_per_minute: float = 0.10, cpm_jitter: float = 0.01,
     duration: int = 180, success_rate: float = 0.8, positive_rate: float = 0.5,
-    started: datetime | None = None, seed: int = 1,
+    started: datetime | None = None, seed: int = 1, version: UUID | None = None,
 ) -> None:
-    """n ended calls with usage. Values vary deterministically (hash of the row number) so that
+    """n ended calls with usage (served by `version`, else by the agent's live one). Values vary deterministically (hash of the row number) so that
     means and variances are known-ish but not constant."""
     started = started or datetime.now(timezone.utc) - timedelta(hours=1)
     async with db.as_service() as conn:
@@ -63,7 +63,7 @@ async def add_calls(
             calls as (
               insert into public.call_records (organization_id, agent_config_id, provider_id, provider_call_id,
                 direction, status, started_at, ended_at, duration_seconds, successful, sentiment, experiment_arm,
-                from_number, to_number, transcript)
+                from_number, to_number, transcript, agent_version_id)
               select %(org)s, %(agent)s, p.id, 'call-' || %(seed)s || '-' || %(provider)s || '-' || g.i || '-' || gen_random_uuid(),
                 'inbound', 'ended', %(started)s - (g.i || ' seconds')::interval,
                 %(started)s - (g.i || ' seconds')::interval + (greatest(10, round(%(duration)s * (0.5 + g.r1)))::int || ' seconds')::interval,
@@ -71,7 +71,7 @@ async def add_calls(
                 g.r2 < %(success)s,
                 case when g.r3 < %(positive)s then 'positive' when g.r3 < %(positive)s + 0.2 then 'neutral' else 'negative' end,
                 %(arm)s, '+15550100' || lpad((g.i %% 100)::text, 2, '0'), '+15550199999',
-                'Agent: Hello! User: I would like an appointment.'
+                'Agent: Hello! User: I would like an appointment.', %(version)s::uuid
               from g, p
               returning id, provider_id, duration_seconds, started_at
             )
@@ -85,5 +85,5 @@ async def add_calls(
             """,
             {"provider": provider, "seed": seed, "n": n, "org": org, "agent": agent, "started": started,
              "duration": duration, "success": success_rate, "positive": positive_rate, "arm": arm,
-             "cpm": cost_per_minute, "jitter": cpm_jitter},
+             "cpm": cost_per_minute, "jitter": cpm_jitter, "version": version},
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
+from switchboard import versions
 from switchboard.experiments import MIN_CALLS_PER_ARM, compare_arms
 from tests.app.factories import add_calls, make_agent, make_org, make_user
 
@@ -96,10 +97,51 @@ async def test_another_organisation_sees_no_arms(db, org):
     assert result.arms == []
 
 
+async def test_versions_are_compared_by_the_calls_each_served(db, org):
+    """By version: every call the version served (with an arm or not), the latest two tested;
+    conversations (scenario runs among them) are not calls and are not counted."""
+    owner, org_id, agent = org
+    async with db.as_service() as conn:
+        first = await versions.get_version(conn, org_id, agent, 1)
+        v2 = await versions.save_draft(conn, org_id, agent, {**first.spec, "prompt": "Second."})
+        v3 = await versions.save_draft(conn, org_id, agent, {**first.spec, "prompt": "Third."})
+    await add_calls(db, org_id, agent, "retell", 100, cost_per_minute=0.10, seed=20)  # the live one: v1
+    await add_calls(db, org_id, agent, "retell", 100, arm="retell", cost_per_minute=0.12, seed=21, version=v2.id)
+    await add_calls(db, org_id, agent, "vapi", 100, arm="vapi", cost_per_minute=0.12, seed=22, version=v2.id)
+    await add_calls(db, org_id, agent, "vapi", 200, cost_per_minute=0.08, success_rate=0.8, seed=23, version=v3.id)
+    async with db.as_service() as conn:
+        await conn.execute(
+            "insert into call_records (organization_id, agent_config_id, provider_id, provider_call_id, direction, status, "
+            "started_at, agent_version_id) select %s, %s, id, 'chat:x', 'chat', 'ended', now(), %s "
+            "from voice_ai_providers where code = 'livekit'", (org_id, agent, v3.id))
+    async with db.as_user(owner) as conn:
+        result = await compare_arms(conn, org_id, agent_id=agent, by="version")
+        sql = {r["number"]: r for r in await (await conn.execute(
+            "select v.number, count(*) as calls, sum(u.cost_amount) / (sum(u.duration_seconds) / 60.0) as cpm "
+            "from call_records c join provider_usage u on u.call_id = c.id join agent_versions v on v.id = c.agent_version_id "
+            "where c.direction <> 'chat' group by 1")).fetchall()}
+        platforms = await compare_arms(conn, org_id, agent_id=agent)
+    assert result.by == "version" and [(a.arm, a.calls) for a in result.arms] == [("v1", 100), ("v2", 200), ("v3", 200)]
+    for arm in result.arms:
+        assert arm.cost_per_minute == pytest.approx(float(sql[int(arm.arm[1:])]["cpm"]), rel=1e-9)
+    cost = next(t for t in result.tests if t.measure == "cost per minute")
+    assert cost.significant and cost.better_arm == "v3"  # v3 against v2, the latest two
+    assert "v3 is cheaper" in result.verdict and "Recommendation: keep v3 live." in result.verdict
+    assert [(a.arm, a.calls) for a in platforms.arms] == [("retell", 100), ("vapi", 100)]  # arms only
+
+
+async def test_no_versioned_calls_says_so(db, org):
+    owner, org_id, _agent = org
+    async with db.as_user(owner) as conn:
+        result = await compare_arms(conn, org_id, by="version")
+    assert result.arms == [] and result.verdict.startswith("No calls name a version")
+
+
 _ROLLUP = (
-    "select day, agent_config_id, arm, calls, judged, successes, rated, positive, dur_n, dur_sum, dur_sumsq, "
-    "usage_seconds, cost_amount, cpm_n, cpm_sum, cpm_sumsq from experiment_daily where organization_id = %s "
-    "and (calls, usage_seconds, cpm_n) <> (0, 0, 0) order by day, arm, agent_config_id nulls first"
+    "select day, agent_config_id, arm, agent_version_id, calls, judged, successes, rated, positive, dur_n, dur_sum, "
+    "dur_sumsq, usage_seconds, cost_amount, cpm_n, cpm_sum, cpm_sumsq from experiment_daily where organization_id = %s "
+    "and (calls, usage_seconds, cpm_n) <> (0, 0, 0) "
+    "order by day, arm nulls first, agent_config_id nulls first, agent_version_id nulls first"
 )
 
 

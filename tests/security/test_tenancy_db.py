@@ -407,7 +407,7 @@ async def test_tenant_cannot_write_another_orgs_ab_rollup(db: Database, db_url: 
         rollup = conn.execute("select to_jsonb(e) from experiment_daily e where organization_id = %s order by day, arm",
                               (b.org_id,)).fetchall()
     assert rollup  # B has an A/B rollup worth attacking, kept by the triggers
-    bump = ("select private.experiment_bump(%s, current_date, null, 'retell', 1, 1000, 0, 0, 0, 0, 0, 0, 0, 0, "
+    bump = ("select private.experiment_bump(%s, current_date, null, 'retell', null, 1, 1000, 0, 0, 0, 0, 0, 0, 0, 0, "
             "-1000, 0, 0, 0)")
     state, _ = await _outcome(db, a.owner, bump, (b.org_id,))
     assert state == "42501", state

@@ -17,6 +17,7 @@ from psycopg import AsyncConnection
 from pydantic import BaseModel
 
 from switchboard.errors import NotFound
+from switchboard.scenarios import leases
 from switchboard.scenarios.checks import CheckResult
 
 
@@ -49,7 +50,7 @@ class RunReport(BaseModel):
     agent_id: UUID
     version: int
     platforms: list[str]
-    status: str
+    status: str  # running | passed | failed | error | interrupted (its process stopped: `error` says what is kept)
     total: int
     done: int
     passed: int
@@ -85,12 +86,13 @@ def score(platform: str, version: int, rows: list[ResultRow]) -> PlatformScore:
 
 
 async def report(conn: AsyncConnection, organization_id: UUID, run_id: UUID) -> RunReport:
+    column, params = leases.stale_column()
     run = await (await conn.execute(
-        """
-        select r.*, v.number as version from public.scenario_runs r
+        f"""
+        select r.*, v.number as version, {column} from public.scenario_runs r
         join public.agent_versions v on v.id = r.agent_version_id
-        where r.organization_id = %s and r.id = %s
-        """, (organization_id, run_id))).fetchone()
+        where r.organization_id = %(org)s and r.id = %(run)s
+        """, {**params, "org": organization_id, "run": run_id})).fetchone()
     if run is None:
         raise NotFound("scenario run not found")
     rows = await (await conn.execute(
@@ -99,9 +101,10 @@ async def report(conn: AsyncConnection, organization_id: UUID, run_id: UUID) -> 
                          checks=[CheckResult.model_validate(c) for c in r["checks"]],
                          turn_latency_ms=[float(x) for x in r["turn_latency_ms"]], cost=r["cost_amount"],
                          conversation_id=r["conversation_id"], error=r["error"]) for r in rows]
+    status, error = leases.shown(run)  # a run whose process died reads interrupted, in words
     card = [score(p, run["version"], [r for r in results if r.platform == p]) for p in run["platforms"]]
     return RunReport(id=run["id"], agent_id=run["agent_config_id"], version=run["version"], platforms=list(run["platforms"]),
-                     status=run["status"], total=run["total"], done=run["done"], passed=run["passed"], error=run["error"],
+                     status=status, total=run["total"], done=run["done"], passed=run["passed"], error=error,
                      started_at=run["started_at"], finished_at=run["finished_at"], scorecard=card, results=results)
 
 

@@ -14,7 +14,7 @@ from switchboard.auth import issue_token
 from switchboard.db import Database
 from switchboard.demo import DEMO_EMAIL, seed_demo
 from switchboard.platforms import PlatformSource
-from switchboard.scenarios import leases, runner
+from switchboard.scenarios import leases, runner, scorecard
 from switchboard.scenarios.demo import demo_suite
 from switchboard.scenarios.store import save_suite
 from switchboard.settings import get_settings
@@ -146,3 +146,41 @@ async def test_a_run_whose_task_died_reads_interrupted_and_resumes(db: Database,
     assert len(after) == 5 and all(after[name] == id_ for name, id_ in before.items())  # kept, not run again
     r = await api.post(f"/api/scenario-runs/{run_id}/resume", headers=h)
     assert r.status_code == 409 and r.json()["message"] == "this run has finished (passed); start a new run to test again"
+
+
+async def test_a_killed_process_holds_no_slot_for_long(db: Database, db_url: str, worker_chat, monkeypatch) -> None:
+    demo = (await seed_demo(db, 0, other_calls=0, seed=1)).demo
+    await _suite(db, demo, 2)
+    async with db.as_service() as conn:
+        await conn.execute("update organizations set scenario_concurrency = 1 where id = %s", (demo.organization_id,))
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "switchboard", "scenarios", "run", "--agent", str(demo.agent_config_id), "--platform", "livekit",
+        env={**os.environ, "DATABASE_URL": db_url}, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        for _ in range(1200):
+            async with db.as_service() as conn:
+                run = await (await conn.execute("select id, done from scenario_runs where organization_id = %s",
+                                                (demo.organization_id,))).fetchone()
+            if run and run["done"] >= 1:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the CLI's run never stored a result")
+    finally:
+        cli.kill()  # SIGKILL: no finally block of the process runs
+        await cli.wait()
+    async with db.as_service() as conn:
+        left = await (await conn.execute("select count(*) as n from scenario_slots where run_id = %s", (run["id"],))).fetchone()
+    assert left["n"] == 1  # the dead process's slot is still there; its organisation's limit is 1
+
+    monkeypatch.setattr(leases, "STALE_SECONDS", 1.0)  # (the dead runner beat every 2 s)
+    source = PlatformSource(db, get_settings())
+    try:  # a new run waits only until the dead runner is known dead, then holds the one slot
+        new_run, results = await asyncio.wait_for(runner.run_suite(
+            db, demo.claims, demo.organization_id, demo.agent_config_id, source, platform="livekit"), 120)
+    finally:
+        await source.aclose()
+    assert len(results) == 10 and all(r.outcome == "passed" for r in results)
+    async with db.as_user(demo.claims) as conn:
+        dead = await scorecard.report(conn, demo.organization_id, run["id"])
+    assert dead.status == "interrupted" and "of 10 results are kept — resume it to run the" in dead.error

@@ -50,7 +50,7 @@ class RunReport(BaseModel):
     agent_id: UUID
     version: int
     platforms: list[str]
-    status: str  # running | passed | failed | error | interrupted (its process stopped: `error` says what is kept)
+    status: str
     total: int
     done: int
     passed: int

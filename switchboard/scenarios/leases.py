@@ -13,8 +13,10 @@ Invariants:
   `scenario_concurrency` slots of live runners, whatever the runs and processes. A dead runner's
   slots stop counting by themselves (its run is no longer beating); other organisations never
   wait on that lock;
-- a waiter in this process is woken as soon as a slot of its organisation is released here;
-  what other processes release (or stale slots) is seen by polling every POLL_SECONDS.
+- in a process, one waiter per organisation claims at a time, first come first served (the
+  others queue locally, not in the database); it is woken as soon as a slot of its organisation
+  is released here — what other processes release (or stale slots) it sees by polling every
+  POLL_SECONDS.
 """
 
 from __future__ import annotations
@@ -135,12 +137,13 @@ async def beating(db: Database, claims: Claims, run_id: UUID, token: UUID) -> As
 
 
 class _Waker:
-    """Wakes one local waiter per release; `generation` counts releases so none is missed
-    between a waiter's failed claim and its wait."""
+    """The organisation's local queue of claimants and the releases that wake its head;
+    `generation` counts releases so none is missed between a failed claim and the wait."""
 
     def __init__(self) -> None:
         self.generation = 0
         self.condition = asyncio.Condition()
+        self.queue = asyncio.Lock()  # FIFO
 
     async def released(self) -> None:
         async with self.condition:
@@ -184,12 +187,13 @@ async def _claim(db: Database, claims: Claims, organization_id: UUID, run_id: UU
 async def slot(db: Database, claims: Claims, organization_id: UUID, run_id: UUID, token: UUID) -> AsyncIterator[None]:
     """Hold one of the organisation's conversation slots for the block (waiting for one first)."""
     waker = _waker(organization_id)
-    while True:
-        seen = waker.generation
-        held = await _claim(db, claims, organization_id, run_id, token)
-        if held is not None:
-            break
-        await waker.wait(seen, POLL_SECONDS)
+    async with waker.queue:
+        while True:
+            seen = waker.generation
+            held = await _claim(db, claims, organization_id, run_id, token)
+            if held is not None:
+                break
+            await waker.wait(seen, POLL_SECONDS)
     try:
         yield
     finally:

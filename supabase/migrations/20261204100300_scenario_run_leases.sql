@@ -6,7 +6,8 @@
 --     processes: a (scenario, platform) pair holds a row of `scenario_slots` while its
 --     conversation is open; a pair may claim one only while fewer than the organisation's limit
 --     are held, claims serialised by a transaction-level advisory lock on the organisation
---     (`switchboard.scenarios.leases`);
+--     (`switchboard.scenarios.leases`); a waiting pair's row is a ticket (held = false), and
+--     tickets are granted oldest first;
 --   * a run is executed by one runner at a time (`runner_token`, set when a runner takes it
 --     over), which beats `heartbeat_at` every few seconds; a slot counts only while its run is
 --     running, held by the same runner and beating — a dead process's slots stop counting by
@@ -30,6 +31,7 @@ create table public.scenario_slots (
   organization_id uuid not null references public.organizations (id) on delete cascade,
   run_id uuid not null,
   runner_token uuid not null,
+  held boolean not null default true,  -- false: a ticket, queued for a slot (granted oldest first)
   claimed_at timestamptz not null default now(),
   foreign key (organization_id, run_id) references public.scenario_runs (organization_id, id) on delete cascade
 );
@@ -38,12 +40,15 @@ create index scenario_slots_run_idx on public.scenario_slots (run_id);
 
 alter table public.scenario_slots enable row level security;
 revoke all on public.scenario_slots from public, anon, authenticated;
-grant select, insert, delete on public.scenario_slots to authenticated;
+grant select, insert, update, delete on public.scenario_slots to authenticated;
 grant all on public.scenario_slots to service_role;
 
 create policy tenant_read on public.scenario_slots for select to authenticated
   using (organization_id in (select private.user_org_ids()));
 create policy tenant_insert on public.scenario_slots for insert to authenticated
+  with check (organization_id in (select private.user_org_ids()));
+create policy tenant_update on public.scenario_slots for update to authenticated
+  using (organization_id in (select private.user_org_ids()))
   with check (organization_id in (select private.user_org_ids()));
 create policy tenant_delete on public.scenario_slots for delete to authenticated
   using (organization_id in (select private.user_org_ids()));

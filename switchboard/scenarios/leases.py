@@ -10,7 +10,9 @@ Invariants:
   results (the runner runs the pairs not stored);
 - a pair holds a slot of its organisation while its conversation is open; claims of one
   organisation are serialised by a transaction-level advisory lock on it, then counted: at most
-  `scenario_concurrency` slots of live runners, whatever the runs and processes. A dead runner's
+  `scenario_concurrency` slots of live runners, whatever the runs and processes. Who waits holds
+  a ticket (a slot row not yet held), granted oldest first, so a process recycling its own
+  releases does not starve another process's run. A dead runner's
   slots stop counting by themselves (its run is no longer beating); other organisations never
   wait on that lock;
 - in a process, one waiter per organisation claims at a time, first come first served (the
@@ -163,42 +165,54 @@ def _waker(organization_id: UUID) -> _Waker:
     return _wakers.setdefault(asyncio.get_running_loop(), {}).setdefault(organization_id, _Waker())
 
 
-async def _claim(db: Database, claims: Claims, organization_id: UUID, run_id: UUID, token: UUID) -> UUID | None:
+async def _claim(db: Database, claims: Claims, organization_id: UUID, run_id: UUID, token: UUID,
+                 ticket: UUID | None) -> tuple[bool, UUID]:
+    """(granted, the slot row): granted while fewer than the limit are held by live runners
+    counting the live tickets queued before `ticket` (all of them for a first try); a first
+    try that is not granted leaves a ticket in the queue."""
     async with db.as_user(claims) as conn:
         await conn.execute("select pg_advisory_xact_lock(hashtextextended('scenario_slots:' || %s, 0))",
                            (str(organization_id),))
         row = await (await conn.execute(
             f"""
-            select o.scenario_concurrency as limit, (
-              select count(*) from public.scenario_slots s join public.scenario_runs r on r.id = s.run_id
-              where s.organization_id = o.id and r.runner_token = s.runner_token and not ({_STALE})
-                and r.status = 'running') as held
+            with live as (
+              select s.id, s.held, s.claimed_at from public.scenario_slots s join public.scenario_runs r on r.id = s.run_id
+              where s.organization_id = %(org)s and r.runner_token = s.runner_token and r.status = 'running'
+                and not ({_STALE})),
+            mine as (select claimed_at, id from public.scenario_slots where id = %(ticket)s)
+            select o.scenario_concurrency as limit, (select count(*) from live where held) as held,
+              (select count(*) from live where not held and (%(ticket)s::uuid is null
+                 or (live.claimed_at, live.id) < (select claimed_at, id from mine))) as ahead
             from public.organizations o where o.id = %(org)s
-            """, {"org": organization_id, "stale": STALE_SECONDS})).fetchone()
-        if row is None or row["held"] >= row["limit"]:
-            return None
-        slot = await (await conn.execute(
-            "insert into public.scenario_slots (organization_id, run_id, runner_token) values (%s, %s, %s) returning id",
-            (organization_id, run_id, token))).fetchone()
-    return slot["id"]
+            """, {"org": organization_id, "stale": STALE_SECONDS, "ticket": ticket})).fetchone()
+        granted = row is not None and row["held"] + row["ahead"] < row["limit"]
+        if ticket is None:
+            ticket = (await (await conn.execute(
+                "insert into public.scenario_slots (organization_id, run_id, runner_token, held) values (%s, %s, %s, %s) "
+                "returning id", (organization_id, run_id, token, granted))).fetchone())["id"]
+        elif granted:
+            await conn.execute("update public.scenario_slots set held = true where id = %s", (ticket,))
+    return granted, ticket
 
 
 @asynccontextmanager
 async def slot(db: Database, claims: Claims, organization_id: UUID, run_id: UUID, token: UUID) -> AsyncIterator[None]:
-    """Hold one of the organisation's conversation slots for the block (waiting for one first)."""
+    """Hold one of the organisation's conversation slots for the block (queueing for one first)."""
     waker = _waker(organization_id)
-    async with waker.queue:
-        while True:
-            seen = waker.generation
-            held = await _claim(db, claims, organization_id, run_id, token)
-            if held is not None:
-                break
-            await waker.wait(seen, POLL_SECONDS)
+    ticket: UUID | None = None
     try:
+        async with waker.queue:
+            while True:
+                seen = waker.generation
+                granted, ticket = await _claim(db, claims, organization_id, run_id, token, ticket)
+                if granted:
+                    break
+                await waker.wait(seen, POLL_SECONDS)
         yield
     finally:
-        try:
-            async with db.as_user(claims) as conn:
-                await conn.execute("delete from public.scenario_slots where id = %s", (held,))
-        finally:
-            await waker.released()
+        if ticket is not None:
+            try:
+                async with db.as_user(claims) as conn:
+                    await conn.execute("delete from public.scenario_slots where id = %s", (ticket,))
+            finally:
+                await waker.released()

@@ -51,7 +51,7 @@ async def test_the_limit_holds_per_organisation_across_runs_and_processes(db: Da
                     "select organization_id, count(*) as n from conversations where status = 'active' "
                     "group by organization_id")).fetchall()}
                 slots = {r["run_id"]: r["n"] for r in await (await conn.execute(
-                    "select run_id, count(*) as n from scenario_slots group by run_id")).fetchall()}
+                    "select run_id, count(*) as n from scenario_slots where held group by run_id")).fetchall()}
             samples.append({"a": open_.get(a.organization_id, 0), "b": open_.get(b.organization_id, 0), "slots": slots})
             await asyncio.sleep(0.005)
 
@@ -60,7 +60,7 @@ async def test_the_limit_holds_per_organisation_across_runs_and_processes(db: Da
     try:
         for _ in range(600):  # the other process has started its run and holds a conversation
             async with db.as_service() as conn:
-                held = await (await conn.execute("select count(*) as n from scenario_slots where organization_id = %s",
+                held = await (await conn.execute("select count(*) as n from scenario_slots where organization_id = %s and held",
                                                  (a.organization_id,))).fetchone()
             if held["n"]:
                 break
@@ -170,7 +170,7 @@ async def test_a_killed_process_holds_no_slot_for_long(db: Database, db_url: str
         cli.kill()  # SIGKILL: no finally block of the process runs
         await cli.wait()
     async with db.as_service() as conn:
-        left = await (await conn.execute("select count(*) as n from scenario_slots where run_id = %s", (run["id"],))).fetchone()
+        left = await (await conn.execute("select count(*) as n from scenario_slots where run_id = %s and held", (run["id"],))).fetchone()
     assert left["n"] == 1  # the dead process's slot is still there; its organisation's limit is 1
 
     monkeypatch.setattr(leases, "STALE_SECONDS", 1.0)  # (the dead runner beat every 2 s)

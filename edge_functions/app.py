@@ -182,11 +182,13 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
         if background_loops:
             from edge_functions.provider_webhook_router import drain_inbox
             from edge_functions.sync_agent import retry_due_syncs
+            from switchboard.scenarios.leases import sweep_interrupted
 
             tasks = [
                 asyncio.create_task(_every(1.0, "health flush", breaker.flush)),
                 asyncio.create_task(_every(1.0, "inbox drain", lambda: drain_inbox(rt))),
                 asyncio.create_task(_every(10.0, "agent sync retry", lambda: retry_due_syncs(rt))),
+                asyncio.create_task(_every(30.0, "interrupted scenario runs", lambda: sweep_interrupted(db))),
                 asyncio.create_task(_every(600.0, "price book refresh", lambda: _load_prices(rt))),
             ]
         # Platform SDKs take seconds to import (retell-sdk ~3 s of CPU): load them before

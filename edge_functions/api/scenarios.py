@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from edge_functions.api.deps import Caller, caller, get_platforms
 from edge_functions.api.errors import ApiRoute, errors
 from switchboard.platforms import PlatformSource
-from switchboard.scenarios import gate, runner, scorecard, store
+from switchboard.scenarios import gate, leases, runner, scorecard, store
 from switchboard.scenarios.gate import ScenarioSettings
 from switchboard.scenarios.scorecard import RunDiff, RunListed, RunReport
 from switchboard.scenarios.store import StoredScenario
@@ -75,10 +75,28 @@ async def start_run(agent_id: UUID, body: StartRun, request: Request, who: Calle
     async with who.session("write") as (_conn, access):
         org = access.organization_id
     run_id = await runner.create_run(who.db, who.claims, org, agent_id, platform=body.platform, version=body.version)
+    return await _execute(request, who, org, run_id, source)
 
+
+@router.post("/scenario-runs/{run_id}/resume", response_model=RunReport, status_code=202,
+             responses=errors(401, 403, 404, 409, 422), summary="Resume an interrupted run (its stored results are kept)")
+async def resume_run(run_id: UUID, request: Request, who: Caller = Depends(caller),
+                     source: PlatformSource = Depends(get_platforms)) -> RunReport:
+    """Scope: write. A run whose server stopped reads `interrupted`; this holds only the
+    conversations it had not stored. 409 while it still runs, or once it finished."""
+    async with who.session("write") as (_conn, access):
+        org = access.organization_id
+    token = await leases.take_over(who.db, who.claims, org, run_id)
+    return await _execute(request, who, org, run_id, source, token)
+
+
+async def _execute(request: Request, who: Caller, org: UUID, run_id: UUID, source: PlatformSource,
+                   token: UUID | None = None) -> RunReport:
+    """Execute the run in the background (it outlives the request; its heartbeat says whether
+    it still runs) and answer with it as it is now."""
     async def execute() -> None:
         try:
-            await runner.execute_run(who.db, who.claims, org, run_id, source)
+            await runner.execute_run(who.db, who.claims, org, run_id, source, runner_token=token)
         except Exception:
             log.exception("scenario run failed", extra={"run_id": str(run_id)})
 

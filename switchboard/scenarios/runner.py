@@ -5,7 +5,11 @@ Invariants:
 - a run tests one version (the live one when none is named), recorded on the run and on every
   conversation it holds, on the platforms asked for ("all": every platform the agent is
   configured on that this installation offers);
-- at most the organisation's `scenario_concurrency` conversations of a run are open at once;
+- at most the organisation's `scenario_concurrency` conversations are open at once, all its runs
+  and processes together (a slot per open conversation, counted in Postgres: `leases`);
+- a run lives in the database, not in the process executing it: its runner beats a heartbeat; a
+  run whose runner died is shown interrupted, and executing it again (resume) keeps the stored
+  results and holds only the conversations not stored;
 - every pair's result is stored as it finishes (progress is `done`/`total` on the run): the
   conversation, each check's outcome and why it failed, each turn's latency, the reported cost;
 - a platform that cannot hold the conversation (no key, down) is that pair's `error`, in our
@@ -30,6 +34,7 @@ from switchboard.conversations.service import MAX_TEXT
 from switchboard.db import Database
 from switchboard.errors import Conflict, FieldError, InvalidInput, NotFound, SwitchboardError
 from switchboard.inbound import ProviderSource
+from switchboard.scenarios import leases
 from switchboard.scenarios.checks import CheckResult, evaluate
 from switchboard.scenarios.llm import ScenarioLLM, for_organization
 from switchboard.scenarios.model import SimulatedCaller
@@ -185,9 +190,11 @@ def _outcome(checks: list[CheckResult]) -> str:
 
 
 async def execute_run(db: Database, claims: Claims, organization_id: UUID, run_id: UUID, source: ProviderSource, *,
-                      on_progress: Progress | None = None) -> list[PairResult]:
-    """Hold the run's conversations; rubrics and simulated callers use the organisation's test
-    LLM (`scenarios.llm`), if it configured one."""
+                      on_progress: Progress | None = None, runner_token: UUID | None = None) -> list[PairResult]:
+    """Hold the run's conversations not stored yet (all of a new run's); rubrics and simulated
+    callers use the organisation's test LLM (`scenarios.llm`), if it configured one.
+    `runner_token`: the run was already taken over (`leases.take_over`, as a resume does); else
+    this takes it."""
     async with db.as_user(claims) as conn:
         run = await (await conn.execute(
             """
@@ -199,47 +206,65 @@ async def execute_run(db: Database, claims: Claims, organization_id: UUID, run_i
         if run is None:
             raise NotFound("scenario run not found")
         suite = await list_scenarios(conn, organization_id, run["agent_config_id"])
+        kept = await _stored_pairs(conn, run_id)
+    token = runner_token or await leases.take_over(db, claims, organization_id, run_id)
     agent_id, version_id = run["agent_config_id"], run["agent_version_id"]
     transfer_tools = {t.get("name") or "transfer_call" for t in run["spec"].get("tools") or [] if t.get("type") == "transfer"}
-    limit = asyncio.Semaphore(run["scenario_concurrency"])
-    pairs = [(s, p) for p in run["platforms"] for s in suite]
+    pairs = [(s, p) for p in run["platforms"] for s in suite if (s.scenario.name, p) not in kept]
     results: list[PairResult] = []
     llm = await for_organization(db, organization_id) if any(s.scenario.needs_llm or s.scenario.has_rubric for s in suite) else None
 
     async def one(stored: StoredScenario, platform: str) -> None:
-        async with limit:
+        async with leases.slot(db, claims, organization_id, run_id, token):
             result = await _hold(db, claims, organization_id, agent_id, version_id, stored, platform, source,
                                  transfer_tools, llm)
-        async with db.as_user(claims) as conn:
-            await conn.execute(
-                """
-                insert into public.scenario_results (organization_id, run_id, scenario_id, scenario_name, platform,
-                  conversation_id, outcome, checks, turn_latency_ms, cost_amount, error)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                """,
-                (organization_id, run_id, stored.id, result.scenario, platform, result.conversation_id, result.outcome,
-                 Jsonb([c.model_dump() for c in result.checks]), [round(x, 1) for x in result.turn_latency_ms],
-                 result.cost, result.error))
-            await conn.execute("update public.scenario_runs set done = done + 1, passed = passed + %s where id = %s",
-                               (int(result.outcome == "passed"), run_id))
+        await _store(db, claims, organization_id, run_id, token, stored.id, result)
         results.append(result)
         if on_progress:
             on_progress(len(results), len(pairs), result)
 
     try:
-        await asyncio.gather(*(one(s, p) for s, p in pairs))
+        async with leases.beating(db, claims, run_id, token):
+            await asyncio.gather(*(one(s, p) for s, p in pairs))
     except Exception:
         async with db.as_user(claims) as conn:
             await conn.execute("update public.scenario_runs set status = 'error', finished_at = now(), "
-                               "error = 'the run stopped on an internal error' where id = %s", (run_id,))
+                               "error = 'the run stopped on an internal error' where id = %s and runner_token = %s",
+                               (run_id, token))
         raise
     finally:
         if llm is not None:
             await llm.aclose()
-    status = "passed" if results and all(r.outcome == "passed" for r in results) else "failed"
-    async with db.as_user(claims) as conn:
-        await conn.execute("update public.scenario_runs set status = %s, finished_at = now() where id = %s", (status, run_id))
+    async with db.as_user(claims) as conn:  # the stored results decide (a resumed run's earlier ones too)
+        await conn.execute("update public.scenario_runs set status = case when passed = total and done = total then 'passed' "
+                           "else 'failed' end, finished_at = now() where id = %s and runner_token = %s", (run_id, token))
     return results
+
+
+async def _stored_pairs(conn, run_id: UUID) -> set[tuple[str, str]]:
+    rows = await (await conn.execute("select scenario_name, platform from public.scenario_results where run_id = %s",
+                                     (run_id,))).fetchall()
+    return {(r["scenario_name"], r["platform"]) for r in rows}
+
+
+async def _store(db: Database, claims: Claims, organization_id: UUID, run_id: UUID, token: UUID, scenario_id: UUID,
+                 result: PairResult) -> None:
+    """One pair's result and the run's progress — only while this runner still owns the run."""
+    async with db.as_user(claims) as conn:
+        row = await (await conn.execute(
+            """
+            insert into public.scenario_results (organization_id, run_id, scenario_id, scenario_name, platform,
+              conversation_id, outcome, checks, turn_latency_ms, cost_amount, error)
+            select %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
+            where exists (select 1 from public.scenario_runs where id = %s and runner_token = %s)
+            on conflict (run_id, scenario_name, platform) do nothing returning id
+            """,
+            (organization_id, run_id, scenario_id, result.scenario, result.platform, result.conversation_id, result.outcome,
+             Jsonb([c.model_dump() for c in result.checks]), [round(x, 1) for x in result.turn_latency_ms],
+             result.cost, result.error, run_id, token))).fetchone()
+        if row is not None:
+            await conn.execute("update public.scenario_runs set done = done + 1, passed = passed + %s, heartbeat_at = now() "
+                               "where id = %s", (int(result.outcome == "passed"), run_id))
 
 
 async def run_suite(db: Database, claims: Claims, organization_id: UUID, agent_id: UUID, source: ProviderSource, *,

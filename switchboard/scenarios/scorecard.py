@@ -18,6 +18,7 @@ from psycopg import AsyncConnection
 from pydantic import BaseModel
 
 from switchboard.errors import NotFound
+from switchboard.scenarios import leases
 from switchboard.scenarios.checks import CheckResult
 from switchboard.scenarios.store import require_agent
 
@@ -91,12 +92,13 @@ def score(platform: str, version: int, rows: list[ResultRow]) -> PlatformScore:
 
 
 async def report(conn: AsyncConnection, organization_id: UUID, run_id: UUID) -> RunReport:
+    column, params = leases.stale_column()
     run = await (await conn.execute(
-        """
-        select r.*, v.number as version from public.scenario_runs r
+        f"""
+        select r.*, v.number as version, {column} from public.scenario_runs r
         join public.agent_versions v on v.id = r.agent_version_id
-        where r.organization_id = %s and r.id = %s
-        """, (organization_id, run_id))).fetchone()
+        where r.organization_id = %(org)s and r.id = %(run)s
+        """, {**params, "org": organization_id, "run": run_id})).fetchone()
     if run is None:
         raise NotFound("scenario run not found")
     rows = await (await conn.execute(
@@ -105,9 +107,10 @@ async def report(conn: AsyncConnection, organization_id: UUID, run_id: UUID) -> 
                          checks=[CheckResult.model_validate(c) for c in r["checks"]],
                          turn_latency_ms=[float(x) for x in r["turn_latency_ms"]], cost=r["cost_amount"],
                          conversation_id=r["conversation_id"], error=r["error"]) for r in rows]
+    status, error = leases.shown(run)  # a run whose process died reads interrupted, in words
     card = [score(p, run["version"], [r for r in results if r.platform == p]) for p in run["platforms"]]
     return RunReport(id=run["id"], agent_id=run["agent_config_id"], version=run["version"], platforms=list(run["platforms"]),
-                     status=run["status"], total=run["total"], done=run["done"], passed=run["passed"], error=run["error"],
+                     status=status, total=run["total"], done=run["done"], passed=run["passed"], error=error,
                      started_at=run["started_at"], finished_at=run["finished_at"], scorecard=card, results=results)
 
 
@@ -197,10 +200,13 @@ def diff(a: RunReport, b: RunReport) -> RunDiff:
 async def list_runs(conn: AsyncConnection, organization_id: UUID, agent_id: UUID, *, limit: int = 20) -> list[RunListed]:
     """The agent's latest runs, newest first (another organisation's agent: not found)."""
     await require_agent(conn, organization_id, agent_id)
+    column, params = leases.stale_column()
     rows = await (await conn.execute(
-        """
-        select r.id, v.number as version, r.platforms, r.status, r.total, r.done, r.passed, r.started_at, r.finished_at
+        f"""
+        select r.id, v.number as version, r.platforms, r.status, r.error, r.heartbeat_at, r.total, r.done, r.passed,
+               r.started_at, r.finished_at, {column}
         from public.scenario_runs r join public.agent_versions v on v.id = r.agent_version_id
-        where r.organization_id = %s and r.agent_config_id = %s order by r.started_at desc, r.id limit %s
-        """, (organization_id, agent_id, limit))).fetchall()
-    return [RunListed.model_validate(r) for r in rows]
+        where r.organization_id = %(org)s and r.agent_config_id = %(agent)s order by r.started_at desc, r.id limit %(limit)s
+        """, {**params, "org": organization_id, "agent": agent_id, "limit": limit})).fetchall()
+    # a run whose process died is listed as interrupted, as its report reads
+    return [RunListed.model_validate({**r, "status": leases.shown(r)[0]}) for r in rows]

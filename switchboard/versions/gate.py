@@ -32,7 +32,7 @@ async def check_gate(conn: AsyncConnection, organization_id: UUID, agent_id: UUI
             """
             select r.id from public.scenario_runs r
             where r.organization_id = %s and r.agent_config_id = %s and r.agent_version_id = %s
-              and %s = any(r.platforms) and r.status <> 'running'
+              and %s = any(r.platforms) and r.status not in ('running', 'interrupted')
             order by r.started_at desc limit 1
             """, (organization_id, agent_id, version_id, code))).fetchone()
         if run is None:

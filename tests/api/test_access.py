@@ -74,6 +74,7 @@ def routes(w: World) -> list[tuple[str, str, str, dict | None]]:
         ("GET", f"/api/agents/{a}/scenario-runs", "read", None),
         ("GET", f"/api/scenario-runs/{uuid4()}", "read", None),
         ("GET", f"/api/scenario-runs/{uuid4()}/compare/{uuid4()}", "read", None),
+        ("POST", f"/api/scenario-runs/{uuid4()}/resume", "write", None),
         ("GET", "/api/scenario-settings", "read", None),
         ("PUT", "/api/scenario-settings", "write", {"require_scenarios_to_publish": False, "scenario_concurrency": 4}),
     ]
@@ -85,7 +86,7 @@ def _template(path: str, w: World) -> str:
     path = re.sub(r"/do-not-call/\+[0-9]+$", "/do-not-call/{e164}", path)
     path = re.sub(r"/versions/[0-9]+", "/versions/{number}", path)
     path = re.sub(r"/scenario-runs/[0-9a-f-]{36}/compare/[0-9a-f-]{36}$", "/scenario-runs/{run_id}/compare/{other_id}", path)
-    path = re.sub(r"/scenario-runs/[0-9a-f-]{36}$", "/scenario-runs/{run_id}", path)
+    path = re.sub(r"/scenario-runs/[0-9a-f-]{36}(/resume)?$", r"/scenario-runs/{run_id}\1", path)
     return (path.replace(str(w.agent_a), "{agent_id}").replace(str(w.calls_a[0]), "{call_id}")
             .replace("/openai-llm", "/{key}").replace("/llm/primary", "/{type}/primary"))
 

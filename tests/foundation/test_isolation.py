@@ -92,6 +92,8 @@ async def world(db: Database, db_url: str) -> tuple[Tenant, Tenant, dict[str, st
                 await conn.execute("insert into scenario_results (organization_id, run_id, scenario_id, scenario_name, platform, "
                                    "conversation_id, outcome) values (%s, %s, %s, 'Greets', 'livekit', %s, 'passed')",
                                    (t.org_id, run, scenario, conversation))
+                await conn.execute("insert into scenario_slots (organization_id, run_id, runner_token) "
+                                   "values (%s, %s, gen_random_uuid())", (t.org_id, run))
         async with db.as_user(t.admin) as conn:  # an invitation: its checks are not a generic row's
             await invitations.create_invitation(conn, t.org_id, f"invitee@{t.org_id.hex}.test", "member")
             await do_not_call.add_number(conn, t.org_id, t.admin.sub, number)

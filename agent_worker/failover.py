@@ -36,7 +36,12 @@ def error_facts(exc: BaseException) -> tuple[int | None, str, Mapping[str, str]]
             status = code
         words.append(str(current))
         body = getattr(current, "body", None) or getattr(current, "details", None)
-        if body is not None:
+        if isinstance(body, (list, tuple)):  # a gRPC error's google.rpc details (google-api-core)
+            words.extend(str(detail) for detail in body)
+            delays = [d.retry_delay for d in body if hasattr(d, "retry_delay")]  # RetryInfo: gRPC's Retry-After
+            if delays and not headers:
+                headers = {"retry-after": str(delays[0].seconds + delays[0].nanos / 1e9)}
+        elif body is not None:
             words.append(body if isinstance(body, str) else json.dumps(body, default=str))
         response = getattr(current, "response", None)
         found = getattr(response, "headers", None) or getattr(current, "headers", None)

@@ -14,7 +14,8 @@ from agent_worker.offline import ESpeakTTS
 from agent_worker.report import call_usage
 from switchboard.billing import CallUsage, load_price_book, price_usage_if_known
 from switchboard.db import Database
-from switchboard.pipeline.config import load_pipeline
+from switchboard.pipeline.config import PipelineConfig, load_pipeline
+from switchboard.pipeline.failover import QuotaBook
 from switchboard.spec import CostBreakdown
 from switchboard.secrets import put_secret
 from switchboard.settings import Settings
@@ -24,8 +25,8 @@ SPOKEN = "what are your opening hours"  # what the caller says (and the offline 
 ATTEMPT = 1.0  # the first vendor's attempt timeout in these tests
 
 
-async def chains_for(db: Database, vad, key: str, config: dict, *, secret: tuple[str, dict] | None = None,
-                     voice: dict | None = None) -> Chains:
+async def pipeline_for(db: Database, key: str, config: dict, *, secret: tuple[str, dict] | None = None,
+                       voice: dict | None = None) -> PipelineConfig:
     """`key` first (with `config`), the offline tier behind it (PocketSphinx with a grammar, so
     what it hears is exact), and the organisation's secret stored."""
     org = await create_org(db, voice=voice, vendors=[
@@ -35,8 +36,13 @@ async def chains_for(db: Database, vad, key: str, config: dict, *, secret: tuple
     async with db.as_service() as conn:
         if secret is not None:
             await put_secret(conn, org.id, secret[0], secret[1])
-        pipeline = await load_pipeline(conn, org.id, org.agent_id, settings=Settings(_env_file=None))
-    return build_chains(pipeline, vad=vad)
+        return await load_pipeline(conn, org.id, org.agent_id, settings=Settings(_env_file=None))
+
+
+async def chains_for(db: Database, vad, key: str, config: dict, *, secret: tuple[str, dict] | None = None,
+                     voice: dict | None = None, quotas: QuotaBook | None = None) -> Chains:
+    """One call's chains over `pipeline_for`'s organisation."""
+    return build_chains(await pipeline_for(db, key, config, secret=secret, voice=voice), vad=vad, quotas=quotas)
 
 
 def collect_metrics(chains: Chains) -> list:

@@ -7,6 +7,8 @@ _SERVICE_ACCOUNT = _obj({
     "credentials_json": {"type": "string", "minLength": 20, "title": "Service account key (JSON)"},
 }, ["credentials_json"])
 _LOCATION = {"type": "string", "pattern": "^[a-z0-9-]+$", "title": "Location (global, us, eu, …)"}
+# The organisation's own gRPC endpoint (Private Service Connect, a gateway); unset: Google's.
+_ENDPOINT = {"type": ["string", "null"], "pattern": "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$", "title": "gRPC endpoint (host[:port])"}
 
 ENTRIES = [
     CatalogEntry(
@@ -28,13 +30,14 @@ ENTRIES = [
         config_schema=_obj({
             "model": {"type": "string", "minLength": 1, "title": "Model (latest_long, chirp_2, …)"},
             "language": {"type": "string", "minLength": 2, "maxLength": 10, "title": "Language (e.g. en-US)"},
-            "location": _LOCATION, "attempt_timeout": _TIMEOUT,
+            "location": _LOCATION, "endpoint": _ENDPOINT, "attempt_timeout": _TIMEOUT,
         }),
         secrets_schema=_SERVICE_ACCOUNT,
-        default_config={"model": "latest_long", "language": "en-US", "location": "global", "attempt_timeout": 5.0},
+        default_config={"model": "latest_long", "language": "en-US", "location": "global", "endpoint": None,
+                        "attempt_timeout": 5.0},
         capabilities=["streaming", "multilingual"],
-        # Billed per model and API version with its own rounding: no price is seeded, so usage
-        # stays unpriced until the operator adds "google-stt:<model>".
+        # Priced per model ("google-stt:<model>"): the V2 models are seeded; a V1 model
+        # (latest_long, …) stays unpriced, as V1 rounds each request up to 15 seconds.
         metadata={"docs": "https://cloud.google.com/speech-to-text/docs", "kind": "cloud",
                   "pricing": "https://cloud.google.com/speech-to-text/pricing"},
         usage_units=["minute"], price_per_model=True,
@@ -47,11 +50,11 @@ ENTRIES = [
             "voice": {"type": "string", "pattern": "-Chirp3-HD-", "title": "Voice (e.g. en-US-Chirp3-HD-Charon)"},
             "language": {"type": "string", "minLength": 2, "maxLength": 10},
             "speed": {"type": "number", "minimum": 0.25, "maximum": 2},
-            "location": _LOCATION, "attempt_timeout": _TIMEOUT,
+            "location": _LOCATION, "endpoint": _ENDPOINT, "attempt_timeout": _TIMEOUT,
         }),
         secrets_schema=_SERVICE_ACCOUNT,
         default_config={"voice": "en-US-Chirp3-HD-Charon", "language": "en-US", "speed": 1.0, "location": "global",
-                        "attempt_timeout": 5.0},
+                        "endpoint": None, "attempt_timeout": 5.0},
         capabilities=["streaming", "multilingual"],
         metadata={"docs": "https://cloud.google.com/text-to-speech/docs", "kind": "cloud",
                   "pricing": "https://cloud.google.com/text-to-speech/pricing"},

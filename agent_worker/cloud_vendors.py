@@ -20,6 +20,7 @@ from google.genai import types as genai_types
 from livekit.agents import llm, stt, tts
 from livekit.plugins import anthropic, azure, google, groq, openai
 
+from agent_worker.azure_speech import AzureSTT
 from agent_worker.failover import ErrorHeaders
 from agent_worker.google_cloud import GoogleSTT, GoogleTTS
 from agent_worker.vendors import (
@@ -165,7 +166,7 @@ def azure_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
     c = v.config
     endpoint = _checked(v, "endpoint", schemes=("wss", "https"))  # the SDK's WebSocket endpoint
     where: dict[str, Any] = {"speech_endpoint": endpoint} if endpoint else {"speech_region": c.get("region") or "eastus"}
-    return azure.STT(speech_key=_api_key(v), language=c.get("language") or "en-US", **where)
+    return AzureSTT(speech_key=_api_key(v), language=c.get("language") or "en-US", **where)
 
 
 # --- TTS ----------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ them), served through generic method handlers:
 - `google.cloud.speech.v1.Speech/StreamingRecognize` and `google.cloud.speech.v2.Speech/
   StreamingRecognize` (bidirectional): the first request carries the streaming config (v2 also
   the recognizer `projects/{project}/locations/{location}/recognizers/_`), the others audio; when
-  the client half-closes, one final result and the billed duration, then the stream ends.
+  the client half-closes, one final result and the billed duration (or the refusal), then the
+  stream ends.
 - `google.cloud.texttospeech.v1.TextToSpeech/SynthesizeSpeech` (unary): PCM of a known length.
 
 Every call's method, metadata (the `authorization` the client sent) and requests are kept.
@@ -54,14 +55,19 @@ class GoogleCloud:
         types = speech_v2 if version == 2 else speech_v1
 
         async def streaming_recognize(request_iterator, context):
-            # The service answers (or refuses) once the first request has named the config.
-            requests = [await anext(aiter(request_iterator))]
-            call = await self._keep(f"google.cloud.speech.v{version}.Speech/StreamingRecognize", context, requests)
+            requests: list = []
             audio = 0
+            if self.mode == "hang":  # accepted, never answered (until the test ends)
+                await self._keep(f"google.cloud.speech.v{version}.Speech/StreamingRecognize", context, requests)
+                return
+            # The audio is read to the client's half-close before any answer or refusal: grpc's
+            # asyncio client reports a status that comes while it is still writing as INTERNAL
+            # ("Internal error from Core", 30 of 30 tries with 200 audio requests pending).
             async for request in request_iterator:
                 if "streaming_config" in request:
                     requests.append(request)  # the config (the audio is only counted)
                 audio += len(request.audio if version == 2 else request.audio_content)
+            call = await self._keep(f"google.cloud.speech.v{version}.Speech/StreamingRecognize", context, requests)
             call["audio_bytes"] = audio
             config = requests[0].streaming_config.config
             rate = (config.explicit_decoding_config.sample_rate_hertz if version == 2 else config.sample_rate_hertz) or 16000

@@ -4,6 +4,7 @@ speech at a LiveKit room's 48 kHz), and the price of what the chain's vendors re
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from livekit import rtc
@@ -43,6 +44,19 @@ async def chains_for(db: Database, vad, key: str, config: dict, *, secret: tuple
                      voice: dict | None = None, quotas: QuotaBook | None = None) -> Chains:
     """One call's chains over `pipeline_for`'s organisation."""
     return build_chains(await pipeline_for(db, key, config, secret=secret, voice=voice), vad=vad, quotas=quotas)
+
+
+async def recognize_call(pipeline: PipelineConfig, vad, quotas: QuotaBook | None = None):
+    """One call's chains hear the caller's utterance: (event, metrics, frames, seconds, chain lines)."""
+    chains = build_chains(pipeline, vad=vad, quotas=quotas)
+    metrics = collect_metrics(chains)
+    frames = await utterance()
+    started = time.perf_counter()
+    event = await chains.stt_fallback.recognize(frames)
+    elapsed = time.perf_counter() - started
+    lines = chains.guard.lines()
+    await chains.aclose()
+    return event, metrics, frames, elapsed, lines
 
 
 def collect_metrics(chains: Chains) -> list:

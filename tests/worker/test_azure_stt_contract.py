@@ -8,17 +8,15 @@ out of the organisation's chains until the hold ends (the SDK publishes no reset
 from __future__ import annotations
 
 import json
-import time
 from decimal import Decimal
 
 import pytest
 
-from agent_worker.chains import build_chains
 from switchboard.db import Database
 from switchboard.pipeline.config import PipelineConfig
 from switchboard.pipeline.failover import DEFAULT_HOLD_SECONDS, QuotaBook
 from tests.worker.speech_servers import TRANSCRIPT
-from tests.worker.speech_support import SPOKEN, collect_metrics, minutes_of, pipeline_for, priced, utterance
+from tests.worker.speech_support import SPOKEN, minutes_of, pipeline_for, priced, recognize_call
 
 AZURE_KEY = "azure0speech0organisation0key"
 USP_PATH = "/speech/recognition/conversation/cognitiveservices/v1"
@@ -31,22 +29,10 @@ async def _pipeline(db: Database, server) -> PipelineConfig:
                               secret=("azure-speech", {"api_key": AZURE_KEY}))
 
 
-async def _recognize(pipeline: PipelineConfig, vad, quotas: QuotaBook | None = None):
-    chains = build_chains(pipeline, vad=vad, quotas=quotas)
-    metrics = collect_metrics(chains)
-    frames = await utterance()
-    started = time.perf_counter()
-    event = await chains.stt_fallback.recognize(frames)
-    elapsed = time.perf_counter() - started
-    lines = chains.guard.lines()
-    await chains.aclose()
-    return event, metrics, frames, elapsed, lines
-
-
 async def test_azure_hears_the_caller_with_the_organisations_key_and_language_and_is_priced(
     db: Database, vad, speech_server
 ) -> None:
-    event, metrics, frames, _, _ = await _recognize(await _pipeline(db, speech_server), vad)
+    event, metrics, frames, _, _ = await recognize_call(await _pipeline(db, speech_server), vad)
     assert event.alternatives[0].text == TRANSCRIPT  # Azure's answer, not the offline tier's
 
     (req,) = speech_server.requests
@@ -71,7 +57,7 @@ async def test_an_unavailable_or_hung_azure_stt_fails_over_within_its_attempt_ti
     db: Database, vad, speech_server, mode: str
 ) -> None:
     speech_server.mode = mode
-    event, metrics, _, elapsed, lines = await _recognize(await _pipeline(db, speech_server), vad)
+    event, metrics, _, elapsed, lines = await recognize_call(await _pipeline(db, speech_server), vad)
     assert event.alternatives[0].text == SPOKEN  # heard by the next vendor, from the same audio
     assert speech_server.requests  # Azure was tried first
     assert elapsed < AZURE_ATTEMPT + 3.0, elapsed
@@ -84,7 +70,7 @@ async def test_an_azure_quota_refusal_keeps_it_out_of_the_organisations_chains(d
     quotas = QuotaBook(clock=lambda: now[0])
     pipeline = await _pipeline(db, speech_server)
     speech_server.mode = "quota"
-    event, _, _, elapsed, lines = await _recognize(pipeline, vad, quotas)
+    event, _, _, elapsed, lines = await recognize_call(pipeline, vad, quotas)
     assert event.alternatives[0].text == SPOKEN and elapsed < AZURE_ATTEMPT + 3.0
     hold = quotas.hold(str(pipeline.organization_id), "azure-stt")
     assert hold is not None and hold.reason == "429 quota"
@@ -93,9 +79,9 @@ async def test_an_azure_quota_refusal_keeps_it_out_of_the_organisations_chains(d
 
     speech_server.mode = "ok"
     asked = len(speech_server.requests)
-    event, *_ = await _recognize(pipeline, vad, quotas)  # the next call, while out
+    event, *_ = await recognize_call(pipeline, vad, quotas)  # the next call, while out
     assert event.alternatives[0].text == SPOKEN and len(speech_server.requests) == asked
     now[0] = hold.until + 1
-    event, *_ = await _recognize(pipeline, vad, quotas)  # after the hold
+    event, *_ = await recognize_call(pipeline, vad, quotas)  # after the hold
     assert event.alternatives[0].text == TRANSCRIPT and len(speech_server.requests) == asked + 1
     assert json.dumps(speech_server.requests[-1]["body"]["speech.context"])  # a full session again

@@ -23,7 +23,7 @@ from switchboard.pipeline.config import PipelineConfig
 from switchboard.pipeline.failover import QuotaBook
 from tests.worker.google_grpc import RETRY_SECONDS, GoogleCloud
 from tests.worker.speech_servers import TRANSCRIPT
-from tests.worker.speech_support import SPOKEN, collect_metrics, minutes_of, pipeline_for, priced, utterance
+from tests.worker.speech_support import SPOKEN, collect_metrics, minutes_of, pipeline_for, priced, recognize_call
 
 
 # A first gRPC call of the process builds its channel and signs its first JWT (~0.5 s on this
@@ -70,25 +70,12 @@ async def _stt_pipeline(db: Database, server: GoogleCloud, account: dict, **conf
                               secret=_secret(account))
 
 
-async def _recognize(pipeline: PipelineConfig, vad, quotas: QuotaBook | None = None):
-    """One call's chains: the caller's utterance recognised."""
-    chains = build_chains(pipeline, vad=vad, quotas=quotas)
-    metrics = collect_metrics(chains)
-    frames = await utterance()
-    started = time.perf_counter()
-    event = await chains.stt_fallback.recognize(frames)
-    elapsed = time.perf_counter() - started
-    lines = chains.guard.lines()
-    await chains.aclose()
-    return event, metrics, frames, elapsed, lines
-
-
 @pytest.mark.parametrize("model", ["chirp_3", "latest_long"])  # the V2 API, the V1 API
 async def test_google_stt_hears_the_caller_as_the_organisations_service_account_and_is_priced_per_model(
     db: Database, vad, google_cloud: GoogleCloud, service_account: dict, model: str
 ) -> None:
     pipeline = await _stt_pipeline(db, google_cloud, service_account, model=model, language="en-GB", location="eu")
-    event, metrics, frames, _, _ = await _recognize(pipeline, vad)
+    event, metrics, frames, _, _ = await recognize_call(pipeline, vad)
     assert event.alternatives[0].text == TRANSCRIPT  # Google's answer, not the offline tier's
 
     (call,) = google_cloud.calls
@@ -125,37 +112,12 @@ async def test_an_unavailable_or_hung_google_stt_fails_over_within_its_attempt_t
 ) -> None:
     google_cloud.mode = mode
     pipeline = await _stt_pipeline(db, google_cloud, service_account, model="chirp_3")
-    event, metrics, _, elapsed, lines = await _recognize(pipeline, vad)
+    event, metrics, _, elapsed, lines = await recognize_call(pipeline, vad)
     assert event.alternatives[0].text == SPOKEN  # heard by the next vendor, from the same audio
     assert google_cloud.calls  # Google was tried first
     assert elapsed < GOOGLE_ATTEMPT + 3.0, elapsed
     assert {m.metadata.model_provider for m in metrics} == {"pocketsphinx-stt"}
     assert lines[0] == f"STT: google (failed: {'timeout' if mode == 'hang' else '503'}) → pocketsphinx (active)"
-
-
-async def test_a_google_quota_refusal_keeps_it_out_until_its_retry_delay(
-    db: Database, vad, google_cloud: GoogleCloud, service_account: dict
-) -> None:
-    now = [1_800_000_000.0]
-    quotas = QuotaBook(clock=lambda: now[0])
-    pipeline = await _stt_pipeline(db, google_cloud, service_account, model="chirp_3")
-    google_cloud.mode = "quota"
-    event, _, _, elapsed, lines = await _recognize(pipeline, vad, quotas)
-    assert event.alternatives[0].text == SPOKEN and elapsed < GOOGLE_ATTEMPT + 3.0
-    hold = quotas.hold(str(pipeline.organization_id), "google-stt")
-    assert hold is not None and hold.until == now[0] + RETRY_SECONDS and hold.reason == "429 quota"
-    assert lines[0].startswith("STT: google (failed: 429 quota, out until ")
-
-    google_cloud.mode = "ok"
-    asked = len(google_cloud.calls)
-    event, *_ = await _recognize(pipeline, vad, quotas)  # the next call, while out
-    assert event.alternatives[0].text == SPOKEN and len(google_cloud.calls) == asked  # not asked
-    other = await _stt_pipeline(db, google_cloud, service_account, model="chirp_3")
-    event, *_ = await _recognize(other, vad, quotas)  # another organisation: its own quota
-    assert event.alternatives[0].text == TRANSCRIPT and len(google_cloud.calls) == asked + 1
-    now[0] = hold.until + 1
-    event, *_ = await _recognize(pipeline, vad, quotas)  # a call after the retry delay
-    assert event.alternatives[0].text == TRANSCRIPT and len(google_cloud.calls) == asked + 2
 
 
 # --- Text-to-Speech -----------------------------------------------------------------------------
@@ -210,22 +172,42 @@ async def test_an_unavailable_or_hung_google_tts_fails_over_to_espeak(
     assert lines[2] == f"TTS: google (failed: {'timeout' if mode == 'hang' else '503'}) → espeak (active)"
 
 
-async def test_a_google_tts_quota_refusal_keeps_it_out_until_its_retry_delay(
-    db: Database, vad, google_cloud: GoogleCloud, service_account: dict
+# --- Quota --------------------------------------------------------------------------------------
+async def _one_call(key: str, pipeline: PipelineConfig, vad, quotas: QuotaBook) -> tuple[bool, str]:
+    """A call's first utterance (STT) or sentence (TTS): whether Google answered it, and the line
+    of that service's chain."""
+    if key == "google-stt":
+        event, _, _, _, lines = await recognize_call(pipeline, vad, quotas)
+        return event.alternatives[0].text == TRANSCRIPT, lines[0]
+    frames, _, _, lines = await _speak(pipeline, vad, "One moment please.", quotas)
+    return abs(sum(f.duration for f in frames) - 0.5) < 0.05, lines[2]  # Google's 0.5 s, not espeak's
+
+
+@pytest.mark.parametrize("key", ["google-stt", "google-tts"])
+async def test_a_google_quota_refusal_keeps_it_out_until_its_retry_delay(
+    db: Database, vad, google_cloud: GoogleCloud, service_account: dict, key: str
 ) -> None:
     now = [1_800_000_000.0]
     quotas = QuotaBook(clock=lambda: now[0])
-    pipeline = await _tts_pipeline(db, google_cloud, service_account)
+
+    async def organisation() -> PipelineConfig:
+        if key == "google-stt":
+            return await _stt_pipeline(db, google_cloud, service_account, model="chirp_3")
+        return await _tts_pipeline(db, google_cloud, service_account)
+
+    pipeline = await organisation()
     google_cloud.mode = "quota"
-    frames, _, _, lines = await _speak(pipeline, vad, "One moment please.", quotas)
-    assert frames and lines[2].startswith("TTS: google (failed: 429 quota, out until ")
-    hold = quotas.hold(str(pipeline.organization_id), "google-tts")
-    assert hold is not None and hold.until == now[0] + RETRY_SECONDS
+    answered, line = await _one_call(key, pipeline, vad, quotas)
+    assert not answered and line.startswith(f"{key[-3:].upper()}: google (failed: 429 quota, out until ")
+    hold = quotas.hold(str(pipeline.organization_id), key)
+    assert hold is not None and hold.until == now[0] + RETRY_SECONDS and hold.reason == "429 quota"
 
     google_cloud.mode = "ok"
     asked = len(google_cloud.calls)
-    await _speak(pipeline, vad, "One moment please.", quotas)  # while out: espeak, Google not asked
-    assert len(google_cloud.calls) == asked
+    answered, _ = await _one_call(key, pipeline, vad, quotas)  # the next call, while out
+    assert not answered and len(google_cloud.calls) == asked  # Google not asked
+    answered, _ = await _one_call(key, await organisation(), vad, quotas)  # another organisation: its own quota
+    assert answered and len(google_cloud.calls) == asked + 1
     now[0] = hold.until + 1
-    frames, *_ = await _speak(pipeline, vad, "One moment please.", quotas)
-    assert len(google_cloud.calls) == asked + 1 and sum(f.duration for f in frames) == pytest.approx(0.5, abs=0.05)
+    answered, _ = await _one_call(key, pipeline, vad, quotas)  # a call after the retry delay
+    assert answered and len(google_cloud.calls) == asked + 2

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from switchboard.providers.descriptor import DemoProfile, PlatformDescriptor, PlatformSettings
+from switchboard.providers.descriptor import DemoProfile, PlatformSettings, describe
 from switchboard.providers.schema import key, secret_object, text
 
-CODE = "livekit"
 # The worker's chain in the demo organisation (catalog keys).
 DEMO_CHAIN = {"stt": "openai-stt", "llm": "openai-llm", "tts": "cartesia-tts"}
 
@@ -20,11 +19,11 @@ class LiveKitSettings(PlatformSettings):
     sip_host: str | None = Field(None, alias="LIVEKIT_SIP_HOST")
 
 
-PLATFORM = PlatformDescriptor(
-    code=CODE,
+PLATFORM = describe(
+    __name__,
     label="LiveKit",
     short_label="LiveKit",
-    adapter="switchboard.providers.livekit.adapter:LiveKitProvider",
+    adapter="LiveKitProvider",
     secrets_schema=secret_object(
         {
             "url": {"type": "string", "format": "uri", "pattern": "^(wss?|https?)://", "title": "Server URL"},
@@ -51,3 +50,4 @@ PLATFORM = PlatformDescriptor(
                      success_rate=0.77, error_rate=0.025, call_id_prefix="SCL_", chain=DEMO_CHAIN),
     browser_sdk="livekit-client@2.23.0",
 )
+CODE = PLATFORM.code  # as the worker's modules name the platform

@@ -2,8 +2,9 @@
 OpenRouter, Azure, Google), each through its official livekit plugin. They register themselves
 in `agent_worker.vendors.FACTORIES` (imported there), so `chains.build_chains` knows them.
 
-Every HTTP client a plugin is given is the egress policy's (a tenant sets the URLs); gRPC
-(Google Cloud Speech) and the Azure Speech SDK speak only to the vendor's own hosts."""
+Every HTTP client a plugin is given is the egress policy's (a tenant sets the URLs). Google Cloud
+Speech's gRPC endpoint and the Azure Speech SDK's WebSocket endpoint are checked by the same
+policy when the chain is built (their own transports connect)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from google.genai import types as genai_types
 from livekit.agents import llm, stt, tts
 from livekit.plugins import anthropic, azure, google, groq, openai
 
+from agent_worker.azure_speech import AzureSTT
 from agent_worker.failover import ErrorHeaders
+from agent_worker.google_cloud import GoogleSTT, GoogleTTS
 from agent_worker.vendors import (
     FACTORIES,
     BuildContext,
@@ -37,12 +40,12 @@ from switchboard.pipeline.vendors.groq import GROQ_URL
 from switchboard.pipeline.vendors.openrouter import OPENROUTER_URL
 
 
-def _checked(v: VendorSettings, field: str) -> str | None:
+def _checked(v: VendorSettings, field: str, schemes: tuple[str, ...] = ("https",)) -> str | None:
     """A URL of the vendor's config, refused unless the egress policy allows it."""
     url = v.config.get(field) or None
     if url is not None:
         try:
-            egress.check_url(str(url), what=field)
+            egress.check_url(str(url), what=field, schemes=schemes)
         except egress.EgressRefused as exc:
             raise VendorUnavailable(str(exc)) from None
     return url
@@ -139,29 +142,40 @@ def _service_account(v: VendorSettings) -> dict[str, Any]:
     return info
 
 
+def _grpc_endpoint(v: VendorSettings) -> str | None:
+    """The organisation's gRPC endpoint (host[:port]), checked as the https URL it stands for."""
+    endpoint = v.config.get("endpoint") or None
+    if endpoint is not None:
+        try:
+            egress.check_url(f"https://{endpoint}", what="endpoint")
+        except egress.EgressRefused as exc:
+            raise VendorUnavailable(str(exc)) from None
+    return endpoint
+
+
 def google_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
     c = v.config
-    return google.STT(
+    return GoogleSTT(
         languages=c.get("language") or "en-US", detect_language=False, interim_results=False,
         model=c.get("model") or "latest_long", location=c.get("location") or "global",
-        credentials_info=_service_account(v),
+        credentials_info=_service_account(v), endpoint=_grpc_endpoint(v),
     )
 
 
 def azure_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
     c = v.config
-    endpoint = _checked(v, "endpoint")
+    endpoint = _checked(v, "endpoint", schemes=("wss", "https"))  # the SDK's WebSocket endpoint
     where: dict[str, Any] = {"speech_endpoint": endpoint} if endpoint else {"speech_region": c.get("region") or "eastus"}
-    return azure.STT(speech_key=_api_key(v), language=c.get("language") or "en-US", **where)
+    return AzureSTT(speech_key=_api_key(v), language=c.get("language") or "en-US", **where)
 
 
 # --- TTS ----------------------------------------------------------------------------------------
 def google_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
     c = v.config
-    return google.TTS(
+    return GoogleTTS(
         voice_name=c.get("voice") or "en-US-Chirp3-HD-Charon", language=c.get("language") or "en-US",
         speaking_rate=float(c.get("speed") or 1.0), location=c.get("location") or "global",
-        credentials_info=_service_account(v), use_streaming=False,
+        credentials_info=_service_account(v), use_streaming=False, endpoint=_grpc_endpoint(v),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,13 @@ from switchboard.pipeline.failover import ChainStatus, QuotaBook
 log = logging.getLogger(__name__)
 
 QUOTAS = QuotaBook()  # this worker process's book (every call of every organisation)
+
+
+# The Azure Speech SDK (native) reports a refused WebSocket upgrade only in words ("WebSocket
+# upgrade failed: Service unavailable (503)") and the service's quota refusal as the socket's
+# close ("Error code: 1007. Error details: Quota exceeded"): read as 503 and as a 429 quota.
+_SDK_UPGRADE = re.compile(r"WebSocket upgrade failed: [^()]*\((\d{3})\)")
+_SDK_QUOTA = re.compile(r"Error code: 1007\. Error details: Quota exceeded")
 
 
 def error_facts(exc: BaseException) -> tuple[int | None, str, Mapping[str, str]]:
@@ -36,14 +44,24 @@ def error_facts(exc: BaseException) -> tuple[int | None, str, Mapping[str, str]]
             status = code
         words.append(str(current))
         body = getattr(current, "body", None) or getattr(current, "details", None)
-        if body is not None:
+        if isinstance(body, (list, tuple)):  # a gRPC error's google.rpc details (google-api-core)
+            words.extend(str(detail) for detail in body)
+            delays = [d.retry_delay for d in body if hasattr(d, "retry_delay")]  # RetryInfo: gRPC's Retry-After
+            if delays and not headers:
+                headers = {"retry-after": str(delays[0].seconds + delays[0].nanos / 1e9)}
+        elif body is not None:
             words.append(body if isinstance(body, str) else json.dumps(body, default=str))
         response = getattr(current, "response", None)
         found = getattr(response, "headers", None) or getattr(current, "headers", None)
         if not headers and found:
             headers = {str(k): str(v) for k, v in dict(found).items()}
         current = current.__cause__ or current.__context__
-    return status, "\n".join(words), headers
+    text = "\n".join(words)
+    if status is None and (upgrade := _SDK_UPGRADE.search(text)):
+        status = int(upgrade.group(1))
+    elif status is None and _SDK_QUOTA.search(text):
+        status = 429
+    return status, text, headers
 
 
 class ErrorHeaders:

@@ -1,11 +1,13 @@
 """The speech vendors' URLs are tenant-set (a cloud vendor's base_url, the organisation's own
-Whisper/Vosk/Piper server): in production each goes through the egress policy, so an internal
+Whisper/Vosk/Piper server, Google Cloud Speech's gRPC endpoint, Azure Speech's WebSocket
+endpoint): in production each goes through the egress policy, so an internal
 address is refused before any connection (the vendor is skipped and the chain falls over), an
 operator-listed private host is allowed, and the connection itself resolves only checked
 addresses."""
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -78,3 +80,44 @@ async def test_a_servers_internal_url_is_refused_as_a_field_error_when_saved_in_
                                                   if_match=None, if_none_match="*")
             assert any(e.field == "config.url" and "must be an https URL on a public host" in e.message
                        for e in err.value.errors), key
+
+
+def _cloud(key: str, endpoint: str, private_key: str = "unused") -> VendorSettings:
+    vendor = {"google-stt": "google-cloud", "google-tts": "google-cloud", "azure-stt": "azure-speech"}[key]
+    account = json.dumps({"type": "service_account", "project_id": "p", "client_email": "a@p.iam.gserviceaccount.com",
+                          "private_key": private_key, "token_uri": "https://oauth2.googleapis.com/token"})
+    return VendorSettings(key=key, type=key.split("-")[1], vendor=vendor, name=key, priority=1,
+                          config={"endpoint": endpoint, "api_key": "tenant-key-000001", "credentials_json": account},
+                          credential_source="organization")
+
+
+@pytest.mark.parametrize(("key", "endpoint"), [
+    ("google-stt", "127.0.0.1:50051"), ("google-tts", "10.0.0.7:443"), ("google-stt", "localhost:8443"),
+    ("azure-stt", "ws://10.0.0.7:5000/speech/recognition/conversation/cognitiveservices/v1"),
+    ("azure-stt", "wss://169.254.169.254/speech"),
+])
+async def test_a_google_or_azure_speech_endpoint_inside_is_refused_in_production(monkeypatch, key: str, endpoint: str) -> None:
+    from agent_worker.vendors import FACTORIES
+
+    production(monkeypatch)
+    with pytest.raises(VendorUnavailable):
+        FACTORIES[key](_cloud(key, endpoint), CTX)
+
+
+async def test_a_public_google_endpoint_is_reached_over_tls_at_that_host(monkeypatch) -> None:
+    from agent_worker.vendors import FACTORIES
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    production(monkeypatch)
+    stt = FACTORIES["google-stt"](_cloud("google-stt", "speech-voice.p.googleapis.com", pem), CTX)
+    client = await stt._create_client(1.0)  # the channel connects lazily: nothing is sent
+    try:
+        assert client.transport._host == "speech-voice.p.googleapis.com:443"
+        assert client.transport._ssl_channel_credentials is None  # the library's default TLS, not local credentials
+    finally:
+        await client.transport.close()
+        await stt.aclose()

@@ -17,6 +17,14 @@ answered, until the test ends).
 - OpenAI-compatible transcriptions: POST /v1/audio/transcriptions (multipart) → {"text"}.
 - Vosk server: WebSocket; {"config"}, binary PCM (one answer each), {"eof": 1} → final {"text"}.
 - Piper HTTP: POST / with {"text", …} → audio/wav.
+- Azure AI Speech (the Speech SDK's USP over WebSocket, subprotocol "USP"):
+  /speech/recognition/conversation/cognitiveservices/v1?language=…, `Ocp-Apim-Subscription-Key`;
+  text messages are headers (`Path: speech.config` / `speech.context`), a blank line and JSON;
+  binary messages are a 2-byte big-endian header length, the headers (`Path: audio`) and the
+  audio (a WAV header first; an empty body ends it). Answers `turn.start`,
+  `speech.startDetected`, a `speech.hypothesis`, the `speech.phrase` (offsets in 100 ns
+  ticks), `speech.endDetected`, `turn.end`. Its refusals: the upgrade answered 503, and for
+  quota the socket closed with 1007 "Quota exceeded" (what the SDK reports from the service).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import struct
 import uuid
 import wave
 
@@ -217,6 +226,66 @@ class SpeechServer:
         return web.Response(body=out.getvalue(), content_type="audio/wav")
 
 
+    # --- Azure AI Speech (USP) ---------------------------------------------------------------
+    async def azure_usp(self, request: web.Request) -> web.StreamResponse:
+        self._keep(request, {})
+        if self.mode == "error":
+            return web.json_response({"error": {"code": "ServiceUnavailable", "message": "Service unavailable"}}, status=503)
+        ws = web.WebSocketResponse(protocols=("USP",))
+        await ws.prepare(request)
+        if self.mode == "hang":  # accepted, never answered
+            await self._hang()
+            await ws.close()
+            return ws
+        slot = self._session()
+        body = self.requests[-1]["body"]
+        request_id, ticks = "", 0
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                head, _, payload = msg.data.partition("\r\n\r\n")
+                headers = _usp_headers(head)
+                request_id = headers.get("x-requestid", request_id)
+                if headers.get("path") in ("speech.config", "speech.context"):
+                    body[headers["path"]] = json.loads(payload)
+                if self.mode == "quota" and headers.get("path") == "speech.context":
+                    await ws.close(code=1007, message=b"Quota exceeded.")
+                    break
+            elif msg.type == WSMsgType.BINARY:
+                size = struct.unpack(">H", msg.data[:2])[0]
+                headers = _usp_headers(msg.data[2 : 2 + size].decode())
+                audio = msg.data[2 + size :]
+                if headers.get("path") != "audio":
+                    continue
+                request_id = headers.get("x-requestid", request_id)
+                if audio[:4] == b"RIFF":
+                    body["wav_header"] = audio[:44]
+                    await ws.send_str(_usp("turn.start", request_id, {"context": {"serviceTag": uuid.uuid4().hex}}))
+                    await ws.send_str(_usp("speech.startDetected", request_id, {"Offset": 0}))
+                    audio = audio[44:]
+                self.audio_bytes[slot] += len(audio)
+                if not audio and "wav_header" in body:  # the end of the audio
+                    rate = struct.unpack("<I", body["wav_header"][24:28])[0]
+                    ticks = int(self.audio_bytes[slot] / 2 / rate * 10**7)
+                    await ws.send_str(_usp("speech.hypothesis", request_id,
+                                           {"Text": TRANSCRIPT.split("?")[0].lower(), "Offset": 0, "Duration": ticks // 2}))
+                    await ws.send_str(_usp("speech.phrase", request_id, {"RecognitionStatus": "Success", "DisplayText": TRANSCRIPT,
+                                                                        "Offset": 0, "Duration": ticks}))
+                    await ws.send_str(_usp("speech.endDetected", request_id, {"Offset": ticks}))
+                    await ws.send_str(_usp("turn.end", request_id, {}))
+        await ws.close()
+        return ws
+
+
+def _usp_headers(head: str) -> dict[str, str]:
+    pairs = (line.split(":", 1) for line in head.split("\r\n") if ":" in line)
+    return {k.strip().lower(): v.strip() for k, v in pairs}
+
+
+def _usp(path: str, request_id: str, body: dict) -> str:
+    return (f"X-RequestId: {request_id}\r\nContent-Type: application/json; charset=utf-8\r\nPath: {path}\r\n\r\n"
+            + json.dumps(body))
+
+
 def app(server: SpeechServer) -> web.Application:
     a = web.Application()
     a.router.add_get("/v1/listen", server.deepgram_listen)
@@ -226,4 +295,5 @@ def app(server: SpeechServer) -> web.Application:
     a.router.add_post("/v1/audio/transcriptions", server.transcriptions)
     a.router.add_get("/vosk", server.vosk)
     a.router.add_post("/piper", server.piper)
+    a.router.add_get("/speech/recognition/conversation/cognitiveservices/v1", server.azure_usp)
     return a

@@ -4,6 +4,7 @@ speech at a LiveKit room's 48 kHz), and the price of what the chain's vendors re
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from livekit import rtc
@@ -14,7 +15,8 @@ from agent_worker.offline import ESpeakTTS
 from agent_worker.report import call_usage
 from switchboard.billing import CallUsage, load_price_book, price_usage_if_known
 from switchboard.db import Database
-from switchboard.pipeline.config import load_pipeline
+from switchboard.pipeline.config import PipelineConfig, load_pipeline
+from switchboard.pipeline.failover import QuotaBook
 from switchboard.spec import CostBreakdown
 from switchboard.secrets import put_secret
 from switchboard.settings import Settings
@@ -24,8 +26,8 @@ SPOKEN = "what are your opening hours"  # what the caller says (and the offline 
 ATTEMPT = 1.0  # the first vendor's attempt timeout in these tests
 
 
-async def chains_for(db: Database, vad, key: str, config: dict, *, secret: tuple[str, dict] | None = None,
-                     voice: dict | None = None) -> Chains:
+async def pipeline_for(db: Database, key: str, config: dict, *, secret: tuple[str, dict] | None = None,
+                       voice: dict | None = None) -> PipelineConfig:
     """`key` first (with `config`), the offline tier behind it (PocketSphinx with a grammar, so
     what it hears is exact), and the organisation's secret stored."""
     org = await create_org(db, voice=voice, vendors=[
@@ -35,8 +37,26 @@ async def chains_for(db: Database, vad, key: str, config: dict, *, secret: tuple
     async with db.as_service() as conn:
         if secret is not None:
             await put_secret(conn, org.id, secret[0], secret[1])
-        pipeline = await load_pipeline(conn, org.id, org.agent_id, settings=Settings(_env_file=None))
-    return build_chains(pipeline, vad=vad)
+        return await load_pipeline(conn, org.id, org.agent_id, settings=Settings(_env_file=None))
+
+
+async def chains_for(db: Database, vad, key: str, config: dict, *, secret: tuple[str, dict] | None = None,
+                     voice: dict | None = None, quotas: QuotaBook | None = None) -> Chains:
+    """One call's chains over `pipeline_for`'s organisation."""
+    return build_chains(await pipeline_for(db, key, config, secret=secret, voice=voice), vad=vad, quotas=quotas)
+
+
+async def recognize_call(pipeline: PipelineConfig, vad, quotas: QuotaBook | None = None):
+    """One call's chains hear the caller's utterance: (event, metrics, frames, seconds, chain lines)."""
+    chains = build_chains(pipeline, vad=vad, quotas=quotas)
+    metrics = collect_metrics(chains)
+    frames = await utterance()
+    started = time.perf_counter()
+    event = await chains.stt_fallback.recognize(frames)
+    elapsed = time.perf_counter() - started
+    lines = chains.guard.lines()
+    await chains.aclose()
+    return event, metrics, frames, elapsed, lines
 
 
 def collect_metrics(chains: Chains) -> list:

@@ -2,9 +2,9 @@
 and Azure Speech's REST synthesis (`/cognitiveservices/v1`, SSML in, PCM out) against the local
 server of tests/worker/vendor_protocols: key and config reach the vendor, usage is priced from
 price_book, an error or a hang fails over within the attempt timeout, a quota refusal keeps the
-vendor out. Google Cloud Speech/TTS (gRPC to *.googleapis.com with OAuth) and Azure's Speech SDK
-(its own WebSocket protocol, in a native library) take no local endpoint: for those, the
-factory builds the real plugin with the organisation's service account / key and region."""
+vendor out. Google Cloud Speech/TTS (gRPC) and Azure's Speech SDK (USP over WebSocket) have their
+contract tests in test_google_speech_contracts.py and test_azure_stt_contract.py; here, the
+factory builds their real plugins with the organisation's service account / key and region."""
 
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ async def test_a_failing_or_hung_azure_tts_fails_over_to_espeak(
     assert lines[2] == f"TTS: azure (failed: {'timeout' if mode == 'hang' else '500'}) → espeak (active)"
 
 
-# --- Google Cloud Speech / TTS and Azure STT: the real plugins, built with the org's credentials ---
+# --- Google Cloud Speech / TTS and Azure STT at the vendors' own hosts: built with the org's credentials ---
 SERVICE_ACCOUNT = {
     "type": "service_account", "project_id": "demo-dental", "private_key_id": "k1",
     "private_key": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",

@@ -7,6 +7,8 @@ _SERVICE_ACCOUNT = _obj({
     "credentials_json": {"type": "string", "minLength": 20, "title": "Service account key (JSON)"},
 }, ["credentials_json"])
 _LOCATION = {"type": "string", "pattern": "^[a-z0-9-]+$", "title": "Location (global, us, eu, …)"}
+# The organisation's own gRPC endpoint (Private Service Connect, a gateway); unset: Google's.
+_ENDPOINT = {"type": ["string", "null"], "pattern": "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$", "title": "gRPC endpoint (host[:port])"}
 _CLOUD = {"vendor": "google-cloud", "secrets": _SERVICE_ACCOUNT, "capabilities": ["streaming", "multilingual"]}
 
 ENTRIES = [
@@ -17,16 +19,16 @@ ENTRIES = [
         capabilities=["function_calling", "streaming", "multilingual"],
         docs="https://ai.google.dev/api/generate-content", pricing="https://ai.google.dev/gemini-api/docs/pricing",
     ),
-    # Billed per model and API version with its own rounding: no price is seeded, so usage stays
-    # unpriced until the operator adds "google-stt:<model>".
+    # Priced per model ("google-stt:<model>"): the V2 models are seeded; a V1 model (latest_long,
+    # …) stays unpriced, as V1 rounds each request up to 15 seconds.
     service(
         "google-stt", "Google Cloud Speech-to-Text", "Cloud Speech-to-Text (gRPC) with a service account.",
         config={
             "model": {"type": "string", "minLength": 1, "title": "Model (latest_long, chirp_2, …)"},
             "language": {"type": "string", "minLength": 2, "maxLength": 10, "title": "Language (e.g. en-US)"},
-            "location": _LOCATION,
+            "location": _LOCATION, "endpoint": _ENDPOINT,
         },
-        defaults={"model": "latest_long", "language": "en-US", "location": "global"},
+        defaults={"model": "latest_long", "language": "en-US", "location": "global", "endpoint": None},
         docs="https://cloud.google.com/speech-to-text/docs", pricing="https://cloud.google.com/speech-to-text/pricing",
         usage_units=["minute"], price_per_model=True, **_CLOUD,
     ),
@@ -37,9 +39,10 @@ ENTRIES = [
             "voice": {"type": "string", "pattern": "-Chirp3-HD-", "title": "Voice (e.g. en-US-Chirp3-HD-Charon)"},
             "language": {"type": "string", "minLength": 2, "maxLength": 10},
             "speed": {"type": "number", "minimum": 0.25, "maximum": 2},
-            "location": _LOCATION,
+            "location": _LOCATION, "endpoint": _ENDPOINT,
         },
-        defaults={"voice": "en-US-Chirp3-HD-Charon", "language": "en-US", "speed": 1.0, "location": "global"},
+        defaults={"voice": "en-US-Chirp3-HD-Charon", "language": "en-US", "speed": 1.0, "location": "global",
+                  "endpoint": None},
         docs="https://cloud.google.com/text-to-speech/docs", pricing="https://cloud.google.com/text-to-speech/pricing",
         usage_units=["1k_characters"], **_CLOUD,
     ),

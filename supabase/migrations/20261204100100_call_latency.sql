@@ -1,0 +1,118 @@
+-- How long the agent took to answer, per call (issue #15, point 4): p50/p90 over the call's turns
+-- of the end-to-end latency (end of the caller's speech → the agent's first audio) and of its parts
+-- (stt: the final transcript's delay; eou: the end-of-turn decision; llm: time to first token;
+-- tts: time to first audio; overhead: what remains, the orchestration's own time), in milliseconds.
+-- The LiveKit worker measures every part; a hosted platform fills what its webhook reports and
+-- leaves the rest NULL (unknown, never 0).
+--
+-- The dashboard reads `latency_daily`, a histogram per organisation, day (UTC, of the call's start),
+-- platform and measure (the calls' e2e p50 and p90 and their parts' p50) over log-spaced buckets
+-- (5 % wide: bucket b holds (1.05^(b-1), 1.05^b] ms; switchboard.analytics reads them back), kept
+-- by a trigger on call_records, so its cost grows with days × platforms × buckets, not with calls.
+
+alter table public.call_records
+  add column latency_turns integer check (latency_turns >= 0),
+  add column latency_e2e_p50_ms real, add column latency_e2e_p90_ms real,
+  add column latency_stt_p50_ms real, add column latency_stt_p90_ms real,
+  add column latency_eou_p50_ms real, add column latency_eou_p90_ms real,
+  add column latency_llm_p50_ms real, add column latency_llm_p90_ms real,
+  add column latency_tts_p50_ms real, add column latency_tts_p90_ms real,
+  add column latency_overhead_p50_ms real, add column latency_overhead_p90_ms real;
+
+create table public.latency_daily (
+  organization_id uuid not null references public.organizations (id) on delete cascade,
+  day date not null,
+  provider_id uuid not null references public.voice_ai_providers (id),
+  measure text not null,   -- 'e2e_p50', 'e2e_p90', 'stt_p50', 'eou_p50', 'llm_p50', 'tts_p50', 'overhead_p50'
+  bucket smallint not null,
+  calls integer not null default 0,
+  primary key (organization_id, day, provider_id, measure, bucket)
+);
+
+alter table public.latency_daily enable row level security;
+create policy tenant_read on public.latency_daily for select to authenticated
+  using (organization_id in (select private.user_org_ids()));
+
+-- The bucket of a latency: 0 for ≤ 1 ms, then 5 % steps.
+create function private.latency_bucket(ms real) returns smallint
+language sql immutable set search_path = ''
+as $$ select case when ms <= 1 then 0 else least(ceil(ln(ms) / ln(1.05)), 32767)::smallint end $$;
+
+-- What one call contributes: one bucket per measure it has.
+create function private.latency_measures(c public.call_records) returns table (measure text, bucket smallint)
+language sql immutable set search_path = ''
+as $$
+  select v.measure, private.latency_bucket(v.ms)
+  from (values ('e2e_p50', c.latency_e2e_p50_ms), ('e2e_p90', c.latency_e2e_p90_ms),
+               ('stt_p50', c.latency_stt_p50_ms), ('eou_p50', c.latency_eou_p50_ms),
+               ('llm_p50', c.latency_llm_p50_ms), ('tts_p50', c.latency_tts_p50_ms),
+               ('overhead_p50', c.latency_overhead_p50_ms)) v (measure, ms)
+  where v.ms is not null and c.provider_id is not null and c.started_at is not null
+$$;
+
+create function private.latency_bump(c public.call_records, sign integer) returns void
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  if sign > 0 then
+    insert into public.latency_daily as l (organization_id, day, provider_id, measure, bucket, calls)
+    select c.organization_id, (c.started_at at time zone 'utc')::date, c.provider_id, m.measure, m.bucket, 1
+    from private.latency_measures(c) m
+    on conflict (organization_id, day, provider_id, measure, bucket) do update set calls = l.calls + 1;
+  else
+    update public.latency_daily l set calls = l.calls - 1
+    from private.latency_measures(c) m
+    where l.organization_id = c.organization_id and l.day = (c.started_at at time zone 'utc')::date
+      and l.provider_id = c.provider_id and l.measure = m.measure and l.bucket = m.bucket
+      -- an organisation being deleted takes its rollup with it (as experiment_daily's)
+      and exists (select 1 from public.organizations o where o.id = c.organization_id);
+  end if;
+end
+$$;
+
+create function private.call_records_latency_rollup() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  if tg_op = 'UPDATE' and (old.organization_id, old.provider_id, old.started_at, old.latency_e2e_p50_ms,
+      old.latency_e2e_p90_ms, old.latency_stt_p50_ms, old.latency_eou_p50_ms, old.latency_llm_p50_ms,
+      old.latency_tts_p50_ms, old.latency_overhead_p50_ms)
+      is not distinct from (new.organization_id, new.provider_id, new.started_at, new.latency_e2e_p50_ms,
+      new.latency_e2e_p90_ms, new.latency_stt_p50_ms, new.latency_eou_p50_ms, new.latency_llm_p50_ms,
+      new.latency_tts_p50_ms, new.latency_overhead_p50_ms) then
+    return null;  -- most updates (status, transcript, analysis) leave the histogram alone
+  end if;
+  if tg_op in ('UPDATE', 'DELETE') then
+    perform private.latency_bump(old, -1);
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') then
+    perform private.latency_bump(new, 1);
+  end if;
+  return case when tg_op = 'DELETE' then old else null end;
+end
+$$;
+
+create trigger call_records_latency_rollup
+after insert or update on public.call_records
+for each row execute function private.call_records_latency_rollup();
+
+create trigger call_records_latency_rollup_delete
+before delete on public.call_records
+for each row execute function private.call_records_latency_rollup();
+
+-- Rebuild from the calls (after bulk loads that bypass the trigger).
+create function private.rebuild_latency_daily(p_org uuid default null) returns void
+language sql security definer set search_path = ''
+as $$
+  delete from public.latency_daily where p_org is null or organization_id = p_org;
+  insert into public.latency_daily (organization_id, day, provider_id, measure, bucket, calls)
+  select c.organization_id, (c.started_at at time zone 'utc')::date, c.provider_id, m.measure, m.bucket, count(*)
+  from public.call_records c cross join lateral private.latency_measures(c) m
+  where (p_org is null or c.organization_id = p_org)
+    and (c.latency_e2e_p50_ms is not null or c.latency_stt_p50_ms is not null or c.latency_eou_p50_ms is not null
+         or c.latency_llm_p50_ms is not null or c.latency_tts_p50_ms is not null)
+  group by 1, 2, 3, 4, 5;
+$$;
+revoke execute on function private.rebuild_latency_daily(uuid) from public, anon, authenticated;
+revoke execute on function private.latency_bump(public.call_records, integer) from public, anon, authenticated;
+revoke execute on function private.call_records_latency_rollup() from public, anon, authenticated;

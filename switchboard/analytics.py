@@ -18,6 +18,7 @@ from switchboard.models import (
     ProviderComponents,
     ProviderCostPerMinute,
     ProviderDailyCosts,
+    ProviderLatency,
     SpendSummary,
 )
 
@@ -153,4 +154,59 @@ async def cost_per_minute_by_provider(
         for p in (await pricing.platform_prices(conn, organization_id, days=days, today=end)).values()
     ]
     result.sort(key=lambda x: (x.cost_per_minute is None, x.cost_per_minute or 0, x.provider_code))
+    return result
+
+
+# latency_daily's buckets (migration …100100): bucket b holds (GAMMA^(b-1), GAMMA^b] ms; a
+# bucket read back as its midpoint is within 2.5 % of any value in it.
+LATENCY_GAMMA = 1.05
+
+
+def _bucket_ms(bucket: int) -> float:
+    return 1.0 if bucket <= 0 else round(2 * LATENCY_GAMMA ** bucket / (LATENCY_GAMMA + 1), 1)
+
+
+def _median_bucket(counts: list[tuple[int, int]]) -> float | None:
+    total = sum(n for _b, n in counts)
+    if total <= 0:
+        return None
+    seen = 0
+    for bucket, n in sorted(counts):
+        seen += n
+        if seen * 2 >= total:
+            return _bucket_ms(bucket)
+    return None  # pragma: no cover - seen reaches total
+
+
+async def latency_by_provider(
+    conn: AsyncConnection, organization_id: UUID, *, days: int = 30, today: date | None = None
+) -> list[ProviderLatency]:
+    """Each platform's answer latency over the window (fastest first): the median of its calls'
+    p50 and p90, end to end and by part, read from the `latency_daily` histogram (days ×
+    platforms × buckets rows, however many calls)."""
+    start, end = _window(days, today)
+    cur = await conn.execute(
+        """
+        select p.code, p.name, l.measure, l.bucket, sum(l.calls) as calls
+        from public.latency_daily l join public.voice_ai_providers p on p.id = l.provider_id
+        where l.organization_id = %s and l.day between %s and %s and l.calls > 0
+        group by p.code, p.name, l.measure, l.bucket
+        """,
+        (organization_id, start, end),
+    )
+    histograms: dict[str, dict[str, list[tuple[int, int]]]] = {}
+    names: dict[str, str] = {}
+    for r in await cur.fetchall():
+        names[r["code"]] = r["name"]
+        histograms.setdefault(r["code"], {}).setdefault(r["measure"], []).append((r["bucket"], int(r["calls"])))
+    result = [
+        ProviderLatency(
+            provider_code=code, provider_name=names[code],
+            calls=sum(n for _b, n in measures.get("e2e_p50", [])),
+            **{f"{measure}_ms": _median_bucket(counts) for measure, counts in measures.items()
+               if f"{measure}_ms" in ProviderLatency.model_fields},
+        )
+        for code, measures in histograms.items()
+    ]
+    result.sort(key=lambda x: (x.e2e_p50_ms is None, x.e2e_p50_ms or 0, x.provider_code))
     return result

@@ -139,6 +139,22 @@ class ProviderCostPerMinute(BaseModel):
     list_price_per_minute: float | None  # voice_ai_providers.cost_per_minute, for comparison
 
 
+class ProviderLatency(BaseModel):
+    """A platform's answer latency over a window, in milliseconds: the median call's p50 and p90
+    end to end, and its parts' p50 (None where the platform's calls report no such figure)."""
+
+    provider_code: str
+    provider_name: str
+    calls: int  # calls with an end-to-end figure
+    e2e_p50_ms: float | None = None
+    e2e_p90_ms: float | None = None
+    stt_p50_ms: float | None = None
+    eou_p50_ms: float | None = None
+    llm_p50_ms: float | None = None
+    tts_p50_ms: float | None = None
+    overhead_p50_ms: float | None = None
+
+
 # Money is exact in the core (Decimal) and a JSON number on the wire.
 Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 

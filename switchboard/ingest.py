@@ -117,6 +117,16 @@ def latency_columns(latency: CallLatency | None) -> dict[str, Any]:
     return values
 
 
+def latency_from_columns(row: Mapping[str, Any]) -> CallLatency | None:
+    """The inverse of `latency_columns`: a call_records row's latency, None when it has none."""
+    parts = {}
+    for part in LATENCY_PARTS:
+        p50, p90 = row.get(f"latency_{part}_p50_ms"), row.get(f"latency_{part}_p90_ms")
+        if p50 is not None or p90 is not None:
+            parts[part] = {"p50_ms": p50, "p90_ms": p90}
+    return CallLatency(turns=row.get("latency_turns"), **parts) if parts else None
+
+
 async def record_call_event(conn: AsyncConnection, event: CallEvent, prices: PriceBook | None = None) -> UUID:
     """Merge `event` into its call record (and the call's usage row); returns the call record id.
 

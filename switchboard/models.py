@@ -1,3 +1,4 @@
+# Size (over 400 lines): every response model of the API in one section per area, as its OpenAPI document lists them.
 """Pydantic models returned by the core's repository functions. One section per area; rows
 come from psycopg's dict_row, so field names follow the columns."""
 
@@ -11,7 +12,7 @@ from uuid import UUID
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic_core import PydanticCustomError
 
-from switchboard.spec import AnalysisSpec, ToolSpec, VoiceSpec
+from switchboard.spec import AnalysisSpec, CallLatency, ToolSpec, VoiceSpec
 from switchboard.tenancy import Claims
 
 # The longest prompt an agent may have: every platform takes it (Retell's general prompt, Vapi's
@@ -382,6 +383,7 @@ class CallDetail(CallSummary):
     analysis: dict[str, Any] | None = None
     metadata: dict[str, Any] = {}
     usage: CallCost | None = None
+    latency: CallLatency | None = None  # p50/p90 per part, where measured or reported
     created_at: datetime
     updated_at: datetime
 

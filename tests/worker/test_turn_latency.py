@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import pytest
 from livekit.agents import llm
-from livekit.agents.testing import fake_job_context
 
 from agent_worker.call import Call
 from agent_worker.latency import turn_latencies
-from agent_worker.server import WorkerRuntime, entrypoint
+from agent_worker.server import WorkerRuntime
 from switchboard.db import Database
 from switchboard.providers.livekit.dispatch import DispatchMetadata
 from switchboard.spec import CallLatency
 from tests.worker.conftest import OFFLINE, create_org
+from tests.worker.test_call_report import _call as text_call
 from tests.worker.test_voice_roundtrip import ANSWER, QUESTION, CallerMicrophone, CallerSpeaker, _espeak, until_answered
 
 
@@ -65,18 +65,7 @@ async def test_a_spoken_turn_is_timed_by_part_and_the_call_keeps_p50_p90(db: Dat
 
 async def test_a_text_turn_has_no_end_to_end_time(db: Database, db_url: str, vad) -> None:
     org = await create_org(db, vendors=OFFLINE)
-    runtime = WorkerRuntime(database_url=db_url)
-    try:
-        with fake_job_context(job_metadata=org.metadata()) as ctx:
-            ctx.proc.userdata.update(vad=vad, runtime=runtime)
-            call = await entrypoint(ctx)
-            if call.session.current_speech is not None:
-                await call.session.current_speech
-            await call.session.run(user_input="Where are you?")
-            await call.session.aclose()
-            record_id = await call.finish()
-    finally:
-        await runtime.aclose()
+    call, record_id = await text_call(db_url, vad, org.metadata())
     replies = [i for i in call.session.history.items if i.type == "message" and i.role == "assistant"]
     assert replies[-1].metrics.get("llm_node_ttft") is not None  # the framework timed the LLM…
     assert turn_latencies(call.session.history) == {}  # …but nobody stopped speaking: no turn latency

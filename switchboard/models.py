@@ -142,18 +142,18 @@ class ProviderCostPerMinute(BaseModel):
 
 class ProviderLatency(BaseModel):
     """A platform's answer latency over a window, in milliseconds: the median call's p50 and p90
-    end to end, and its parts' p50 (None where the platform's calls report no such figure)."""
+    end to end, and the average of its calls' p50 of each part (None where its calls report none)."""
 
     provider_code: str
     provider_name: str
     calls: int  # calls with an end-to-end figure
     e2e_p50_ms: float | None = None
     e2e_p90_ms: float | None = None
-    stt_p50_ms: float | None = None
-    eou_p50_ms: float | None = None
-    llm_p50_ms: float | None = None
-    tts_p50_ms: float | None = None
-    overhead_p50_ms: float | None = None
+    stt_avg_ms: float | None = None
+    eou_avg_ms: float | None = None
+    llm_avg_ms: float | None = None
+    tts_avg_ms: float | None = None
+    overhead_avg_ms: float | None = None
 
 
 # Money is exact in the core (Decimal) and a JSON number on the wire.

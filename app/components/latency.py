@@ -75,7 +75,7 @@ class PlatformLatencyRow:
     calls: str
     e2e_p50: str
     e2e_p90: str
-    parts: str  # the parts' p50, in one line
+    parts: str  # the average of the calls' p50 of each part, in one line
 
 
 def platform_rows(latencies, prices) -> list[PlatformLatencyRow]:
@@ -88,8 +88,8 @@ def platform_rows(latencies, prices) -> list[PlatformLatencyRow]:
     rows = []
     for code in codes:
         lat, price = by_code.get(code), prices.get(code)
-        parts = [f"{PART_NAMES[p].split(' (')[0]} {ms(getattr(lat, f'{p}_p50_ms'))}" for p in LATENCY_PARTS[1:]
-                 if lat is not None and getattr(lat, f"{p}_p50_ms") is not None]
+        parts = [f"{PART_NAMES[p].split(' (')[0]} {ms(getattr(lat, f'{p}_avg_ms'))}" for p in LATENCY_PARTS[1:]
+                 if lat is not None and getattr(lat, f"{p}_avg_ms") is not None]
         rows.append(PlatformLatencyRow(
             code=code, name=lat.provider_name if lat else price.name,
             cost=pricing.per_minute(price.measured) if price and price.measured is not None else "no priced calls",
@@ -105,11 +105,12 @@ def platform_latency_section(rows, days) -> rx.Component:
     return rx.card(
         rx.heading("Latency and cost per platform", size="3", as_="h2"),
         rx.text("How long each platform's agent took to answer (the median call's p50 and p90, end of the caller's "
-                "speech to the agent's first audio) beside what its calls cost, last ", days, " days.",
+                "speech to the agent's first audio; its parts averaged over the calls) beside what its calls cost, "
+                "last ", days, " days.",
                 size="1", color_scheme="gray"),
         rx.box(rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                "Platform", "Cost / min", "Answer p50", "Answer p90", "Parts (p50)", "Calls measured")])),
+                "Platform", "Cost / min", "Answer p50", "Answer p90", "Parts (average p50)", "Calls measured")])),
             rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
                 rx.table.row_header_cell(r.name), rx.table.cell(r.cost, id="latency-cost-" + r.code),
                 rx.table.cell(r.e2e_p50, id="latency-e2e-p50-" + r.code),

@@ -45,7 +45,9 @@ async def test_retells_latency_is_kept_per_call_as_it_reports_it(edge: Edge, db:
     [rec] = await rows(db, "select latency_e2e_p50_ms from call_records")
     assert rec["latency_e2e_p50_ms"] == 812.0
     hist = await rows(db, "select measure, sum(calls) n from latency_daily group by 1")
-    assert {r["measure"]: r["n"] for r in hist} == {"e2e_p50": 1, "e2e_p90": 1, "stt_p50": 1, "llm_p50": 1, "tts_p50": 1}
+    assert {r["measure"]: r["n"] for r in hist} == {"e2e_p50": 1, "e2e_p90": 1}
+    parts = await rows(db, "select part, calls, sum_ms from latency_parts_daily")
+    assert {r["part"]: (r["calls"], r["sum_ms"]) for r in parts} == {"stt": (1, 130), "llm": (1, 402), "tts": (1, 180)}
 
 
 async def test_vapis_turn_latencies_become_the_calls_p50_p90(edge: Edge, db: Database, seeded: Seeded) -> None:

@@ -53,14 +53,17 @@ async def test_a_spoken_turn_is_timed_by_part_and_the_call_keeps_p50_p90(db: Dat
         rec = await (await conn.execute("select * from call_records where id = %s", (record_id,))).fetchone()
         hist = await (await conn.execute(
             "select measure, sum(calls) n from latency_daily where organization_id = %s group by 1", (org.id,))).fetchall()
+        parts = await (await conn.execute(
+            "select part, calls, sum_ms from latency_parts_daily where organization_id = %s", (org.id,))).fetchall()
     assert rec["latency_turns"] == 1
     for part in turn:  # one turn: its p50 and p90 are the turn's own figures
         assert rec[f"latency_{part}_p50_ms"] == pytest.approx(turn[part], abs=0.1)
         assert rec[f"latency_{part}_p90_ms"] == pytest.approx(turn[part], abs=0.1)
     reply = next(e for e in rec["transcript_object"] if e["role"] == "agent" and e["content"] == ANSWER)
     assert reply["latency_ms"] == turn  # per turn, in the transcript
-    assert {r["measure"]: r["n"] for r in hist} == {m: 1 for m in (
-        "e2e_p50", "e2e_p90", "stt_p50", "eou_p50", "llm_p50", "tts_p50", "overhead_p50")}
+    assert {r["measure"]: r["n"] for r in hist} == {"e2e_p50": 1, "e2e_p90": 1}  # the dashboard's rollups
+    assert {r["part"]: (r["calls"], pytest.approx(r["sum_ms"], abs=0.1)) for r in parts} == {
+        p: (1, turn[p]) for p in ("stt", "eou", "llm", "tts", "overhead")}
 
 
 async def test_a_text_turn_has_no_end_to_end_time(db: Database, db_url: str, vad) -> None:

@@ -24,6 +24,7 @@ from livekit.agents.stt.stream_adapter import StreamAdapterWrapper
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 from livekit.agents.vad import VAD
 
+from agent_worker.chat_llm import ChatLLM
 from agent_worker.failover import NO_GUARD
 
 # (catalog key, ok, milliseconds to the first output or to the failure)
@@ -245,7 +246,7 @@ async def _recognize_by_stream(
 # ---------------------------------------------------------------------------------------------
 # LLM
 # ---------------------------------------------------------------------------------------------
-class BoundedLLM(_BoundedVendor, llm.LLM):
+class BoundedLLM(_BoundedVendor, ChatLLM):
     service = "llm"
 
     def __init__(self, inner: llm.LLM, *, key: str, attempt_timeout: float, observer: AttemptObserver | None = None,
@@ -253,20 +254,8 @@ class BoundedLLM(_BoundedVendor, llm.LLM):
         super().__init__()
         self._bind(inner, key, attempt_timeout, observer, guard)
 
-    def chat(
-        self,
-        *,
-        chat_ctx: llm.ChatContext,
-        tools: list[llm.Tool] | None = None,
-        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
-        tool_choice: NotGivenOr[llm.ToolChoice] = NOT_GIVEN,
-        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
-    ) -> llm.LLMStream:
-        return _BoundedLLMStream(
-            self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options,
-            parallel_tool_calls=parallel_tool_calls, tool_choice=tool_choice, extra_kwargs=extra_kwargs,
-        )
+    def _stream(self, **options: Any) -> llm.LLMStream:
+        return _BoundedLLMStream(self, **options)
 
     def prewarm(self, *, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._inner.prewarm(loop=loop)

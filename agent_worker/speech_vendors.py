@@ -11,7 +11,8 @@ over per utterance like the batch ones; TTS plugins synthesise sentence by sente
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
@@ -29,6 +30,7 @@ from switchboard.pipeline.config import VendorSettings
 # What a self-hosted OpenAI-compatible server is given when the organisation stored no key: the
 # openai SDK always sends one, and servers that check none ignore it.
 NO_KEY = "no-key"
+T = TypeVar("T")
 
 
 def _checked(v: VendorSettings, field: str, *, schemes: tuple[str, ...] = ("https",)) -> str | None:
@@ -50,44 +52,42 @@ def _cloud(v: VendorSettings, path: str) -> tuple[dict[str, Any], aiohttp.Client
     return {"base_url": root + path, "http_session": session}, session
 
 
+def _plugin(v: VendorSettings, path: str, plugin: Callable[..., T], **arguments: Any) -> T:
+    """`plugin(api_key=…, **arguments)` for a cloud vendor, at the tenant-set API root + `path`
+    when one is set (its egress session closed with the plugin), else at the vendor's own."""
+    key = _api_key(v)
+    kwargs, session = _cloud(v, path)
+    return _closes_with(plugin(api_key=key, **arguments, **kwargs), session)
+
+
+def _speed(c: dict[str, Any]) -> float | None:
+    """The speed set, None where it is the voice's own (1)."""
+    speed = c.get("speed")
+    return None if speed in (None, 1, 1.0) else float(speed)
+
+
 def deepgram_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
     c = v.config
-    key = _api_key(v)
-    kwargs, session = _cloud(v, "/v1/listen")
-    instance = deepgram.STT(
-        api_key=key, model=c.get("model") or "nova-3", language=c.get("language") or "en-US",
+    return _plugin(
+        v, "/v1/listen", deepgram.STT, model=c.get("model") or "nova-3", language=c.get("language") or "en-US",
         # One utterance per stream: the VAD already cut it, so no interim results, no server VAD events.
         interim_results=False, vad_events=False, endpointing_ms=UTTERANCE_END_SILENCE_MS,
-        smart_format=bool(c.get("smart_format")),
-        keyterm=c.get("keyterms") or NOT_GIVEN, **kwargs,
+        smart_format=bool(c.get("smart_format")), keyterm=c.get("keyterms") or NOT_GIVEN,
     )
-    return _closes_with(instance, session)
 
 
 def deepgram_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
     c = v.config
-    key = _api_key(v)
-    kwargs, session = _cloud(v, "/v1/speak")
-    speed = c.get("speed")
-    instance = deepgram.TTS(
-        api_key=key, model=c.get("voice") or "aura-2-thalia-en",
-        speed=None if speed in (None, 1, 1.0) else float(speed), **kwargs,
-    )
-    return _closes_with(instance, session)
+    return _plugin(v, "/v1/speak", deepgram.TTS, model=c.get("voice") or "aura-2-thalia-en", speed=_speed(c))
 
 
 def elevenlabs_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
     c = v.config
-    key = _api_key(v)
-    kwargs, session = _cloud(v, "/v1")
-    speed = c.get("speed")
-    if speed not in (None, 1, 1.0):  # ElevenLabs' own defaults for the other two settings
-        kwargs["voice_settings"] = elevenlabs.VoiceSettings(stability=0.5, similarity_boost=0.75, speed=float(speed))
-    instance = elevenlabs.TTS(
-        api_key=key, voice_id=c["voice"], model=c.get("model") or "eleven_flash_v2_5",
-        language=c.get("language") or NOT_GIVEN, encoding="pcm_24000", **kwargs,
-    )
-    return _closes_with(instance, session)
+    speed = _speed(c)
+    settings = {} if speed is None else {  # ElevenLabs' own defaults for the other two settings
+        "voice_settings": elevenlabs.VoiceSettings(stability=0.5, similarity_boost=0.75, speed=speed)}
+    return _plugin(v, "/v1", elevenlabs.TTS, voice_id=c["voice"], model=c.get("model") or "eleven_flash_v2_5",
+                   language=c.get("language") or NOT_GIVEN, encoding="pcm_24000", **settings)
 
 
 def assemblyai_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:

@@ -52,15 +52,15 @@ class Session(rx.State):
         async with db.as_user(claims) as conn:
             yield conn
 
-    def _failed(self, exc: BaseException, **reset):
-        """How a page's load answers a failure: to the sign-in page when the session is gone,
+    def _failed(self, exc: BaseException, *, into: str = "load_error", **reset):
+        """How an event answers a failure: to the sign-in page when the session is gone,
         otherwise `reset` applied (so no earlier answer reads as this one's) and the error in
-        words under `load_error` (every page state that loads has one)."""
+        words under `into` (`load_error` for a page's load; a component names its own field)."""
         if isinstance(exc, NotSignedIn):
             return rx.redirect("/sign-in")
         for name, value in reset.items():
             setattr(self, name, value)
-        self.load_error = problem(exc)
+        setattr(self, into, problem(exc))
         return None
 
     @rx.var

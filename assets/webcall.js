@@ -1,5 +1,5 @@
 // Browser calls with each platform's own SDK, from the short-lived credentials our server gives
-// (switchboard.providers.base.WebCall). Each SDK is imported only when its platform is called,
+// (switchboard.spec.WebCall). Each SDK is imported only when its platform is called,
 // so the page loads none of them until then (and prerendering never evaluates them).
 //
 //   window.switchboardWebCall.start(credentials) -> Promise<{ok, state, error}>

@@ -21,26 +21,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# First: it puts the repository root on sys.path (this directory is there when run as a script).
+from _services import services
+from _stats import timing_line, verdict
 
-import aiohttp  # noqa: E402
-import httpx  # noqa: E402
+import aiohttp
 
-from switchboard.auth import issue_token  # noqa: E402
-from switchboard.db import Database  # noqa: E402
-from switchboard.db.local import LocalCluster, free_port  # noqa: E402
-from switchboard.db.migrate import migrate  # noqa: E402
-from switchboard.demo import DEMO_EMAIL, seed_demo  # noqa: E402
-from switchboard.settings import reset_settings_cache  # noqa: E402
-
-from _stats import timing_line, verdict  # noqa: E402  (this directory is on sys.path when run as a script)
+from switchboard.auth import issue_token
+from switchboard.db import Database
+from switchboard.db.local import free_port
+from switchboard.demo import DEMO_EMAIL, seed_demo
 
 TARGET_P95_MS = 20.0
 MESSAGES = ("Where can I park?", "Can I talk to a person please?", "Hello", "How do I book an appointment?")
@@ -50,21 +44,6 @@ def _cpu_ms(pid: int) -> float:
     """CPU (user + system) a process has used, in ms, from /proc (clock-tick resolution)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
-
-
-def _start(argv: list[str], ready_url: str, env: dict[str, str]) -> subprocess.Popen:
-    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(ready_url, timeout=1)
-            return proc
-        except httpx.HTTPError:
-            if proc.poll() is not None:
-                raise SystemExit(f"{' '.join(argv[1:])} exited with code {proc.returncode}")
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit(f"{' '.join(argv[1:])} did not start within 180 s")
 
 
 async def _turns(api: str, headers: dict[str, str], agent, conversations: int, turns: int, pids: list[int]):
@@ -95,24 +74,15 @@ async def _turns(api: str, headers: dict[str, str], agent, conversations: int, t
 
 
 async def main(conversations: int, turns: int) -> int:
-    root = Path(tempfile.mkdtemp(prefix="sb-bench-conv-"))
-    chat_port, api_port = free_port(), free_port()
-    os.environ.setdefault("SWITCHBOARD_DATA_DIR", str(root / "data"))
-    os.environ["LIVEKIT_CHAT_URL"] = f"http://127.0.0.1:{chat_port}"
-    reset_settings_cache()
-    cluster = LocalCluster(data_dir=root, port=free_port(), fast=True)
-    cluster.ensure_running()
-    procs: list[subprocess.Popen] = []
-    try:
-        migrate(cluster.url())
-        env = {**os.environ, "DATABASE_URL": cluster.url(), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
-        async with Database(cluster.url(), min_size=1, max_size=2) as db:
+    api_port = free_port()
+    with services("sb-bench-conv-") as running:
+        async with Database(running.url, min_size=1, max_size=2) as db:
             demo = (await seed_demo(db, 0, other_calls=0, seed=5)).demo
-        procs.append(_start([sys.executable, "-m", "agent_worker", "chat"], f"http://127.0.0.1:{chat_port}/health", env))
-        procs.append(_start([sys.executable, "-m", "switchboard", "serve", "functions", "--port", str(api_port)],
-                            f"http://127.0.0.1:{api_port}/health", env))
+        running.start_worker_chat()
+        running.start([sys.executable, "-m", "switchboard", "serve", "functions", "--port", str(api_port)],
+                      f"http://127.0.0.1:{api_port}/health")
         headers = {"Authorization": f"Bearer {issue_token(demo.user_id, DEMO_EMAIL)}"}
-        worker, server = (p.pid for p in procs)
+        worker, server = (p.pid for p in running.procs)
         total, ours, around, cpu = await _turns(f"http://127.0.0.1:{api_port}", headers, demo.agent_config_id,
                                                 conversations, turns, [worker, server])
         print(f"{len(total)} turns ({conversations} conversations × {turns}), LiveKit platform, offline vendors, "
@@ -124,15 +94,6 @@ async def main(conversations: int, turns: int) -> int:
         print(f"CPU a turn (mean): edge-functions server {cpu[server] / len(total):.2f} ms, "
               f"worker {cpu[worker] / len(total):.2f} ms")
         return verdict(p95, TARGET_P95_MS)
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        cluster.destroy()
 
 
 if __name__ == "__main__":

@@ -15,46 +15,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+# First: it puts the repository root on sys.path (this directory is there when run as a script).
+from _services import services
+from _stats import timing_line
 
-from bench_conversation import _start  # noqa: E402
-from _stats import timing_line  # noqa: E402
-
-from switchboard.db import Database  # noqa: E402
-from switchboard.db.local import LocalCluster, free_port  # noqa: E402
-from switchboard.db.migrate import migrate  # noqa: E402
-from switchboard.demo import seed_demo  # noqa: E402
-from switchboard.platforms import PlatformSource  # noqa: E402
-from switchboard.scenarios import runner  # noqa: E402
-from switchboard.scenarios.demo import demo_suite  # noqa: E402
-from switchboard.scenarios.store import save_suite  # noqa: E402
-from switchboard.settings import get_settings, reset_settings_cache  # noqa: E402
+from switchboard.db import Database
+from switchboard.demo import seed_demo
+from switchboard.platforms import PlatformSource
+from switchboard.scenarios import runner
+from switchboard.scenarios.demo import demo_suite
+from switchboard.scenarios.store import save_suite
+from switchboard.settings import get_settings
 
 TARGET_SECONDS = 10.0
 
 
 async def main(count: int, concurrency: int) -> int:
-    root = Path(tempfile.mkdtemp(prefix="sb-bench-scen-"))
-    chat_port = free_port()
-    os.environ.setdefault("SWITCHBOARD_DATA_DIR", str(root / "data"))
-    os.environ["LIVEKIT_CHAT_URL"] = f"http://127.0.0.1:{chat_port}"
-    reset_settings_cache()
-    cluster = LocalCluster(data_dir=root, port=free_port(), fast=True)
-    cluster.ensure_running()
-    procs: list[subprocess.Popen] = []
-    try:
-        migrate(cluster.url())
-        env = {**os.environ, "DATABASE_URL": cluster.url(), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
-        procs.append(_start([sys.executable, "-m", "agent_worker", "chat"], f"http://127.0.0.1:{chat_port}/health", env))
-        async with Database(cluster.url(), min_size=2, max_size=concurrency + 4) as db:
+    with services("sb-bench-scen-") as running:
+        running.start_worker_chat()
+        async with Database(running.url, min_size=2, max_size=concurrency + 4) as db:
             demo = (await seed_demo(db, 0, other_calls=0, seed=5)).demo
             base = demo_suite()
             suite = [s.model_copy(update={"name": f"{s.name} #{i // len(base) + 1}"})
@@ -86,15 +67,6 @@ async def main(count: int, concurrency: int) -> int:
         ok = wall <= TARGET_SECONDS and passed == len(results)
         print(f"suite wall time {wall:.2f} s — target ≤ {TARGET_SECONDS:.0f} s: {'met' if ok else 'MISSED'}")
         return 0 if ok else 1
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        cluster.destroy()
 
 
 if __name__ == "__main__":

@@ -16,10 +16,11 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from edge_functions.runtime import Runtime, request_headers, runtime
+from edge_functions.webhook_routes import add_webhook_routes
 from switchboard.inbox import Delivery
 from switchboard.providers import registry
 
@@ -32,26 +33,17 @@ _RESPONSES = {
     413: {"description": "Body too large"},
     503: {"description": "Database unavailable: retry"},
 }
-_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
 def make_router() -> APIRouter:
-    """The routes, for the platforms of the registry as it is when the app is built (the
-    annotations are evaluated here, not postponed: `Platform` is local)."""
+    """The routes, for the platforms of the registry as it is when the app is built."""
     router = APIRouter(tags=["provider-webhook-router"])
     Platform = Literal[registry.codes()]  # noqa: N806 (a type, built from the registry)
 
-    @router.post("/provider-webhook-router/{provider}/{organization_id}", summary="Receive a platform's call webhook for an organisation",
-                 responses=_RESPONSES, openapi_extra=_BODY)
-    async def provider_webhook_for_org(provider: Platform, organization_id: UUID, request: Request) -> JSONResponse:
-        return await receive(runtime(request), provider, organization_id, request)
-
-    @router.post("/provider-webhook-router/{provider}", summary="Receive a platform's call webhook (server-default keys)",
-                 responses=_RESPONSES, openapi_extra=_BODY)
-    async def provider_webhook(provider: Platform, request: Request,
-                               organization_id: UUID | None = Query(None, description="The organisation whose keys sign it")) -> JSONResponse:
-        return await receive(runtime(request), provider, organization_id, request)
-
+    add_webhook_routes(router, "/provider-webhook-router", Platform, receive,
+                       names=("provider_webhook_for_org", "provider_webhook"),
+                       summaries=("Receive a platform's call webhook for an organisation",
+                                  "Receive a platform's call webhook (server-default keys)"), responses=_RESPONSES)
     return router
 
 

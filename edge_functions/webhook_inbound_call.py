@@ -8,11 +8,12 @@ import logging
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from edge_functions import metrics
-from edge_functions.runtime import Runtime, request_headers, runtime
+from edge_functions.runtime import Runtime, request_headers
+from edge_functions.webhook_routes import add_webhook_routes
 from switchboard.db import database_unavailable
 from switchboard.logs import bind
 from switchboard.precall import PrecallMalformed, answer_precall, parse_precall
@@ -30,7 +31,6 @@ _RESPONSES = {
     422: {"description": "The number's agent cannot run on this platform (its spec is invalid, or the platform refuses it)"},
     503: {"description": "Database unavailable"},
 }
-_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
 def make_router() -> APIRouter:
@@ -38,17 +38,10 @@ def make_router() -> APIRouter:
     router = APIRouter(tags=["webhook-inbound-call"])
     PrecallPlatform = Literal[tuple(p.code for p in registry.with_role("precall"))]  # noqa: N806
 
-    @router.post("/webhook-inbound-call/{provider}/{organization_id}", summary="Pick the agent for a call on a platform-hosted number",
-                 responses=_RESPONSES, openapi_extra=_BODY)
-    async def inbound_call_for_org(provider: PrecallPlatform, organization_id: UUID, request: Request) -> JSONResponse:
-        return await answer(runtime(request), provider, organization_id, request)
-
-    @router.post("/webhook-inbound-call/{provider}", summary="Pick the agent for a call (server-default keys)",
-                 responses=_RESPONSES, openapi_extra=_BODY)
-    async def inbound_call(provider: PrecallPlatform, request: Request,
-                           organization_id: UUID | None = Query(None, description="The organisation whose keys sign it")) -> JSONResponse:
-        return await answer(runtime(request), provider, organization_id, request)
-
+    add_webhook_routes(router, "/webhook-inbound-call", PrecallPlatform, answer,
+                       names=("inbound_call_for_org", "inbound_call"),
+                       summaries=("Pick the agent for a call on a platform-hosted number",
+                                  "Pick the agent for a call (server-default keys)"), responses=_RESPONSES)
     return router
 
 

@@ -252,6 +252,9 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     and connects to the first that accepts. TLS then runs over that stream with the host's name
     (SNI and certificate verification unchanged)."""
 
+    # What a failed connection to one address raises (httpcore2, httpx2's fork, has its own).
+    connect_errors: tuple[type[BaseException], ...] = (httpcore.ConnectError, httpcore.ConnectTimeout, OSError)
+
     def __init__(self, p: Policy, *, what: str = "the URL", inner: httpcore.AsyncNetworkBackend | None = None):
         self.policy = p
         self.what = what
@@ -264,7 +267,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
             try:
                 return await self.connect_address(address, port, timeout=timeout, local_address=local_address,
                                                   socket_options=socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as exc:
+            except self.connect_errors as exc:
                 last = exc
         assert last is not None
         raise last
@@ -292,15 +295,21 @@ class EgressTransport(httpx.AsyncBaseTransport):
     """Checks every request's URL (each redirect hop an SDK chooses to follow included), then
     sends it through a connection pool whose connections go only to checked addresses."""
 
+    # The libraries it is built from; `egress_httpx2` names httpx's fork and its own backend.
+    httpx_module: typing.ClassVar[typing.Any] = httpx
+    httpcore_module: typing.ClassVar[typing.Any] = httpcore
+    backend_class: typing.ClassVar[type[PinnedBackend]] = PinnedBackend
+
     def __init__(self, p: Policy, *, what: str = "the URL", verify: ssl.SSLContext | bool = True,
-                 limits: httpx.Limits = httpx.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=60)):
+                 limits: httpx.Limits | None = None):
+        limits = limits or self.httpx_module.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=60)
         self.policy = p
         self.what = what
-        self.backend = PinnedBackend(p, what=what)
-        self._http = httpx.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=False)
+        self.backend = self.backend_class(p, what=what)
+        self._http = self.httpx_module.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=False)
         old = self._http._pool
         # httpx offers no network_backend argument: the same pool, with ours.
-        self._http._pool = httpcore.AsyncConnectionPool(
+        self._http._pool = self.httpcore_module.AsyncConnectionPool(
             ssl_context=old._ssl_context, max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
             http1=True, http2=False, network_backend=self.backend,
@@ -316,15 +325,18 @@ class EgressTransport(httpx.AsyncBaseTransport):
 
 
 def client(*, timeout_seconds: float | None = None, what: str = "the URL", p: Policy | None = None,
-           verify: ssl.SSLContext | bool = True, **kwargs: typing.Any) -> httpx.AsyncClient:
+           verify: ssl.SSLContext | bool = True, transport_class: type[EgressTransport] = EgressTransport,
+           **kwargs: typing.Any) -> httpx.AsyncClient:
     """An httpx client under the policy: pinned connections, no redirects, bounded timeouts.
     `verify`: the TLS trust (tests give their own CA); certificates are checked against the
-    URL's host name, whatever address the connection was pinned to."""
+    URL's host name, whatever address the connection was pinned to. `transport_class`: another
+    library's transport (`egress_httpx2`), the client then that library's."""
+    http = transport_class.httpx_module
     p = p or policy()
     seconds = timeout(timeout_seconds, p)
-    kwargs.setdefault("timeout", httpx.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT_SECONDS)))
-    return httpx.AsyncClient(transport=EgressTransport(p, what=what, verify=verify), follow_redirects=False,
-                             trust_env=False, **kwargs)
+    kwargs.setdefault("timeout", http.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT_SECONDS)))
+    return http.AsyncClient(transport=transport_class(p, what=what, verify=verify), follow_redirects=False,
+                            trust_env=False, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------

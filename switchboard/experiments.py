@@ -176,40 +176,47 @@ def _name(arm: str) -> str:
     return registry.descriptor(arm).short_label if arm in registry.PLATFORMS else arm
 
 
+def _winner(test: TestResult, arms: list[ArmStats], value: str) -> tuple[ArmStats, ArmStats] | None:
+    """The arm `test` found significantly better and the arm it beat (the first other one with a
+    `value`); None when the test found no better arm."""
+    if not (test.significant and test.better_arm):
+        return None
+    better = {s.arm: s for s in arms}[test.better_arm]
+    return better, next(s for s in arms if s.arm != better.arm and getattr(s, value) is not None)
+
+
 def verdict(arms: list[ArmStats], tests: list[TestResult]) -> str:
     """One paragraph a person can act on."""
     if not arms:
         return "No A/B test has run: no calls carry an experiment arm yet. Set a traffic split on the agent to start one."
     if len(arms) == 1:
         return f"Only one arm ({_name(arms[0].arm)}) has calls so far; a comparison needs at least two."
-    by_arm = {s.arm: s for s in arms}
     if all(t.p_value is None for t in tests):
         counts = ", ".join(f"{_name(s.arm)} {s.calls}" for s in arms)
         return (f"Not enough calls yet to tell the arms apart ({counts}); "
                 f"each arm needs at least {MIN_CALLS_PER_ARM} calls.")
     parts: list[str] = []
-    cost = next(t for t in tests if t.measure == "cost per minute")
-    if cost.significant and cost.better_arm:
-        cheap = by_arm[cost.better_arm]
-        other = next(s for s in arms if s.arm != cheap.arm and s.cost_per_minute is not None)
+    by_measure = {t.measure: t for t in tests}
+    cost = by_measure["cost per minute"]
+    if cheaper := _winner(cost, arms, "cost_per_minute"):
+        cheap, other = cheaper
         diff = (other.cost_per_minute or 0) - (cheap.cost_per_minute or 0)
         pct = diff / other.cost_per_minute * 100 if other.cost_per_minute else 0
         parts.append(f"{_name(cheap.arm)} is cheaper: ${cheap.cost_per_minute:.4f} against "
                      f"${other.cost_per_minute:.4f} per minute ({pct:.0f} % less), a real difference ({cost.note}).")
     elif cost.p_value is not None:
         parts.append(f"Cost per minute does not differ significantly ({cost.note}).")
-    success = next(t for t in tests if t.measure == "success rate")
-    if success.significant and success.better_arm:
-        good = by_arm[success.better_arm]
-        other = next(s for s in arms if s.arm != good.arm and s.success_rate is not None)
+    success = by_measure["success rate"]
+    if likelier := _winner(success, arms, "success_rate"):
+        good, other = likelier
         parts.append(f"{_name(good.arm)} succeeds more often: {good.success_rate:.0%} against "
                      f"{other.success_rate:.0%} ({success.note}).")
     elif success.p_value is not None:
         parts.append(f"Success rates are about the same ({success.note}).")
-    sentiment = next(t for t in tests if t.measure == "positive sentiment")
+    sentiment = by_measure["positive sentiment"]
     if sentiment.significant and sentiment.better_arm:
         parts.append(f"Callers are happier on {_name(sentiment.better_arm)} ({sentiment.note}).")
-    duration = next(t for t in tests if t.measure == "duration")
+    duration = by_measure["duration"]
     if duration.significant:
         longer = max((s for s in arms if s.avg_duration_seconds is not None), key=lambda s: s.avg_duration_seconds)
         parts.append(f"Calls last longer on {_name(longer.arm)} (avg {longer.avg_duration_seconds:.0f} s, {duration.note}).")

@@ -189,7 +189,8 @@ async def list_providers(conn: AsyncConnection, *, type: ProviderType | None = N
     return sorted(out, key=lambda p: (_TYPE_ORDER[p.type], p.name.casefold(), p.key))
 
 
-async def get_provider(conn: AsyncConnection, key: str) -> Provider:
+async def catalog_entry(conn: AsyncConnection, key: str) -> Provider:
+    """One entry of the catalogue (a vendor service or a platform), with its prices."""
     prices = await _prices(conn)
     row = await (await conn.execute(_SERVICE_SQL + " where key = %s", (key,))).fetchone()
     if row is not None:
@@ -278,7 +279,7 @@ async def list_org_providers(
 
 
 async def get_org_provider(conn: AsyncConnection, organization_id: UUID, key: str, *, include_secrets: bool = False) -> OrgProvider:
-    provider = await get_provider(conn, key)
+    provider = await catalog_entry(conn, key)
     if provider.type == "platform":
         hints = await secret_store.secret_hints(conn, organization_id) if include_secrets else None
         return _org_provider(organization_id, provider, None, hints)
@@ -371,7 +372,7 @@ async def put_provider_secrets(
 ) -> SecretsStatus:
     """Validate against the entry's secrets schema and store encrypted under its vendor
     (replacing what was there). Errors never quote a value."""
-    provider = await get_provider(conn, key)
+    provider = await catalog_entry(conn, key)
     if not provider.secrets_schema.get("properties"):
         raise InvalidInput(FieldError("secrets", f"{key} needs no secrets"))
     errors = schema_errors(provider.secrets_schema, values, "secrets", reveal_values=False)
@@ -386,6 +387,6 @@ async def put_provider_secrets(
 
 
 async def delete_provider_secrets(conn: AsyncConnection, organization_id: UUID, key: str) -> None:
-    provider = await get_provider(conn, key)
+    provider = await catalog_entry(conn, key)
     if not await secret_store.delete_secret(conn, organization_id, provider.vendor):
         raise NotFound(f"no {provider.vendor} secrets are stored for this organization")

@@ -111,8 +111,10 @@ def platform_mentions(root: Path) -> list[str]:
     return found
 
 
-def test_no_import_loops_in_the_core() -> None:
-    assert cycles(import_graph(ROOT, "switchboard", lazy=False)) == []
+def test_no_import_loops_in_the_core_even_through_imports_inside_functions() -> None:
+    # A lazy import only hides a loop from the interpreter, not from the design (one ran
+    # versions → scenarios → conversations → versions until the publish gate moved to versions).
+    assert cycles(import_graph(ROOT, "switchboard", lazy=True)) == []
 
 
 def test_no_import_loops_in_the_app_even_through_imports_inside_functions() -> None:

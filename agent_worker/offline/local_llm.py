@@ -18,9 +18,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from livekit.agents import APIConnectOptions, llm, utils
+from livekit.agents import llm, utils
 from livekit.agents.llm import ChatChunk, ChoiceDelta, CompletionUsage, FunctionToolCall
-from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
+from livekit.agents.types import NotGivenOr
+
+from agent_worker.chat_llm import ChatLLM
 
 DEFAULT_FALLBACK_REPLY = "Sorry, I am having trouble right now. Could you say that again?"
 DEFAULT_GREETING = "Hello! How can I help you today?"
@@ -225,7 +227,7 @@ def decide(
     return Decision(text=fallback_reply)
 
 
-class LocalLLM(llm.LLM):
+class LocalLLM(ChatLLM):
     def __init__(self, *, begin_message: str | None = None, fallback_reply: str = DEFAULT_FALLBACK_REPLY) -> None:
         super().__init__()
         self._begin_message = begin_message
@@ -239,17 +241,8 @@ class LocalLLM(llm.LLM):
     def provider(self) -> str:
         return "local"
 
-    def chat(
-        self,
-        *,
-        chat_ctx: llm.ChatContext,
-        tools: list[llm.Tool] | None = None,
-        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
-        tool_choice: NotGivenOr[llm.ToolChoice] = NOT_GIVEN,
-        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
-    ) -> llm.LLMStream:
-        return _LocalStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options, tool_choice=tool_choice)
+    def _stream(self, *, parallel_tool_calls: Any, extra_kwargs: Any, **options: Any) -> llm.LLMStream:
+        return _LocalStream(self, **options)  # one reply by rules: parallel calls and vendor kwargs mean nothing here
 
 
 class _LocalStream(llm.LLMStream):

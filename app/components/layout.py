@@ -175,6 +175,14 @@ def centered_card(*children: rx.Component, width: str, padding: str, spacing: st
     )
 
 
+def section(title: str | tuple, *children: rx.Component, spacing: str | None = None, **props) -> rx.Component:
+    """A section of a page: a full-width card, its `<h2>` title (a string, or the heading's
+    children as a tuple) and `children` stacked in it."""
+    heading = rx.heading(*(title if isinstance(title, tuple) else (title,)), size="4", as_="h2")
+    stack = {"spacing": spacing} if spacing else {}
+    return rx.card(rx.vstack(heading, *children, **stack, width="100%"), width="100%", **props)
+
+
 def loading(words: str = "Loading…") -> rx.Component:
     return rx.hstack(rx.spinner(size="2"), rx.text(words, color_scheme="gray"), align="center", padding="1em",
                      class_name="loading-state")

@@ -8,9 +8,9 @@ from uuid import UUID
 
 import reflex as rx
 
-from app.backend import database, platform_services, problem
+from app.backend import database, platform_services
 from app.components.layout import error, field_label
-from app.state import NotSignedIn, Session
+from app.state import Session
 from switchboard import outbound
 from switchboard.providers import registry
 
@@ -27,11 +27,8 @@ class _CoreCall(Session):
     async def _run(self, call):
         try:
             return await call(), None
-        except NotSignedIn:
-            return None, rx.redirect("/sign-in")
         except Exception as exc:
-            self.error = problem(exc)
-            return None, None
+            return None, self._failed(exc, into="error")
         finally:
             self.busy = False
 

@@ -13,8 +13,8 @@ from uuid import UUID
 import reflex as rx
 
 from app.backend import database, platforms, problem
-from app.components.layout import labelled_select
-from app.state import NotSignedIn, Session
+from app.components.layout import labelled_select, section
+from app.state import Session
 from switchboard import conversations
 from switchboard.errors import InvalidInput
 from switchboard.providers import registry
@@ -117,10 +117,8 @@ class TestPanel(Session):
             self.agent_id = agent_id or self.agent_id
             self.columns, self.unavailable = [], []
             await self._open()
-        except NotSignedIn:
-            yield rx.redirect("/sign-in")
         except Exception as exc:
-            self.error = problem(exc)
+            yield self._failed(exc, into="error")
         self.busy = False
 
     @rx.event
@@ -134,9 +132,9 @@ class TestPanel(Session):
         yield
         try:
             db, claims, org, agent, source = await self._who()
-        except NotSignedIn:
+        except Exception as exc:
             self.busy = False
-            yield rx.redirect("/sign-in")
+            yield self._failed(exc, into="error")
             return
         live = [c for c in self.columns if not c.error]
         results = await asyncio.gather(*(conversations.say(db, claims, org, agent, UUID(c.conversation_id), text, source)
@@ -182,46 +180,43 @@ def _column(c: Column) -> rx.Component:
 
 
 def test_panel_card(agent_id: rx.Var) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Test the agent", size="4", as_="h2"),
-            rx.text("Type as the caller and read what the agent answers — on one platform, or on every platform side by "
-                    "side. Each conversation is kept on the calls page.", size="2", color_scheme="gray"),
-            rx.hstack(
-                labelled_select("Try on", id="test-platform", aria_label="Platform to test on", choices=TestPanel.choices,
-                                value=TestPanel.choice, on_change=TestPanel.set_choice),
-                rx.cond(
-                    TestPanel.started,
-                    rx.button(rx.icon("rotate-ccw"), "Reset", variant="soft", on_click=TestPanel.start(agent_id),
-                              loading=TestPanel.busy, id="test-reset"),
-                    rx.button(rx.icon("message-circle"), "Start", on_click=TestPanel.start(agent_id), loading=TestPanel.busy,
-                              id="test-start"),
-                ),
-                align="center", spacing="3", wrap="wrap",
-            ),
-            rx.cond(TestPanel.error != "", rx.callout.root(rx.callout.text(TestPanel.error), color_scheme="red",
-                                                          id="test-error", width="100%")),
-            rx.foreach(TestPanel.unavailable, lambda u: rx.callout.root(
-                rx.callout.icon(rx.icon("info")), rx.callout.text(rx.text.strong(u[0], ": "), u[1]),
-                color_scheme="amber", size="1", class_name="test-unavailable", width="100%")),
+    return section(
+        "Test the agent",
+        rx.text("Type as the caller and read what the agent answers — on one platform, or on every platform side by "
+                "side. Each conversation is kept on the calls page.", size="2", color_scheme="gray"),
+        rx.hstack(
+            labelled_select("Try on", id="test-platform", aria_label="Platform to test on", choices=TestPanel.choices,
+                            value=TestPanel.choice, on_change=TestPanel.set_choice),
             rx.cond(
                 TestPanel.started,
-                rx.vstack(
-                    rx.grid(rx.foreach(TestPanel.columns, _column), columns=rx.breakpoints(initial="1", md="2", lg="4"),
-                            spacing="3", width="100%"),
-                    rx.form(
-                        rx.hstack(
-                            rx.input(name="message", placeholder="Say something as the caller…", width="100%",
-                                     id="test-message", aria_label="Your message as the caller", disabled=TestPanel.busy),
-                            rx.button("Send", type="submit", loading=TestPanel.busy, id="test-send"),
-                            width="100%",
-                        ),
-                        on_submit=TestPanel.send, reset_on_submit=True, width="100%",
-                    ),
-                    spacing="3", width="100%",
-                ),
+                rx.button(rx.icon("rotate-ccw"), "Reset", variant="soft", on_click=TestPanel.start(agent_id),
+                          loading=TestPanel.busy, id="test-reset"),
+                rx.button(rx.icon("message-circle"), "Start", on_click=TestPanel.start(agent_id), loading=TestPanel.busy,
+                          id="test-start"),
             ),
-            spacing="3", width="100%",
+            align="center", spacing="3", wrap="wrap",
         ),
-        width="100%", id="test-panel",
+        rx.cond(TestPanel.error != "", rx.callout.root(rx.callout.text(TestPanel.error), color_scheme="red",
+                                                      id="test-error", width="100%")),
+        rx.foreach(TestPanel.unavailable, lambda u: rx.callout.root(
+            rx.callout.icon(rx.icon("info")), rx.callout.text(rx.text.strong(u[0], ": "), u[1]),
+            color_scheme="amber", size="1", class_name="test-unavailable", width="100%")),
+        rx.cond(
+            TestPanel.started,
+            rx.vstack(
+                rx.grid(rx.foreach(TestPanel.columns, _column), columns=rx.breakpoints(initial="1", md="2", lg="4"),
+                        spacing="3", width="100%"),
+                rx.form(
+                    rx.hstack(
+                        rx.input(name="message", placeholder="Say something as the caller…", width="100%",
+                                 id="test-message", aria_label="Your message as the caller", disabled=TestPanel.busy),
+                        rx.button("Send", type="submit", loading=TestPanel.busy, id="test-send"),
+                        width="100%",
+                    ),
+                    on_submit=TestPanel.send, reset_on_submit=True, width="100%",
+                ),
+                spacing="3", width="100%",
+            ),
+        ),
+        spacing="3", id="test-panel",
     )

@@ -9,9 +9,9 @@ from uuid import UUID
 
 import reflex as rx
 
-from app.backend import database, problem, usd
+from app.backend import database, usd
 from app.components.layout import error
-from app.state import NotSignedIn, Session
+from app.state import Session
 from switchboard.scenarios import gate, runner, scorecard, store
 from switchboard.providers import registry
 
@@ -67,11 +67,8 @@ class AgentTests(Session):
             async with self._as_user() as conn:
                 listed = await store.list_scenarios(conn, self._org(), UUID(agent_id))
                 self.gate_on = (await gate.read_settings(conn, self._org())).require_scenarios_to_publish
-        except NotSignedIn:
-            return
         except Exception as exc:
-            self.problem_text = problem(exc)
-            return
+            return self._failed(exc, into="problem_text")
         self.scenario_names = [s.scenario.name for s in listed]
 
     @rx.event
@@ -93,7 +90,7 @@ class AgentTests(Session):
             self.problem_text, self.running = "Version: enter a version number, or leave it empty for the live one.", False
             return
         except Exception as exc:
-            self.problem_text, self.running = problem(exc), False
+            yield self._failed(exc, into="problem_text", running=False)
             return
         self.running = False
         self.status = f"Version {report.version}: {report.passed} of {report.total} passed ({report.status})."
@@ -114,8 +111,7 @@ class AgentTests(Session):
                 saved = await gate.write_settings(conn, self._org(), current.model_copy(
                     update={"require_scenarios_to_publish": value}))
         except Exception as exc:
-            self.problem_text = problem(exc)
-            return
+            return self._failed(exc, into="problem_text")
         self.gate_on = saved.require_scenarios_to_publish
 
 

@@ -8,9 +8,9 @@ from uuid import UUID
 
 import reflex as rx
 
-from app.backend import problem, when
+from app.backend import when
 from app.components.layout import error
-from app.state import NotSignedIn, Session
+from app.state import Session
 from switchboard import versions
 
 
@@ -46,11 +46,8 @@ class AgentVersions(Session):
         try:
             async with self._as_user() as conn:
                 listed = await versions.list_versions(conn, self._org(), UUID(agent_id))
-        except NotSignedIn:
-            return
         except Exception as exc:
-            self.problem_text = problem(exc)
-            return
+            return self._failed(exc, into="problem_text")
         self.rows = [VersionRow(v.number, f"v{v.number}", v.author_email or "—", when(v.created_at), v.live) for v in listed]
         if len(listed) >= 2:
             self.compare_to, self.compare_from = str(listed[0].number), str(listed[1].number)
@@ -82,8 +79,7 @@ class AgentVersions(Session):
             async with self._as_user() as conn:
                 await versions.publish(conn, self._org(), UUID(self.agent_id), number)
         except Exception as exc:
-            self.problem_text = problem(exc)
-            return
+            return self._failed(exc, into="problem_text")
         self.note = f"Version {number} is live; the platforms sync it in the background."
         return AgentVersions.load_for(self.agent_id)
 

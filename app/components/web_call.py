@@ -9,9 +9,9 @@ from uuid import UUID
 
 import reflex as rx
 
-from app.backend import database, platforms, problem
-from app.components.layout import labelled_select
-from app.state import NotSignedIn, Session
+from app.backend import database, platforms
+from app.components.layout import labelled_select, section
+from app.state import Session
 from switchboard import webcalls
 from switchboard.providers import registry
 from switchboard.providers.resilience import platform_name
@@ -57,12 +57,9 @@ class WebCall(Session):
         try:
             credentials = await webcalls.start_web_call(await database(), self._claims(), self._org(), UUID(agent_id),
                                                         code, await platforms())
-        except NotSignedIn:
-            self.busy = False
-            yield rx.redirect("/sign-in")
-            return
         except Exception as exc:
-            self.error, self.state, self.busy = problem(exc), "", False
+            self.busy = False
+            yield self._failed(exc, into="error", state="")
             return
         payload = json.dumps(credentials.model_dump(mode="json"))
         yield rx.call_script(f"window.switchboardWebCall.start({payload})", callback=WebCall.started)
@@ -86,30 +83,27 @@ class WebCall(Session):
 
 def web_call_card(agent_id: rx.Var, active: rx.Var) -> rx.Component:
     """The card: platform, Call in browser / Hang up, the call's state in words."""
-    return rx.card(
-        rx.vstack(
-            rx.heading("Call in browser", size="4", as_="h2"),
-            rx.text("Talk to the agent from this browser with your microphone, through the platform's own web-call "
-                    "service.", size="2", color_scheme="gray"),
-            rx.hstack(
-                labelled_select("Platform", id="web-call-platform", aria_label="Platform for the browser call",
-                                choices=WebCall.choices, value=rx.cond(WebCall.platform != "", WebCall.platform, active),
-                                on_change=WebCall.set_platform),
-                rx.cond(
-                    WebCall.state == "in call",
-                    rx.button(rx.icon("phone-off"), "Hang up", color_scheme="red", on_click=WebCall.hang_up,
-                              id="web-call-hang-up"),
-                    rx.button(rx.icon("phone"), "Call in browser", on_click=WebCall.call(agent_id, active), loading=WebCall.busy,
-                              id="web-call-start"),
-                ),
-                align="center", spacing="3", wrap="wrap",
+    return section(
+        "Call in browser",
+        rx.text("Talk to the agent from this browser with your microphone, through the platform's own web-call "
+                "service.", size="2", color_scheme="gray"),
+        rx.hstack(
+            labelled_select("Platform", id="web-call-platform", aria_label="Platform for the browser call",
+                            choices=WebCall.choices, value=rx.cond(WebCall.platform != "", WebCall.platform, active),
+                            on_change=WebCall.set_platform),
+            rx.cond(
+                WebCall.state == "in call",
+                rx.button(rx.icon("phone-off"), "Hang up", color_scheme="red", on_click=WebCall.hang_up,
+                          id="web-call-hang-up"),
+                rx.button(rx.icon("phone"), "Call in browser", on_click=WebCall.call(agent_id, active), loading=WebCall.busy,
+                          id="web-call-start"),
             ),
-            rx.cond(WebCall.state != "", rx.text("Call: ", rx.el.span(WebCall.state, id="web-call-state"), size="2")),
-            rx.cond(WebCall.error != "", rx.callout.root(rx.callout.text(WebCall.error), color_scheme="red",
-                                                         id="web-call-error", width="100%")),
-            rx.el.span("", id="web-call-sdk-state", hidden=True),
-            WebCallBridge.create(id="web-call-media"),
-            spacing="2", width="100%",
+            align="center", spacing="3", wrap="wrap",
         ),
-        width="100%", id="web-call-section",
+        rx.cond(WebCall.state != "", rx.text("Call: ", rx.el.span(WebCall.state, id="web-call-state"), size="2")),
+        rx.cond(WebCall.error != "", rx.callout.root(rx.callout.text(WebCall.error), color_scheme="red",
+                                                     id="web-call-error", width="100%")),
+        rx.el.span("", id="web-call-sdk-state", hidden=True),
+        WebCallBridge.create(id="web-call-media"),
+        spacing="2", id="web-call-section",
     )

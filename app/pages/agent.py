@@ -12,7 +12,7 @@ import reflex as rx
 
 from app.backend import problem, when
 from app.components.outbound import call_a_number
-from app.components.layout import field_label, empty, error, loading, page_frame
+from app.components.layout import field_label, empty, error, loading, page_frame, section
 from app.components.provider_settings import ProviderSettings, provider_settings_dialog
 from app.components.test_panel import test_panel_card
 from app.components.tests_tab import AgentTests, tests_section
@@ -441,177 +441,165 @@ def platform_card(p: PlatformCard) -> rx.Component:
 
 
 def voice_section() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Voice", size="4", as_="h2"),
-            rx.cond(
-                AgentConfig.active_supports_custom,
-                rx.radio_group.root(
-                    rx.hstack(
-                        rx.radio_group.item(value="preset", id="voice-mode-preset"),
-                        field_label("Preset voice", for_id="voice-mode-preset"),
-                        rx.radio_group.item(value="custom", id="voice-mode-custom"),
-                        field_label("Custom or cloned voice", for_id="voice-mode-custom"),
-                        align="center",
-                    ),
-                    value=AgentConfig.voice_mode, on_change=AgentConfig.set_voice_mode,
+    return section(
+        "Voice",
+        rx.cond(
+            AgentConfig.active_supports_custom,
+            rx.radio_group.root(
+                rx.hstack(
+                    rx.radio_group.item(value="preset", id="voice-mode-preset"),
+                    field_label("Preset voice", for_id="voice-mode-preset"),
+                    rx.radio_group.item(value="custom", id="voice-mode-custom"),
+                    field_label("Custom or cloned voice", for_id="voice-mode-custom"),
+                    align="center",
                 ),
-                rx.callout.root(
-                    rx.callout.icon(rx.icon("info")),
-                    rx.callout.text(AgentConfig.no_custom_explanation),
-                    color_scheme="amber", id="no-custom-voice",
-                ),
+                value=AgentConfig.voice_mode, on_change=AgentConfig.set_voice_mode,
             ),
-            rx.cond(
-                (AgentConfig.voice_mode == "custom") & AgentConfig.active_supports_custom,
-                rx.vstack(
-                    rx.text("Your custom or cloned voice: its TTS vendor and voice id", size="2"),
-                    field_label("TTS vendor", for_id="custom-vendor", size="1"),
-                    rx.select(["cartesia", "elevenlabs", "openai", "deepgram", "azure"], value=AgentConfig.custom_vendor,
-                              on_change=AgentConfig.set_custom_vendor, id="custom-vendor"),
-                    field_label("Voice id", for_id="custom-voice-id", size="1"),
-                    rx.input(value=AgentConfig.custom_voice_id, on_change=AgentConfig.set_custom_voice_id,
-                             placeholder="e.g. 6f84f4b8-58a2-430c-8c79-688dad597532", width="100%",
-                             id="custom-voice-id"),
-                    width="100%",
-                ),
-                rx.vstack(
-                    field_label(AgentConfig.active_name, " preset voices", for_id="preset-voice", size="2"),
-                    rx.select.root(
-                        rx.select.trigger(placeholder="Choose a voice", width="100%", id="preset-voice"),
-                        rx.select.content(
-                            rx.foreach(AgentConfig.voice_options,
-                                       lambda v: rx.select.item(v.label, value=v.id, class_name="preset-voice-option")),
-                        ),
-                        value=AgentConfig.preset_voice, on_change=AgentConfig.set_preset_voice,
-                    ),
-                    rx.text(AgentConfig.voice_options.length(), " preset voices available", size="1",
-                            color_scheme="gray", id="preset-count"),
-                    rx.cond(AgentConfig.current_voice_note != "",
-                            rx.text(AgentConfig.current_voice_note, size="1", color_scheme="amber", id="voice-note")),
-                    width="100%",
-                ),
+            rx.callout.root(
+                rx.callout.icon(rx.icon("info")),
+                rx.callout.text(AgentConfig.no_custom_explanation),
+                color_scheme="amber", id="no-custom-voice",
             ),
-            spacing="3", width="100%",
         ),
-        width="100%", id="voice-section",
+        rx.cond(
+            (AgentConfig.voice_mode == "custom") & AgentConfig.active_supports_custom,
+            rx.vstack(
+                rx.text("Your custom or cloned voice: its TTS vendor and voice id", size="2"),
+                field_label("TTS vendor", for_id="custom-vendor", size="1"),
+                rx.select(["cartesia", "elevenlabs", "openai", "deepgram", "azure"], value=AgentConfig.custom_vendor,
+                          on_change=AgentConfig.set_custom_vendor, id="custom-vendor"),
+                field_label("Voice id", for_id="custom-voice-id", size="1"),
+                rx.input(value=AgentConfig.custom_voice_id, on_change=AgentConfig.set_custom_voice_id,
+                         placeholder="e.g. 6f84f4b8-58a2-430c-8c79-688dad597532", width="100%",
+                         id="custom-voice-id"),
+                width="100%",
+            ),
+            rx.vstack(
+                field_label(AgentConfig.active_name, " preset voices", for_id="preset-voice", size="2"),
+                rx.select.root(
+                    rx.select.trigger(placeholder="Choose a voice", width="100%", id="preset-voice"),
+                    rx.select.content(
+                        rx.foreach(AgentConfig.voice_options,
+                                   lambda v: rx.select.item(v.label, value=v.id, class_name="preset-voice-option")),
+                    ),
+                    value=AgentConfig.preset_voice, on_change=AgentConfig.set_preset_voice,
+                ),
+                rx.text(AgentConfig.voice_options.length(), " preset voices available", size="1",
+                        color_scheme="gray", id="preset-count"),
+                rx.cond(AgentConfig.current_voice_note != "",
+                        rx.text(AgentConfig.current_voice_note, size="1", color_scheme="amber", id="voice-note")),
+                width="100%",
+            ),
+        ),
+        spacing="3", id="voice-section",
     )
 
 
 def behaviour_section() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Conversation", size="4", as_="h2"),
-            field_label("Prompt", for_id="prompt", size="2", weight="medium"),
-            rx.text_area(value=AgentConfig.prompt, on_change=AgentConfig.set_prompt, rows="6", width="100%",
-                         placeholder="You are the front desk of Acme Dental…", id="prompt"),
-            rx.text(AgentConfig.prompt.length().to_string(), f" of {PROMPT_MAX_CHARS:,} characters", size="1",
-                    color_scheme=rx.cond(AgentConfig.prompt.length() > PROMPT_MAX_CHARS, "red", "gray"),
-                    id="prompt-count"),
-            field_label("Begin message", for_id="begin-message", size="2", weight="medium"),
-            rx.input(value=AgentConfig.begin_message, on_change=AgentConfig.set_begin_message, width="100%",
-                     placeholder="Hello, Acme Dental, how can I help?", id="begin-message"),
-            rx.hstack(
-                rx.vstack(
-                    field_label("Language", for_id="language", size="2", weight="medium"),
-                    rx.select(LANGUAGES, value=AgentConfig.language, on_change=AgentConfig.set_language, id="language"),
-                ),
-                rx.vstack(
-                    rx.text("Tools", size="2", weight="medium"),
-                    field_label("Transfer to a human (number)", for_id="transfer-number", size="1"),
-                    rx.checkbox("End the call when done", checked=AgentConfig.tool_end_call,
-                                on_change=AgentConfig.set_tool_end_call, id="tool-end-call"),
-                    rx.input(value=AgentConfig.transfer_number, on_change=AgentConfig.set_transfer_number,
-                             placeholder=f"Transfer to a human: {PHONE_EXAMPLE}", width="280px", id="transfer-number"),
-                    rx.text(f"Optional: {PHONE_RULE} (+, country code, number).", size="1", color_scheme="gray",
-                            id="transfer-number-help"),
-                ),
-                spacing="6", align="start", wrap="wrap",
+    return section(
+        "Conversation",
+        field_label("Prompt", for_id="prompt", size="2", weight="medium"),
+        rx.text_area(value=AgentConfig.prompt, on_change=AgentConfig.set_prompt, rows="6", width="100%",
+                     placeholder="You are the front desk of Acme Dental…", id="prompt"),
+        rx.text(AgentConfig.prompt.length().to_string(), f" of {PROMPT_MAX_CHARS:,} characters", size="1",
+                color_scheme=rx.cond(AgentConfig.prompt.length() > PROMPT_MAX_CHARS, "red", "gray"),
+                id="prompt-count"),
+        field_label("Begin message", for_id="begin-message", size="2", weight="medium"),
+        rx.input(value=AgentConfig.begin_message, on_change=AgentConfig.set_begin_message, width="100%",
+                 placeholder="Hello, Acme Dental, how can I help?", id="begin-message"),
+        rx.hstack(
+            rx.vstack(
+                field_label("Language", for_id="language", size="2", weight="medium"),
+                rx.select(LANGUAGES, value=AgentConfig.language, on_change=AgentConfig.set_language, id="language"),
             ),
-            spacing="2", width="100%",
+            rx.vstack(
+                rx.text("Tools", size="2", weight="medium"),
+                field_label("Transfer to a human (number)", for_id="transfer-number", size="1"),
+                rx.checkbox("End the call when done", checked=AgentConfig.tool_end_call,
+                            on_change=AgentConfig.set_tool_end_call, id="tool-end-call"),
+                rx.input(value=AgentConfig.transfer_number, on_change=AgentConfig.set_transfer_number,
+                         placeholder=f"Transfer to a human: {PHONE_EXAMPLE}", width="280px", id="transfer-number"),
+                rx.text(f"Optional: {PHONE_RULE} (+, country code, number).", size="1", color_scheme="gray",
+                        id="transfer-number-help"),
+            ),
+            spacing="6", align="start", wrap="wrap",
         ),
-        width="100%",
+        spacing="2",
     )
 
 
 def routing_section() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Fallback and traffic split", size="4", as_="h2"),
-            rx.text("When ", AgentConfig.active_name, " is down, calls go to these platforms in order:", size="2"),
-            rx.foreach(
-                AgentConfig.fallback_candidates,
-                lambda p: rx.hstack(
-                    rx.checkbox(p.name, checked=AgentConfig.fallback.contains(p.code),
-                                on_change=lambda _v: AgentConfig.toggle_fallback(p.code), id=f"fallback-{p.code}"),
-                    rx.cond(AgentConfig.fallback.contains(p.code),
-                            rx.badge(AgentConfig.fallback_rank[p.code], variant="soft", id=f"fallback-rank-{p.code}")),
-                    rx.cond(AgentConfig.fallback.contains(p.code),
-                            rx.icon_button(rx.icon("arrow-up", size=12), size="1", variant="ghost",
-                                           aria_label="Move " + p.name + " up",
-                                           on_click=AgentConfig.move_fallback_up(p.code))),
-                    align="center",
-                ),
+    return section(
+        "Fallback and traffic split",
+        rx.text("When ", AgentConfig.active_name, " is down, calls go to these platforms in order:", size="2"),
+        rx.foreach(
+            AgentConfig.fallback_candidates,
+            lambda p: rx.hstack(
+                rx.checkbox(p.name, checked=AgentConfig.fallback.contains(p.code),
+                            on_change=lambda _v: AgentConfig.toggle_fallback(p.code), id=f"fallback-{p.code}"),
+                rx.cond(AgentConfig.fallback.contains(p.code),
+                        rx.badge(AgentConfig.fallback_rank[p.code], variant="soft", id=f"fallback-rank-{p.code}")),
+                rx.cond(AgentConfig.fallback.contains(p.code),
+                        rx.icon_button(rx.icon("arrow-up", size=12), size="1", variant="ghost",
+                                       aria_label="Move " + p.name + " up",
+                                       on_click=AgentConfig.move_fallback_up(p.code))),
+                align="center",
             ),
-            rx.text(rx.cond(AgentConfig.fallback_chain != "", "Order: " + AgentConfig.fallback_chain,
-                            "No fallback: calls fail when the platform is down."),
-                    size="1", color_scheme="gray", id="fallback-chain"),
-            rx.separator(),
-            rx.text("Traffic split (A/B test): share of calls per platform, adding up to 100 %. Leave empty to send "
-                    "every call to the active platform.", size="2"),
-            rx.hstack(
-                rx.foreach(
-                    AgentConfig.platforms,
-                    lambda p: rx.vstack(
-                        field_label(p.name, for_id=f"split-{p.code}", size="1"),
-                        rx.input(value=AgentConfig.split[p.code].to(str), on_change=lambda v: AgentConfig.set_split(p.code, v),
-                                 type="number", min="0", max="100", width="90px", id=f"split-{p.code}"),
-                        spacing="1",
-                    ),
-                ),
-                spacing="4", wrap="wrap",
-            ),
-            rx.text("Total: ", AgentConfig.split_total, " %", size="1",
-                    color=rx.cond((AgentConfig.split_total == 0) | (AgentConfig.split_total == 100),
-                                  rx.color("gray", 11), rx.color("red", 11))),
-            spacing="2", width="100%",
         ),
-        width="100%",
+        rx.text(rx.cond(AgentConfig.fallback_chain != "", "Order: " + AgentConfig.fallback_chain,
+                        "No fallback: calls fail when the platform is down."),
+                size="1", color_scheme="gray", id="fallback-chain"),
+        rx.separator(),
+        rx.text("Traffic split (A/B test): share of calls per platform, adding up to 100 %. Leave empty to send "
+                "every call to the active platform.", size="2"),
+        rx.hstack(
+            rx.foreach(
+                AgentConfig.platforms,
+                lambda p: rx.vstack(
+                    field_label(p.name, for_id=f"split-{p.code}", size="1"),
+                    rx.input(value=AgentConfig.split[p.code].to(str), on_change=lambda v: AgentConfig.set_split(p.code, v),
+                             type="number", min="0", max="100", width="90px", id=f"split-{p.code}"),
+                    spacing="1",
+                ),
+            ),
+            spacing="4", wrap="wrap",
+        ),
+        rx.text("Total: ", AgentConfig.split_total, " %", size="1",
+                color=rx.cond((AgentConfig.split_total == 0) | (AgentConfig.split_total == 100),
+                              rx.color("gray", 11), rx.color("red", 11))),
+        spacing="2",
     )
 
 
 def sync_section() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Sync state per platform", size="4", as_="h2"),
-            rx.cond(
-                AgentConfig.sync.length() > 0,
-                rx.table.root(
-                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                                   ("Platform", "State", "Reason", "Last synced")])),
-                    rx.table.body(rx.foreach(AgentConfig.sync, lambda s: rx.table.row(
-                        rx.table.cell(s.name),
-                        rx.table.cell(rx.badge(s.status, color_scheme=rx.match(
-                            s.tone, ("green", "green"), ("amber", "amber"), ("red", "red"), "gray"),
-                            id=f"sync-{s.provider}", data_tone=s.tone)),
-                        rx.table.cell(rx.hstack(
-                            rx.text(s.error, size="1", color_scheme=rx.cond(s.tone == "red", "red", "gray"),
-                                    id=f"sync-reason-{s.provider}"),
-                            rx.cond(s.action == "settings",
-                                    rx.button("Open settings", size="1", variant="soft",
-                                              on_click=ProviderSettings.open(s.provider, AgentConfig.agent_id),
-                                              id=f"sync-settings-{s.provider}")),
-                            align="center", wrap="wrap",
-                        )),
-                        rx.table.cell(s.synced_at),
-                    ))),
-                    width="100%",
-                ),
-                rx.text("Not yet deployed to any platform: save to start.", size="2", color_scheme="gray"),
+    return section(
+        "Sync state per platform",
+        rx.cond(
+            AgentConfig.sync.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ("Platform", "State", "Reason", "Last synced")])),
+                rx.table.body(rx.foreach(AgentConfig.sync, lambda s: rx.table.row(
+                    rx.table.cell(s.name),
+                    rx.table.cell(rx.badge(s.status, color_scheme=rx.match(
+                        s.tone, ("green", "green"), ("amber", "amber"), ("red", "red"), "gray"),
+                        id=f"sync-{s.provider}", data_tone=s.tone)),
+                    rx.table.cell(rx.hstack(
+                        rx.text(s.error, size="1", color_scheme=rx.cond(s.tone == "red", "red", "gray"),
+                                id=f"sync-reason-{s.provider}"),
+                        rx.cond(s.action == "settings",
+                                rx.button("Open settings", size="1", variant="soft",
+                                          on_click=ProviderSettings.open(s.provider, AgentConfig.agent_id),
+                                          id=f"sync-settings-{s.provider}")),
+                        align="center", wrap="wrap",
+                    )),
+                    rx.table.cell(s.synced_at),
+                ))),
+                width="100%",
             ),
-            spacing="2", width="100%",
+            rx.text("Not yet deployed to any platform: save to start.", size="2", color_scheme="gray"),
         ),
-        width="100%", id="sync-section",
+        spacing="2", id="sync-section",
     )
 
 

@@ -15,7 +15,7 @@ import reflex as rx
 
 from app.backend import problem, usd
 from app.components.latency import PlatformLatencyRow, platform_latency_section, platform_rows
-from app.components.layout import empty, error, loading, page_frame, stat
+from app.components.layout import empty, error, loading, page_frame, section, stat
 from app.state import Session
 from switchboard import analytics, experiments, pricing, savings
 from switchboard.providers import registry
@@ -235,38 +235,33 @@ class Dashboard(Session):
 
 
 def ab_section() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("A/B comparison", rx.cond(Dashboard.extras_loaded, ", last " + Dashboard.extras_days + " days", ""),
-                       size="4", as_="h2"),
-            rx.cond(
-                ~Dashboard.extras_loaded,
-                loading("Comparing arms…"),
-                rx.vstack(
-                    rx.cond(Dashboard.arms.length() > 0, rx.box(rx.table.root(
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                            "Arm", "Calls", "Cost / min", "Avg duration", "Success", "Positive sentiment")])),
-                        rx.table.body(rx.foreach(Dashboard.arms, lambda a: rx.table.row(
-                            rx.table.cell(a.arm), rx.table.cell(a.calls), rx.table.cell(a.cost_per_minute),
-                            rx.table.cell(a.duration), rx.table.cell(a.success), rx.table.cell(a.positive)))),
-                        width="100%", size="1",
-                    ), width="100%", overflow_x="auto")),
-                    rx.cond(Dashboard.tests.length() > 0, rx.table.root(
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                            "Measure", "Test", "p", "Result")])),
-                        rx.table.body(rx.foreach(Dashboard.tests, lambda t: rx.table.row(
-                            rx.table.cell(t.measure), rx.table.cell(t.test), rx.table.cell(t.p_value),
-                            rx.table.cell(t.result)))),
-                        width="100%", size="1",
-                    )),
-                    rx.callout.root(rx.callout.icon(rx.icon("scale")), rx.callout.text(Dashboard.verdict),
-                                    id="ab-verdict"),
-                    width="100%",
-                ),
+    return section(
+        ("A/B comparison", rx.cond(Dashboard.extras_loaded, ", last " + Dashboard.extras_days + " days", "")),
+        rx.cond(
+            ~Dashboard.extras_loaded,
+            loading("Comparing arms…"),
+            rx.vstack(
+                rx.cond(Dashboard.arms.length() > 0, rx.box(rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                        "Arm", "Calls", "Cost / min", "Avg duration", "Success", "Positive sentiment")])),
+                    rx.table.body(rx.foreach(Dashboard.arms, lambda a: rx.table.row(
+                        rx.table.cell(a.arm), rx.table.cell(a.calls), rx.table.cell(a.cost_per_minute),
+                        rx.table.cell(a.duration), rx.table.cell(a.success), rx.table.cell(a.positive)))),
+                    width="100%", size="1",
+                ), width="100%", overflow_x="auto")),
+                rx.cond(Dashboard.tests.length() > 0, rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                        "Measure", "Test", "p", "Result")])),
+                    rx.table.body(rx.foreach(Dashboard.tests, lambda t: rx.table.row(
+                        rx.table.cell(t.measure), rx.table.cell(t.test), rx.table.cell(t.p_value),
+                        rx.table.cell(t.result)))),
+                    width="100%", size="1",
+                )),
+                rx.callout.root(rx.callout.icon(rx.icon("scale")), rx.callout.text(Dashboard.verdict),
+                                id="ab-verdict"),
+                width="100%",
             ),
-            width="100%",
         ),
-        width="100%",
     )
 
 
@@ -289,24 +284,20 @@ def prices_section() -> rx.Component:
 
 
 def savings_section() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Ways to save", size="4", as_="h2"),
+    return section(
+        "Ways to save",
+        rx.cond(
+            ~Dashboard.extras_loaded,
+            loading("Looking for savings in your calls…"),
             rx.cond(
-                ~Dashboard.extras_loaded,
-                loading("Looking for savings in your calls…"),
-                rx.cond(
-                    Dashboard.savings.length() > 0,
-                    rx.vstack(rx.foreach(Dashboard.savings, lambda s: rx.callout.root(
-                        rx.callout.icon(rx.icon("piggy-bank")), rx.callout.text(s.sentence), color_scheme="green",
-                        class_name="saving")), width="100%"),
-                    rx.text("Your calls already run on the cheapest platform that fits your agents.",
-                            size="2", color_scheme="gray", id="no-savings"),
-                ),
+                Dashboard.savings.length() > 0,
+                rx.vstack(rx.foreach(Dashboard.savings, lambda s: rx.callout.root(
+                    rx.callout.icon(rx.icon("piggy-bank")), rx.callout.text(s.sentence), color_scheme="green",
+                    class_name="saving")), width="100%"),
+                rx.text("Your calls already run on the cheapest platform that fits your agents.",
+                        size="2", color_scheme="gray", id="no-savings"),
             ),
-            width="100%",
         ),
-        width="100%",
     )
 
 

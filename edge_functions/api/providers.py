@@ -40,7 +40,7 @@ async def list_providers(
             summary="One catalog entry")
 async def get_provider(key: KeyPath, db: Database = Depends(get_database)) -> Provider:
     async with db.as_anon() as conn:
-        return await orgconfig.get_provider(conn, key)
+        return await orgconfig.catalog_entry(conn, key)
 
 ORG = "/organizations/current/providers"
 

@@ -89,21 +89,40 @@ revoke all on public.conversations, public.conversation_turns from public, anon,
 grant select, insert, update on public.conversations, public.conversation_turns to authenticated;
 grant all on public.conversations, public.conversation_turns to service_role;
 
--- Members read and write their organisations' conversations and turns (as the tables members
--- write in the foundation); a conversation is recorded as started by the one who inserts it.
-do $$
-declare t text;
+-- The standard policies of a tenant table, for this and later migrations: the members of a
+-- row's organisation may do each of `p_commands` ('select', 'insert', 'update', 'delete') to it
+-- (policies tenant_read, tenant_insert, tenant_update, tenant_delete, as the foundation's
+-- tables have them); `p_insert_check` adds a condition on what an insert writes. Run by the
+-- migrations' role only.
+create function private.create_tenant_policies(p_table regclass, p_commands text[], p_insert_check text default null)
+returns void language plpgsql set search_path = ''
+as $$
+declare
+  member constant text := 'organization_id in (select private.user_org_ids())';
+  command text;
 begin
-  foreach t in array array['conversations', 'conversation_turns'] loop
-    execute format('create policy tenant_read on public.%I for select to authenticated using (organization_id in (select private.user_org_ids()))', t);
-    execute format('create policy tenant_update on public.%I for update to authenticated using (organization_id in (select private.user_org_ids())) with check (organization_id in (select private.user_org_ids()))', t);
+  foreach command in array p_commands loop
+    case command
+      when 'select' then
+        execute format('create policy tenant_read on %s for select to authenticated using (%s)', p_table, member);
+      when 'insert' then
+        execute format('create policy tenant_insert on %s for insert to authenticated with check (%s)', p_table,
+                       member || coalesce(' and ' || p_insert_check, ''));
+      when 'update' then
+        execute format('create policy tenant_update on %s for update to authenticated using (%s) with check (%s)',
+                       p_table, member, member);
+      when 'delete' then
+        execute format('create policy tenant_delete on %s for delete to authenticated using (%s)', p_table, member);
+    end case;
   end loop;
 end
 $$;
-create policy tenant_insert on public.conversations for insert to authenticated
-  with check (organization_id in (select private.user_org_ids()) and started_by = auth.uid());
-create policy tenant_insert on public.conversation_turns for insert to authenticated
-  with check (organization_id in (select private.user_org_ids()));
+revoke execute on function private.create_tenant_policies(regclass, text[], text) from public, anon, authenticated;
+
+-- Members read and write their organisations' conversations and turns (as the tables members
+-- write in the foundation); a conversation is recorded as started by the one who inserts it.
+select private.create_tenant_policies('public.conversations', array['select', 'insert', 'update'], 'started_by = auth.uid()');
+select private.create_tenant_policies('public.conversation_turns', array['select', 'insert', 'update']);
 
 -- A conversation's entry in the calls list is written as the user who holds the conversation
 -- (phone calls stay written by trusted ingestion only): rows of direction 'chat' alone, in the

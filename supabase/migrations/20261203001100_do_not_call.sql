@@ -24,9 +24,5 @@ grant select, delete on public.do_not_call_numbers to authenticated;
 grant insert (organization_id, e164, reason, added_by) on public.do_not_call_numbers to authenticated;
 grant all on public.do_not_call_numbers to service_role;
 
-create policy tenant_read on public.do_not_call_numbers for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
-create policy tenant_insert on public.do_not_call_numbers for insert to authenticated
-  with check (organization_id in (select private.user_org_ids()) and added_by = auth.uid());
-create policy tenant_delete on public.do_not_call_numbers for delete to authenticated
-  using (organization_id in (select private.user_org_ids()));
+select private.create_tenant_policies('public.do_not_call_numbers', array['select', 'insert', 'delete'],
+                                      'added_by = auth.uid()');

@@ -19,5 +19,4 @@ revoke all on public.vendor_quotas from public, anon, authenticated;
 grant select on public.vendor_quotas to authenticated;
 grant all on public.vendor_quotas to service_role;
 
-create policy tenant_read on public.vendor_quotas for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
+select private.create_tenant_policies('public.vendor_quotas', array['select']);

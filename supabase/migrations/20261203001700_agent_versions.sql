@@ -149,7 +149,4 @@ revoke all on public.agent_versions from public, anon, authenticated;
 grant select, insert on public.agent_versions to authenticated;
 grant select, insert, delete on public.agent_versions to service_role;
 
-create policy tenant_read on public.agent_versions for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
-create policy tenant_insert on public.agent_versions for insert to authenticated
-  with check (organization_id in (select private.user_org_ids()) and created_by = auth.uid());
+select private.create_tenant_policies('public.agent_versions', array['select', 'insert'], 'created_by = auth.uid()');

@@ -90,28 +90,6 @@ grant select, insert, update, delete on public.scenarios to authenticated;
 grant select, insert, update on public.scenario_runs, public.scenario_results to authenticated;
 grant all on public.scenarios, public.scenario_runs, public.scenario_results to service_role;
 
-create policy tenant_read on public.scenarios for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
-create policy tenant_insert on public.scenarios for insert to authenticated
-  with check (organization_id in (select private.user_org_ids()));
-create policy tenant_update on public.scenarios for update to authenticated
-  using (organization_id in (select private.user_org_ids()))
-  with check (organization_id in (select private.user_org_ids()));
-create policy tenant_delete on public.scenarios for delete to authenticated
-  using (organization_id in (select private.user_org_ids()));
-
-create policy tenant_read on public.scenario_runs for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
-create policy tenant_insert on public.scenario_runs for insert to authenticated
-  with check (organization_id in (select private.user_org_ids()) and started_by = auth.uid());
-create policy tenant_update on public.scenario_runs for update to authenticated
-  using (organization_id in (select private.user_org_ids()))
-  with check (organization_id in (select private.user_org_ids()));
-
-create policy tenant_read on public.scenario_results for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
-create policy tenant_insert on public.scenario_results for insert to authenticated
-  with check (organization_id in (select private.user_org_ids()));
-create policy tenant_update on public.scenario_results for update to authenticated
-  using (organization_id in (select private.user_org_ids()))
-  with check (organization_id in (select private.user_org_ids()));
+select private.create_tenant_policies('public.scenarios', array['select', 'insert', 'update', 'delete']);
+select private.create_tenant_policies('public.scenario_runs', array['select', 'insert', 'update'], 'started_by = auth.uid()');
+select private.create_tenant_policies('public.scenario_results', array['select', 'insert', 'update']);

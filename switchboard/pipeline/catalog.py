@@ -2,7 +2,8 @@
 schema, secrets schema, defaults, capabilities, prices). Definitions are code; at migrate time
 they are synced into `providers` and `price_book`, and everything else reads the database.
 
-Adding a vendor: one `CatalogEntry` (switchboard.pipeline.entry) here, plus one factory entry in the worker.
+Adding a vendor: one `CatalogEntry` here (built by `service` / `llm_service` of
+switchboard.pipeline.entry, which write the shape entries share), plus one factory entry in the worker.
 Resolution rules: resolved config = default_config ⊕ organisation overrides ⊕
 secrets (shallow, later wins); enabled providers ordered by priority descending, then name.
 """
@@ -14,110 +15,94 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 from switchboard.pipeline.entry import (  # the entries' shape and shared schema pieces
-    _API_KEY, _BASE_URL, _TIMEOUT, CatalogEntry, CatalogPrice, _obj,
+    _BASE_URL, CatalogEntry, CatalogPrice, llm_service, service,
 )
 
+_ON_THE_WORKER = "runs on the worker"
+_ALWAYS = {"vendor": "local", "kind": "local", "tier": "always-available", "secrets": None}
+
 CATALOG: list[CatalogEntry] = [
-    CatalogEntry(
-        key="openai-stt", type="stt", vendor="openai", name="OpenAI Speech-to-Text",
-        description="Cloud transcription (gpt-4o-mini-transcribe, whisper-1); any OpenAI-compatible base URL.",
-        config_schema=_obj({
+    service(
+        "openai-stt", "OpenAI Speech-to-Text",
+        "Cloud transcription (gpt-4o-mini-transcribe, whisper-1); any OpenAI-compatible base URL.",
+        config={
             "model": {"type": "string", "enum": ["gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1"]},
             "language": {"type": "string", "minLength": 2, "maxLength": 10},
-            "base_url": _BASE_URL, "attempt_timeout": _TIMEOUT,
-        }),
-        secrets_schema=_API_KEY,
-        default_config={"model": "gpt-4o-mini-transcribe", "language": "en", "base_url": None, "attempt_timeout": 5.0},
+        },
+        base_url=_BASE_URL,
+        defaults={"model": "gpt-4o-mini-transcribe", "language": "en"},
         capabilities=["streaming", "multilingual"],
-        metadata={"docs": "https://platform.openai.com/docs/guides/speech-to-text", "kind": "cloud"},
+        docs="https://platform.openai.com/docs/guides/speech-to-text",
         prices=[CatalogPrice(component="stt", unit="minute", usd_per_unit=0.003, source="openai.com/api/pricing")],
     ),
-    CatalogEntry(
-        key="pocketsphinx-stt", type="stt", vendor="local", name="PocketSphinx (offline)",
-        description="Offline speech recognition with the English model shipped in the wheel; always available, no key.",
-        config_schema=_obj({
+    service(
+        "pocketsphinx-stt", "PocketSphinx (offline)",
+        "Offline speech recognition with the English model shipped in the wheel; always available, no key.",
+        config={
             "language": {"type": "string", "enum": ["en-us"]},
             "keyphrases": {"type": "array", "items": {"type": "string"}, "title": "Optional grammar (exact phrases)"},
-            "attempt_timeout": _TIMEOUT,
-        }),
-        default_config={"language": "en-us", "keyphrases": [], "attempt_timeout": 5.0},
-        capabilities=["offline"],
-        metadata={"kind": "local", "tier": "always-available"},
-        prices=[CatalogPrice(component="stt", unit="minute", usd_per_unit=0.0, source="runs on the worker")],
+        },
+        defaults={"language": "en-us", "keyphrases": []},
+        capabilities=["offline"], **_ALWAYS,
+        prices=[CatalogPrice(component="stt", unit="minute", usd_per_unit=0.0, source=_ON_THE_WORKER)],
     ),
-    CatalogEntry(
-        key="openai-llm", type="llm", vendor="openai", name="OpenAI (or compatible) LLM",
-        description="GPT models, or any OpenAI-compatible endpoint: Groq, OpenRouter, a local vLLM.",
-        config_schema=_obj({
-            "model": {"type": "string", "minLength": 1},
-            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 32768},
-            "base_url": _BASE_URL, "attempt_timeout": _TIMEOUT,
-        }),
-        secrets_schema=_API_KEY,
-        default_config={"model": "gpt-4o-mini", "temperature": 0.7, "max_tokens": 1000, "base_url": None, "attempt_timeout": 5.0},
-        capabilities=["function_calling", "streaming"],
-        metadata={"docs": "https://platform.openai.com/docs/models", "kind": "cloud"},
+    llm_service(
+        "openai-llm", "OpenAI (or compatible) LLM",
+        "GPT models, or any OpenAI-compatible endpoint: Groq, OpenRouter, a local vLLM.",
+        model={"type": "string", "minLength": 1}, default_model="gpt-4o-mini", base_url_title=_BASE_URL["title"],
+        docs="https://platform.openai.com/docs/models",
+        usage_units=[], price_per_model=False,
         prices=[
             CatalogPrice(component="llm", unit="1m_input_tokens", usd_per_unit=0.15, source="openai.com/api/pricing (gpt-4o-mini)"),
             CatalogPrice(component="llm", unit="1m_output_tokens", usd_per_unit=0.60, source="openai.com/api/pricing (gpt-4o-mini)"),
         ],
     ),
-    CatalogEntry(
-        key="local-llm", type="llm", vendor="local", name="Local rule-based responder",
-        description="Always-available last resort: answers from the agent's prompt with simple rules; no key, no network.",
-        config_schema=_obj({"fallback_reply": {"type": "string"}, "attempt_timeout": _TIMEOUT}),
-        default_config={"fallback_reply": "Sorry, I am having trouble right now. Could you say that again?", "attempt_timeout": 1.0},
-        capabilities=["offline", "function_calling"],
-        metadata={"kind": "local", "tier": "always-available"},
+    service(
+        "local-llm", "Local rule-based responder",
+        "Always-available last resort: answers from the agent's prompt with simple rules; no key, no network.",
+        config={"fallback_reply": {"type": "string"}},
+        defaults={"fallback_reply": "Sorry, I am having trouble right now. Could you say that again?"}, timeout=1.0,
+        capabilities=["offline", "function_calling"], **_ALWAYS,
         prices=[
-            CatalogPrice(component="llm", unit="1m_input_tokens", usd_per_unit=0.0, source="runs on the worker"),
-            CatalogPrice(component="llm", unit="1m_output_tokens", usd_per_unit=0.0, source="runs on the worker"),
+            CatalogPrice(component="llm", unit="1m_input_tokens", usd_per_unit=0.0, source=_ON_THE_WORKER),
+            CatalogPrice(component="llm", unit="1m_output_tokens", usd_per_unit=0.0, source=_ON_THE_WORKER),
         ],
     ),
-    CatalogEntry(
-        key="cartesia-tts", type="tts", vendor="cartesia", name="Cartesia Sonic",
-        description="Low-latency cloud TTS; takes custom and cloned voice ids.",
-        config_schema=_obj({
+    service(
+        "cartesia-tts", "Cartesia Sonic", "Low-latency cloud TTS; takes custom and cloned voice ids.",
+        config={
             "model": {"type": "string", "enum": ["sonic-2", "sonic-3", "sonic-turbo"]},
             "voice": {"type": "string", "minLength": 1, "title": "Voice id (preset or cloned)"},
             "language": {"type": "string", "minLength": 2, "maxLength": 10},
             "speed": {"type": "number", "minimum": 0.5, "maximum": 2},
-            "attempt_timeout": _TIMEOUT,
-        }),
-        secrets_schema=_API_KEY,
-        default_config={"model": "sonic-2", "voice": "f786b574-daa5-4673-aa0c-cbe3e8534c02", "language": "en", "speed": 1.0, "attempt_timeout": 5.0},
+        },
+        defaults={"model": "sonic-2", "voice": "f786b574-daa5-4673-aa0c-cbe3e8534c02", "language": "en", "speed": 1.0},
         capabilities=["streaming", "custom_voices", "cloned_voices"],
-        metadata={"docs": "https://docs.cartesia.ai", "kind": "cloud"},
+        docs="https://docs.cartesia.ai",
         prices=[CatalogPrice(component="tts", unit="1k_characters", usd_per_unit=0.038, source="cartesia.ai/pricing")],
     ),
-    CatalogEntry(
-        key="openai-tts", type="tts", vendor="openai", name="OpenAI Text-to-Speech",
-        description="Cloud TTS with preset voices.",
-        config_schema=_obj({
+    service(
+        "openai-tts", "OpenAI Text-to-Speech", "Cloud TTS with preset voices.",
+        config={
             "model": {"type": "string", "enum": ["gpt-4o-mini-tts", "tts-1", "tts-1-hd"]},
             "voice": {"type": "string", "enum": ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer"]},
             "speed": {"type": "number", "minimum": 0.25, "maximum": 4},
-            "base_url": _BASE_URL, "attempt_timeout": _TIMEOUT,
-        }),
-        secrets_schema=_API_KEY,
-        default_config={"model": "gpt-4o-mini-tts", "voice": "alloy", "speed": 1.0, "base_url": None, "attempt_timeout": 5.0},
+        },
+        base_url=_BASE_URL,
+        defaults={"model": "gpt-4o-mini-tts", "voice": "alloy", "speed": 1.0},
         capabilities=["streaming"],
-        metadata={"docs": "https://platform.openai.com/docs/guides/text-to-speech", "kind": "cloud"},
+        docs="https://platform.openai.com/docs/guides/text-to-speech",
         prices=[CatalogPrice(component="tts", unit="1k_characters", usd_per_unit=0.015, source="openai.com/api/pricing")],
     ),
-    CatalogEntry(
-        key="espeak-tts", type="tts", vendor="local", name="eSpeak NG (offline)",
-        description="Offline formant speech synthesis; always available, no key.",
-        config_schema=_obj({
+    service(
+        "espeak-tts", "eSpeak NG (offline)", "Offline formant speech synthesis; always available, no key.",
+        config={
             "voice": {"type": "string", "minLength": 1},
             "rate": {"type": "integer", "minimum": 80, "maximum": 450, "title": "Words per minute"},
-            "attempt_timeout": _TIMEOUT,
-        }),
-        default_config={"voice": "en-us", "rate": 175, "attempt_timeout": 5.0},
-        capabilities=["offline"],
-        metadata={"kind": "local", "tier": "always-available"},
-        prices=[CatalogPrice(component="tts", unit="1k_characters", usd_per_unit=0.0, source="runs on the worker")],
+        },
+        defaults={"voice": "en-us", "rate": 175},
+        capabilities=["offline"], **_ALWAYS,
+        prices=[CatalogPrice(component="tts", unit="1k_characters", usd_per_unit=0.0, source=_ON_THE_WORKER)],
     ),
 ]
 

@@ -56,14 +56,40 @@ _API_KEY = _obj({"api_key": {"type": "string", "minLength": 8, "title": "API key
 _BASE_URL = {"type": ["string", "null"], "format": "uri", "title": "Base URL (OpenAI-compatible)"}
 _TIMEOUT = {"type": "number", "minimum": 0.1, "maximum": 30, "title": "Attempt timeout (s)"}
 
-def llm_config_schema(model: dict[str, Any], *, base_url_title: str | None, temperature_max: float = 2,
-                      max_tokens_max: int = 32768) -> dict[str, Any]:
-    """The config schema LLM vendors share: model, temperature, max_tokens, base_url, attempt_timeout."""
-    properties: dict[str, Any] = {
+_TOKENS: list[Unit] = ["1m_input_tokens", "1m_output_tokens"]
+
+
+def service(key: str, name: str, description: str, *, config: dict[str, Any], defaults: dict[str, Any] | None = None,
+            vendor: str | None = None, kind: str = "cloud", docs: str | None = None, pricing: str | None = None,
+            tier: str | None = None, secrets: dict[str, Any] | None = _API_KEY, base_url: dict[str, Any] | None = None,
+            timeout: float = 5.0, **rest: Any) -> CatalogEntry:
+    """An entry in the shape every service shares: its type (and by default its vendor) read from
+    the key ("deepgram-stt"), an API key unless `secrets` says otherwise (None: no secret), an
+    optional base_url (default none) and the attempt timeout last in its config, and metadata
+    naming its kind with its docs and pricing pages."""
+    vendor_of_key, service_type = key.rsplit("-", 1)
+    properties = config | ({"base_url": base_url} if base_url else {}) | {"attempt_timeout": _TIMEOUT}
+    default_config = (defaults or {}) | ({"base_url": None} if base_url else {}) | {"attempt_timeout": timeout}
+    metadata = {k: v for k, v in {"docs": docs, "kind": kind, "pricing": pricing, "tier": tier}.items() if v}
+    return CatalogEntry(key=key, type=service_type, vendor=vendor or vendor_of_key, name=name, description=description,
+                        config_schema=_obj(properties), default_config=default_config, metadata=metadata,
+                        **({"secrets_schema": secrets} if secrets else {}), **rest)
+
+
+def llm_service(key: str, name: str, description: str, *, model: dict[str, Any], default_model: str,
+                base_url_title: str | None, max_tokens: int = 1000, temperature_max: float = 2,
+                max_tokens_max: int = 32768, config: dict[str, Any] | None = None,
+                defaults: dict[str, Any] | None = None, **rest: Any) -> CatalogEntry:
+    """An LLM entry: the vendor's own `config` and `defaults` first, then model, temperature,
+    max_tokens (and a base_url where the vendor takes one); by default calling functions,
+    streamed, billed per token of the model used."""
+    config = (config or {}) | {
         "model": model,
         "temperature": {"type": "number", "minimum": 0, "maximum": temperature_max},
         "max_tokens": {"type": "integer", "minimum": 1, "maximum": max_tokens_max},
     }
-    if base_url_title:
-        properties["base_url"] = {"type": ["string", "null"], "format": "uri", "title": base_url_title}
-    return _obj(properties | {"attempt_timeout": _TIMEOUT})
+    base_url = {"type": ["string", "null"], "format": "uri", "title": base_url_title} if base_url_title else None
+    options = {"capabilities": ["function_calling", "streaming"], "usage_units": _TOKENS, "price_per_model": True} | rest
+    return service(key, name, description, config=config, base_url=base_url,
+                   defaults=(defaults or {}) | {"model": default_model, "temperature": 0.7, "max_tokens": max_tokens},
+                   **options)

@@ -145,6 +145,13 @@ class PlatformAdapter(VoiceAIProvider):
         self.prices = prices
         self.retry = retry or DEFAULT_POLICY
 
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        """The platform's label: its folder's descriptor (`platform.py`) is the one place naming it."""
+        from switchboard.providers.registry import label
+
+        return label(self.code)
+
     def _classify(self, operation: str) -> Callable[[BaseException], ProviderError]:
         """How this platform's SDK failures read as our errors; transport failures by default."""
         return lambda exc: classify_transport_error(self.code, operation, exc)

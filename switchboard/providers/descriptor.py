@@ -67,3 +67,17 @@ class PlatformDescriptor:
     demo: DemoProfile | None = None
     # Its official browser SDK for web calls, as the app bundles it from npm ("package@version").
     browser_sdk: str | None = None
+
+
+def describe(platform_module: str, *, adapter: str, precall: bool = False, inbound: bool = False,
+             **fields: Any) -> PlatformDescriptor:
+    """The descriptor of the platform whose folder holds `platform_module` (its `platform.py`
+    passes `__name__`), so that a folder names itself once: the code is the folder's name,
+    `adapter` a class of the folder's `adapter` module, and `precall` / `inbound` say whether
+    the folder has those role modules."""
+    folder = platform_module.rpartition(".")[0]
+    return PlatformDescriptor(
+        code=folder.rpartition(".")[2], adapter=f"{folder}.adapter:{adapter}",
+        precall=f"{folder}.precall" if precall else None, inbound=f"{folder}.inbound" if inbound else None,
+        **fields,
+    )

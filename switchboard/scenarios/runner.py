@@ -23,7 +23,6 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from switchboard import conversations
-from switchboard.providers import registry
 from switchboard.conversations import Turn
 from switchboard.db import Database
 from switchboard.errors import Conflict, FieldError, InvalidInput, NotFound, SwitchboardError
@@ -31,6 +30,7 @@ from switchboard.inbound import ProviderSource
 from switchboard.scenarios.checks import CheckResult, Judge, evaluate
 from switchboard.scenarios.store import StoredScenario, list_scenarios
 from switchboard.tenancy import Claims
+from switchboard.versions.gate import agent_platforms
 
 ALL = "all"
 
@@ -54,16 +54,10 @@ Progress = Callable[[int, int, PairResult], None]
 
 
 async def _platforms(conn, organization_id: UUID, agent_id: UUID, asked: str | list[str]) -> list[str]:
+    if asked == ALL:
+        return await agent_platforms(conn, organization_id, agent_id)
     offered = {r["code"] for r in await (await conn.execute(
         "select code from public.voice_ai_providers where is_active")).fetchall()}
-    if asked == ALL:
-        rows = await (await conn.execute(
-            """
-            select distinct vp.code from public.agent_configs a join public.voice_ai_providers vp
-              on vp.id = a.active_provider_id or vp.code = any(a.fallback_order) or a.traffic_split ? vp.code
-            where a.organization_id = %s and a.id = %s and vp.is_active order by vp.code
-            """, (organization_id, agent_id))).fetchall()
-        return [r["code"] for r in rows] or sorted(offered & {d.code for d in registry.with_role("worker")})
     codes = [asked] if isinstance(asked, str) else list(asked)
     unknown = [c for c in codes if c not in offered]
     if unknown or not codes:

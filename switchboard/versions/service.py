@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from switchboard.errors import Conflict, FieldError, InvalidInput, NotFound
 from switchboard.spec import AGENT_COLUMNS
+from switchboard.versions.gate import check_gate
 
 
 class PublishConflict(Conflict):
@@ -120,8 +121,6 @@ async def publish(conn: AsyncConnection, organization_id: UUID, agent_id: UUID, 
     if platform and (version.spec.get("voice") or {}).get("custom") and not platform["supports_custom_voices"]:
         raise InvalidInput(FieldError("voice.custom", f"version {number} has a custom voice and {platform['code']} takes "
                                                       "preset voices only; publish a version with a preset voice"))
-    from switchboard.scenarios.gate import check_gate  # the scenarios package sits above this one
-
     await check_gate(conn, organization_id, agent_id, version.id, number)
     await conn.execute(
         """

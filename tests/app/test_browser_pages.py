@@ -50,6 +50,18 @@ async def sign_in(browser, app_server, email: str, path: str = "/dashboard", **c
     return context, page
 
 
+async def save_chains(page, db, org_id, key: str) -> dict:
+    """Save the LiveKit chains, then the organisation's stored row for vendor `key` (priority,
+    is_enabled, config)."""
+    await page.click("#save-chains")
+    await page.locator("#settings-note").wait_for()
+    async with db.as_service() as conn:
+        cur = await conn.execute(
+            "select c.priority, c.is_enabled, c.config from organization_provider_configs c "
+            "join providers p on p.id = c.provider_id where c.organization_id = %s and p.key = %s", (org_id, key))
+        return dict(await cur.fetchone())
+
+
 async def test_admin_adds_a_member_who_then_manages_nothing(browser, app_server, app_db):
     owner_email, org_id, _ = await account(app_db)
     colleague_email, _, _ = await account(app_db, org=None)
@@ -209,13 +221,8 @@ async def test_livekit_settings_show_and_save_the_catalog_chains(browser, app_se
     espeak = rows.filter(has_text=catalog["espeak-tts"]["name"])
     await espeak.locator("input[type='number']").fill("50")
     await espeak.get_by_role("switch").click()
-    await page.click("#save-chains")
-    await page.locator("#settings-note").wait_for()
-    async with app_db.as_service() as conn:
-        cur = await conn.execute(
-            "select c.priority, c.is_enabled from organization_provider_configs c join providers p on p.id = c.provider_id "
-            "where c.organization_id = %s and p.key = 'espeak-tts'", (org_id,))
-        assert dict(await cur.fetchone()) == {"priority": 50, "is_enabled": True}
+    row = await save_chains(page, app_db, org_id, "espeak-tts")
+    assert (row["priority"], row["is_enabled"]) == (50, True)
     await page.locator("#offline-note", has_text="Nothing is enabled for STT / LLM:").wait_for()
     await chains.scroll_into_view_if_needed()
     await shot(page, "18-livekit-settings", full_page=False)

@@ -4,7 +4,7 @@ words at save time (the test app runs outside production, so a scheme it cannot 
 
 from __future__ import annotations
 
-from tests.app.test_browser_pages import account, sign_in
+from tests.app.test_browser_pages import account, save_chains, sign_in
 
 
 async def test_a_servers_url_is_saved_with_its_chain_row_and_a_bad_one_refused_in_words(browser, app_server, app_db):
@@ -22,12 +22,6 @@ async def test_a_servers_url_is_saved_with_its_chain_row_and_a_bad_one_refused_i
 
     await piper.locator(".server-url input").fill("https://piper.example.com:5000")
     await piper.get_by_role("switch").click()
-    await page.click("#save-chains")
-    await page.locator("#settings-note").wait_for()
-    async with app_db.as_service() as conn:
-        cur = await conn.execute(
-            "select c.config, c.is_enabled from organization_provider_configs c join providers p on p.id = c.provider_id "
-            "where c.organization_id = %s and p.key = 'piper-tts'", (org_id,))
-        row = await cur.fetchone()
+    row = await save_chains(page, app_db, org_id, "piper-tts")
     assert row["is_enabled"] and row["config"]["url"] == "https://piper.example.com:5000"
     await context.close()

@@ -4,15 +4,18 @@ real database, and the worker's real models (Silero VAD, loaded once)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import pytest
+from aiohttp import web
 from psycopg.types.json import Jsonb
 
 from switchboard.db import Database
+from tests.support.live_server import aiohttp_serving
 
 
 @dataclass
@@ -52,6 +55,16 @@ async def create_org(
                 (org_id, Jsonb(config), enabled, priority, key),
             )
     return Org(org_id, agent_id)
+
+
+@asynccontextmanager
+async def serving(server: Any) -> AsyncIterator[Any]:
+    """A local vendor server (an object whose `routes()` are its aiohttp handlers), served on a
+    loopback port while the block runs, with `server.url` set to its base URL."""
+    app = web.Application()
+    app.add_routes(server.routes())
+    async with aiohttp_serving(app) as server.url:
+        yield server
 
 
 OFFLINE = (("pocketsphinx-stt", 10, True, {}), ("local-llm", 10, True, {}), ("espeak-tts", 10, True, {}))

@@ -22,7 +22,7 @@ from switchboard.pipeline.quota_readers import read_remaining
 from switchboard.providers.base import ProviderRejected
 from switchboard.spec import AgentSpec
 from tests.foundation.conftest import make_tenant
-from tests.support.live_server import aiohttp_serving as serving
+from tests.worker.conftest import serving
 
 RESET = int(time.time()) + 10 * 86400  # next_character_count_reset_unix: in ten days
 
@@ -32,6 +32,10 @@ class QuotaServer:
         self.used = 12_000
         self.balance = 4.2
         self.seen: list[tuple[str, dict]] = []
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/v1/user/subscription", self.subscription), web.get("/v1/projects", self.projects),
+                web.get("/v1/projects/{project}/balances", self.balances)]
 
     async def subscription(self, request: web.Request) -> web.Response:
         self.seen.append((request.path, {k.lower(): v for k, v in request.headers.items()}))
@@ -53,12 +57,7 @@ class QuotaServer:
 
 @pytest.fixture
 async def quota_server():
-    srv = QuotaServer()
-    app = web.Application()
-    app.router.add_get("/v1/user/subscription", srv.subscription)
-    app.router.add_get("/v1/projects", srv.projects)
-    app.router.add_get("/v1/projects/{project}/balances", srv.balances)
-    async with serving(app) as srv.url:
+    async with serving(QuotaServer()) as srv:
         yield srv
 
 

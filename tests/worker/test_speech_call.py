@@ -7,16 +7,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agent_worker.call import Call
-from agent_worker.server import WorkerRuntime
 from switchboard.billing import load_price_book
 from switchboard.db import Database
-from switchboard.providers.livekit.dispatch import DispatchMetadata
 from switchboard.secrets import put_secret
 from tests.worker.conftest import create_org
 from tests.worker.speech_servers import TRANSCRIPT
 from tests.worker.speech_support import SPOKEN
-from tests.worker.test_voice_roundtrip import CallerMicrophone, CallerSpeaker, _espeak, until_answered
+from tests.worker.test_voice_roundtrip import spoken_call, until_answered
 
 ANSWER = "Our opening hours are 9am to 5pm, Monday to Friday."
 CLONED = "Xb7hH8MSUJpSbSDYk0k2"
@@ -31,20 +28,9 @@ async def test_a_call_heard_by_deepgram_and_spoken_by_elevenlabs_is_priced(db: D
     async with db.as_service() as conn:
         await put_secret(conn, org.id, "deepgram", {"api_key": "dg_organisation_key_0001"})
         await put_secret(conn, org.id, "elevenlabs", {"api_key": "el_organisation_key_0001"})
-    runtime = await WorkerRuntime(database_url=db_url).ensure_started()
-    meta = DispatchMetadata(organization_id=org.id, agent_config_id=org.agent_id)
-    call = Call(runtime=runtime, meta=meta, pipeline=await runtime.pipeline(meta), job_id="job-speech",
-                room_name="speech-room", room_sid="RM_speech_vendors", vad=vad, turn_detection=True)
-    speaker = CallerSpeaker()
-    call.session.input.audio = CallerMicrophone(await _espeak(SPOKEN))
-    call.session.output.audio = speaker
-    try:
-        await call.start()
-        await until_answered(call, speaker, ANSWER)
-    finally:
-        await call.session.aclose()
-        record_id = await call.finish()
-        await runtime.aclose()
+    async with spoken_call(db_url, org, vad, SPOKEN, room="speech") as line:
+        await until_answered(line.call, line.speaker, ANSWER)
+    call, speaker, record_id = line.call, line.speaker, line.record_id
 
     heard = [i.text_content for i in call.session.history.items if i.type == "message" and i.role == "user"]
     assert heard == [TRANSCRIPT]  # Deepgram's transcript of the utterance Silero cut

@@ -24,7 +24,7 @@ from switchboard.db import Database
 from switchboard.pipeline.config import load_pipeline
 from switchboard.secrets import put_secret
 from switchboard.settings import Settings
-from tests.worker.conftest import create_org
+from tests.worker.conftest import create_org, serving
 
 ORG_KEY = "gsk_organisation_key_123456"
 MODEL = "llama-3.1-8b-instant"
@@ -36,6 +36,10 @@ class VendorServer:
         self.mode = "ok"
         self.requests: list[dict] = []
         self.release = asyncio.Event()  # lets hung requests go at teardown
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/v1/chat/completions", self.chat), web.get("/v1/models", self.models),
+                web.post("/tts/bytes", self.cartesia_bytes)]
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -76,19 +80,9 @@ class VendorServer:
 
 @pytest.fixture
 async def vendor():
-    server = VendorServer()
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", server.chat)
-    app.router.add_get("/v1/models", server.models)
-    app.router.add_post("/tts/bytes", server.cartesia_bytes)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield server
-    server.release.set()
-    await runner.cleanup()
+    async with serving(VendorServer()) as server:
+        yield server
+        server.release.set()
 
 
 async def _org_with_openai_compatible_llm(db: Database, url: str, **llm_config):

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from uuid import UUID
 
 import numpy as np
 from livekit import rtc
@@ -16,7 +20,7 @@ from agent_worker.offline import ESpeakTTS
 from agent_worker.server import WorkerRuntime
 from switchboard.db import Database
 from switchboard.providers.livekit.dispatch import DispatchMetadata
-from tests.worker.conftest import create_org
+from tests.worker.conftest import Org, create_org
 
 RATE = 48000  # what a LiveKit room delivers
 FRAME = RATE // 100  # 10 ms
@@ -92,6 +96,33 @@ async def until_answered(call: Call, speaker: CallerSpeaker, answer: str, timeou
             await asyncio.sleep(0.05)
 
 
+@dataclass
+class SpokenCall:
+    call: Call
+    speaker: CallerSpeaker
+    record_id: UUID | None = None  # the call's record, once it has ended
+
+
+@asynccontextmanager
+async def spoken_call(db_url: str, org: Org, vad, said: str, *, room: str) -> AsyncIterator[SpokenCall]:
+    """A started call of `org`'s agent in the worker, on which the caller says `said`; on leaving,
+    the call is ended and reported (`record_id`) and the worker's runtime closed."""
+    runtime = await WorkerRuntime(database_url=db_url).ensure_started()
+    meta = DispatchMetadata(organization_id=org.id, agent_config_id=org.agent_id)
+    call = Call(runtime=runtime, meta=meta, pipeline=await runtime.pipeline(meta), job_id=f"job-{room}",
+                room_name=f"{room}-room", room_sid=f"RM_{room}", vad=vad, turn_detection=True)
+    line = SpokenCall(call, CallerSpeaker())
+    call.session.input.audio = CallerMicrophone(await _espeak(said))
+    call.session.output.audio = line.speaker
+    try:
+        await call.start()
+        yield line
+    finally:
+        await call.session.aclose()
+        line.record_id = await call.finish()
+        await runtime.aclose()
+
+
 async def test_spoken_question_gets_a_spoken_answer_and_is_reported(db: Database, db_url: str, vad) -> None:
     org = await create_org(
         db,
@@ -102,16 +133,8 @@ async def test_spoken_question_gets_a_spoken_answer_and_is_reported(db: Database
             ("espeak-tts", 10, True, {}),
         ],
     )
-    runtime = await WorkerRuntime(database_url=db_url).ensure_started()
-    meta = DispatchMetadata(organization_id=org.id, agent_config_id=org.agent_id)
-    pipeline = await runtime.pipeline(meta)
-    call = Call(runtime=runtime, meta=meta, pipeline=pipeline, job_id="job-voice", room_name="voice-room",
-                room_sid="RM_voice_roundtrip", vad=vad, turn_detection=True)
-    speaker = CallerSpeaker()
-    call.session.input.audio = CallerMicrophone(await _espeak(QUESTION))
-    call.session.output.audio = speaker
-    try:
-        await call.start()
+    async with spoken_call(db_url, org, vad, QUESTION, room="voice") as line:
+        call, speaker = line.call, line.speaker
         await until_answered(call, speaker, ANSWER)
 
         heard = [i.text_content for i in call.session.history.items if i.type == "message" and i.role == "user"]
@@ -124,10 +147,7 @@ async def test_spoken_question_gets_a_spoken_answer_and_is_reported(db: Database
         assert abs(spoken - reference) < 0.15 * reference
         samples = np.frombuffer(b"".join(bytes(f.data) for f in speaker.segments[-1]), dtype=np.int16)
         assert np.abs(samples).max() > 1000  # not silence
-    finally:
-        await call.session.aclose()
-        record_id = await call.finish()
-        await runtime.aclose()
+    record_id = line.record_id
 
     async with db.as_service() as conn:
         rec = await (await conn.execute("select * from call_records where id = %s", (record_id,))).fetchone()

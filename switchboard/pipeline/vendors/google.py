@@ -1,60 +1,46 @@
 """Google: Gemini through the Gemini API (an API key, vendor 'gemini') and Cloud Speech-to-Text /
 Text-to-Speech over gRPC (a service account, vendor 'google-cloud'), all by livekit-plugins-google."""
 
-from switchboard.pipeline.entry import _API_KEY, _TIMEOUT, CatalogEntry, _obj, llm_config_schema
+from switchboard.pipeline.entry import _obj, llm_service, service
 
 _SERVICE_ACCOUNT = _obj({
     "credentials_json": {"type": "string", "minLength": 20, "title": "Service account key (JSON)"},
 }, ["credentials_json"])
 _LOCATION = {"type": "string", "pattern": "^[a-z0-9-]+$", "title": "Location (global, us, eu, …)"}
+_CLOUD = {"vendor": "google-cloud", "secrets": _SERVICE_ACCOUNT, "capabilities": ["streaming", "multilingual"]}
 
 ENTRIES = [
-    CatalogEntry(
-        key="google-llm", type="llm", vendor="gemini", name="Google Gemini",
-        description="Gemini models through the Gemini API (generateContent, streamed).",
-        config_schema=llm_config_schema({"type": "string", "minLength": 1, "title": "Model (e.g. gemini-2.5-flash)"},
-                                        base_url_title="Base URL (Gemini API-compatible)", max_tokens_max=65536),
-        secrets_schema=_API_KEY,
-        default_config={"model": "gemini-2.5-flash", "temperature": 0.7, "max_tokens": 1000, "base_url": None,
-                        "attempt_timeout": 5.0},
+    llm_service(
+        "google-llm", "Google Gemini", "Gemini models through the Gemini API (generateContent, streamed).",
+        model={"type": "string", "minLength": 1, "title": "Model (e.g. gemini-2.5-flash)"}, default_model="gemini-2.5-flash",
+        base_url_title="Base URL (Gemini API-compatible)", max_tokens_max=65536, vendor="gemini",
         capabilities=["function_calling", "streaming", "multilingual"],
-        metadata={"docs": "https://ai.google.dev/api/generate-content", "kind": "cloud",
-                  "pricing": "https://ai.google.dev/gemini-api/docs/pricing"},
-        usage_units=["1m_input_tokens", "1m_output_tokens"], price_per_model=True,
+        docs="https://ai.google.dev/api/generate-content", pricing="https://ai.google.dev/gemini-api/docs/pricing",
     ),
-    CatalogEntry(
-        key="google-stt", type="stt", vendor="google-cloud", name="Google Cloud Speech-to-Text",
-        description="Cloud Speech-to-Text (gRPC) with a service account.",
-        config_schema=_obj({
+    # Billed per model and API version with its own rounding: no price is seeded, so usage stays
+    # unpriced until the operator adds "google-stt:<model>".
+    service(
+        "google-stt", "Google Cloud Speech-to-Text", "Cloud Speech-to-Text (gRPC) with a service account.",
+        config={
             "model": {"type": "string", "minLength": 1, "title": "Model (latest_long, chirp_2, …)"},
             "language": {"type": "string", "minLength": 2, "maxLength": 10, "title": "Language (e.g. en-US)"},
-            "location": _LOCATION, "attempt_timeout": _TIMEOUT,
-        }),
-        secrets_schema=_SERVICE_ACCOUNT,
-        default_config={"model": "latest_long", "language": "en-US", "location": "global", "attempt_timeout": 5.0},
-        capabilities=["streaming", "multilingual"],
-        # Billed per model and API version with its own rounding: no price is seeded, so usage
-        # stays unpriced until the operator adds "google-stt:<model>".
-        metadata={"docs": "https://cloud.google.com/speech-to-text/docs", "kind": "cloud",
-                  "pricing": "https://cloud.google.com/speech-to-text/pricing"},
-        usage_units=["minute"], price_per_model=True,
+            "location": _LOCATION,
+        },
+        defaults={"model": "latest_long", "language": "en-US", "location": "global"},
+        docs="https://cloud.google.com/speech-to-text/docs", pricing="https://cloud.google.com/speech-to-text/pricing",
+        usage_units=["minute"], price_per_model=True, **_CLOUD,
     ),
-    CatalogEntry(
-        key="google-tts", type="tts", vendor="google-cloud", name="Google Cloud Text-to-Speech (Chirp 3 HD)",
-        description="Chirp 3 HD voices over gRPC with a service account.",
-        config_schema=_obj({
+    service(
+        "google-tts", "Google Cloud Text-to-Speech (Chirp 3 HD)", "Chirp 3 HD voices over gRPC with a service account.",
+        config={
             # Chirp 3 HD voices only: the other voice types are priced differently.
             "voice": {"type": "string", "pattern": "-Chirp3-HD-", "title": "Voice (e.g. en-US-Chirp3-HD-Charon)"},
             "language": {"type": "string", "minLength": 2, "maxLength": 10},
             "speed": {"type": "number", "minimum": 0.25, "maximum": 2},
-            "location": _LOCATION, "attempt_timeout": _TIMEOUT,
-        }),
-        secrets_schema=_SERVICE_ACCOUNT,
-        default_config={"voice": "en-US-Chirp3-HD-Charon", "language": "en-US", "speed": 1.0, "location": "global",
-                        "attempt_timeout": 5.0},
-        capabilities=["streaming", "multilingual"],
-        metadata={"docs": "https://cloud.google.com/text-to-speech/docs", "kind": "cloud",
-                  "pricing": "https://cloud.google.com/text-to-speech/pricing"},
-        usage_units=["1k_characters"],
+            "location": _LOCATION,
+        },
+        defaults={"voice": "en-US-Chirp3-HD-Charon", "language": "en-US", "speed": 1.0, "location": "global"},
+        docs="https://cloud.google.com/text-to-speech/docs", pricing="https://cloud.google.com/text-to-speech/pricing",
+        usage_units=["1k_characters"], **_CLOUD,
     ),
 ]

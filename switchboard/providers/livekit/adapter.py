@@ -33,16 +33,7 @@ from switchboard.providers.livekit import webhooks
 from switchboard.providers.livekit import webcall as livekit_webcall
 from switchboard.providers.livekit.voices import PRESET_VOICES, TTS_VENDORS
 from switchboard.providers.resilience import RetryPolicy, error_for_status, unreachable
-from switchboard.spec import (
-    AgentRef,
-    AgentSpec,
-    CallEvent,
-    HandOff,
-    InboundCall,
-    OutboundCall,
-    Voice,
-    WebhookRequest,
-)
+from switchboard.spec import AgentRef, AgentSpec, CallEvent, HandOff, InboundCall, OutboundCall, Voice, WebhookRequest
 
 SIP_URI = "sip:{to}@{host};transport=tcp"
 
@@ -50,9 +41,7 @@ SIP_URI = "sip:{to}@{host};transport=tcp"
 class LiveKitProvider(ChatModule, PlatformAdapter):
     code = "livekit"
     chat_module = lk_chat  # text conversations, through our worker
-    name = "LiveKit"
-    capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
-                                post_call_analysis=False, webrtc=True, sip=True)
+    capabilities = Capabilities(custom_voices=True)  # the rest as Capabilities' defaults
     web_call_module = livekit_webcall  # browser calls
 
     def __init__(

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from switchboard.providers.descriptor import DemoProfile, PlatformDescriptor, PlatformSettings
+from switchboard.providers.descriptor import DemoProfile, PlatformSettings, describe
 from switchboard.providers.schema import key, secret_object, text
 
-CODE = "livekit"
 # The worker's chain in the demo organisation (catalog keys).
 DEMO_CHAIN = {"stt": "openai-stt", "llm": "openai-llm", "tts": "cartesia-tts"}
 
@@ -20,11 +19,11 @@ class LiveKitSettings(PlatformSettings):
     sip_host: str | None = Field(None, alias="LIVEKIT_SIP_HOST")
 
 
-PLATFORM = PlatformDescriptor(
-    code=CODE,
+PLATFORM = describe(
+    __name__,
     label="LiveKit",
     short_label="LiveKit",
-    adapter="switchboard.providers.livekit.adapter:LiveKitProvider",
+    adapter="LiveKitProvider",
     secrets_schema=secret_object(
         {
             "url": {"type": "string", "format": "uri", "pattern": "^(wss?|https?)://", "title": "Server URL"},
@@ -52,3 +51,4 @@ PLATFORM = PlatformDescriptor(
                      latency_ms={"e2e": 980, "stt": 160, "eou": 420, "llm": 330, "tts": 210, "overhead": 18}),
     browser_sdk="livekit-client@2.23.0",
 )
+CODE = PLATFORM.code  # as the worker's modules name the platform

@@ -17,16 +17,7 @@ from switchboard.providers.base import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from switchboard.spec import (
-    AgentRef,
-    AgentSpec,
-    CallEvent,
-    HandOff,
-    InboundCall,
-    OutboundCall,
-    Voice,
-    WebhookRequest,
-)
+from switchboard.spec import AgentRef, AgentSpec, CallEvent, HandOff, InboundCall, OutboundCall, Voice, WebhookRequest
 from switchboard.providers.common import HttpPlatformAdapter, call_metadata, require, webhook_url
 from switchboard.providers.resilience import error_for_status, parse_retry_after, unreachable
 from switchboard.providers.chat import ChatModule
@@ -42,9 +33,7 @@ SIP_URI = "sip:{call_id}@sip.retellai.com;transport=tcp"
 class RetellProvider(ChatModule, HttpPlatformAdapter):
     code = "retell"
     chat_module = retell_chat  # text conversations
-    name = "Retell AI"
-    capabilities = Capabilities(preset_voices=True, custom_voices=False, function_calling=True, recording=True,
-                                post_call_analysis=True, webrtc=True, sip=True)
+    capabilities = Capabilities(post_call_analysis=True)  # the rest as Capabilities' defaults
     web_call_module = retell_webcall  # browser calls
 
     # --- plumbing ---------------------------------------------------------------------------

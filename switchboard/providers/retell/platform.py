@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from switchboard.providers.descriptor import DemoProfile, PlatformDescriptor, PlatformSettings
+from switchboard.providers.descriptor import DemoProfile, PlatformSettings, describe
 from switchboard.providers.schema import key, secret_object
 
 
@@ -13,18 +13,18 @@ class RetellSettings(PlatformSettings):
     base_url: str = Field("https://api.retellai.com", alias="RETELL_BASE_URL")
 
 
-PLATFORM = PlatformDescriptor(
-    code="retell",
+PLATFORM = describe(
+    __name__,
     label="Retell AI",
     short_label="Retell",
-    adapter="switchboard.providers.retell.adapter:RetellProvider",
+    adapter="RetellProvider",
     secrets_schema=secret_object(
         {"api_key": key("API key"), "webhook_api_key": key("Webhook key (when not the API key)")},
         ["api_key"],
     ),
     settings=RetellSettings,
     color="#6366f1",
-    precall="switchboard.providers.retell.precall",
+    precall=True,
     demo=DemoProfile(settings={"response_engine": "retell-llm", "voice_model": "eleven_turbo_v2"},
                      voice_id="11labs-Adrian", share=0.36, median_seconds=150, success_rate=0.83,
                      error_rate=0.012, call_id_prefix="call_",

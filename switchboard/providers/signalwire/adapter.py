@@ -18,16 +18,7 @@ from switchboard.providers.signalwire import compile as sw_compile
 from switchboard.providers.signalwire import webhooks
 from switchboard.providers.signalwire import webcall as signalwire_webcall
 from switchboard.providers.signalwire.voices import PRESET_VOICES
-from switchboard.spec import (
-    AgentRef,
-    AgentSpec,
-    CallEvent,
-    HandOff,
-    InboundCall,
-    OutboundCall,
-    Voice,
-    WebhookRequest,
-)
+from switchboard.spec import AgentRef, AgentSpec, CallEvent, HandOff, InboundCall, OutboundCall, Voice, WebhookRequest
 
 AI_AGENTS = "/api/fabric/resources/ai_agents"
 CALLS = "/api/calling/calls"
@@ -38,9 +29,7 @@ class SignalWireProvider(ChatModule, HttpPlatformAdapter):
     code = "signalwire"
     chat_module = sw_chat  # text conversations
     url_field = "space_url"
-    name = "SignalWire AI Agent"
-    capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
-                                post_call_analysis=True, webrtc=True, sip=True)
+    capabilities = Capabilities(custom_voices=True, post_call_analysis=True)  # the rest as Capabilities' defaults
     web_call_module = signalwire_webcall  # browser calls
 
     def __init__(self, *args: Any, **kwargs: Any):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from switchboard.providers.descriptor import DemoProfile, PlatformDescriptor, PlatformSettings
+from switchboard.providers.descriptor import DemoProfile, PlatformSettings, describe
 from switchboard.providers.schema import key, secret_object
 
 
@@ -16,11 +16,11 @@ class SignalWireSettings(PlatformSettings):
     signing_key: SecretStr | None = Field(None, alias="SIGNALWIRE_SIGNING_KEY")
 
 
-PLATFORM = PlatformDescriptor(
-    code="signalwire",
+PLATFORM = describe(
+    __name__,
     label="SignalWire AI Agent",
     short_label="SignalWire",
-    adapter="switchboard.providers.signalwire.adapter:SignalWireProvider",
+    adapter="SignalWireProvider",
     secrets_schema=secret_object(
         {
             "project_id": {"type": "string", "minLength": 8, "maxLength": 64, "title": "Project id"},
@@ -33,7 +33,7 @@ PLATFORM = PlatformDescriptor(
     settings=SignalWireSettings,
     url_fields=("space_url", "base_url"),
     color="#f59e0b",
-    inbound="switchboard.providers.signalwire.inbound",
+    inbound=True,
     demo=DemoProfile(settings={"ai_model": "gpt-4.1-nano", "enable_accounting": True}, voice_id="elevenlabs.adam",
                      share=0.14, median_seconds=140, success_rate=0.74, error_rate=0.02),
     browser_sdk="@signalwire/js@3.30.0",

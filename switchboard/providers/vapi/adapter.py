@@ -17,16 +17,7 @@ from switchboard.providers.vapi import compile as vapi_compile
 from switchboard.providers.vapi import webhooks
 from switchboard.providers.vapi import webcall as vapi_webcall
 from switchboard.providers.vapi.voices import PRESET_VOICES
-from switchboard.spec import (
-    AgentRef,
-    AgentSpec,
-    CallEvent,
-    HandOff,
-    InboundCall,
-    OutboundCall,
-    Voice,
-    WebhookRequest,
-)
+from switchboard.spec import AgentRef, AgentSpec, CallEvent, HandOff, InboundCall, OutboundCall, Voice, WebhookRequest
 
 SIP_URI = "sip:{to}@{credential_id}.sip.vapi.ai"
 
@@ -34,9 +25,7 @@ SIP_URI = "sip:{to}@{credential_id}.sip.vapi.ai"
 class VapiProvider(ChatModule, HttpPlatformAdapter):
     code = "vapi"
     chat_module = vapi_chat  # text conversations
-    name = "Vapi"
-    capabilities = Capabilities(preset_voices=True, custom_voices=True, function_calling=True, recording=True,
-                                post_call_analysis=True, webrtc=True, sip=True)
+    capabilities = Capabilities(custom_voices=True, post_call_analysis=True)  # the rest as Capabilities' defaults
     web_call_module = vapi_webcall  # browser calls
 
     # --- plumbing ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from switchboard.providers.descriptor import DemoProfile, PlatformDescriptor, PlatformSettings
+from switchboard.providers.descriptor import DemoProfile, PlatformSettings, describe
 from switchboard.providers.schema import key, public_text, secret_object, text
 
 
@@ -14,11 +14,11 @@ class VapiSettings(PlatformSettings):
     public_key: str | None = Field(None, alias="VAPI_PUBLIC_KEY")  # for browser calls; not a secret
 
 
-PLATFORM = PlatformDescriptor(
-    code="vapi",
+PLATFORM = describe(
+    __name__,
     label="Vapi",
     short_label="Vapi",
-    adapter="switchboard.providers.vapi.adapter:VapiProvider",
+    adapter="VapiProvider",
     secrets_schema=secret_object(
         {
             "api_key": key("Private API key"),
@@ -39,7 +39,7 @@ PLATFORM = PlatformDescriptor(
     ),
     settings=VapiSettings,
     color="#10b981",
-    precall="switchboard.providers.vapi.precall",
+    precall=True,
     demo=DemoProfile(settings={"model": {"provider": "openai", "model": "gpt-4.1-mini"}, "transcriber": {"provider": "deepgram"}},
                      voice_id="Elliot", share=0.34, median_seconds=160, success_rate=0.80, error_rate=0.018,
                      latency_ms={"e2e": 1150, "stt": 110, "eou": 380, "llm": 450, "tts": 230}),

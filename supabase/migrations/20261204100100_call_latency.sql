@@ -43,10 +43,9 @@ create table public.latency_parts_daily (
 
 alter table public.latency_daily enable row level security;
 alter table public.latency_parts_daily enable row level security;
-create policy tenant_read on public.latency_daily for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
-create policy tenant_read on public.latency_parts_daily for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
+-- members read them; only the trigger writes
+select private.create_tenant_policies('public.latency_daily', array['select']);
+select private.create_tenant_policies('public.latency_parts_daily', array['select']);
 
 -- The bucket of a latency: 0 for ≤ 1 ms, then 5 % steps.
 create function private.latency_bucket(ms real) returns smallint

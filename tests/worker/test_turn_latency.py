@@ -10,15 +10,12 @@ from __future__ import annotations
 import pytest
 from livekit.agents import llm
 
-from agent_worker.call import Call
 from agent_worker.latency import turn_latencies
-from agent_worker.server import WorkerRuntime
 from switchboard.db import Database
-from switchboard.providers.livekit.dispatch import DispatchMetadata
 from switchboard.spec import CallLatency
 from tests.worker.conftest import OFFLINE, create_org
 from tests.worker.test_call_report import _call as text_call
-from tests.worker.test_voice_roundtrip import ANSWER, QUESTION, CallerMicrophone, CallerSpeaker, _espeak, until_answered
+from tests.worker.test_voice_roundtrip import ANSWER, QUESTION, spoken_call, until_answered
 
 
 async def test_a_spoken_turn_is_timed_by_part_and_the_call_keeps_p50_p90(db: Database, db_url: str, vad) -> None:
@@ -27,20 +24,9 @@ async def test_a_spoken_turn_is_timed_by_part_and_the_call_keeps_p50_p90(db: Dat
         ("local-llm", 10, True, {}),
         ("espeak-tts", 10, True, {}),
     ])
-    runtime = await WorkerRuntime(database_url=db_url).ensure_started()
-    meta = DispatchMetadata(organization_id=org.id, agent_config_id=org.agent_id)
-    call = Call(runtime=runtime, meta=meta, pipeline=await runtime.pipeline(meta), job_id="job-latency",
-                room_name="latency-room", room_sid="RM_latency", vad=vad, turn_detection=False)
-    speaker = CallerSpeaker()
-    call.session.input.audio = CallerMicrophone(await _espeak(QUESTION))
-    call.session.output.audio = speaker
-    try:
-        await call.start()
-        await until_answered(call, speaker, ANSWER)
-    finally:
-        await call.session.aclose()
-        record_id = await call.finish()
-        await runtime.aclose()
+    async with spoken_call(db_url, org, vad, QUESTION, room="latency") as line:
+        await until_answered(line.call, line.speaker, ANSWER)
+    call, record_id = line.call, line.record_id
 
     turns = turn_latencies(call.session.history)
     [turn] = turns.values()  # the answer; the greeting answers nobody

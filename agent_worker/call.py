@@ -21,6 +21,7 @@ from livekit.agents.voice.room_io import RoomOptions
 
 from agent_worker import quota_watch
 from agent_worker.chains import Chains, build_chains
+from agent_worker.latency import call_latency, turn_latencies
 from agent_worker.report import call_usage, transcript
 from agent_worker.tools import CallOutcome, build_tools, tool_client
 from switchboard.billing import load_price_book
@@ -184,10 +185,11 @@ class Call:
         return self._event("started", status="ongoing")
 
     def report(self) -> CallEvent:
-        """The end-of-call event (transcript, duration, priced usage)."""
+        """The end-of-call event (transcript, duration, priced usage, latency per turn)."""
         self.ended_at = self.ended_at or datetime.now(timezone.utc)
         duration = (self.ended_at - self.started_at).total_seconds() if self.started_at else 0.0
-        text, entries = transcript(self.session.history)
+        turns = turn_latencies(self.session.history)
+        text, entries = transcript(self.session.history, turns)
         model_usage = self.session.usage.model_usage
         return self._event(
             "ended",
@@ -197,6 +199,7 @@ class Call:
             transcript=text,
             transcript_object=entries,
             disconnection_reason=self.outcome.disconnection_reason or self.close_reason,
+            latency=call_latency(turns),
             usage={
                 **call_usage(model_usage, duration_seconds=duration, sip=self.is_sip).model_dump(mode="json"),
                 "model_usage": [u.model_dump() for u in model_usage],

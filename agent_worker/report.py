@@ -65,8 +65,10 @@ def call_usage(model_usage: list[Any], *, duration_seconds: float, sip: bool) ->
     )
 
 
-def transcript(history: llm.ChatContext) -> tuple[str, list[dict[str, Any]]]:
-    """("Agent: …\\nUser: …", utterances and tool calls in order) — Retell's transcript layout."""
+def transcript(history: llm.ChatContext, latencies: dict[str, dict[str, float]] | None = None,
+               ) -> tuple[str, list[dict[str, Any]]]:
+    """("Agent: …\\nUser: …", utterances and tool calls in order) — Retell's transcript layout;
+    a reply the framework timed carries its turn's latency (`latency_ms`, agent_worker.latency)."""
     lines: list[str] = []
     entries: list[dict[str, Any]] = []
     for item in history.items:
@@ -77,7 +79,10 @@ def transcript(history: llm.ChatContext) -> tuple[str, list[dict[str, Any]]]:
                 continue
             role = "agent" if item.role == "assistant" else "user"
             lines.append(f"{'Agent' if role == 'agent' else 'User'}: {text}")
-            entries.append({"role": role, "content": text, "at": at, "interrupted": bool(getattr(item, "interrupted", False))})
+            entry = {"role": role, "content": text, "at": at, "interrupted": bool(getattr(item, "interrupted", False))}
+            if latencies and item.id in latencies:
+                entry["latency_ms"] = latencies[item.id]
+            entries.append(entry)
         elif item.type == "function_call":
             entries.append({"role": "tool_call", "name": item.name, "arguments": item.arguments, "at": at})
         elif item.type == "function_call_output":

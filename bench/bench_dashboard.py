@@ -26,6 +26,8 @@ async def main(calls: int, runs: int) -> int:
             "cost per platform per day (30 d)": lambda c: analytics.cost_per_provider_per_day(c, org, days=30),
             "component breakdown (30 d)": lambda c: analytics.component_breakdown(c, org, days=30),
             "cost per minute per platform (30 d)": lambda c: analytics.cost_per_minute_by_provider(c, org, days=30),
+            "latency per platform (30 d)": lambda c: analytics.latency_by_provider(c, org, days=30),
+            "latency per platform (90 d)": lambda c: analytics.latency_by_provider(c, org, days=90),
         }
         return verdict(await time_as_member(db, claims, queries, runs, what="", width=40), TARGET_P95_MS)
 

@@ -18,6 +18,7 @@ from switchboard.models import (
     ProviderComponents,
     ProviderCostPerMinute,
     ProviderDailyCosts,
+    ProviderLatency,
     SpendSummary,
 )
 
@@ -153,4 +154,75 @@ async def cost_per_minute_by_provider(
         for p in (await pricing.platform_prices(conn, organization_id, days=days, today=end)).values()
     ]
     result.sort(key=lambda x: (x.cost_per_minute is None, x.cost_per_minute or 0, x.provider_code))
+    return result
+
+
+# latency_daily's buckets (migration …100100): bucket b holds (GAMMA^(b-1), GAMMA^b] ms; a
+# bucket read back as its midpoint is within 2.5 % of any value in it.
+LATENCY_GAMMA = 1.05
+
+
+def _bucket_ms(bucket: int) -> float:
+    return 1.0 if bucket <= 0 else round(2 * LATENCY_GAMMA ** bucket / (LATENCY_GAMMA + 1), 1)
+
+
+def _median_bucket(counts: list[tuple[int, int]]) -> float | None:
+    total = sum(n for _b, n in counts)
+    seen = 0
+    for bucket, n in sorted(counts):
+        seen += n
+        if seen * 2 >= total > 0:
+            return _bucket_ms(bucket)
+    return None
+
+
+async def latency_by_provider(
+    conn: AsyncConnection, organization_id: UUID, *, days: int = 30, today: date | None = None
+) -> list[ProviderLatency]:
+    """Each platform's answer latency over the window (fastest first): the median of its calls'
+    e2e p50 and p90, from the `latency_daily` histogram, and the average of their parts' p50,
+    from `latency_parts_daily` — days × platforms × buckets rows, however many calls. Both are
+    summed before the platform's name is joined, so the join reads a few hundred rows."""
+    start, end = _window(days, today)
+    args = {"org": organization_id, "start": start, "end": end}
+    cur = await conn.execute(
+        """
+        select p.code, p.name, h.measure, h.bucket, h.calls
+        from (select provider_id, measure, bucket, sum(calls) as calls from public.latency_daily
+              where organization_id = %(org)s and day between %(start)s and %(end)s
+              group by provider_id, measure, bucket) h
+        join public.voice_ai_providers p on p.id = h.provider_id
+        where h.calls > 0
+        """,
+        args,
+    )
+    histograms: dict[str, dict[str, list[tuple[int, int]]]] = {}
+    names: dict[str, str] = {}
+    for r in await cur.fetchall():
+        names[r["code"]] = r["name"]
+        histograms.setdefault(r["code"], {}).setdefault(r["measure"], []).append((r["bucket"], int(r["calls"])))
+    cur = await conn.execute(
+        """
+        select p.code, p.name, s.part, s.calls, s.sum_ms
+        from (select provider_id, part, sum(calls) as calls, sum(sum_ms) as sum_ms from public.latency_parts_daily
+              where organization_id = %(org)s and day between %(start)s and %(end)s
+              group by provider_id, part) s
+        join public.voice_ai_providers p on p.id = s.provider_id
+        where s.calls > 0
+        """,
+        args,
+    )
+    averages: dict[str, dict[str, float]] = {}
+    for r in await cur.fetchall():
+        names[r["code"]] = r["name"]
+        averages.setdefault(r["code"], {})[f"{r['part']}_avg_ms"] = round(float(r["sum_ms"]) / int(r["calls"]), 1)
+    result = []
+    for code, name in names.items():
+        measures = histograms.get(code, {})
+        result.append(ProviderLatency(
+            provider_code=code, provider_name=name, calls=sum(n for _b, n in measures.get("e2e_p50", [])),
+            e2e_p50_ms=_median_bucket(measures.get("e2e_p50", [])), e2e_p90_ms=_median_bucket(measures.get("e2e_p90", [])),
+            **averages.get(code, {}),
+        ))
+    result.sort(key=lambda x: (x.e2e_p50_ms is None, x.e2e_p50_ms or 0, x.provider_code))
     return result

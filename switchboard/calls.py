@@ -22,6 +22,7 @@ import psycopg
 from psycopg import AsyncConnection
 
 from switchboard.errors import FieldError, InvalidInput, NotFound
+from switchboard.ingest import LATENCY_COLUMNS, latency_from_columns
 from switchboard.models import CallCost, CallDetail, CallFilters, CallSummary, Page
 from switchboard.pagination import MAX_LIMIT, bad_cursor, decode_cursor, encode_cursor
 
@@ -281,7 +282,7 @@ async def get_call(conn: AsyncConnection, organization_id: UUID, call_id: UUID) 
         select {_SUMMARY_COLUMNS}, c.telephony_call_id, c.transcript, c.transcript_object, c.recording_url,
                c.analysis, c.metadata, c.created_at, c.updated_at, u.id as usage_id, u.duration_seconds as usage_duration,
                u.stt_cost, u.llm_cost, u.tts_cost, u.platform_cost, u.telephony_cost, u.currency, u.cost_source,
-               u.details
+               u.details, {", ".join("c." + col for col in LATENCY_COLUMNS)}
         {_FROM} where c.organization_id = %s and c.id = %s
         """,
         (organization_id, call_id),
@@ -291,4 +292,4 @@ async def get_call(conn: AsyncConnection, organization_id: UUID, call_id: UUID) 
     usage = None
     if row["usage_id"] is not None:
         usage = CallCost.model_validate({**row, "duration_seconds": row["usage_duration"]})
-    return CallDetail.model_validate({**row, "usage": usage})
+    return CallDetail.model_validate({**row, "usage": usage, "latency": latency_from_columns(row)})

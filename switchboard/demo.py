@@ -13,7 +13,8 @@ Costs come from the database's `price_book` (the price in force on each call's d
 first recorded price, the earliest one), split into the components the price book lists for the
 platform; a vendor-chain platform's (LiveKit's) STT/LLM/TTS are priced from the catalog vendors
 of the organisation's pipeline. Only the usage profile (tokens and characters per minute of conversation) is assumed
-here. Rows go in with COPY, the rollup trigger paused, and `usage_daily` is rebuilt once.
+here. Rows go in with COPY, the rollup triggers paused, and the rollups (`usage_daily`, `experiment_daily`,
+`latency_daily`) are rebuilt once. Latencies follow each platform's `DemoProfile.latency_ms`.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ from switchboard.auth import AuthError, sign_in, sign_up
 from switchboard.billing import Component, PriceBook, Unit, load_price_book
 from switchboard.db import Database
 from switchboard.orgs import create_organization
+from switchboard.ingest import LATENCY_COLUMNS
 from switchboard.providers import registry
 from switchboard.providers.descriptor import PlatformDescriptor
+from switchboard.spec import LATENCY_PARTS
 from switchboard.tenancy import Claims
 
 DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG = "demo@switchboard.local", "demo-password", "Demo Dental"
@@ -329,7 +332,7 @@ CALL_COLUMNS = (
     "id", "organization_id", "agent_config_id", "provider_id", "provider_call_id", "telephony_call_id", "direction",
     "from_number", "to_number", "status", "started_at", "ended_at", "duration_seconds", "transcript", "analysis",
     "sentiment", "successful", "disconnection_reason", "experiment_arm", "created_at", "updated_at",
-)
+) + LATENCY_COLUMNS
 USAGE_COLUMNS = (
     "organization_id", "provider_id", "call_id", "usage_date", "duration_seconds", "cost_amount", "stt_cost",
     "llm_cost", "tts_cost", "platform_cost", "telephony_cost", "cost_source", "details", "created_at", "updated_at",
@@ -343,6 +346,25 @@ def _hex_ids(rng: np.random.Generator, n: int) -> list[str]:
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
     flat = raw.tobytes().hex()
     return [flat[i : i + 32] for i in range(0, 32 * n, 32)]
+
+
+def _latency_copy(platforms: tuple[PlatformDescriptor, ...], platform_idx: np.ndarray, connected: np.ndarray,
+                  rng: np.random.Generator) -> list[str]:
+    """Each call's latency columns as COPY text (LATENCY_COLUMNS' order): the parts its platform
+    reports (`DemoProfile.latency_ms`, a median), each call's p50 spread around it and its p90
+    30–60 % above; none for a call that never connected or a platform that reports none."""
+    n = len(platform_idx)
+    medians = np.array([[(p.demo.latency_ms or {}).get(part, np.nan) for part in LATENCY_PARTS] for p in platforms])
+    p50 = medians[platform_idx] * np.exp(rng.normal(0, 0.18, size=(n, len(LATENCY_PARTS))))
+    p90 = p50 * (1.3 + 0.3 * rng.random((n, len(LATENCY_PARTS))))
+    p50[~connected], p90[~connected] = np.nan, np.nan
+    turns = np.where(np.isnan(p50).all(axis=1), -1, rng.integers(2, 13, size=n))
+    cells = np.empty((n, 1 + 2 * len(LATENCY_PARTS)), dtype=object)
+    cells[:, 0] = np.where(turns < 0, "\\N", turns.astype(str))
+    for j in range(len(LATENCY_PARTS)):
+        for k, values in enumerate((p50[:, j], p90[:, j])):
+            cells[:, 1 + 2 * j + k] = np.where(np.isnan(values), "\\N", np.char.mod("%.1f", np.nan_to_num(values)))
+    return ["\t".join(row) for row in cells.tolist()]
 
 
 @dataclass
@@ -413,6 +435,7 @@ def generate_calls(tenant: Tenant, providers: dict[str, UUID], book: DemoRates, 
     dur, succ, nc, er, exp_arm, callers = (a.tolist() for a in (duration, successful, not_connected, errored, in_experiment, caller))
     costs = component_cost.tolist()
     totals = total.tolist()
+    latency = _latency_copy(platforms, platform_idx, ~not_connected, rng)
 
     call_lines: list[str] = []
     usage_lines: list[str] = []
@@ -439,7 +462,7 @@ def generate_calls(tenant: Tenant, providers: dict[str, UUID], book: DemoRates, 
         call_lines.append(
             f"{call_ids[i]}\t{org}\t{agent}\t{provider_of[p]}\t{prefixes[p]}{provider_call_ids[i]}\t{tel}\t"
             f"{directions[d]}\t{frm}\t{to}\t{status}\t{started_s[i]}+00\t{ended_s[i]}+00\t{dur[i]}\t{transcript}\t"
-            f"{analysis}\t{sentiment}\t{success}\t{reason}\t{arm}\t{now_s}\t{now_s}\n"
+            f"{analysis}\t{sentiment}\t{success}\t{reason}\t{arm}\t{now_s}\t{now_s}\t{latency[i]}\n"
         )
         c = costs[i]
         source = "computed" if p == 3 else "reported"
@@ -502,8 +525,9 @@ class SeedReport:
 # Rollups kept by per-row triggers, paused for a bulk load and rebuilt once after it:
 # (table, trigger) pairs, and each rollup's table and rebuild function.
 ROLLUP_TRIGGERS = (("provider_usage", "provider_usage_rollup"), ("provider_usage", "provider_usage_experiment_rollup"),
-                   ("call_records", "call_records_experiment_rollup"))
-ROLLUPS = (("usage_daily", "private.rebuild_usage_daily"), ("experiment_daily", "private.rebuild_experiment_daily"))
+                   ("call_records", "call_records_experiment_rollup"), ("call_records", "call_records_latency_rollup"))
+ROLLUPS = (("usage_daily", "private.rebuild_usage_daily"), ("experiment_daily", "private.rebuild_experiment_daily"),
+           ("latency_daily", "private.rebuild_latency_daily"))
 
 
 async def replace_calls(db: Database, tenants: list[tuple[Tenant, int]], *, now: datetime | None = None,

@@ -38,7 +38,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from switchboard.db.pool import database_unavailable
-from switchboard.spec import CallEvent, CostBreakdown
+from switchboard.spec import LATENCY_PARTS, CallEvent, CallLatency, CostBreakdown
 from switchboard.errors import Conflict, Refused
 
 if TYPE_CHECKING:  # ingestion only asks the price book for a call's cost
@@ -78,6 +78,9 @@ _MERGED_COLUMNS = (
     "successful",
     "disconnection_reason",
 )
+# A call's latency (spec.CallLatency), one column per part and percentile: like any column, a
+# later stage's report overwrites and an earlier one only fills.
+LATENCY_COLUMNS = ("latency_turns",) + tuple(f"latency_{p}_{q}_ms" for p in LATENCY_PARTS for q in ("p50", "p90"))
 _JSON_COLUMNS = {"transcript_object", "analysis"}
 # least()/greatest() ignore NULLs: the earliest start, the latest end, the longest duration.
 _EXTREMES = {"started_at": "least", "ended_at": "greatest", "duration_seconds": "greatest"}
@@ -96,9 +99,32 @@ def _event_values(event: CallEvent) -> dict[str, Any]:
     for col in _MERGED_COLUMNS:
         v = getattr(event, col)
         values[col] = Jsonb(v) if (col in _JSON_COLUMNS and v is not None) else v
+    values |= latency_columns(event.latency)
     if values["duration_seconds"] is None and event.started_at and event.ended_at:
         values["duration_seconds"] = max(0, int((event.ended_at - event.started_at).total_seconds()))
     return values
+
+
+def latency_columns(latency: CallLatency | None) -> dict[str, Any]:
+    """`call_records`' latency columns for a call's latency (all None when it has none)."""
+    values: dict[str, Any] = dict.fromkeys(LATENCY_COLUMNS)
+    if latency is not None:
+        values["latency_turns"] = latency.turns
+        for part in LATENCY_PARTS:
+            stat = getattr(latency, part)
+            if stat is not None:
+                values[f"latency_{part}_p50_ms"], values[f"latency_{part}_p90_ms"] = stat.p50_ms, stat.p90_ms
+    return values
+
+
+def latency_from_columns(row: Mapping[str, Any]) -> CallLatency | None:
+    """The inverse of `latency_columns`: a call_records row's latency, None when it has none."""
+    parts = {}
+    for part in LATENCY_PARTS:
+        p50, p90 = row.get(f"latency_{part}_p50_ms"), row.get(f"latency_{part}_p90_ms")
+        if p50 is not None or p90 is not None:
+            parts[part] = {"p50_ms": p50, "p90_ms": p90}
+    return CallLatency(turns=row.get("latency_turns"), **parts) if parts else None
 
 
 async def record_call_event(conn: AsyncConnection, event: CallEvent, prices: PriceBook | None = None) -> UUID:
@@ -196,7 +222,7 @@ async def _merge_into(conn: AsyncConnection, call_id: UUID, event: CallEvent) ->
     values = _event_values(event)
     rank = EVENT_RANK[event.kind]
     sets = []
-    for col in _MERGED_COLUMNS:
+    for col in _MERGED_COLUMNS + LATENCY_COLUMNS:
         value = _value_sql(col, "cr.organization_id")
         if col in _EXTREMES:
             # Times and lengths take the widest span any event saw, whatever the order.
@@ -242,7 +268,8 @@ _PG_TYPES = {
     "transcript_object": "jsonb",
     "analysis": "jsonb",
     "successful": "boolean",
-}
+    "latency_turns": "integer",
+} | {col: "real" for col in LATENCY_COLUMNS[1:]}
 
 
 def _pg_type(col: str) -> str:

@@ -1,3 +1,4 @@
+# Size (over 400 lines): every response model of the API in one section per area, as its OpenAPI document lists them.
 """Pydantic models returned by the core's repository functions. One section per area; rows
 come from psycopg's dict_row, so field names follow the columns."""
 
@@ -11,7 +12,7 @@ from uuid import UUID
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic_core import PydanticCustomError
 
-from switchboard.spec import AnalysisSpec, ToolSpec, VoiceSpec
+from switchboard.spec import AnalysisSpec, CallLatency, ToolSpec, VoiceSpec
 from switchboard.tenancy import Claims
 
 # The longest prompt an agent may have: every platform takes it (Retell's general prompt, Vapi's
@@ -137,6 +138,22 @@ class ProviderCostPerMinute(BaseModel):
     cost: float
     cost_per_minute: float | None      # measured; None without minutes
     list_price_per_minute: float | None  # voice_ai_providers.cost_per_minute, for comparison
+
+
+class ProviderLatency(BaseModel):
+    """A platform's answer latency over a window, in milliseconds: the median call's p50 and p90
+    end to end, and the average of its calls' p50 of each part (None where its calls report none)."""
+
+    provider_code: str
+    provider_name: str
+    calls: int  # calls with an end-to-end figure
+    e2e_p50_ms: float | None = None
+    e2e_p90_ms: float | None = None
+    stt_avg_ms: float | None = None
+    eou_avg_ms: float | None = None
+    llm_avg_ms: float | None = None
+    tts_avg_ms: float | None = None
+    overhead_avg_ms: float | None = None
 
 
 # Money is exact in the core (Decimal) and a JSON number on the wire.
@@ -366,6 +383,7 @@ class CallDetail(CallSummary):
     analysis: dict[str, Any] | None = None
     metadata: dict[str, Any] = {}
     usage: CallCost | None = None
+    latency: CallLatency | None = None  # p50/p90 per part, where measured or reported
     created_at: datetime
     updated_at: datetime
 

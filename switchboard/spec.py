@@ -1,6 +1,6 @@
 """The domain types every part shares — the canonical agent spec (AgentSpec, its tools, voice
 and analysis), what platforms are given and give back (AgentRef, InboundRequest, InboundCall,
-HandOff, Voice), their normalised call events (CallEvent, CostBreakdown) — and the one reader of
+HandOff, Voice), their normalised call events (CallEvent, CostBreakdown, CallLatency) — and the one reader of
 a stored agent spec: an `agent_configs` row → `AgentSpec`. The router, the pre-call webhooks,
 the platform sync and the LiveKit worker all read specs here, under one rule for invalid parts:
 
@@ -189,6 +189,50 @@ class CostBreakdown(BaseModel):
         return self.stt + self.llm + self.tts + self.platform + self.telephony
 
 
+LATENCY_PARTS = ("e2e", "stt", "eou", "llm", "tts", "overhead")
+
+
+class LatencyStat(BaseModel):
+    p50_ms: float | None = None
+    p90_ms: float | None = None
+
+
+class CallLatency(BaseModel):
+    """How long the agent took to answer in one call: p50/p90 over its turns, in milliseconds, of
+    `e2e` (the end of the caller's speech → the agent's first audio) and its parts — `stt` (the
+    final transcript's delay), `eou` (the end-of-turn decision, transcript included), `llm` (time
+    to first token), `tts` (time to first audio) and `overhead` (what remains: the orchestration's
+    own time). A part the platform does not report stays None: unknown, never estimated."""
+
+    turns: int | None = None
+    e2e: LatencyStat | None = None
+    stt: LatencyStat | None = None
+    eou: LatencyStat | None = None
+    llm: LatencyStat | None = None
+    tts: LatencyStat | None = None
+    overhead: LatencyStat | None = None
+
+    @classmethod
+    def from_turns(cls, turns: list[dict[str, float]]) -> CallLatency | None:
+        """Per-turn values (milliseconds, by part; a missing part is left out) → the call's
+        p50/p90, interpolated between the nearest turns (as Postgres' percentile_cont)."""
+        if not turns:
+            return None
+        parts: dict[str, LatencyStat] = {}
+        for part in LATENCY_PARTS:
+            values = sorted(t[part] for t in turns if t.get(part) is not None)
+            if values:
+                parts[part] = LatencyStat(p50_ms=_percentile(values, 0.5), p90_ms=_percentile(values, 0.9))
+        return cls(turns=len(turns), **parts) if parts else None
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    rank = q * (len(ordered) - 1)
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (rank - low), 1)
+
+
 class CallEvent(BaseModel):
     """A platform's webhook (or the LiveKit worker's end-of-call report), normalised.
 
@@ -222,6 +266,7 @@ class CallEvent(BaseModel):
     disconnection_reason: str | None = None
     cost: CostBreakdown | None = None
     usage: dict[str, Any] | None = None  # raw usage when cost must be computed (LiveKit, SignalWire)
+    latency: CallLatency | None = None  # what the call's turns took, where measured or reported
     metadata: dict[str, Any] = {}
 
 

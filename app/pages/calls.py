@@ -1,6 +1,7 @@
 """Calls: a filterable, searchable list paginated by keyset (fast at 1,000,000 calls: each page
 is an index range scan, never an OFFSET) with its count and a streamed CSV export, and a call
-page with transcript, recording player, analysis fields, cost breakdown, platform and A/B arm.
+page with transcript, recording player, analysis fields, cost breakdown, latency per part,
+platform and A/B arm.
 
 Times are shown in the browser's own time zone (asked of Intl on load; UTC when it gives
 none), to the second, the zone named."""
@@ -16,6 +17,7 @@ from uuid import UUID
 import reflex as rx
 
 from app.backend import export_ticket, seconds, usd, when_local, zone
+from app.components.latency import LatencyLine, call_latency_card, call_lines, turns_words
 from app.components.layout import field_label, empty, error, loading, page_frame
 from app.components.outbound import do_not_call_section, end_call_button
 from app.state import Session
@@ -369,6 +371,8 @@ class CallPage(LocalTime):
     custom: list[Field] = []
     has_analysis: bool = False
     costs: list[CostLine] = []
+    latency: list[LatencyLine] = []
+    latency_turns: str = ""
 
     @rx.event
     async def load(self):
@@ -419,6 +423,7 @@ class CallPage(LocalTime):
                 ("STT", "stt_cost"), ("LLM", "llm_cost"), ("TTS", "tts_cost"), ("Platform", "platform_cost"),
                 ("Telephony", "telephony_cost"), ("Total", "cost_amount"))
         ]
+        self.latency, self.latency_turns = call_lines(c.latency), turns_words(c.latency)
         return None
 
 
@@ -501,6 +506,7 @@ def call_page() -> rx.Component:
                                               rx.text("No recording for this call.", size="2", color_scheme="gray")))),
                             columns=two, spacing="3", width="100%",
                         ),
+                        call_latency_card(CallPage.latency, CallPage.latency_turns),
                         _card("Analysis",
                               rx.cond(
                                   CallPage.has_analysis,

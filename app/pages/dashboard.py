@@ -1,5 +1,6 @@
 """Cost dashboard (plotly): spend this month and its trend, cost per platform per day, the
-STT / LLM / TTS / platform / telephony breakdown, cost per minute per platform, the A/B
+STT / LLM / TTS / platform / telephony breakdown, cost per minute per platform beside its answer
+latency (p50/p90 and parts, from the latency histogram), the A/B
 comparison of the agent's arms with a significance test and verdict, and savings found in the
 organisation's own calls. Figures come from the daily rollup, so the page costs the same at
 1,000,000 calls as at 1,000."""
@@ -13,6 +14,7 @@ import plotly.io as pio
 import reflex as rx
 
 from app.backend import problem, usd
+from app.components.latency import PlatformLatencyRow, platform_latency_section, platform_rows
 from app.components.layout import empty, error, loading, page_frame, section, stat
 from app.state import Session
 from switchboard import analytics, experiments, pricing, savings
@@ -101,6 +103,7 @@ class Dashboard(Session):
     components: go.Figure = go.Figure()
     per_minute: go.Figure = go.Figure()
     prices: list[PriceRow] = []
+    latency_rows: list[PlatformLatencyRow] = []
 
     arms: list[ArmRow] = []
     tests: list[TestRow] = []
@@ -149,7 +152,8 @@ class Dashboard(Session):
         org, days = self._org(), int(self.days)
         return (await analytics.cost_per_provider_per_day(conn, org, days=days),
                 await analytics.component_breakdown(conn, org, days=days),
-                await pricing.platform_prices(conn, org, days=days))
+                await pricing.platform_prices(conn, org, days=days),
+                await analytics.latency_by_provider(conn, org, days=days))
 
     def _show_month(self, month) -> None:
         self.spend_month = usd(month.this_month)
@@ -164,7 +168,7 @@ class Dashboard(Session):
         else:
             self.spend_trend = "No spend in the same days of last month to compare with."
 
-    def _show_charts(self, daily, breakdown, cpm) -> None:
+    def _show_charts(self, daily, breakdown, cpm, latencies) -> None:
         self.charts_days = self.days
         period = f"last {self.days} days"
         self.per_day = self._per_day(daily, period)
@@ -183,6 +187,7 @@ class Dashboard(Session):
         )), f"What your calls cost per minute, per platform ({period})")
         self.prices = [PriceRow(code=p.code, name=p.name, list_price=pricing.list_label(p),
                                 measured=pricing.measured_label(p)) for p in cpm.values()]
+        self.latency_rows = platform_rows(latencies, cpm)  # latency per platform beside its cost
 
     @rx.event(background=True)
     async def load_extras(self):
@@ -377,6 +382,7 @@ def dashboard_page() -> rx.Component:
                                 columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%",
                             ),
                             prices_section(),
+                            platform_latency_section(Dashboard.latency_rows, Dashboard.charts_days),
                             # dimmed while the charts are recomputed for a new period
                             opacity=rx.cond(Dashboard.charts_days == Dashboard.days, "1", "0.5"),
                             transition="opacity 0.2s", spacing="4", width="100%",

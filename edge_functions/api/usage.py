@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from edge_functions.api.deps import Caller, caller
 from edge_functions.api.errors import ApiRoute, errors
 from switchboard import analytics
-from switchboard.models import ComponentBreakdown, DailyCostSeries, ProviderCostPerMinute, SpendSummary
+from switchboard.models import ComponentBreakdown, DailyCostSeries, ProviderCostPerMinute, ProviderLatency, SpendSummary
 
 router = APIRouter(route_class=ApiRoute, tags=["usage"])
 DAYS = Query(30, ge=1, le=366, description="the window: this many days up to today (UTC)")
@@ -44,3 +44,11 @@ async def usage_cost_per_minute(days: int = DAYS, who: Caller = Depends(caller))
     """Scope: read. Cheapest first."""
     async with who.session("read") as (conn, access):
         return await analytics.cost_per_minute_by_provider(conn, access.organization_id, days=days)
+
+
+@router.get("/usage/latency", response_model=list[ProviderLatency], responses=errors(401, 403, 404, 422),
+            summary="How long each platform's agent took to answer")
+async def usage_latency(days: int = DAYS, who: Caller = Depends(caller)) -> list[ProviderLatency]:
+    """Scope: read. The median call's p50 and p90 end to end and its parts averaged, fastest first."""
+    async with who.session("read") as (conn, access):
+        return await analytics.latency_by_provider(conn, access.organization_id, days=days)

@@ -32,6 +32,9 @@ class DemoProfile:
     error_rate: float
     call_id_prefix: str = ""
     chain: dict[str, str] | None = None  # the STT/LLM/TTS catalog keys it runs (vendor-chain platforms)
+    # Median per-call p50 in ms of the latency parts its webhooks report (spec.LATENCY_PARTS);
+    # None: the platform reports no latency, so its demo calls have none either.
+    latency_ms: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ def routes(w: World) -> list[tuple[str, str, str, dict | None]]:
         ("GET", "/api/usage/daily", "read", None),
         ("GET", "/api/usage/components", "read", None),
         ("GET", "/api/usage/cost-per-minute", "read", None),
+        ("GET", "/api/usage/latency", "read", None),
         ("GET", "/api/invitations", "read", None),
         ("POST", "/api/invitations", "write", {"email": "invitee@example.com", "role": "member"}),
         ("DELETE", f"/api/invitations/{uuid4()}", "write", None),

@@ -145,7 +145,7 @@ def answered() -> Iterator[dict[str, set[int]]]:
     token and the steered identifiers reach real data, not only error paths)."""
     seen: dict[str, set[int]] = defaultdict(set)
     yield seen
-    assert len(seen) == 49, sorted(seen)
+    assert len(seen) == 50, sorted(seen)
     reads_never_ok = {op: st for op, st in seen.items() if op.startswith("GET") and not any(200 <= s < 300 for s in st)}
     assert reads_never_ok == {}
     # (Signing in with generated credentials is refused by the handler itself: 401.)

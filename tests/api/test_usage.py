@@ -46,6 +46,23 @@ async def test_daily_components_and_cost_per_minute(client: httpx.AsyncClient, w
     assert retell["list_price_per_minute"] == 0.091
 
 
+async def test_latency_per_platform_for_the_callers_organisation(client: httpx.AsyncClient, world: World, db) -> None:
+    from switchboard.ingest import record_call_event
+    from switchboard.spec import CallEvent, CallLatency, LatencyStat
+
+    started = datetime.now(timezone.utc) - timedelta(hours=1)
+    async with db.as_service() as conn:
+        await record_call_event(conn, CallEvent(
+            kind="ended", provider="retell", event_id="lat-api:ended", event_type="call_ended", provider_call_id="lat-api",
+            organization_id=world.org_a, status="ended", started_at=started, ended_at=started + timedelta(minutes=1),
+            latency=CallLatency(turns=3, e2e=LatencyStat(p50_ms=900, p90_ms=1300), llm=LatencyStat(p50_ms=410, p90_ms=600))))
+    [retell] = (await client.get("/api/usage/latency", params={"days": 7}, headers=world.member_a.headers())).json()
+    assert retell["provider_code"] == "retell" and retell["calls"] == 1 and retell["llm_avg_ms"] == 410
+    assert retell["e2e_p50_ms"] == pytest.approx(900, rel=0.03) and retell["e2e_p90_ms"] == pytest.approx(1300, rel=0.03)
+    assert retell["eou_avg_ms"] is None  # not reported
+    assert (await client.get("/api/usage/latency", headers=world.owner_b.headers())).json() == []
+
+
 @pytest.mark.parametrize("days", [0, 400, "week"])
 async def test_the_window_is_checked(client: httpx.AsyncClient, world: World, days) -> None:
     r = await client.get("/api/usage/daily", params={"days": days}, headers=world.member_a.headers())

@@ -47,7 +47,8 @@ PLATFORM = describe(
     worker_setting="url",
     demo=DemoProfile(settings={"agent_name": "switchboard-agent", "chain": DEMO_CHAIN},
                      voice_id="f786b574-daa5-4673-aa0c-cbe3e8534c02", share=0.16, median_seconds=170,
-                     success_rate=0.77, error_rate=0.025, call_id_prefix="SCL_", chain=DEMO_CHAIN),
+                     success_rate=0.77, error_rate=0.025, call_id_prefix="SCL_", chain=DEMO_CHAIN,
+                     latency_ms={"e2e": 980, "stt": 160, "eou": 420, "llm": 330, "tts": 210, "overhead": 18}),
     browser_sdk="livekit-client@2.23.0",
 )
 CODE = PLATFORM.code  # as the worker's modules name the platform

@@ -27,6 +27,7 @@ PLATFORM = describe(
     precall=True,
     demo=DemoProfile(settings={"response_engine": "retell-llm", "voice_model": "eleven_turbo_v2"},
                      voice_id="11labs-Adrian", share=0.36, median_seconds=150, success_rate=0.83,
-                     error_rate=0.012, call_id_prefix="call_"),
+                     error_rate=0.012, call_id_prefix="call_",
+                     latency_ms={"e2e": 820, "stt": 140, "llm": 420, "tts": 190}),
     browser_sdk="retell-client-js-sdk@2.0.8",
 )

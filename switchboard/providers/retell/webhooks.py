@@ -15,7 +15,7 @@ from retell.lib.webhook_auth import FIVE_MINUTES, verify as retell_verify
 from switchboard.providers.base import WebhookMalformed, WebhookRejected
 from switchboard.providers.common import from_epoch, ids_from_metadata, signed_text
 from switchboard.providers.retell.costs import retell_cost
-from switchboard.spec import CallEvent, WebhookRequest
+from switchboard.spec import CallEvent, CallLatency, LatencyStat, WebhookRequest
 
 SIGNATURE_HEADER = "x-retell-signature"
 _SIGNATURE = re.compile(r"v=(\d+),d=([0-9a-f]{64})")
@@ -95,6 +95,7 @@ def call_event(event_type: str, call: dict[str, Any]) -> CallEvent:
         successful=(analysis or {}).get("call_successful"),
         disconnection_reason=call.get("disconnection_reason"),
         cost=retell_cost(call.get("call_cost")),
+        latency=retell_latency(call.get("latency")),
         metadata=metadata,
     )
 
@@ -108,3 +109,27 @@ def _analysis(analysis: dict[str, Any]) -> dict[str, Any]:
         "data": analysis.get("custom_analysis_data") or {},
     }
     return {k: v for k, v in out.items() if v is not None}
+
+
+# Retell's `call.latency` measures (each a `CallLatency`: p50, p90, … in milliseconds) → our parts.
+# Its knowledge_base, s2s and llm_websocket_network_rtt have no part of ours; no end-of-turn or
+# overhead figure is published, so those stay unknown.
+_LATENCY_PARTS = {"e2e": "e2e", "asr": "stt", "llm": "llm", "tts": "tts"}
+
+
+def retell_latency(latency: Any) -> CallLatency | None:
+    if not isinstance(latency, dict):
+        return None
+    parts: dict[str, LatencyStat] = {}
+    for name, part in _LATENCY_PARTS.items():
+        stat = latency.get(name)
+        if isinstance(stat, dict) and (_number(stat.get("p50")) is not None or _number(stat.get("p90")) is not None):
+            parts[part] = LatencyStat(p50_ms=_number(stat.get("p50")), p90_ms=_number(stat.get("p90")))
+    if not parts:
+        return None
+    turns = _number((latency.get("e2e") or {}).get("num")) if isinstance(latency.get("e2e"), dict) else None
+    return CallLatency(turns=int(turns) if turns is not None else None, **parts)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None

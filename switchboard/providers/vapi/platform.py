@@ -41,6 +41,7 @@ PLATFORM = describe(
     color="#10b981",
     precall=True,
     demo=DemoProfile(settings={"model": {"provider": "openai", "model": "gpt-4.1-mini"}, "transcriber": {"provider": "deepgram"}},
-                     voice_id="Elliot", share=0.34, median_seconds=160, success_rate=0.80, error_rate=0.018),
+                     voice_id="Elliot", share=0.34, median_seconds=160, success_rate=0.80, error_rate=0.018,
+                     latency_ms={"e2e": 1150, "stt": 110, "eou": 380, "llm": 450, "tts": 230}),
     browser_sdk="@vapi-ai/web@2.7.1",
 )

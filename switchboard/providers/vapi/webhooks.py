@@ -16,7 +16,7 @@ from typing import Any
 from switchboard.providers.base import ProviderCredentials, WebhookMalformed, WebhookRejected
 from switchboard.providers.common import from_iso, ids_from_metadata
 from switchboard.providers.vapi.costs import vapi_cost
-from switchboard.spec import CallEvent, WebhookRequest
+from switchboard.spec import CallEvent, CallLatency, WebhookRequest
 
 MAX_SKEW_SECONDS = 300
 _ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
@@ -159,6 +159,7 @@ def message_event(message: dict[str, Any], call: dict[str, Any]) -> CallEvent:
         successful=_truthy(success),
         disconnection_reason=message.get("endedReason") or call.get("endedReason"),
         cost=vapi_cost(message) if kind_name == "end-of-call-report" else None,
+        latency=vapi_latency(artifact),
         metadata=metadata,
     )
 
@@ -171,3 +172,21 @@ def _truthy(value: Any) -> bool | None:
     if isinstance(value, str) and value.strip().lower() in ("false", "fail", "failed", "no"):
         return False
     return None
+
+
+# Vapi's `artifact.performanceMetrics.turnLatencies[]` (`TurnLatency`, milliseconds as its
+# `LatencyMetrics` states for the same averages) → our parts. Vapi names no overhead of its own.
+_LATENCY_PARTS = {"turnLatency": "e2e", "transcriberLatency": "stt", "endpointingLatency": "eou",
+                  "modelLatency": "llm", "voiceLatency": "tts"}
+
+
+def vapi_latency(artifact: Any) -> CallLatency | None:
+    metrics = artifact.get("performanceMetrics") if isinstance(artifact, dict) else None
+    turns = metrics.get("turnLatencies") if isinstance(metrics, dict) else None
+    if not isinstance(turns, list):
+        return None
+    return CallLatency.from_turns([
+        {part: float(t[name]) for name, part in _LATENCY_PARTS.items()
+         if isinstance(t.get(name), (int, float)) and not isinstance(t.get(name), bool) and t[name] >= 0}
+        for t in turns if isinstance(t, dict)
+    ])

@@ -43,12 +43,4 @@ revoke all on public.scenario_slots from public, anon, authenticated;
 grant select, insert, update, delete on public.scenario_slots to authenticated;
 grant all on public.scenario_slots to service_role;
 
-create policy tenant_read on public.scenario_slots for select to authenticated
-  using (organization_id in (select private.user_org_ids()));
-create policy tenant_insert on public.scenario_slots for insert to authenticated
-  with check (organization_id in (select private.user_org_ids()));
-create policy tenant_update on public.scenario_slots for update to authenticated
-  using (organization_id in (select private.user_org_ids()))
-  with check (organization_id in (select private.user_org_ids()));
-create policy tenant_delete on public.scenario_slots for delete to authenticated
-  using (organization_id in (select private.user_org_ids()));
+select private.create_tenant_policies('public.scenario_slots', array['select', 'insert', 'update', 'delete']);

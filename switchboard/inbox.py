@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
+from switchboard import telemetry
 from switchboard.batching import GroupWriter
 from switchboard.ingest import (
     InboxItem,
@@ -137,9 +138,11 @@ class WebhookInbox:
         known, version = await self.providers.lookup(organization_id, code)
         return known, organization_id, version
 
+    @telemetry.traced("webhook.receive", lambda o: {"switchboard.outcome": o.status, "switchboard.event_id": o.event_id})
     async def receive(self, d: Delivery) -> Outcome:
         t0 = time.perf_counter()
         code = d.provider
+        telemetry.annotate({"switchboard.platform": code})
         known, org, version = await self.organisation(code, d.organization_id, d.headers, d.body)
         if not known:
             self.count(code, "unknown_organisation")
@@ -208,7 +211,8 @@ class WebhookInbox:
         if prices is None or self.processing.locked():
             self.count(code, "deferred")
             return
-        with call_context(call_id=events[0].provider_call_id if events else None, event_id=event_id, provider=code):
+        with call_context(call_id=events[0].provider_call_id if events else None, event_id=event_id, provider=code), \
+                telemetry.span("webhook.process", {"switchboard.platform": code, "switchboard.event_id": event_id}) as span:
             ok = False
             try:
                 async with self.processing, self.db.as_service() as conn:
@@ -220,6 +224,7 @@ class WebhookInbox:
             except Exception as exc:  # left pending/failed in the inbox: the drain retries it
                 log.warning("processing deferred: %s", type(exc).__name__)
             self.count(code, "processed" if ok else "failed")
+            span.set_attribute("switchboard.outcome", "processed" if ok else "failed")
 
     async def price_book(self) -> PriceBook | None:
         """The price book, loading it if it is not loaded yet (None while it cannot be)."""

@@ -172,7 +172,7 @@ class WebhookInbox:
         events = speaking_for(events, org)
         event_id = inbox_event_id(events, d.body)
         first = events[0] if events else None
-        bind(call_id=first.provider_call_id if first else None, event_id=event_id, provider=code)
+        bind(call_id=first.provider_call_id if first else None, event_id=event_id, provider=code, organization_id=org)
         try:
             new = await self.writer.submit(InboxItem(
                 code, event_id, first.event_type if first else _event_type(d.body), headers, d.body, org,
@@ -211,7 +211,9 @@ class WebhookInbox:
         if prices is None or self.processing.locked():
             self.count(code, "deferred")
             return
-        with call_context(call_id=events[0].provider_call_id if events else None, event_id=event_id, provider=code), \
+        first = events[0] if events else None
+        with call_context(call_id=first and first.provider_call_id, event_id=event_id, provider=code,
+                          organization_id=first and first.organization_id), \
                 telemetry.span("webhook.process", {"switchboard.platform": code, "switchboard.event_id": event_id}) as span:
             ok = False
             try:

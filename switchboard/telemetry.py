@@ -52,15 +52,32 @@ def call_attributes() -> dict[str, str]:
     return {attr: str(ctx[key]) for key, attr in CALL_IDS if ctx.get(key) is not None}
 
 
-@contextlib.contextmanager
+class _Off:
+    """The span while tracing is off: a shared no-op (no generator, no allocation)."""
+
+    def __enter__(self) -> trace.Span:
+        return trace.INVALID_SPAN
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_OFF = _Off()
+
+
 def span(name: str, attributes: Mapping[str, Any] | None = None, *, kind: trace.SpanKind = SpanKind.INTERNAL,
-         context: Any = None) -> Iterator[trace.Span]:
+         context: Any = None) -> contextlib.AbstractContextManager[trace.Span]:
     """A span made current for the block (a non-recording one while tracing is off);
     attributes that are None are left out. An exception leaving the block is recorded."""
     if _tracer is None:
-        yield trace.INVALID_SPAN
-        return
-    with _tracer.start_as_current_span(name, context=context, kind=kind, attributes=_given(attributes)) as s:
+        return _OFF
+    return _recording(_tracer, name, attributes, kind, context)
+
+
+@contextlib.contextmanager
+def _recording(tracer: trace.Tracer, name: str, attributes: Mapping[str, Any] | None, kind: trace.SpanKind,
+               context: Any) -> Iterator[trace.Span]:
+    with tracer.start_as_current_span(name, context=context, kind=kind, attributes=_given(attributes)) as s:
         try:
             yield s
         finally:

@@ -86,6 +86,8 @@ class ObservabilityMiddleware:
             finally:
                 elapsed = time.perf_counter() - t0
                 span.set_attribute("http.response.status_code", status["code"])
+                if span.is_recording() and (route := scope.get("route")) is not None:  # FastAPI's routes
+                    span.set_attribute("http.route", getattr(route, "path", ""))
                 telemetry.failed(span, "server error" if status["code"] >= 500 else None)
                 metrics.child(metrics.REQUESTS, function, str(status["code"])).inc()
                 metrics.child(metrics.LATENCY, function).observe(elapsed)

@@ -155,3 +155,11 @@ def test_without_an_endpoint_nothing_is_set_up(monkeypatch) -> None:
     assert telemetry.configure("switchboard-test") is None and not telemetry.enabled()
     with telemetry.span("anything", {"switchboard.platform": "retell"}) as span:
         assert not span.is_recording()
+
+
+async def test_every_request_is_a_server_span_with_its_route(edge: Edge, spans: Spans) -> None:  # noqa: F811
+    r = await edge.client.get("/health", headers={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+    assert r.status_code == 200
+    span = spans.one("GET health")
+    assert span.kind == SpanKind.SERVER and span.attributes["http.route"] == "/health"
+    assert format(span.context.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"  # the caller's trace continues

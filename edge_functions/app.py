@@ -77,18 +77,13 @@ class ObservabilityMiddleware:
             await send(message)
 
         t0 = time.perf_counter()
-        # opentelemetry-instrumentation-asgi is not installed: a plain server span, here.
-        with call_context(request_id=os.urandom(8).hex(), function=function), telemetry.span(
-                f"{scope['method']} {function}", {"http.request.method": scope["method"], "switchboard.function": function},
-                kind=telemetry.SpanKind.SERVER, context=_trace_parent(scope)) as span:
+        with call_context(request_id=os.urandom(8).hex(), function=function), _request_span(scope, function) as span:
             try:
                 await self.app(scope, receive, send_wrapper)
             finally:
                 elapsed = time.perf_counter() - t0
-                span.set_attribute("http.response.status_code", status["code"])
-                if span.is_recording() and (route := scope.get("route")) is not None:  # FastAPI's routes
-                    span.set_attribute("http.route", getattr(route, "path", ""))
-                telemetry.failed(span, "server error" if status["code"] >= 500 else None)
+                if span.is_recording():
+                    _end_request_span(span, scope, status["code"])
                 metrics.child(metrics.REQUESTS, function, str(status["code"])).inc()
                 metrics.child(metrics.LATENCY, function).observe(elapsed)
                 if log.isEnabledFor(logging.INFO) and function not in ("metrics", "health"):
@@ -96,12 +91,21 @@ class ObservabilityMiddleware:
                                                "ms": round(elapsed * 1000, 2), **current_context()})
 
 
-def _trace_parent(scope: Scope):
-    """The caller's W3C trace context (`traceparent`), read only while tracing."""
+# opentelemetry-instrumentation-asgi is not installed: a plain server span per request, built
+# only while tracing (the hot path pays one check otherwise).
+def _request_span(scope: Scope, function: str):
     if not telemetry.enabled():
-        return None
+        return telemetry.span(function)  # the shared no-op
     carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in (b"traceparent", b"tracestate")}
-    return propagate.extract(carrier) if carrier else None
+    return telemetry.span(f"{scope['method']} {function}", {"http.request.method": scope["method"], "switchboard.function": function},
+                          kind=telemetry.SpanKind.SERVER, context=propagate.extract(carrier) if carrier else None)
+
+
+def _end_request_span(span, scope: Scope, status: int) -> None:
+    span.set_attribute("http.response.status_code", status)
+    if (route := scope.get("route")) is not None:  # FastAPI's routes (the fast path has none)
+        span.set_attribute("http.route", getattr(route, "path", ""))
+    telemetry.failed(span, "server error" if status >= 500 else None)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry import trace
 
+from switchboard.errors import SwitchboardError
 from switchboard.logs import current_context
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ _OFF = _Off()
 def span(name: str, attributes: Mapping[str, Any] | None = None, *, kind: trace.SpanKind = SpanKind.INTERNAL,
          context: Any = None) -> contextlib.AbstractContextManager[trace.Span]:
     """A span made current for the block (a non-recording one while tracing is off);
-    attributes that are None are left out. An exception leaving the block is recorded."""
+    attributes that are None are left out. An exception leaving the block fails the span."""
     if _tracer is None:
         return _OFF
     return _recording(_tracer, name, attributes, kind, context)
@@ -77,9 +78,16 @@ def span(name: str, attributes: Mapping[str, Any] | None = None, *, kind: trace.
 @contextlib.contextmanager
 def _recording(tracer: trace.Tracer, name: str, attributes: Mapping[str, Any] | None, kind: trace.SpanKind,
                context: Any) -> Iterator[trace.Span]:
-    with tracer.start_as_current_span(name, context=context, kind=kind, attributes=_given(attributes)) as s:
+    with tracer.start_as_current_span(name, context=context, kind=kind, attributes=_given(attributes),
+                                      record_exception=False, set_status_on_exception=False) as s:
         try:
             yield s
+        except BaseException as exc:
+            # The exception's type and our own words only: its text, traceback and chain may
+            # quote what a platform answered (a number, a body).
+            s.set_attribute("error.type", type(exc).__qualname__)
+            s.set_status(trace.StatusCode.ERROR, str(exc) if isinstance(exc, SwitchboardError) else None)
+            raise
         finally:
             s.set_attributes(call_attributes())
 

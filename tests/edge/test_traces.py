@@ -66,6 +66,11 @@ async def test_a_failed_hand_off_is_a_failed_span_and_the_next_one_takes_the_cal
     first, second = sorted(spans.named("hand_off"), key=lambda sp: sp.attributes["switchboard.attempt"])
     assert (first.attributes["switchboard.platform"], second.attributes["switchboard.platform"]) == ("retell", "livekit")
     assert first.status.status_code == StatusCode.ERROR and second.status.is_ok
+    register = spans.one("register-phone-call")  # Retell's API, asked inside the failed hand-off
+    assert register.kind == SpanKind.CLIENT and register.parent.span_id == first.context.span_id
+    assert register.status.status_code == StatusCode.ERROR and register.attributes["switchboard.platform"] == "retell"
+    # our words and the error's type, never the exception's text or traceback (they may quote the platform)
+    assert "answered 500" in register.status.description and register.attributes["error.type"] and not register.events
     route = spans.one("routing.route")
     assert route.attributes["switchboard.platform"] == "livekit" and route.attributes["switchboard.failovers"] == 1
     assert ids_of(first) == ids_of(second) == call_ids(call_id, s)

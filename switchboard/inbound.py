@@ -214,7 +214,6 @@ class InboundRouter:
         async with self.db.as_service() as conn:
             return await lookup_number(conn, to_number)
 
-    @telemetry.traced("routing.call_request")
     async def answer(self, req: InboundRequest, verify: Callable[[VoiceAIProvider], object]) -> RoutingResult:
         """The carrier's call request, end to end: the number's organisation, the carrier's
         adapter with that organisation's keys (the server's for a number we do not know, so a

@@ -21,6 +21,7 @@ from agent_worker import tracing
 from agent_worker.call import Call
 from agent_worker.health import VendorHealth
 from agent_worker.offline import pocketsphinx_stt
+from switchboard import telemetry
 from switchboard.db import Database, database_url
 from switchboard.logs import bind
 from switchboard.pipeline.config import (
@@ -199,6 +200,7 @@ async def entrypoint(ctx: JobContext) -> Call | None:
     async def _write_report() -> None:
         await call.session.aclose()
         await call.finish()
+        await asyncio.to_thread(telemetry.flush)  # the call's trace complete now, not at the next batch
 
     ctx.add_shutdown_callback(_write_report)
     return call

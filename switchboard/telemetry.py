@@ -146,6 +146,12 @@ def configure(service: str, *, exporter: SpanExporter | None = None) -> TracerPr
     return provider
 
 
+def flush(timeout_seconds: float = 5.0) -> None:
+    """Export what is buffered now (blocking: call it off the event loop)."""
+    if _provider is not None:
+        _provider.force_flush(int(timeout_seconds * 1000))
+
+
 def shutdown() -> None:
     """Export what is buffered and stop tracing (the provider also flushes at exit)."""
     global _tracer, _provider

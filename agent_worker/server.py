@@ -17,10 +17,13 @@ from pathlib import Path
 from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess, JobRequest
 from livekit.plugins import silero
 
+from agent_worker import tracing
 from agent_worker.call import Call
 from agent_worker.health import VendorHealth
 from agent_worker.offline import pocketsphinx_stt
+from switchboard import telemetry
 from switchboard.db import Database, database_url
+from switchboard.logs import bind
 from switchboard.pipeline.config import (
     PipelineCache,
     PipelineConfig,
@@ -133,6 +136,7 @@ def local_turn_detector_available() -> bool:
 
 
 def prewarm(proc: JobProcess) -> None:
+    tracing.configure()
     proc.userdata["vad"] = silero.VAD.load()
     proc.userdata["turn_detection"] = local_turn_detector_available()
     pocketsphinx_stt.warm_up()
@@ -187,11 +191,16 @@ async def entrypoint(ctx: JobContext) -> Call | None:
         room_sid=ctx.job.room.sid, vad=ctx.proc.userdata["vad"],
         turn_detection=bool(ctx.proc.userdata.get("turn_detection")),
     )
+    # Bound before the session starts its tasks (they inherit them): on every log line and span of the call.
+    # The carrier's call id, as routing names the call — not the room's name: a SIP room is named after the caller.
+    bind(call_id=meta.telephony_call_id or ctx.job.room.sid or f"job:{ctx.job.id}", call_record_id=meta.call_record_id,
+         organization_id=meta.organization_id)
     await call.start(room=ctx.room if use_room else None)
 
     async def _write_report() -> None:
         await call.session.aclose()
         await call.finish()
+        await asyncio.to_thread(telemetry.flush)  # the call's trace complete now, not at the next batch
 
     ctx.add_shutdown_callback(_write_report)
     return call

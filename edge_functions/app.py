@@ -23,12 +23,14 @@ import psycopg
 import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from opentelemetry import propagate
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edge_functions import metrics
 from edge_functions.body_limit import BodyLimitMiddleware
 from edge_functions.runtime import Runtime
+from switchboard import telemetry
 from switchboard.batching import GroupWriter
 from switchboard.db import Database
 from switchboard.health import CircuitBreaker
@@ -75,16 +77,35 @@ class ObservabilityMiddleware:
             await send(message)
 
         t0 = time.perf_counter()
-        with call_context(request_id=os.urandom(8).hex(), function=function):
+        with call_context(request_id=os.urandom(8).hex(), function=function), _request_span(scope, function) as span:
             try:
                 await self.app(scope, receive, send_wrapper)
             finally:
                 elapsed = time.perf_counter() - t0
+                if span.is_recording():
+                    _end_request_span(span, scope, status["code"])
                 metrics.child(metrics.REQUESTS, function, str(status["code"])).inc()
                 metrics.child(metrics.LATENCY, function).observe(elapsed)
                 if log.isEnabledFor(logging.INFO) and function not in ("metrics", "health"):
                     log.info("request", extra={"method": scope["method"], "path": path, "status": status["code"],
                                                "ms": round(elapsed * 1000, 2), **current_context()})
+
+
+# opentelemetry-instrumentation-asgi is not installed: a plain server span per request, built
+# only while tracing (the hot path pays one check otherwise).
+def _request_span(scope: Scope, function: str):
+    if not telemetry.enabled():
+        return telemetry.span(function)  # the shared no-op
+    carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in (b"traceparent", b"tracestate")}
+    return telemetry.span(f"{scope['method']} {function}", {"http.request.method": scope["method"], "switchboard.function": function},
+                          kind=telemetry.SpanKind.SERVER, context=propagate.extract(carrier) if carrier else None)
+
+
+def _end_request_span(span, scope: Scope, status: int) -> None:
+    span.set_attribute("http.response.status_code", status)
+    if (route := scope.get("route")) is not None:  # FastAPI's routes (the fast path has none)
+        span.set_attribute("http.route", getattr(route, "path", ""))
+    telemetry.failed(span, "server error" if status >= 500 else None)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -155,6 +176,7 @@ def create_app(*, database_url: str | None = None, settings: Settings | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         s = settings or get_settings()
+        telemetry.configure("switchboard-edge-functions")  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
         if database_url:
             url = database_url
         else:

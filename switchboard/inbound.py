@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
+from switchboard import telemetry
 from switchboard.batching import WriteBehind
 from switchboard.cache import TTLCache
 from switchboard.db import Database, database_unavailable
@@ -172,6 +173,10 @@ class RoutingResult:
         """Platforms that failed before the call found one (or gave up)."""
         return [a.provider for a in self.attempts if not a.ok]
 
+    def span_attributes(self) -> dict[str, Any]:
+        return {"switchboard.outcome": self.outcome, "switchboard.platform": self.provider, "switchboard.arm": self.arm,
+                "switchboard.failovers": len(self.failovers)}
+
 
 class InboundRouter:
     def __init__(
@@ -237,6 +242,7 @@ class InboundRouter:
             log.exception("routing the call raised: apology and hang-up")
             return RoutingResult("error", apology_answer(req.answer_format, NO_PLATFORM_MESSAGE))
 
+    @telemetry.traced("routing.route", RoutingResult.span_attributes)
     async def route(self, req: InboundRequest, number: NumberRoute | None = None) -> RoutingResult:
         """Hand the call to a platform. Pass `number` when the caller resolved it already (to
         check the request's signature with the organisation's key first)."""
@@ -340,18 +346,20 @@ async def first_taker(plan: RoutePlan, budget: Budget, breaker: CircuitBreaker, 
         cause: Cause = "tenant"  # whose failure it is, if it fails (see `failure_cause`)
         # A platform that hangs may not use up the time the next one needs.
         timeout = budget.attempt_timeout(None if last else share)
-        try:
-            async with asyncio.timeout(timeout):
-                with deadline(timeout):
-                    value = await attempt(code)
-        # `error` is kept with the call (tenants read it): our words only, never an exception's.
-        except TimeoutError as exc:
-            error, cause = f"no answer within {timeout:.2f}s", failure_cause(exc)
-        except ProviderError as exc:
-            error, cause = exc.message, failure_cause(exc)
-        except Exception:  # an adapter bug must not drop the call: try the next platform
-            log.exception("hand-off to %s raised", code)
-            error = "the hand-off failed on our side"
+        with telemetry.span("hand_off", {"switchboard.platform": code, "switchboard.attempt": i + 1}) as span:
+            try:
+                async with asyncio.timeout(timeout):
+                    with deadline(timeout):
+                        value = await attempt(code)
+            # `error` is kept with the call (tenants read it): our words only, never an exception's.
+            except TimeoutError as exc:
+                error, cause = f"no answer within {timeout:.2f}s", failure_cause(exc)
+            except ProviderError as exc:
+                error, cause = exc.message, failure_cause(exc)
+            except Exception:  # an adapter bug must not drop the call: try the next platform
+                log.exception("hand-off to %s raised", code)
+                error = "the hand-off failed on our side"
+            telemetry.failed(span, error)
         ok = error is None
         latency_ms = (time.perf_counter() - t0) * 1000
         record = Attempt(code, ok, latency_ms, error)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
+from switchboard import telemetry
 from switchboard.batching import GroupWriter
 from switchboard.ingest import (
     InboxItem,
@@ -137,9 +138,11 @@ class WebhookInbox:
         known, version = await self.providers.lookup(organization_id, code)
         return known, organization_id, version
 
+    @telemetry.traced("webhook.receive", lambda o: {"switchboard.outcome": o.status, "switchboard.event_id": o.event_id})
     async def receive(self, d: Delivery) -> Outcome:
         t0 = time.perf_counter()
         code = d.provider
+        telemetry.annotate({"switchboard.platform": code})
         known, org, version = await self.organisation(code, d.organization_id, d.headers, d.body)
         if not known:
             self.count(code, "unknown_organisation")
@@ -169,7 +172,7 @@ class WebhookInbox:
         events = speaking_for(events, org)
         event_id = inbox_event_id(events, d.body)
         first = events[0] if events else None
-        bind(call_id=first.provider_call_id if first else None, event_id=event_id, provider=code)
+        bind(call_id=first.provider_call_id if first else None, event_id=event_id, provider=code, organization_id=org)
         try:
             new = await self.writer.submit(InboxItem(
                 code, event_id, first.event_type if first else _event_type(d.body), headers, d.body, org,
@@ -208,7 +211,10 @@ class WebhookInbox:
         if prices is None or self.processing.locked():
             self.count(code, "deferred")
             return
-        with call_context(call_id=events[0].provider_call_id if events else None, event_id=event_id, provider=code):
+        first = events[0] if events else None
+        with call_context(call_id=first and first.provider_call_id, event_id=event_id, provider=code,
+                          organization_id=first and first.organization_id), \
+                telemetry.span("webhook.process", {"switchboard.platform": code, "switchboard.event_id": event_id}) as span:
             ok = False
             try:
                 async with self.processing, self.db.as_service() as conn:
@@ -220,6 +226,7 @@ class WebhookInbox:
             except Exception as exc:  # left pending/failed in the inbox: the drain retries it
                 log.warning("processing deferred: %s", type(exc).__name__)
             self.count(code, "processed" if ok else "failed")
+            span.set_attribute("switchboard.outcome", "processed" if ok else "failed")
 
     async def price_book(self) -> PriceBook | None:
         """The price book, loading it if it is not loaded yet (None while it cannot be)."""

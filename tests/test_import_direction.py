@@ -76,6 +76,9 @@ def test_the_shells_dependencies_are_extras_and_make_installs_them_all():
     assert {"reflex", "plotly"} <= extras["app"]
     assert {"fastapi", "uvicorn"} <= extras["functions"]
     assert {"livekit-agents", "livekit-plugins-silero", "pocketsphinx"} <= extras["worker"]
+    # Traces: the core speaks the OpenTelemetry API only; the SDK and exporters are the shells'.
+    assert "opentelemetry-api" in core and not core & {"opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http"}
+    assert {"opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http"} <= extras["functions"] & extras["worker"]
     makefile = (ROOT / "Makefile").read_text()
     assert "-e '.[app,functions,worker,test]'" in makefile
     assert re.search(r"^run: .*deps", makefile, re.M) and re.search(r"^test: .*deps", makefile, re.M)

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import httpx
 
+from switchboard import telemetry
 from switchboard.providers.base import NotConfigured, ProviderCredentials, ProviderError, VoiceAIProvider, WebhookRejected
 from switchboard.providers.http import classify_transport_error, send_json
 from switchboard.providers.resilience import DEFAULT_POLICY, RetryPolicy, call_with_retries
@@ -157,8 +158,11 @@ class PlatformAdapter(VoiceAIProvider):
         return lambda exc: classify_transport_error(self.code, operation, exc)
 
     async def _call(self, operation: str, attempt: Callable[[float], Awaitable[T]], *, idempotent: bool = True) -> T:
-        return await call_with_retries(self.code, operation, attempt, self._classify(operation),
-                                       policy=self.retry, idempotent=idempotent)
+        # One client span per platform operation (retries inside it): a hand-off's own API calls
+        # (registering the call, creating a dispatch) show under the hand-off's span.
+        with telemetry.span(operation, {"switchboard.platform": self.code}, kind=telemetry.SpanKind.CLIENT):
+            return await call_with_retries(self.code, operation, attempt, self._classify(operation),
+                                           policy=self.retry, idempotent=idempotent)
 
     def _bridge(self, uri: str, spec: AgentSpec, call: InboundCall, *, provider_call_id: str | None = None) -> HandOff:
         """Hand the call to the platform over SIP at `uri`: a LaML dial or an SWML connect (which

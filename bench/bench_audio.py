@@ -1,24 +1,33 @@
 """LiveKit worker, audio mode: how long a caller waits for the agent's voice, and how much of that
 is ours. The caller's question is espeak-ng speech at 16 kHz (resampled by sox), fed in real time
-in 10 ms frames to the worker's own call (`agent_worker.call.Call`: the organisation's chains with
-their bounded wrappers, Silero VAD, the session options of a real call), whose vendors are
-in-process doubles with latencies fixed here (STT after the utterance, LLM to its reply, TTS to its
-first audio), each the first of a chain with the offline tier behind it.
+to the worker's own call (`agent_worker.call.Call`: the organisation's chains with their bounded
+wrappers, Silero VAD, the session options of a real call) in 50 ms frames, as livekit's room input
+hands them over. Its vendors are in-process doubles with latencies fixed here (STT after the
+utterance, LLM to its reply, TTS to its first audio), each first in a chain with the offline tier
+behind it.
 
-Per turn: end of speech (the last voiced sample fed) → the first agent audio frame out. The waits
-the configuration imposes are subtracted: the VAD's silence before it ends an utterance
-(min_silence_duration), then the STT's latency or the endpointing delay (min_endpointing_delay,
-counted from the end of speech), whichever ends later, then the LLM's and the TTS's latencies.
-What remains is the orchestration overhead — the session, the chains, the wrappers, the VAD's own
-windowing — the target: p95 ≤ 30 ms. The same turns run on a plain AgentSession with
-livekit-agents' defaults and the same doubles (no Switchboard wrappers), printed beside ours.
+Per turn: end of speech (the last voiced sample, by the line's clock) → the first agent audio
+frame out. The waits the configuration imposes are subtracted: Silero's silence before it ends an
+utterance (min_silence_duration) plus its own lag (smoothing and 32 ms windows, measured on the
+same audio without a session, the median over where speech ends in a window — so one turn may
+come out a few ms below zero) and the wait for the frame carrying that moment; then the STT's
+latency or the endpointing delay (counted from the end of speech Silero reports; max_delay when a
+turn detector judged the turn unfinished), whichever ends later; then the LLM's latency (hidden
+behind the endpointing when the session generates preemptively) and the TTS's. What remains is the
+orchestration overhead — the session, the chains, the wrappers, the event loop — the target:
+p95 ≤ 30 ms. Four kinds of call run side by side: ours as the worker builds it (with livekit's
+local turn detector when it loads, as the worker decides), ours with VAD endpointing, and a plain
+AgentSession with livekit-agents' defaults (its default turn detector) and with VAD endpointing —
+the same doubles, no Switchboard wrappers.
 
-Then (b) concurrent sessions on one pinned core: N calls talking at once (a question every few
-seconds each); sustained = the largest N whose overhead p95 stays within the budget, no turn lost.
+Then (b) concurrent calls on one pinned core: N calls talking at once (a question every few
+seconds each); sustained = the largest N whose overhead p95 stays within the budget with no turn
+lost, and the CPU a call costs a second, which the neighbours' load does not change.
 
-    python bench/bench_audio.py [--turns T] [--quick]
+    python bench/bench_audio.py [--turns T] [--quick] [--sessions-kind ours]
 
-Target: overhead p95 ≤ 30 ms; ≥ 15 sessions per core.
+Targets: overhead p95 ≤ 30 ms; ≥ 15 calls per core. Figures are wall-clock: on a shared machine
+other processes' load shows in the p95 (the load average is printed).
 """
 
 from __future__ import annotations

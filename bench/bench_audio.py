@@ -60,7 +60,7 @@ from livekit.agents.voice import io  # noqa: E402
 from _stats import pct  # noqa: E402
 from agent_worker.call import Call  # noqa: E402
 from agent_worker.offline.espeak_tts import parse_wav  # noqa: E402
-from agent_worker.server import WorkerRuntime, local_turn_detector_available  # noqa: E402
+from agent_worker.server import WorkerRuntime, local_turn_detector_available, settle_heap  # noqa: E402
 from agent_worker.vendors import FACTORIES  # noqa: E402
 from bench_worker import PROMPT, QUESTION, vendor  # noqa: E402
 from switchboard.pipeline.config import PipelineConfig  # noqa: E402
@@ -558,6 +558,8 @@ async def main(args) -> int:
     FRAME_MS = args.frame_ms
     vad = silero.VAD.load()
     await calibrate(vad)
+    _detector_available()
+    settle_heap()  # as the worker's prewarm does once its models are loaded
     print(f"load average before: {open('/proc/loadavg').read().strip()} on {os.cpu_count()} CPUs "
           "(other processes share these cores; figures are wall-clock)")
     print_turns(await measure_turns(vad, turns=args.turns))

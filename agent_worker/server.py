@@ -136,8 +136,8 @@ def local_turn_detector_available() -> bool:
 def settle_heap() -> None:
     """What is loaded by now lives as long as the process: out of the collector's sight
     (gc.freeze), so a full collection during a call walks only the call's own objects. Unfrozen,
-    one walked ~450k objects of libraries and models in 100-180 ms — a gap in the caller's audio
-    and the worst turn of bench/bench_audio.py."""
+    one walks ~440k objects of libraries and models: 215-255 ms on the 2-core test machine, a gap
+    in the caller's audio and the worst turn of bench/bench_audio.py."""
     gc.collect()
     gc.freeze()
 

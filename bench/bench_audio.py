@@ -571,7 +571,7 @@ async def main(args) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--turns", type=int, default=20, help="questions per call in (a)")
+    parser.add_argument("--turns", type=int, default=16, help="questions per call in (a)")
     parser.add_argument("--gap", type=float, default=0.5, help="the caller's pause after an answer (s)")
     parser.add_argument("--level-seconds", type=float, default=12.0, help="seconds per concurrency level in (b)")
     parser.add_argument("--budget", type=float, default=TARGET_MS, help="overhead p95 budget in (b) (ms)")

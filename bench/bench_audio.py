@@ -520,7 +520,7 @@ async def sessions_section(vad, args) -> int:
     print(f"\n(b) concurrent calls on one core{f' (all threads pinned to CPU {cpu}, which other processes share)' if cpu is not None else ''}: "
           f"each caller asks, hears the whole answer, pauses {args.gap:g} s; {args.level_seconds:g} s a level")
     sustained, kind, cpu_costs = 0, args.sessions_kind, []
-    levels = [5, 10] if args.quick else [5, 10, 15, 20, 25]
+    levels = [5, 10] if args.quick else [5, 10, 12, 15, 20, 25]
     for n in levels:
         f, lost, cpu_ms = await run_level(vad, kind, n, args.level_seconds, args.gap)
         good = lost == 0 and bool(f.overhead) and pct(f.overhead, 0.95) <= args.budget
@@ -571,7 +571,7 @@ async def main(args) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--turns", type=int, default=16, help="questions per call in (a)")
+    parser.add_argument("--turns", type=int, default=12, help="questions per call in (a)")
     parser.add_argument("--gap", type=float, default=0.5, help="the caller's pause after an answer (s)")
     parser.add_argument("--level-seconds", type=float, default=12.0, help="seconds per concurrency level in (b)")
     parser.add_argument("--budget", type=float, default=TARGET_MS, help="overhead p95 budget in (b) (ms)")

@@ -24,6 +24,7 @@ from agent_worker.chains import Chains, build_chains
 from agent_worker.latency import call_latency, turn_latencies
 from agent_worker.report import call_usage, transcript
 from agent_worker.tools import CallOutcome, build_tools, tool_client
+from agent_worker.vendors import Factory
 from switchboard.billing import load_price_book
 from switchboard.db import database_unavailable
 from switchboard.ingest import record_call_event
@@ -70,6 +71,7 @@ class Call:
         room_sid: str,
         vad: VAD,
         turn_detection: bool = False,
+        factories: dict[str, Factory] | None = None,  # the catalog's (None); the benchmark's fixed-latency vendors
     ) -> None:
         self.runtime = runtime
         self.meta = meta
@@ -91,7 +93,9 @@ class Call:
         self._start_write: asyncio.Future | None = None
 
         health = runtime.health
-        self.chains: Chains = build_chains(pipeline, vad=vad, observer=health.observe if health else None)
+        self.chains: Chains = build_chains(
+            pipeline, vad=vad, observer=health.observe if health else None, factories=factories
+        )
         if health:
             health.attach(self.chains)
         allow_private = runtime.settings.env != "production"

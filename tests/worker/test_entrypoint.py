@@ -93,3 +93,19 @@ async def test_another_organisations_agent_is_refused(db: Database, db_url: str,
         ctx.proc.userdata.update(vad=vad, runtime=runtime)
         assert await entrypoint(ctx) is None
     await runtime.aclose()
+
+
+def test_what_prewarm_loaded_is_out_of_the_collectors_sight() -> None:
+    """After prewarm, a full collection during a call walks the call's own objects, not the
+    libraries' and models' (settle_heap freezes them)."""
+    import gc
+
+    from agent_worker.server import settle_heap
+
+    tracked = len(gc.get_objects())
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > tracked // 2
+        assert len(gc.get_objects()) < tracked // 10
+    finally:
+        gc.unfreeze()

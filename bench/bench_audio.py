@@ -11,8 +11,12 @@ frame out. The waits the configuration imposes are subtracted: Silero's silence 
 utterance (min_silence_duration) plus its own lag (smoothing and 32 ms windows, measured on the
 same audio without a session, the median over where speech ends in a window — so one turn may
 come out a few ms below zero) and the wait for the frame carrying that moment; then the STT's
-latency or the endpointing delay (counted from the end of speech Silero reports; max_delay when a
-turn detector judged the turn unfinished), whichever ends later; then the LLM's latency (hidden
+latency or the endpointing delay, whichever ends later — livekit counts the delay (max_delay when a
+turn detector judged the turn unfinished) from an end of speech it stamps by the wall clock when it
+handles Silero's END_OF_SPEECH, so from the end Silero reports plus the wait for the frame that
+carries Silero's decision (that frame wait was the ~43 ms once seen on held turns); then the turn
+detector model's prediction where it comes in after both (its own inference_duration, from
+livekit's TurnDetectionEvent, is printed beside the vendors'); then the LLM's latency (hidden
 behind the endpointing when the session generates preemptively) and the TTS's. What remains is the
 orchestration overhead — the session, the chains, the wrappers, the event loop — the target:
 p95 ≤ 30 ms. Four kinds of call run side by side: ours as the worker builds it (with livekit's
@@ -109,6 +113,9 @@ class Turn:
     eos: float | None = None  # when the last voiced sample was on the line (its schedule)
     stt_at: float | None = None
     commit_at: float | None = None  # the session ended the user's turn
+    anchor_at: float | None = None  # the end of speech livekit counts its endpointing from (its EOU metric)
+    predicted_at: float | None = None  # the turn detector's prediction came in (its TurnDetectionEvent)
+    inference_s: float | None = None  # the turn detector model's own inference_duration for it
     llm_at: float | None = None
     tts_at: float | None = None
     out_at: float | None = None
@@ -259,12 +266,24 @@ class Conversation:
     preemptive: bool  # the LLM starts on the transcript, before the turn is committed
     call: Call | None = None
 
+    def anchor(self, turn: Turn) -> float:
+        """After the end of speech, the end of speech livekit counts its endpointing from (s):
+        it stamps it by the wall clock when it handles Silero's END_OF_SPEECH, less the silence
+        Silero reports — so it is Silero's reported end (VAD_END_LAG_S late, its smoothing) plus
+        the wait for the frame carrying Silero's decision (the line's framing, ≤ one frame)."""
+        return VAD_END_LAG_S + self.line.framing(turn.eos + self.min_silence_s + VAD_LAG_S)
+
     def endpointing(self, turn: Turn) -> float:
-        """When the session may end the turn, after the end of speech (s): the endpointing delay,
-        counted (as livekit does) from the end of speech Silero reports, which its smoothing puts
-        VAD_END_LAG_S late; max_delay when a turn detector judged the turn unfinished."""
+        """When the session may end the turn, after the end of speech (s): the endpointing delay
+        from livekit's anchor; max_delay when a turn detector judged the turn unfinished."""
         held = self.detector and turn.commit_at is not None and turn.commit_at - turn.eos >= self.max_delay_s
-        return VAD_END_LAG_S + (self.max_delay_s if held else self.min_delay_s)
+        return self.anchor(turn) + (self.max_delay_s if held else self.min_delay_s)
+
+    def predicted(self, turn: Turn) -> float:
+        """After the end of speech, when the turn detector's prediction came in (s), 0 without one:
+        livekit awaits it before the endpointing sleep, so when it comes in after the transcript
+        the model's latency is on the path, as a vendor's is."""
+        return turn.predicted_at - turn.eos if turn.predicted_at is not None else 0.0
 
     def vad_ends(self, turn: Turn) -> float:
         """After the end of speech, when Silero can end the utterance (s): its silence, its own
@@ -275,9 +294,10 @@ class Conversation:
     def waits(self, turn: Turn) -> float:
         """The waits this configuration imposes on `turn`, end of speech → first audio (s)."""
         heard = self.vad_ends(turn) + STT_S  # the transcript is in
+        commit = max(self.endpointing(turn), self.predicted(turn), heard)
         if self.preemptive:
-            return max(self.endpointing(turn), heard + LLM_S) + TTS_S
-        return max(self.endpointing(turn), heard) + LLM_S + TTS_S
+            return max(commit, heard + LLM_S) + TTS_S
+        return commit + LLM_S + TTS_S
 
     async def close(self) -> None:
         await self.session.aclose()
@@ -318,10 +338,15 @@ async def open_conversation(kind: str, vad, voice: tuple[int, bytes]) -> Convers
         session = AgentSession(stt=FixedSTT(probe), llm=FixedLLM(probe), tts=FixedTTS(probe, voice), vad=vad, **options)
 
     def committed(ev) -> None:
-        if ev.metrics.type == "eou_metrics":
+        turn = probe.current
+        if ev.metrics.type == "eou_metrics" and turn is not None and turn.eos is not None and turn.commit_at is None:
             probe.stamp("commit_at")
+            # livekit's own figures: its commit (the metric's wall-clock timestamp) less its
+            # end_of_utterance_delay is the end of speech it counted the endpointing from
+            turn.anchor_at = ev.metrics.timestamp - (time.time() - time.monotonic()) - ev.metrics.end_of_utterance_delay
 
     session.on("metrics_collected", committed)
+    watch_predictions(session, probe)
     session.input.audio, session.output.audio = line, ear
     if call is not None:
         await call.start()
@@ -335,6 +360,40 @@ async def open_conversation(kind: str, vad, voice: tuple[int, bytes]) -> Convers
         detector=detection is not None and not isinstance(detection, str),
         preemptive=bool(handling["preemptive_generation"].get("enabled")), call=call,
     )
+
+
+def watch_predictions(session: AgentSession, probe: Probe) -> None:
+    """Each of the turn detector's predictions for the current turn, as livekit's own
+    TurnDetectionEvent reports it (the model's inference_duration, the time it came in): the
+    detector's streams are wrapped so the futures livekit awaits are read, not re-timed."""
+    detector = session.turn_detection
+    if not hasattr(detector, "stream"):
+        return
+    opened = detector.stream
+
+    def stream(*args, **kwargs):
+        s = opened(*args, **kwargs)
+        predict = s.predict
+
+        def watched():
+            fut = predict()
+            turn = probe.current
+
+            def came_in(f) -> None:
+                ev = None if f.cancelled() else f.result()
+                if (ev is None or ev.inference_duration is None or turn is None or turn is not probe.current
+                        or turn.eos is None or turn.commit_at is not None):
+                    return  # superseded (a default event, no inference) or not this turn's
+                turn.inference_s = ev.inference_duration
+                turn.predicted_at = ev.last_speaking_time - (time.time() - time.monotonic())  # resolved at
+
+            fut.add_done_callback(came_in)
+            return fut
+
+        s.predict = watched
+        return s
+
+    detector.stream = stream
 
 
 async def _heard(c: Conversation, turn: Turn | None, timeout: float) -> bool:
@@ -365,8 +424,9 @@ async def converse(c: Conversation, speech: np.ndarray, *, turns: int | None, un
     return lost
 
 
-STAGES = ("VAD: end of speech → STT asked", "transcript → LLM asked", "transcript → turn committed",
-          "committed, reply in → TTS asked", "TTS audio → frame out")
+STAGES = ("VAD: end of speech → STT asked", "transcript → LLM asked", "livekit's end-of-speech anchor",
+          "transcript → turn committed", "committed, reply in → TTS asked", "TTS audio → frame out")
+DETECTOR = ("turn detector inference", "of it on the path")  # the model's own figures, as a vendor's latency
 
 
 @dataclass
@@ -374,6 +434,7 @@ class Figures:
     total: list[float] = field(default_factory=list)  # ms, end of speech → first audio
     overhead: list[float] = field(default_factory=list)  # ms, less the configured waits
     stages: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})  # beyond each wait
+    detector: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in DETECTOR})  # ms, turns with a prediction
     held: int = 0  # turns a turn detector held to max_delay
 
     def add(self, other: "Figures") -> None:
@@ -382,6 +443,8 @@ class Figures:
         self.held += other.held
         for name, samples in other.stages.items():
             self.stages[name] += samples
+        for name, samples in other.detector.items():
+            self.detector[name] += samples
 
 
 def figures(c: Conversation, skip: int = 1) -> Figures:
@@ -395,10 +458,16 @@ def figures(c: Conversation, skip: int = 1) -> Figures:
         f.total.append((t.out_at - t.eos) * 1000)
         f.overhead.append((t.out_at - t.eos - waits) * 1000)
         heard = t.stt_at + STT_S
+        ready = max(heard, t.eos + endpointing)  # the transcript is in and the endpointing over
+        if t.predicted_at is not None:
+            f.detector["turn detector inference"].append(t.inference_s * 1000)
+            f.detector["of it on the path"].append(max(0.0, t.predicted_at - ready) * 1000)
         for name, s in zip(STAGES, (
             t.stt_at - t.eos - c.vad_ends(t),
             t.llm_at - (heard if c.preemptive else t.commit_at),
-            t.commit_at - max(heard, t.eos + endpointing),
+            # livekit's anchor (its EOU metric) beyond the one expected from the line's clock
+            (t.anchor_at - t.eos - c.anchor(t)) if t.anchor_at is not None else 0.0,
+            t.commit_at - max(ready, t.predicted_at or ready),
             t.tts_at - max(t.commit_at, t.llm_at + LLM_S),
             t.out_at - t.tts_at - TTS_S,
         )):
@@ -474,6 +543,9 @@ def print_turns(results: dict[str, tuple[Conversation, Figures]]) -> float:
               f"{f' (max {c.max_delay_s * 1000:.0f} when a turn detector holds: {f.held} turns)' if c.detector else ''}, "
               f"VAD silence {c.min_silence_s * 1000:.0f} ms, {pre}")
         print("    " + _row("end of speech → first audio frame", f.total))
+        for name, samples in f.detector.items():
+            if samples:  # the model's latency, subtracted like the vendors' where it is on the path
+                print("    " + _row(name, samples))
         print("    " + _row("overhead (less the configured waits)", f.overhead))
         for name, samples in f.stages.items():
             print("      " + _row(name, samples))

@@ -187,13 +187,14 @@ def azure_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
     except RuntimeError:
         raise VendorUnavailable("Azure TTS is served only inside the worker's event loop") from None
     # The plugin's aiohttp session is the egress policy's (pinned resolver, every hop checked).
-    session = egress.aiohttp_session(what="endpoint")
+    memo = ErrorHeaders()  # the plugin's errors drop the 429's Retry-After and body
+    session = egress.aiohttp_session(what="endpoint", middlewares=(memo.middleware,))
     where: dict[str, Any] = {"speech_endpoint": endpoint} if endpoint else {"speech_region": c.get("region") or "eastus"}
     instance = azure.TTS(
         voice=c.get("voice") or "en-US-JennyNeural", language=c.get("language") or None,
         deployment_id=c.get("deployment_id") or None, speech_key=_api_key(v), http_session=session, **where,
     )
-    return _closes_client(instance, session)
+    return memo.attach(_closes_client(instance, session))
 
 
 def _closes_client(instance, client):

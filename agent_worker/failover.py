@@ -28,6 +28,9 @@ QUOTAS = QuotaBook()  # this worker process's book (every call of every organisa
 # close ("Error code: 1007. Error details: Quota exceeded"): read as 503 and as a 429 quota.
 _SDK_UPGRADE = re.compile(r"WebSocket upgrade failed: [^()]*\((\d{3})\)")
 _SDK_QUOTA = re.compile(r"Error code: 1007\. Error details: Quota exceeded")
+# AssemblyAI's streaming API closes the socket with 4002 "Insufficient funds" (4003: a paid-only
+# feature on a free account); the plugin passes the close code on as the status: read as a 402.
+_ASSEMBLYAI_PAYMENT = (4002, 4003)
 
 
 def error_facts(exc: BaseException) -> tuple[int | None, str, Mapping[str, str]]:
@@ -42,6 +45,8 @@ def error_facts(exc: BaseException) -> tuple[int | None, str, Mapping[str, str]]
         code = getattr(current, "status_code", None) or getattr(current, "status", None) or getattr(current, "code", None)
         if status is None and isinstance(code, int) and 100 <= code < 600:
             status = code
+        elif status is None and code in _ASSEMBLYAI_PAYMENT:
+            status = 402
         words.append(str(current))
         body = getattr(current, "body", None) or getattr(current, "details", None)
         if isinstance(body, (list, tuple)):  # a gRPC error's google.rpc details (google-api-core)
@@ -65,22 +70,38 @@ def error_facts(exc: BaseException) -> tuple[int | None, str, Mapping[str, str]]
 
 
 class ErrorHeaders:
-    """The headers of a vendor's last error response, kept by its HTTP client's response hook:
-    the plugins' errors drop them (Retry-After, the rate-limit reset headers). Factories attach
-    one to the plugin they build as `switchboard_error_headers`."""
+    """The headers (and, over aiohttp, the body) of a vendor's last error response, kept by its
+    HTTP client's response hook or middleware: the plugins' errors drop them (Retry-After, the
+    rate-limit reset headers, ElevenLabs' `quota_exceeded` detail). Factories attach one to the
+    plugin they build as `switchboard_error_headers`."""
 
     ATTRIBUTE = "switchboard_error_headers"
+    BODY_CHARS = 2000  # an error body is a short JSON; more is not read
 
     def __init__(self) -> None:
         self.headers: dict[str, str] = {}
+        self.body = ""
 
     async def hook(self, response) -> None:
         if response.status_code >= 400:
             self.headers = {str(k): str(v) for k, v in response.headers.items()}
 
+    async def middleware(self, request, handler):
+        """aiohttp client middleware: an error response's headers and body (read here; aiohttp
+        keeps it for the plugin's own `raise_for_status`)."""
+        response = await handler(request)
+        if response.status >= 400:
+            self.headers = {str(k): str(v) for k, v in response.headers.items()}
+            self.body = (await response.text(errors="replace"))[: self.BODY_CHARS]
+        return response
+
     def take(self) -> dict[str, str]:
         headers, self.headers = self.headers, {}
         return headers
+
+    def take_body(self) -> str:
+        body, self.body = self.body, ""
+        return body
 
     def attach(self, instance):
         setattr(instance, self.ATTRIBUTE, self)
@@ -111,6 +132,7 @@ class ChainGuard:
         status, text, headers = error_facts(exc)
         if (memo := getattr(inner, ErrorHeaders.ATTRIBUTE, None)) is not None:
             headers = {**memo.take(), **headers}
+            text = "\n".join(filter(None, (text, memo.take_body())))
         hold = self._quotas.record_failure(self._scope, key, status, text, headers)
         if hold is not None:
             why = f"{hold.reason}, out until {hold.until_text()}"

@@ -22,6 +22,7 @@ from livekit.agents.types import NOT_GIVEN
 from livekit.plugins import assemblyai, deepgram, elevenlabs, openai
 
 from agent_worker.bounded import UTTERANCE_END_SILENCE_MS
+from agent_worker.failover import ErrorHeaders
 from agent_worker.selfhosted import PiperTTS, VoskSTT
 from agent_worker.vendors import FACTORIES, BuildContext, VendorUnavailable, _api_key, _closes_with, _egress_session, _owns
 from switchboard import egress
@@ -43,12 +44,13 @@ def _checked(v: VendorSettings, field: str, *, schemes: tuple[str, ...] = ("http
         raise VendorUnavailable(str(exc)) from None
 
 
-def _cloud(v: VendorSettings, path: str) -> tuple[dict[str, Any], aiohttp.ClientSession | None]:
-    """The plugin's base_url/http_session arguments for a tenant-set API root (none: the vendor's)."""
+def _cloud(v: VendorSettings, path: str, memo: ErrorHeaders) -> tuple[dict[str, Any], aiohttp.ClientSession | None]:
+    """The plugin's base_url/http_session arguments for a tenant-set API root (none: the vendor's);
+    `memo` keeps the session's error responses (the plugins drop their bodies and headers)."""
     root = _checked(v, "base_url")
     if root is None:
         return {}, None
-    session = _egress_session(v)
+    session = _egress_session(v, middlewares=(memo.middleware,))
     return {"base_url": root + path, "http_session": session}, session
 
 
@@ -56,8 +58,9 @@ def _plugin(v: VendorSettings, path: str, plugin: Callable[..., T], **arguments:
     """`plugin(api_key=…, **arguments)` for a cloud vendor, at the tenant-set API root + `path`
     when one is set (its egress session closed with the plugin), else at the vendor's own."""
     key = _api_key(v)
-    kwargs, session = _cloud(v, path)
-    return _closes_with(plugin(api_key=key, **arguments, **kwargs), session)
+    memo = ErrorHeaders()
+    kwargs, session = _cloud(v, path, memo)
+    return memo.attach(_closes_with(plugin(api_key=key, **arguments, **kwargs), session))
 
 
 def _speed(c: dict[str, Any]) -> float | None:

@@ -151,13 +151,13 @@ def cartesia_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
     return _closes_with(instance, session)
 
 
-def _egress_session(v: VendorSettings):
+def _egress_session(v: VendorSettings, middlewares: tuple = ()):
     """The egress policy's aiohttp session for a tenant-set URL (made in the job's event loop)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         raise VendorUnavailable(f"a custom {v.vendor} URL is served only inside the worker's event loop") from None
-    return egress.aiohttp_session(what="base_url")
+    return egress.aiohttp_session(what="base_url", middlewares=middlewares)
 
 
 def _closes_with(instance, resource):

@@ -361,8 +361,10 @@ def _aiohttp_resolver(p: Policy, what: str):
     return PinnedResolver()
 
 
-def aiohttp_session(*, timeout_seconds: float | None = None, what: str = "the URL", p: Policy | None = None) -> aiohttp.ClientSession:
-    """An aiohttp session under the policy (call inside a running event loop)."""
+def aiohttp_session(*, timeout_seconds: float | None = None, what: str = "the URL", p: Policy | None = None,
+                    middlewares: tuple = ()) -> aiohttp.ClientSession:
+    """An aiohttp session under the policy (call inside a running event loop); `middlewares` run
+    after the policy's hop check."""
     import aiohttp
 
     p = p or policy()
@@ -373,7 +375,7 @@ def aiohttp_session(*, timeout_seconds: float | None = None, what: str = "the UR
 
     connector = aiohttp.TCPConnector(resolver=_aiohttp_resolver(p, what), use_dns_cache=False)
     return aiohttp.ClientSession(
-        connector=connector, middlewares=(check_hop,), trust_env=False,
+        connector=connector, middlewares=(check_hop, *middlewares), trust_env=False,
         timeout=aiohttp.ClientTimeout(total=timeout(timeout_seconds, p), connect=CONNECT_TIMEOUT_SECONDS),
     )
 

@@ -3,7 +3,7 @@ worker (agent_worker.bounded / chains) feeds it what a failed attempt said.
 
 - A quota or payment error — HTTP 402, 429 whose words speak of quota, credit, billing,
   balance or a daily limit (a plain per-minute rate limit is not one), Anthropic's 400 "credit
-  balance is too low" — keeps that vendor out of the organisation's chains
+  balance is too low", ElevenLabs' 401 `quota_exceeded` — keeps that vendor out of the organisation's chains
   until its reset: the vendor's `Retry-After` (seconds or an HTTP date), else its published
   reset (`x-ratelimit-reset-*` durations as OpenAI and Groq send them, Anthropic's
   `anthropic-ratelimit-*-reset` instants, Gemini's `retryDelay`), else `DEFAULT_HOLD_SECONDS`.
@@ -38,6 +38,8 @@ def is_quota_error(status: int | None, text: str = "") -> bool:
     if status == 402:
         return True
     if status == 400 and "credit balance is too low" in (text or ""):  # Anthropic's words for it
+        return True
+    if status == 401 and "quota_exceeded" in (text or ""):  # ElevenLabs' detail.status for it
         return True
     return status == 429 and bool(_QUOTA_WORDS.search(text or ""))
 

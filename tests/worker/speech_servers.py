@@ -3,8 +3,9 @@
 They cannot recognise or synthesise speech, so each answers with a fixed transcript (after
 receiving the audio, whose length it records) or a tone of a known length (in the format asked
 for). Every request's path, query, headers and body are kept for the tests to check, and
-`mode` makes the vendor fail: "error" (the vendor's error answer) or "hang" (accepted, never
-answered, until the test ends).
+`mode` makes the vendor fail: "error" (the vendor's error answer), "hang" (accepted, never
+answered, until the test ends) or "quota" (the vendor's published refusal for an exhausted
+balance or quota, `QUOTA`).
 
 - Deepgram live STT: WebSocket /v1/listen, `Authorization: Token <key>`; binary linear16 audio,
   {"type": "KeepAlive" | "Finalize" | "CloseStream"}; answers `Results` (is_final, from_finalize;
@@ -39,7 +40,20 @@ import wave
 import numpy as np
 from aiohttp import WSMsgType, web
 
-TRANSCRIPT = "What are your opening hours?"  # punctuated: the offline fallback hears it lower-case, bare
+TRANSCRIPT = "What are your opening hours?"
+# The refusals each vendor documents for an exhausted balance or quota (status, body): Deepgram's
+# 402 "Insufficient credits" (developers.deepgram.com/reference/errors), ElevenLabs' 401
+# `quota_exceeded` detail (help.elevenlabs.io, "API - Error Code 400 or 401"); AssemblyAI's
+# streaming API closes the socket with 4002 "Insufficient Funds" (its close and error codes).
+QUOTA = {
+    "deepgram": (402, {"err_code": "ASR_PAYMENT_REQUIRED",
+                       "err_msg": "Project does not have enough credits for an ASR request and does not have an overage agreement.",
+                       "request_id": "00000000-0000-0000-0000-000000000402"}),
+    "elevenlabs": (401, {"detail": {"status": "quota_exceeded",
+                                    "message": "This request exceeds your quota of 10000. You have 12 credits remaining, "
+                                               "while 30 credits are required for this request."}}),
+}
+ASSEMBLYAI_INSUFFICIENT_FUNDS = (4002, b"Insufficient Funds")  # punctuated: the offline fallback hears it lower-case, bare
 
 
 def tone(rate: int, seconds: float) -> bytes:
@@ -77,6 +91,8 @@ class SpeechServer:
         self._keep(request)
         if self.mode == "error":
             return web.json_response({"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials."}, status=401)
+        if self.mode == "quota":
+            return _refusal("deepgram")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         if self.mode == "hang":
@@ -120,6 +136,8 @@ class SpeechServer:
         self._keep(request, body)
         if self.mode == "error":
             return web.json_response({"err_code": "INSUFFICIENT_PERMISSIONS", "err_msg": "Forbidden"}, status=403)
+        if self.mode == "quota":
+            return _refusal("deepgram")
         if self.mode == "hang":
             await self._hang()
         return web.Response(body=tone(int(request.query["sample_rate"]), 0.5), content_type="application/octet-stream")
@@ -129,7 +147,9 @@ class SpeechServer:
         body = await request.json()
         self._keep(request, body)
         if self.mode == "error":
-            return web.json_response({"detail": {"status": "quota_exceeded", "message": "quota exceeded"}}, status=401)
+            return web.json_response({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}, status=401)
+        if self.mode == "quota":
+            return _refusal("elevenlabs")
         resp = web.StreamResponse(headers={"Content-Type": "audio/pcm"})
         await resp.prepare(request)
         if self.mode == "hang":
@@ -150,6 +170,10 @@ class SpeechServer:
         await ws.prepare(request)
         if self.mode == "hang":
             await self._hang()
+            return ws
+        if self.mode == "quota":  # credentials and balance are checked after the upgrade
+            code, reason = ASSEMBLYAI_INSUFFICIENT_FUNDS
+            await ws.close(code=code, message=reason)
             return ws
         session_id = str(uuid.uuid4())
         await ws.send_json({"type": "Begin", "id": session_id, "expires_at": 1_900_000_000})
@@ -274,6 +298,11 @@ class SpeechServer:
                     await ws.send_str(_usp("turn.end", request_id, {}))
         await ws.close()
         return ws
+
+
+def _refusal(vendor: str) -> web.Response:
+    status, body = QUOTA[vendor]
+    return web.json_response(body, status=status)
 
 
 def _usp_headers(head: str) -> dict[str, str]:

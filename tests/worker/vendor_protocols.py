@@ -31,6 +31,10 @@ QUOTA = {
     "gemini": (429, {}, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
                                    "message": "You exceeded your current quota, please check your plan and billing details.",
                                    "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "150s"}]}}),
+    # Azure Speech's REST synthesis: 429, "You've exceeded the quota or rate of requests allowed for
+    # your resource" (its HTTP status codes), in the Cognitive Services error envelope; no reset time.
+    "azure-speech": (429, {}, {"error": {"code": "429", "message": "You've exceeded the quota or rate of requests allowed "
+                                                                   "for your resource."}}),
 }
 
 
@@ -142,7 +146,7 @@ class VendorProtocols:
     # --- Azure Speech REST synthesis ---------------------------------------------------------
     async def azure_tts(self, request: web.Request) -> web.Response:
         await self._record(request, await request.text())
-        if (failed := self._failure("openai", request.path)) is not None:
+        if (failed := self._failure("azure-speech", request.path)) is not None:
             return failed
         rate = 24000
         tone = (np.sin(np.arange(rate // 2) * 2 * np.pi * 220 / rate) * 8000).astype(np.int16)

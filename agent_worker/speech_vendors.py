@@ -11,13 +11,14 @@ over per utterance like the batch ones; TTS plugins synthesise sentence by sente
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import aiohttp
 import httpx
 import openai as openai_sdk
-from livekit.agents import stt, tts
+from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, APIStatusError, stt, tts
 from livekit.agents.types import NOT_GIVEN
 from livekit.plugins import assemblyai, deepgram, elevenlabs, openai
 
@@ -93,6 +94,31 @@ def elevenlabs_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
                    language=c.get("language") or NOT_GIVEN, encoding="pcm_24000", **settings)
 
 
+class _AssemblyAIStream(assemblyai.stt.SpeechStream):
+    """AssemblyAI refuses a session (4001 auth, 4002 insufficient funds, 4003 paid-only feature) by
+    closing the socket after the upgrade. An utterance is sent whole, so the plugin has usually
+    sent its Terminate before that close arrives and takes it for the expected end (an empty
+    transcript, no error): an application close code (4000+) is raised as the session's failure."""
+
+    async def _connect_ws(self):
+        self._switchboard_ws = await super()._connect_ws()
+        return self._switchboard_ws
+
+    async def _run(self) -> None:
+        await super()._run()
+        code = getattr(getattr(self, "_switchboard_ws", None), "close_code", None)
+        if code is not None and code >= 4000:
+            raise APIStatusError("AssemblyAI closed the session", status_code=code, retryable=False)
+
+
+class _AssemblyAISTT(assemblyai.STT):
+    def stream(self, *, language=NOT_GIVEN, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS):
+        stream = _AssemblyAIStream(stt=self, conn_options=conn_options, opts=dataclasses.replace(self._opts),
+                                   api_key=self._api_key, http_session=self.session, base_url=self._base_url)
+        self._streams.add(stream)
+        return stream
+
+
 def assemblyai_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
     c = v.config
     key = _api_key(v)
@@ -102,7 +128,7 @@ def assemblyai_stt(v: VendorSettings, ctx: BuildContext) -> stt.STT:
     if root is not None:
         session = kwargs["http_session"] = _egress_session(v)
         kwargs["base_url"] = root.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    instance = assemblyai.STT(
+    instance = _AssemblyAISTT(
         api_key=key, model=c.get("model") or "universal-streaming-english",
         keyterms_prompt=c.get("keyterms") or NOT_GIVEN, min_turn_silence=UTTERANCE_END_SILENCE_MS, **kwargs,
     )

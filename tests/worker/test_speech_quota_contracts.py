@@ -62,7 +62,7 @@ async def _one_call(key: str, pipeline: PipelineConfig, vad, quotas: QuotaBook) 
     return answered, elapsed, line
 
 
-@pytest.mark.parametrize("key", [k for k in VENDORS if k not in ("azure-tts", "assemblyai-stt")])
+@pytest.mark.parametrize("key", [k for k in VENDORS if k != "azure-tts"])
 async def test_a_speech_vendors_quota_refusal_keeps_it_out_until_its_reset(db: Database, vad, speech_server, key: str) -> None:
     await _held_out_until_the_reset(db, vad, speech_server, key)
 

@@ -23,6 +23,8 @@ NOW = 1_800_000_000.0
     (429, "Too Many Requests", False),
     (400, "Your credit balance is too low to access the Anthropic API.", True),
     (400, "messages: field required", False),
+    (401, '{"detail": {"status": "quota_exceeded", "message": "This request exceeds your quota"}}', True),  # ElevenLabs
+    (401, '{"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}', False),
     (500, "quota service unavailable", False),
     (None, "quota", False),
 ])

@@ -45,22 +45,25 @@ def _checked(v: VendorSettings, field: str, *, schemes: tuple[str, ...] = ("http
         raise VendorUnavailable(str(exc)) from None
 
 
-def _cloud(v: VendorSettings, path: str, memo: ErrorHeaders) -> tuple[dict[str, Any], aiohttp.ClientSession | None]:
+def _cloud(v: VendorSettings, path: str, memo: ErrorHeaders, *,
+           own_session: bool) -> tuple[dict[str, Any], aiohttp.ClientSession | None]:
     """The plugin's base_url/http_session arguments for a tenant-set API root (none: the vendor's);
-    `memo` keeps the session's error responses (the plugins drop their bodies and headers)."""
+    `memo` keeps the session's error responses (the plugins drop their bodies and headers).
+    `own_session`: the vendor's own host too is reached through a session of ours, where its
+    quota refusal is told only by the body (ElevenLabs' 401 `quota_exceeded`)."""
     root = _checked(v, "base_url")
-    if root is None:
+    if root is None and not own_session:
         return {}, None
     session = _egress_session(v, middlewares=(memo.middleware,))
-    return {"base_url": root + path, "http_session": session}, session
+    return ({"http_session": session} if root is None else {"base_url": root + path, "http_session": session}), session
 
 
-def _plugin(v: VendorSettings, path: str, plugin: Callable[..., T], **arguments: Any) -> T:
+def _plugin(v: VendorSettings, path: str, plugin: Callable[..., T], *, own_session: bool = False, **arguments: Any) -> T:
     """`plugin(api_key=…, **arguments)` for a cloud vendor, at the tenant-set API root + `path`
     when one is set (its egress session closed with the plugin), else at the vendor's own."""
     key = _api_key(v)
     memo = ErrorHeaders()
-    kwargs, session = _cloud(v, path, memo)
+    kwargs, session = _cloud(v, path, memo, own_session=own_session)
     return memo.attach(_closes_with(plugin(api_key=key, **arguments, **kwargs), session))
 
 
@@ -90,7 +93,7 @@ def elevenlabs_tts(v: VendorSettings, ctx: BuildContext) -> tts.TTS:
     speed = _speed(c)
     settings = {} if speed is None else {  # ElevenLabs' own defaults for the other two settings
         "voice_settings": elevenlabs.VoiceSettings(stability=0.5, similarity_boost=0.75, speed=speed)}
-    return _plugin(v, "/v1", elevenlabs.TTS, voice_id=c["voice"], model=c.get("model") or "eleven_flash_v2_5",
+    return _plugin(v, "/v1", elevenlabs.TTS, own_session=True, voice_id=c["voice"], model=c.get("model") or "eleven_flash_v2_5",
                    language=c.get("language") or NOT_GIVEN, encoding="pcm_24000", **settings)
 
 

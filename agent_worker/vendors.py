@@ -156,7 +156,7 @@ def _egress_session(v: VendorSettings, middlewares: tuple = ()):
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        raise VendorUnavailable(f"a custom {v.vendor} URL is served only inside the worker's event loop") from None
+        raise VendorUnavailable(f"{v.vendor} through our HTTP session is served only inside the worker's event loop") from None
     return egress.aiohttp_session(what="base_url", middlewares=middlewares)
 
 
